@@ -1,0 +1,92 @@
+// One inproc connection: a connecting socket, and the binder it joins (now or when the bind
+// arrives, as libzmq 4 allows connect before bind). Spawned by the supervisor. Making pipes and
+// attaching them are effects the inproc transport provides.
+
+import { assign, setup } from 'xstate';
+
+export interface InprocConnectionInput {
+  connectionId: string;
+  name: string;
+  connectorId: number;
+  connectorType: string;
+  /** With `immediate`, nothing is queued toward a binder that is not there yet. */
+  immediate: boolean;
+  binderId?: number | undefined;
+  binderType?: string | undefined;
+}
+
+export type InprocConnectionContext = InprocConnectionInput;
+
+export type InprocConnectionEvent =
+  | { type: 'binder.arrived'; binderId: number; binderType: string }
+  | { type: 'connection.close' };
+
+/** ZeroMQ's valid socket pairings (RFC 23 table; PROTOCOL.md §7). */
+const PAIRS: Record<string, readonly string[]> = {
+  REQ: ['REP', 'ROUTER'],
+  REP: ['REQ', 'DEALER'],
+  DEALER: ['REP', 'DEALER', 'ROUTER'],
+  ROUTER: ['REQ', 'DEALER', 'ROUTER'],
+  PUB: ['SUB', 'XSUB'],
+  XPUB: ['SUB', 'XSUB'],
+  SUB: ['PUB', 'XPUB'],
+  XSUB: ['PUB', 'XPUB'],
+  PUSH: ['PULL'],
+  PULL: ['PUSH'],
+  PAIR: ['PAIR'],
+};
+
+/** Whether ZeroMQ lets a socket of type `a` talk to one of type `b`. */
+export function socketTypesPair(a: string, b: string): boolean {
+  return PAIRS[a]?.includes(b) === true;
+}
+
+export const inprocConnectionMachine = setup({
+  types: {
+    context: {} as InprocConnectionContext,
+    events: {} as InprocConnectionEvent,
+    input: {} as InprocConnectionInput,
+  },
+  guards: {
+    hasBinder: ({ context }) => context.binderId !== undefined,
+    typesPair: ({ context }) => socketTypesPair(context.connectorType, context.binderType ?? ''),
+  },
+  actions: {
+    recordBinder: assign(({ event }) =>
+      event.type === 'binder.arrived' ? { binderId: event.binderId, binderType: event.binderType } : {},
+    ),
+    // Effects, provided by the inproc transport.
+    /** Gives the connector its pipes before the binder exists (messages queue up to its SNDHWM);
+     * does nothing with `immediate`. */
+    attachConnector: () => {},
+    /** Joins both sockets through the pipes (creating them if the connector has none yet). */
+    attachBoth: () => {},
+    /** Tells both sides the pairing is not allowed, and takes back the connector's early pipes. */
+    refuse: () => {},
+    /** Detaches both sides. */
+    detach: () => {},
+  },
+}).createMachine({
+  id: 'inprocConnection',
+  context: ({ input }) => ({ ...input }),
+  initial: 'starting',
+  on: { 'connection.close': '.closed' },
+  states: {
+    starting: {
+      always: [{ guard: 'hasBinder', target: 'joining' }, { target: 'pending' }],
+    },
+    /** connect() came before bind(): waiting for the name to be bound. */
+    pending: {
+      entry: { type: 'attachConnector' },
+      on: { 'binder.arrived': { target: 'joining', actions: 'recordBinder' } },
+    },
+    joining: {
+      always: [{ guard: 'typesPair', target: 'attached' }, { target: 'refused' }],
+    },
+    /** Both sockets hold the pipe pair. */
+    attached: { entry: 'attachBoth' },
+    /** The socket types may not talk (e.g. PUSH to PUB): nothing was delivered. */
+    refused: { entry: 'refuse', type: 'final' },
+    closed: { entry: 'detach', type: 'final' },
+  },
+});

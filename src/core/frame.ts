@@ -1,0 +1,95 @@
+// Frames and multipart messages: turning what users pass into the bytes we carry, without copying.
+// Imports nothing from node:, so the same code runs in a browser (where Buffer does not exist).
+
+import { ZmqError } from './errors.js';
+
+/** What `send()` accepts for one frame: bytes, a string (sent as UTF-8), or null for an empty frame. */
+export type FrameInput = Uint8Array | ArrayBuffer | ArrayBufferView | string | null;
+/** What `send()` accepts: one frame or the frames of one multipart message. */
+export type MessageInput = FrameInput | readonly FrameInput[];
+/** A frame as it travels: a Node Buffer where Buffer exists, else a plain Uint8Array. */
+export type Frame = Uint8Array;
+/** A message as it travels: its frames in order (never empty). */
+export type Message = Frame[];
+
+interface BufferStatics {
+  from(data: ArrayBuffer, offset: number, length: number): Uint8Array;
+  from(data: string, encoding: 'utf8'): Uint8Array;
+  alloc(size: number): Uint8Array;
+  isBuffer(x: unknown): boolean;
+}
+const NodeBuffer: BufferStatics | undefined = (globalThis as { Buffer?: BufferStatics }).Buffer;
+const encoder = new TextEncoder();
+const EMPTY: Frame = NodeBuffer ? NodeBuffer.alloc(0) : new Uint8Array(0);
+
+/**
+ * One frame from user input. A Buffer is passed through as the same object (zero copy over inproc);
+ * any other Uint8Array or ArrayBuffer becomes a Buffer over the same memory; strings are UTF-8.
+ */
+export function toFrame(input: FrameInput): Frame {
+  if (NodeBuffer !== undefined) {
+    if (NodeBuffer.isBuffer(input)) return input as Uint8Array;
+    if (typeof input === 'string') return NodeBuffer.from(input, 'utf8');
+    if (input instanceof Uint8Array) return NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+    if (input === null || input === undefined) return EMPTY;
+    if (input instanceof ArrayBuffer) return NodeBuffer.from(input, 0, input.byteLength);
+    if (ArrayBuffer.isView(input)) return NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+  } else {
+    if (input instanceof Uint8Array) return input;
+    if (typeof input === 'string') return encoder.encode(input);
+    if (input === null || input === undefined) return EMPTY;
+    if (input instanceof ArrayBuffer) return new Uint8Array(input);
+    if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  }
+  throw new ZmqError('EINVAL', `frame of type ${describe(input)} is not sendable: use a Buffer, Uint8Array, ArrayBuffer, string or null`);
+}
+
+/** A message from user input: one frame or an array of frames (an empty array is refused). */
+export function toMessage(input: MessageInput): Message {
+  if (Array.isArray(input)) {
+    const n = input.length;
+    if (n === 0) throw new ZmqError('EINVAL', 'message has no frames: send at least one frame (an empty string or null makes an empty frame)');
+    const out: Message = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = toFrame(input[i] as FrameInput);
+    return out;
+  }
+  return [toFrame(input as FrameInput)];
+}
+
+/** An empty frame, shared (frames are never written to by the runtime). */
+export function emptyFrame(): Frame {
+  return EMPTY;
+}
+
+/** A frame from a string, as a Buffer in Node. */
+export function frameFromString(s: string): Frame {
+  return NodeBuffer ? NodeBuffer.from(s, 'utf8') : encoder.encode(s);
+}
+
+/** A Buffer (or Uint8Array in a browser) view over the given bytes, without copying. */
+export function asFrame(bytes: Uint8Array): Frame {
+  if (NodeBuffer === undefined || NodeBuffer.isBuffer(bytes)) return bytes;
+  return NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Byte-wise equality of two frames. */
+export function framesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  const n = a.byteLength;
+  if (n !== b.byteLength) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Hex text of a frame, for routing-id keys and diagnostics. */
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.byteLength; i++) s += (bytes[i] as number).toString(16).padStart(2, '0');
+  return s;
+}
+
+function describe(x: unknown): string {
+  if (x === undefined) return 'undefined';
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
+  return typeof x;
+}

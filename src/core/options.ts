@@ -1,0 +1,122 @@
+// Socket options: their libzmq meaning, defaults and validation. User input is checked here once;
+// the layers below trust the values they are given.
+
+import { ZmqError } from './errors.js';
+
+type IntSpec = { kind: 'int'; min: number; max: number; default: number; libzmq: string };
+type BoolSpec = { kind: 'bool'; default: boolean; libzmq: string };
+type IdSpec = { kind: 'routingId'; default: undefined; libzmq: string };
+type EnumSpec = { kind: 'enum'; values: readonly (string | null)[]; default: string | null; libzmq: string };
+type OptionSpec = IntSpec | BoolSpec | IdSpec | EnumSpec;
+
+const INT32_MAX = 2 ** 31 - 1;
+const int = (libzmq: string, def: number, min: number, max = INT32_MAX): IntSpec => ({ kind: 'int', min, max, default: def, libzmq });
+const bool = (libzmq: string, def = false): BoolSpec => ({ kind: 'bool', default: def, libzmq });
+
+/** Every option monocoque knows, by its zeromq.js name. */
+export const OPTION_SPECS = {
+  sendHighWaterMark: int('ZMQ_SNDHWM', 1000, 0),
+  receiveHighWaterMark: int('ZMQ_RCVHWM', 1000, 0),
+  sendTimeout: int('ZMQ_SNDTIMEO', -1, -1),
+  receiveTimeout: int('ZMQ_RCVTIMEO', -1, -1),
+  linger: int('ZMQ_LINGER', -1, -1),
+  immediate: bool('ZMQ_IMMEDIATE'),
+  conflate: bool('ZMQ_CONFLATE'),
+  routingId: { kind: 'routingId', default: undefined, libzmq: 'ZMQ_ROUTING_ID' } as IdSpec,
+  reconnectInterval: int('ZMQ_RECONNECT_IVL', 100, -1),
+  reconnectMaxInterval: int('ZMQ_RECONNECT_IVL_MAX', 0, 0),
+  connectTimeout: int('ZMQ_CONNECT_TIMEOUT', 0, 0),
+  handshakeInterval: int('ZMQ_HANDSHAKE_IVL', 30000, 0),
+  heartbeatInterval: int('ZMQ_HEARTBEAT_IVL', 0, 0),
+  heartbeatTimeout: int('ZMQ_HEARTBEAT_TIMEOUT', -1, -1),
+  heartbeatTimeToLive: int('ZMQ_HEARTBEAT_TTL', 0, 0, 6553599),
+  maxMessageSize: int('ZMQ_MAXMSGSIZE', -1, -1, Number.MAX_SAFE_INTEGER),
+  backlog: int('ZMQ_BACKLOG', 100, 0),
+  ipv6: bool('ZMQ_IPV6'),
+  relaxed: bool('ZMQ_REQ_RELAXED'),
+  correlate: bool('ZMQ_REQ_CORRELATE'),
+  mandatory: bool('ZMQ_ROUTER_MANDATORY'),
+  handover: bool('ZMQ_ROUTER_HANDOVER'),
+  noDrop: bool('ZMQ_XPUB_NODROP'),
+  verbosity: { kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'], default: null, libzmq: 'ZMQ_XPUB_VERBOSE / ZMQ_XPUB_VERBOSER' } as EnumSpec,
+} satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTION_SPECS;
+
+/** Option values as a socket keeps them. */
+export interface SocketOptions {
+  sendHighWaterMark: number;
+  receiveHighWaterMark: number;
+  sendTimeout: number;
+  receiveTimeout: number;
+  linger: number;
+  immediate: boolean;
+  conflate: boolean;
+  routingId: string | undefined;
+  reconnectInterval: number;
+  reconnectMaxInterval: number;
+  connectTimeout: number;
+  handshakeInterval: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  heartbeatTimeToLive: number;
+  maxMessageSize: number;
+  backlog: number;
+  ipv6: boolean;
+  relaxed: boolean;
+  correlate: boolean;
+  mandatory: boolean;
+  handover: boolean;
+  noDrop: boolean;
+  verbosity: 'allSubs' | 'allSubsUnsubs' | null;
+}
+
+/** The default value of every option. */
+export function defaultOptions(): SocketOptions {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTION_SPECS)) out[name] = spec.default;
+  return out as unknown as SocketOptions;
+}
+
+/**
+ * Checks one option value and returns it normalised; throws EINVAL naming the option, the value
+ * and what would be accepted.
+ */
+export function validateOption<K extends OptionName>(name: K, value: unknown): SocketOptions[K] {
+  const spec: OptionSpec = OPTION_SPECS[name];
+  switch (spec.kind) {
+    case 'int': {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+        throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not an integer in ${spec.min}..${spec.max}`);
+      }
+      return value as SocketOptions[K];
+    }
+    case 'bool': {
+      if (typeof value !== 'boolean') throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not a boolean`);
+      return value as SocketOptions[K];
+    }
+    case 'enum': {
+      if (!spec.values.includes(value as string | null)) {
+        throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not one of ${spec.values.map(show).join(', ')}`);
+      }
+      return value as SocketOptions[K];
+    }
+    case 'routingId': {
+      // libzmq `options.cpp`: 1..255 bytes, and a first byte of 0 is reserved for generated ids.
+      const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value instanceof Uint8Array ? value : undefined;
+      if (bytes === undefined) throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not a string or bytes`);
+      if (bytes.byteLength < 1 || bytes.byteLength > 255) {
+        throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is ${bytes.byteLength} bytes; a routing id has 1..255 bytes`);
+      }
+      if (bytes[0] === 0) throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} starts with a 0 byte, which libzmq reserves for generated ids`);
+      return (typeof value === 'string' ? value : new TextDecoder().decode(bytes)) as SocketOptions[K];
+    }
+  }
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof Uint8Array) return `<${v.byteLength} bytes>`;
+  if (typeof v === 'object' && v !== null) return Object.prototype.toString.call(v);
+  return String(v);
+}

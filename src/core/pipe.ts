@@ -1,0 +1,214 @@
+// A pipe: one direction of one connection, a bounded FIFO of whole messages with HWM accounting.
+// It carries messages and reports edges (went non-empty, went writable again, ended); it decides
+// nothing. No IO, no timers, no XState: the hot path of every socket goes through here.
+//
+//   writer ──write()──▶ [ m0 | m1 | m2 | ... ] ──read()──▶ reader
+//            ▲  full at `capacity` messages                  │
+//            └── pipeWritable() once the reader drains to `lowWater`
+//
+// The ring grows by doubling (an unlimited pipe, HWM 0, has no fixed size); it never shrinks
+// below its first size, so a steady stream allocates nothing.
+
+import type { Message } from './frame.js';
+
+/** The side that reads a pipe: told when an empty pipe gets a message, and when the writer ended it. */
+export interface PipeReader {
+  pipeReadable(pipe: Pipe): void;
+  pipeEnded(pipe: Pipe): void;
+}
+
+/** The side that writes a pipe: told when a full pipe drained below its low-water mark, or was dropped. */
+export interface PipeWriter {
+  pipeWritable(pipe: Pipe): void;
+  pipeDropped(pipe: Pipe): void;
+  /** An ended pipe has been read to the last message (a lingering close waits for this). */
+  pipeDrained(pipe: Pipe): void;
+}
+
+const MIN_RING = 16;
+const noop = (): void => {};
+const nullReader: PipeReader = { pipeReadable: noop, pipeEnded: noop };
+const nullWriter: PipeWriter = { pipeWritable: noop, pipeDropped: noop, pipeDrained: noop };
+
+/**
+ * Low-water mark for a capacity, after libzmq's `pipe.cpp compute_lwm`: half the HWM for small
+ * queues, HWM minus 1024 for large ones, so a writer is woken once per batch, not once per message.
+ */
+export function lowWaterMark(capacity: number): number {
+  if (capacity <= 0) return 0;
+  return capacity > 2048 ? capacity - 1024 : Math.floor((capacity + 1) / 2);
+}
+
+export class Pipe {
+  /** Messages the pipe holds before it refuses writes; 0 means unlimited. */
+  capacity: number;
+  /** Once full, the writer is woken when the pipe drains to this many messages. */
+  lowWater: number;
+  /** Conflate: the pipe keeps only the newest message and is never full. */
+  readonly conflate: boolean;
+  reader: PipeReader = nullReader;
+  writer: PipeWriter = nullWriter;
+  /** Free for the reader's use (e.g. the peer record it keeps for this pipe). */
+  readerTag: unknown = undefined;
+  /** Free for the writer's use. */
+  writerTag: unknown = undefined;
+
+  #ring: (Message | undefined)[];
+  #mask: number;
+  #head = 0;
+  #count = 0;
+  #full = false;
+  #readerIdle = true;
+  #ended = false;
+  #dropped = false;
+  #wakeScheduled = false;
+
+  constructor(capacity: number, conflate = false) {
+    this.capacity = conflate ? 1 : capacity > 0 ? capacity : 0;
+    this.conflate = conflate;
+    this.lowWater = lowWaterMark(this.capacity);
+    let size = MIN_RING;
+    while (this.capacity > 0 && size < this.capacity && size < 1024) size *= 2;
+    this.#ring = new Array(size);
+    this.#mask = size - 1;
+  }
+
+  /** Messages waiting to be read. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** True while a write would be accepted. */
+  get writable(): boolean {
+    return !this.#full && !this.#ended && !this.#dropped;
+  }
+
+  /** True once the writer has ended the pipe (the reader may still drain it). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** True once the reader has dropped the pipe: nothing written will ever be read. */
+  get dropped(): boolean {
+    return this.#dropped;
+  }
+
+  /**
+   * Queues one whole message. Returns false, and keeps nothing, when the pipe is full, ended or
+   * dropped. After a true return the writer should look at `writable`: false means the pipe has
+   * just reached its HWM (the "mute" edge).
+   */
+  write(msg: Message): boolean {
+    if (this.#full || this.#ended || this.#dropped) return false;
+    if (this.conflate && this.#count === 1) {
+      this.#ring[this.#head] = msg; // replace in place: memory stays at one message
+    } else {
+      if (this.#count === this.#ring.length) this.#grow();
+      this.#ring[(this.#head + this.#count) & this.#mask] = msg;
+      this.#count++;
+      if (this.capacity !== 0 && this.#count >= this.capacity && !this.conflate) this.#full = true;
+    }
+    if (this.#readerIdle) {
+      this.#readerIdle = false;
+      this.reader.pipeReadable(this);
+    }
+    return true;
+  }
+
+  /**
+   * Takes the oldest message, or undefined when empty. Reading an empty pipe arms the
+   * `pipeReadable` call for the next write.
+   */
+  read(): Message | undefined {
+    if (this.#count === 0) {
+      this.#readerIdle = true;
+      return undefined;
+    }
+    const i = this.#head;
+    const msg = this.#ring[i];
+    this.#ring[i] = undefined;
+    this.#head = (i + 1) & this.#mask;
+    this.#count--;
+    if (this.#full && this.#count <= this.lowWater) {
+      this.#full = false;
+      this.#scheduleWake();
+    }
+    if (this.#count === 0 && this.#ended) {
+      this.reader.pipeEnded(this);
+      this.writer.pipeDrained(this);
+    }
+    return msg;
+  }
+
+  /** Looks at the oldest message without taking it. */
+  peek(): Message | undefined {
+    return this.#count === 0 ? undefined : this.#ring[this.#head];
+  }
+
+  /**
+   * The writer is done: no more writes; the reader drains what is queued and is then told
+   * `pipeEnded` (at once if the pipe is already empty).
+   */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#count === 0) this.reader.pipeEnded(this);
+  }
+
+  /**
+   * Either side gives up the pipe at once: queued messages are discarded, the writer is told
+   * `pipeDropped` and the reader `pipeEnded` (unless it was already told). Returns how many
+   * messages were discarded.
+   */
+  drop(): number {
+    if (this.#dropped) return 0;
+    const n = this.#count;
+    const readerKnew = this.#ended && n === 0;
+    this.#dropped = true;
+    this.#ended = true;
+    this.#ring.fill(undefined);
+    this.#count = 0;
+    this.#full = false;
+    this.writer.pipeDropped(this);
+    if (!readerKnew) this.reader.pipeEnded(this);
+    return n;
+  }
+
+  /** Changes the HWM (an inproc pipe made before its bind learns the binder's RCVHWM then). */
+  resize(capacity: number): void {
+    if (this.conflate) return;
+    this.capacity = capacity > 0 ? capacity : 0;
+    this.lowWater = lowWaterMark(this.capacity);
+    const wasFull = this.#full;
+    this.#full = this.capacity !== 0 && this.#count >= this.capacity;
+    if (wasFull && !this.#full) this.#scheduleWake();
+  }
+
+  /** Discards queued messages, keeping the pipe open (REQ drops stale replies this way). */
+  clear(): number {
+    const n = this.#count;
+    while (this.#count > 0) this.read();
+    return n;
+  }
+
+  #grow(): void {
+    const old = this.#ring;
+    const n = old.length;
+    const ring: (Message | undefined)[] = new Array(n * 2);
+    for (let k = 0; k < n; k++) ring[k] = old[(this.#head + k) & this.#mask];
+    this.#ring = ring;
+    this.#mask = n * 2 - 1;
+    this.#head = 0;
+  }
+
+  // The writer is woken on a microtask, not inside read(): the reader may be in the middle of its
+  // own receive loop, and the writer's wake-up runs its machine and flushes its waiting sends.
+  #scheduleWake(): void {
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    queueMicrotask(() => {
+      this.#wakeScheduled = false;
+      if (!this.#full && !this.#dropped) this.writer.pipeWritable(this);
+    });
+  }
+}

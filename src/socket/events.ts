@@ -1,0 +1,134 @@
+// Monitor events (`sock.events`), shaped as zeromq.js's Observer: named events with the endpoint,
+// listeners with on/off, and async receive/iteration. Beyond zeromq.js, an event that concerns one
+// peer names it (its socket type, its routing id where known).
+
+import { ZmqError } from '../core/errors.js';
+
+/** Who an event concerns, where a single peer is concerned. */
+export interface EventPeer {
+  /** The peer's socket type as ZeroMQ spells it (`DEALER`, `PULL`, …). */
+  socketType?: string;
+  /** The peer's routing id (its `routingId` option, or the one a Router generated for it). */
+  routingId?: Uint8Array;
+  /** The remote address of a tcp/ipc connection, where known. */
+  remoteAddress?: string;
+}
+
+export type EventType =
+  | 'accept'
+  | 'accept:error'
+  | 'bind'
+  | 'bind:error'
+  | 'connect'
+  | 'connect:delay'
+  | 'connect:retry'
+  | 'close'
+  | 'close:error'
+  | 'disconnect'
+  | 'end'
+  | 'handshake'
+  | 'handshake:error:protocol'
+  | 'handshake:error:auth'
+  | 'handshake:error:other'
+  | 'peer:refused'
+  | 'unknown';
+
+/** One monitor event. `address` is the endpoint it concerns (absent on `end`). */
+export interface SocketEvent {
+  type: EventType;
+  address?: string;
+  /** For connect:retry: milliseconds until the next attempt. */
+  interval?: number;
+  /** For the *:error events and peer:refused: what went wrong. */
+  error?: ZmqError;
+  peer?: EventPeer;
+}
+
+type Listener = (event: SocketEvent) => void;
+const QUEUE_LIMIT = 1000;
+
+/**
+ * The event stream of one socket. Listeners (`on`) see every event; `receive()` and
+ * `for await` read a buffer that starts when first read from and keeps the newest 1000 events.
+ *
+ * ```ts
+ * sock.events.on("disconnect", (e) => console.log("peer left", e.address, e.peer?.routingId))
+ * ```
+ */
+export class SocketEvents implements AsyncIterable<SocketEvent> {
+  #listeners = new Map<EventType, Set<Listener>>();
+  #all = new Set<Listener>();
+  #queue: SocketEvent[] | undefined;
+  #waiting: { resolve: (e: SocketEvent) => void; reject: (e: Error) => void }[] = [];
+  #closed = false;
+
+  /** True once the socket closed and the `end` event went out (or `close()` was called). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Calls `listener` for each event of `type` ("*" for all). Returns this, as EventEmitter does. */
+  on(type: EventType | '*', listener: Listener): this {
+    if (type === '*') this.#all.add(listener);
+    else {
+      let set = this.#listeners.get(type);
+      if (set === undefined) this.#listeners.set(type, (set = new Set()));
+      set.add(listener);
+    }
+    return this;
+  }
+
+  off(type: EventType | '*', listener: Listener): this {
+    if (type === '*') this.#all.delete(listener);
+    else this.#listeners.get(type)?.delete(listener);
+    return this;
+  }
+
+  /** The next event. Rejects with EBADF once the stream has ended. */
+  receive(): Promise<SocketEvent> {
+    if (this.#queue === undefined) this.#queue = [];
+    const next = this.#queue.shift();
+    if (next !== undefined) return Promise.resolve(next);
+    if (this.#closed) return Promise.reject(new ZmqError('EBADF', 'event stream is closed: the socket was closed'));
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<SocketEvent> {
+    while (true) {
+      if (this.#closed && (this.#queue === undefined || this.#queue.length === 0)) return;
+      try {
+        yield await this.receive();
+      } catch (e) {
+        if (this.#closed) return;
+        throw e;
+      }
+    }
+  }
+
+  /** Stops the stream (the socket goes on). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#waiting.splice(0)) w.reject(new ZmqError('EBADF', 'event stream is closed'));
+  }
+
+  /** @internal Whether anyone listens (so emitters can skip building events). */
+  get observed(): boolean {
+    return this.#all.size > 0 || this.#listeners.size > 0 || this.#queue !== undefined;
+  }
+
+  /** @internal */
+  emit(event: SocketEvent): void {
+    if (this.#closed) return;
+    const set = this.#listeners.get(event.type);
+    if (set !== undefined) for (const l of set) l(event);
+    for (const l of this.#all) l(event);
+    const w = this.#waiting.shift();
+    if (w !== undefined) w.resolve(event);
+    else if (this.#queue !== undefined) {
+      this.#queue.push(event);
+      if (this.#queue.length > QUEUE_LIMIT) this.#queue.shift();
+    }
+    if (event.type === 'end') this.close();
+  }
+}
