@@ -159,7 +159,8 @@ export class FrameDecoder {
 
   /**
    * Discards the partial message and any partial frame, and clears a failure or a stop: the decoder is
-   * as new. Use when the stream behind it is gone (libzmq rolls back a half-received message).
+   * as new. Use when the stream behind it is gone (libzmq rolls back a half-received message); from
+   * inside a sink callback use `stop()` instead.
    */
   reset(): void {
     this.#state = HEADER;
