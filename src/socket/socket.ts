@@ -368,11 +368,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#closed = true;
     for (const w of this.#sends.splice(0)) this.#settle(w, closedError());
     for (const w of this.#recvs.splice(0)) this.#settle(w, closedError());
-    for (const h of new Set(this.#binds.values())) h.close();
-    for (const h of new Set(this.#connects.values())) h.stopReconnecting?.();
-    this.#binds.clear();
     let queued = 0;
     for (const p of this.peers.values()) if (p.attached) queued += p.out.size;
+    for (const h of new Set(this.#connects.values())) h.stopReconnecting?.();
     this.actor.send({ type: 'close', linger: this.opt.linger, queued } as never);
   }
 
@@ -667,15 +665,19 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (this.#released) return;
     this.#released = true;
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
-    for (const h of new Set(this.#connects.values())) h.close();
-    this.#connects.clear();
-    for (const peer of [...this.peers.values()]) {
+    // Whatever is still queued now is discarded (linger is over), then the links are closed.
+    const peers = [...this.peers.values()];
+    this.peers.clear();
+    for (const peer of peers) {
       peer.attached = false;
       peer.out.drop();
       peer.in.drop();
-      peer.close();
     }
-    this.peers.clear();
+    for (const peer of peers) peer.close();
+    for (const h of new Set(this.#connects.values())) h.close();
+    this.#connects.clear();
+    for (const h of new Set(this.#binds.values())) h.close();
+    this.#binds.clear();
     this.#active.length = 0;
     this.context.unregister(this);
     this.emitEvent({ type: 'end' });

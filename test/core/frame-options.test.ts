@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { toFrame, toMessage } from '../../src/core/frame.js';
+import { defaultOptions, validateOption } from '../../src/core/options.js';
+
+describe('frames', () => {
+  it('frame: a Buffer passes through as the same object', () => {
+    const b = Buffer.from('x');
+    expect(toFrame(b)).toBe(b);
+  });
+
+  it('frame: a Uint8Array becomes a Buffer over the same memory', () => {
+    const u = new Uint8Array([1, 2, 3, 4]).subarray(1, 3);
+    const f = toFrame(u);
+    expect(Buffer.isBuffer(f)).toBe(true);
+    u[0] = 9;
+    expect([...f]).toEqual([9, 3]);
+  });
+
+  it('frame: strings are UTF-8, null is an empty frame, ArrayBuffer is viewed', () => {
+    expect([...toFrame('é')]).toEqual([0xc3, 0xa9]);
+    expect(toFrame(null).byteLength).toBe(0);
+    const ab = new Uint8Array([7, 8]).buffer;
+    expect([...toFrame(ab)]).toEqual([7, 8]);
+  });
+
+  it('message: an empty array and unsupported frame types are EINVAL', () => {
+    expect(() => toMessage([])).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => toMessage([42 as never])).toThrow(/frame of type number is not sendable/);
+    expect(() => toMessage({} as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+});
+
+describe('options', () => {
+  it('options: defaults follow libzmq and zeromq.js', () => {
+    const o = defaultOptions();
+    expect(o.sendHighWaterMark).toBe(1000);
+    expect(o.receiveHighWaterMark).toBe(1000);
+    expect(o.linger).toBe(-1);
+    expect(o.sendTimeout).toBe(-1);
+    expect(o.reconnectInterval).toBe(100);
+    expect(o.handshakeInterval).toBe(30000);
+  });
+
+  it('options: a negative HWM is EINVAL naming the option, the value and the range', () => {
+    expect(() => validateOption('sendHighWaterMark', -5)).toThrow(
+      expect.objectContaining({ code: 'EINVAL', message: 'option sendHighWaterMark (ZMQ_SNDHWM): -5 is not an integer in 0..2147483647' }),
+    );
+  });
+
+  it('options: wrong types and fractions are EINVAL', () => {
+    expect(() => validateOption('linger', 1.5)).toThrow(/linger .*1\.5 is not an integer/);
+    expect(() => validateOption('linger', '10')).toThrow(/"10" is not an integer/);
+    expect(() => validateOption('immediate', 1)).toThrow(/1 is not a boolean/);
+    expect(() => validateOption('verbosity', 'loud')).toThrow(/"loud" is not one of null, "allSubs", "allSubsUnsubs"/);
+  });
+
+  it('options: routing ids have 1..255 bytes and may not start with a 0 byte', () => {
+    expect(validateOption('routingId', 'worker-1')).toBe('worker-1');
+    expect(() => validateOption('routingId', '')).toThrow(/0 bytes; a routing id has 1..255 bytes/);
+    expect(() => validateOption('routingId', 'x'.repeat(256))).toThrow(/256 bytes/);
+    expect(() => validateOption('routingId', '\u0000abc')).toThrow(/starts with a 0 byte/);
+  });
+});
