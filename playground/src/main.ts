@@ -1,0 +1,203 @@
+// The playground: pick a scenario, and its sockets (the real monocoque runtime, over inproc, in
+// this page) appear as cards with their statecharts lit, the connections between them with queue
+// depths, and a log of every transition and monitor event.
+
+import { Context } from '../../src/browser.js';
+import type { InspectionEvent } from 'xstate';
+import { Card } from './card.js';
+import { h, replace } from './dom.js';
+import { findLinks } from './links.js';
+import { LinksView } from './links-view.js';
+import { LiveSocket, socketClass } from './live.js';
+import type { LogKind, Stage } from './live.js';
+import { LogView } from './log-view.js';
+import { scenarios } from './scenarios.js';
+import type { Scenario } from './scenarios.js';
+import { leafPaths } from './statechart.js';
+import './style.css';
+
+type Observer = (event: InspectionEvent) => void;
+
+/** A scenario running on the page: its Context, sockets, cards and panels. */
+class Show implements Stage {
+  readonly context: Context;
+  readonly origins = new WeakMap<Uint8Array, string>();
+  readonly sockets: LiveSocket[] = [];
+  readonly cards: Card[] = [];
+  readonly log: LogView;
+  readonly links: LinksView;
+  #byActor = new Map<unknown, { card: Card; value: string }>();
+  #scheduled = false;
+  #disposed = false;
+
+  constructor(readonly scenario: Scenario, mount: { cards: HTMLElement; side: HTMLElement }, extraInspect?: Observer) {
+    this.log = new LogView();
+    this.links = new LinksView(new Map(scenario.sockets.map((s) => [s.key, s.label])));
+    this.context = new Context({
+      inspect: (event) => {
+        this.#inspected(event);
+        extraInspect?.(event);
+      },
+    });
+    for (const spec of scenario.sockets) {
+      const Class = socketClass(spec.type);
+      if (Class === undefined) throw new Error(`${spec.type} is not exported by this build`); // show() checks first
+      const live = new LiveSocket(spec, Class, this);
+      const card = new Card(live);
+      this.sockets.push(live);
+      this.cards.push(card);
+      this.#byActor.set(live.sock.actor, { card, value: JSON.stringify(live.value) });
+      this.log.add('transition', live.key, `starts in ${leafPaths(live.value).join(', ')}`);
+    }
+    replace(mount.cards, ...this.cards.map((c) => c.element));
+    replace(mount.side, this.links.element, this.log.element);
+    void this.#start();
+  }
+
+  async #start(): Promise<void> {
+    for (const s of this.sockets) await s.bindAll();
+    for (const s of this.sockets) s.connectAll();
+    for (const s of this.sockets) for (const prefix of s.spec.subscribe ?? []) s.subscribe(prefix);
+    this.changed();
+  }
+
+  record(kind: LogKind, socket: LiveSocket | undefined, text: string): void {
+    if (!this.#disposed) this.log.add(kind, socket?.key, text);
+  }
+
+  changed(): void {
+    if (this.#scheduled || this.#disposed) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (this.#disposed) return;
+      for (const c of this.cards) c.update();
+      this.links.update(findLinks(this.sockets));
+    });
+  }
+
+  delivered(from: string, to: string): void {
+    if (!this.#disposed) this.links.pulse(from, to);
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    for (const s of this.sockets) {
+      s.cancelWaiting();
+      if (!s.closed) s.sock.close();
+    }
+  }
+
+  /**
+   * Flashes the transitions each microstep took, and logs each change of a socket machine's state
+   * value with the event that caused it (plus transitions that fire without leaving the state).
+   */
+  #inspected(event: InspectionEvent): void {
+    if (this.#disposed) return;
+    const entry = this.#byActor.get(event.actorRef);
+    if (entry === undefined) return;
+    if (event.type === '@xstate.microstep') {
+      entry.card.chart.flash(event._transitions);
+      for (const t of event._transitions) {
+        if (t.target === undefined || t.target.length === 0) this.log.add('transition', entry.card.live.key, `took ${entry.card.chart.describe(t) ?? t.eventType} (state unchanged)`);
+      }
+      return;
+    }
+    if (event.type !== '@xstate.snapshot') return;
+    const value = (event.snapshot as { value?: unknown }).value as Parameters<typeof leafPaths>[0];
+    const json = JSON.stringify(value);
+    if (json === entry.value) return;
+    const before = JSON.parse(entry.value) as Parameters<typeof leafPaths>[0];
+    entry.value = json;
+    // In parallel states name only the regions that moved.
+    const was = leafPaths(before);
+    const now = leafPaths(value);
+    const left = was.filter((p) => !now.includes(p));
+    const entered = now.filter((p) => !was.includes(p));
+    this.log.add('transition', entry.card.live.key, `${left.join(', ')} → ${entered.join(', ')}  on ${event.event.type}`);
+  }
+}
+
+// ---- the page ----
+
+const app = document.getElementById('app') as HTMLElement;
+const picker = h('nav', { class: 'picker', 'data-testid': 'scenario-picker', 'aria-label': 'scenarios' });
+const about = h('div', { class: 'about', 'data-testid': 'about' });
+const cards = h('div', { class: 'cards', 'data-testid': 'cards' });
+const side = h('aside', { class: 'side' });
+const inspectButton = h('button', {
+  'data-action': 'inspect',
+  title: 'Opens stately.ai/inspect in a new window (needs the network) and restarts the scenario with it attached',
+  onclick: () => void openInspector(),
+}, 'Open in Stately inspector');
+const resetButton = h('button', { 'data-action': 'reset', onclick: () => show(current.id) }, 'restart scenario');
+
+let current: Scenario = scenarios[0] as Scenario;
+let running: Show | undefined;
+let inspector: Observer | undefined;
+
+function missingClasses(s: Scenario): string[] {
+  return [...new Set(s.sockets.map((k) => k.type))].filter((t) => socketClass(t) === undefined);
+}
+
+for (const s of scenarios) {
+  const missing = missingClasses(s);
+  picker.appendChild(h('button', {
+    'data-scenario': s.id,
+    'data-available': String(missing.length === 0),
+    title: missing.length > 0 ? `not in this build yet: ${missing.join(', ')}` : s.summary,
+    onclick: () => show(s.id),
+  }, s.title));
+}
+
+function show(id: string): void {
+  current = scenarios.find((s) => s.id === id) ?? current;
+  running?.dispose();
+  running = undefined;
+  for (const b of picker.querySelectorAll('button')) b.classList.toggle('selected', b.getAttribute('data-scenario') === current.id);
+  app.setAttribute('data-scenario', current.id);
+  replace(about,
+    h('h2', {}, current.title),
+    h('p', {}, current.summary),
+    h('ol', { class: 'try' }, ...current.tryThis.map((t) => h('li', {}, t))),
+  );
+  const missing = missingClasses(current);
+  if (missing.length > 0) {
+    replace(cards, h('div', { class: 'missing', 'data-testid': 'missing' },
+      h('p', {}, `This build of monocoque does not export ${missing.join(', ')} yet, so this scenario cannot run. Its sockets:`),
+      h('ul', {}, ...current.sockets.map((s) => h('li', {}, `${s.label}: new ${s.type}(${s.options ? JSON.stringify(s.options) : ''})`))),
+    ));
+    replace(side);
+    return;
+  }
+  running = new Show(current, { cards, side }, inspector);
+  if (location.hash !== `#${current.id}`) history.replaceState(null, '', `#${current.id}`);
+}
+
+/** Loads @statelyai/inspect only when asked, so the page works offline until then. */
+async function openInspector(): Promise<void> {
+  if (inspector === undefined) {
+    try {
+      const { createBrowserInspector } = await import('@statelyai/inspect');
+      const stately = createBrowserInspector();
+      inspector = (event) => stately.inspect.next?.(event as never);
+    } catch (e) {
+      running?.record('error', undefined, `the Stately inspector could not start: ${String(e)}`);
+      return;
+    }
+  }
+  show(current.id);
+}
+
+replace(app,
+  h('header', { class: 'top' },
+    h('div', { class: 'brand' }, h('h1', {}, 'monocoque playground'),
+      h('span', { class: 'tag' }, 'every socket an XState actor · inproc, in this page')),
+    picker,
+    h('div', { class: 'actions' }, resetButton, inspectButton),
+  ),
+  about,
+  h('main', { class: 'layout' }, cards, side),
+);
+
+show(location.hash.slice(1) || current.id);
