@@ -1,0 +1,117 @@
+// A benchmark child process: one socket of one implementation, driven by JSON-line commands on
+// stdin, reporting JSON-line events on stdout (see lib/child.ts). Exits when stdin ends.
+//
+//   node --import tsx bench/child.ts --impl ours|zeromq --role pull|push|rep|req
+//        [--bind tcp://127.0.0.1:*] [--connect tcp://127.0.0.1:5555] [--size 16]
+//
+// Roles: pull binds or connects and, on {"cmd":"expect","count":N}, says "armed", receives N
+// messages and reports "done" with the rate measured from its first message to its last; push
+// sends N messages on {"cmd":"send","count":N} and reports "sent"; rep echoes for ever; req, on
+// {"cmd":"rtt","count":N}, makes N round trips and reports the median in µs.
+
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { medianOf } from './lib/benchmark.js';
+import { loadImpl } from './lib/impl.js';
+import type { BenchSocket, ImplName } from './lib/impl.js';
+
+interface Command {
+  cmd: string;
+  count?: number;
+}
+
+function emit(event: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+}
+
+const { values: args } = parseArgs({
+  options: {
+    impl: { type: 'string' },
+    role: { type: 'string' },
+    bind: { type: 'string' },
+    connect: { type: 'string' },
+    size: { type: 'string', default: '16' },
+  },
+});
+
+async function main(): Promise<void> {
+  const implName = args.impl as ImplName;
+  if (implName !== 'ours' && implName !== 'zeromq') throw new Error(`--impl must be ours or zeromq, not ${String(args.impl)}`);
+  const impl = await loadImpl(implName);
+  const role = args.role;
+  const size = Number(args.size);
+  const type = role === 'pull' ? 'Pull' : role === 'push' ? 'Push' : role === 'rep' ? 'Reply' : role === 'req' ? 'Request' : undefined;
+  if (type === undefined) throw new Error(`--role must be pull, push, rep or req, not ${String(role)}`);
+  const Class = impl[type];
+  if (Class === undefined) throw Object.assign(new Error(`${impl.name} does not export ${type}`), { code: 'ENOTSUP' });
+  const socket: BenchSocket = new Class();
+  if (args.bind !== undefined) await socket.bind(args.bind);
+  if (args.connect !== undefined) socket.connect(args.connect);
+  emit('ready', { endpoint: socket.lastEndpoint, pid: process.pid });
+
+  const payload = Buffer.alloc(size, 0x61);
+  let closing = false;
+  if (role === 'rep') {
+    void (async () => {
+      try {
+        for (;;) await socket.send(await socket.receive());
+      } catch (e) {
+        if (!closing) fail(e);
+      }
+    })();
+  }
+
+  const handlers: Record<string, (c: Command) => Promise<void>> = {
+    async expect({ count = 0 }) {
+      emit('armed');
+      await socket.receive();
+      const t0 = performance.now();
+      let bytes = 0;
+      for (let i = 1; i < count; i++) {
+        const msg = await socket.receive();
+        for (const f of msg) bytes += f.byteLength;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      emit('done', { count, seconds, rate: (count - 1) / seconds, bytesPerSecond: bytes / seconds });
+    },
+    async send({ count = 0 }) {
+      for (let i = 0; i < count; i++) await socket.send(payload);
+      emit('sent', { count });
+    },
+    async rtt({ count = 0 }) {
+      await socket.send(payload); // one untimed trip: the connection is up before timing starts
+      await socket.receive();
+      const samples = new Float64Array(count);
+      const t0 = performance.now();
+      for (let i = 0; i < count; i++) {
+        const t = performance.now();
+        await socket.send(payload);
+        await socket.receive();
+        samples[i] = performance.now() - t;
+      }
+      const total = performance.now() - t0;
+      emit('done', { count, medianMicros: medianOf(samples) * 1000, meanMicros: (total / count) * 1000 });
+    },
+  };
+
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    const c = JSON.parse(line) as Command;
+    const h = handlers[c.cmd];
+    if (h === undefined) throw new Error(`unknown command ${JSON.stringify(c)}`);
+    await h(c);
+  }
+  closing = true;
+  socket.close();
+}
+
+function fail(e: unknown): never {
+  const err = e as { message?: unknown; code?: unknown };
+  emit('error', { message: String(err?.message ?? e), code: err?.code });
+  process.exit(1);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => fail(e),
+);

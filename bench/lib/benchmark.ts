@@ -1,0 +1,64 @@
+// What a benchmark is to the runner, and the arithmetic the runner does on its rounds.
+
+import type { Impl } from './impl.js';
+
+/** The goal, as a ratio ours/zeromq.js: at least (throughput) or at most (latency). */
+export interface Target {
+  op: '>=' | '<=';
+  ratio: number;
+}
+
+/** A round's figure in the benchmark's unit, optionally with side figures kept in the JSON (e.g. the mean). */
+export type RoundResult = number | { value: number; extra: Record<string, number> };
+
+/** One implementation's sockets (or child processes), set up once and measured round after round. */
+export interface Session {
+  round(): Promise<RoundResult>;
+  close(): Promise<void>;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  /** e.g. `msg/s`, `µs/rtt`, `MB/s`. */
+  unit: string;
+  better: 'higher' | 'lower';
+  target?: Target;
+  /** Why `impl` cannot run this benchmark now (a missing socket type or transport), or undefined. */
+  unavailable(impl: Impl): Promise<string | undefined>;
+  open(impl: Impl, scale: number): Promise<Session>;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Median of the first `n` entries of a sample buffer, without copying more than needed. */
+export function medianOf(samples: Float64Array, n = samples.length): number {
+  const s = samples.slice(0, n).sort();
+  if (n === 0) return Number.NaN;
+  const mid = n >> 1;
+  return n % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function meets(target: Target, ratio: number): boolean {
+  return target.op === '>=' ? ratio >= target.ratio : ratio <= target.ratio;
+}
+
+/** 1234567 -> "1.23M", 45678 -> "45.7k", 12.345 -> "12.3", 0.8765 -> "0.877". */
+export function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
+  if (a >= 100) return v.toFixed(0);
+  return v.toPrecision(3);
+}
+
+/** A scaled message count, at least `min`. */
+export function scaled(count: number, scale: number, min = 100): number {
+  return Math.max(min, Math.round(count * scale));
+}

@@ -1,0 +1,99 @@
+// Network benchmarks: sender and receiver in two child processes (for both implementations), so
+// neither shares an event loop with the other; see child.ts for what each process does.
+
+import type { Benchmark, Session, Target } from './lib/benchmark.js';
+import { scaled } from './lib/benchmark.js';
+import { Child } from './lib/child.js';
+import { ipcPath, missingTypes, probeTransport } from './lib/impl.js';
+import type { Impl, SocketTypeName } from './lib/impl.js';
+
+type Transport = 'tcp' | 'ipc';
+
+function bindAddress(transport: Transport): string {
+  return transport === 'tcp' ? 'tcp://127.0.0.1:*' : `ipc://${ipcPath('bench')}`;
+}
+
+async function unavailable(impl: Impl, transport: Transport, types: SocketTypeName[]): Promise<string | undefined> {
+  return missingTypes(impl, types) ?? (await probeTransport(impl, transport));
+}
+
+/** Starts the binder, then the connector at the endpoint the binder reports. */
+async function pair(impl: Impl, transport: Transport, binder: 'pull' | 'rep', connector: 'push' | 'req', size: number) {
+  const b = await Child.start({ impl: impl.name, role: binder, bind: bindAddress(transport) });
+  const endpoint = b.ready.endpoint;
+  if (typeof endpoint !== 'string') {
+    await b.child.close();
+    throw new Error(`${impl.name} ${binder} child reported no endpoint`);
+  }
+  try {
+    const c = await Child.start({ impl: impl.name, role: connector, connect: endpoint, size });
+    return { binder: b.child, connector: c.child };
+  } catch (e) {
+    await b.child.close();
+    throw e;
+  }
+}
+
+/**
+ * PUSH (one process) -> PULL (another): the receiver times from its first message to its last.
+ * `perByte` reports MB/s instead of msg/s.
+ */
+function pushPull(name: string, transport: Transport, size: number, count: number, target: Target, perByte = false): Benchmark {
+  return {
+    name,
+    description: `PUSH -> PULL over ${transport}, ${size}-byte messages, two processes`,
+    unit: perByte ? 'MB/s' : 'msg/s',
+    better: 'higher',
+    target,
+    unavailable: (impl) => unavailable(impl, transport, ['Push', 'Pull']),
+    async open(impl, scale): Promise<Session> {
+      const n = scaled(count, scale);
+      const { binder: receiver, connector: sender } = await pair(impl, transport, 'pull', 'push', size);
+      return {
+        async round() {
+          receiver.send({ cmd: 'expect', count: n });
+          await receiver.expect('armed');
+          sender.send({ cmd: 'send', count: n });
+          const [done] = await Promise.all([receiver.expect('done'), sender.expect('sent')]);
+          return perByte ? (done.bytesPerSecond as number) / 1e6 : (done.rate as number);
+        },
+        async close() {
+          await Promise.all([sender.close(), receiver.close()]);
+        },
+      };
+    },
+  };
+}
+
+/** REQ (one process) <-> REP (another): median round trip in µs, measured by the requester. */
+function reqRep(name: string, transport: Transport, count: number, target: Target): Benchmark {
+  return {
+    name,
+    description: `REQ <-> REP over ${transport}, 16-byte echo, two processes, median round trip`,
+    unit: 'µs/rtt',
+    better: 'lower',
+    target,
+    unavailable: (impl) => unavailable(impl, transport, ['Request', 'Reply']),
+    async open(impl, scale): Promise<Session> {
+      const n = scaled(count, scale);
+      const { binder: server, connector: client } = await pair(impl, transport, 'rep', 'req', 16);
+      return {
+        async round() {
+          client.send({ cmd: 'rtt', count: n });
+          const done = await client.expect('done');
+          return { value: done.medianMicros as number, extra: { meanMicros: done.meanMicros as number } };
+        },
+        async close() {
+          await Promise.all([client.close(), server.close()]);
+        },
+      };
+    },
+  };
+}
+
+export const networkBenchmarks: Benchmark[] = [
+  pushPull('tcp-push-pull-16b', 'tcp', 16, 200_000, { op: '>=', ratio: 3 }),
+  pushPull('ipc-push-pull-16b', 'ipc', 16, 200_000, { op: '>=', ratio: 3 }),
+  pushPull('tcp-push-pull-64k', 'tcp', 65_536, 5_000, { op: '>=', ratio: 1 }, true),
+  reqRep('tcp-req-rep-rtt', 'tcp', 5_000, { op: '<=', ratio: 0.5 }),
+];

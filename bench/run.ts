@@ -1,0 +1,213 @@
+// The benchmark runner: every benchmark runs our implementation and zeromq.js (real libzmq) side
+// by side, alternating round by round after a warm-up, and reports each one's median and the
+// ratio ours/zeromq.js. The machine is shared and noisy: quote medians and ratios, not single runs.
+//
+//   npm run bench                                   all benchmarks, 5 rounds each
+//   npm run bench -- inproc-pair-rtt tcp            by name, or by prefix
+//   npm run bench -- --rounds 9 --scale 0.5         BENCH_ROUNDS / BENCH_SCALE work too
+//   npm run bench -- --impl zeromq tcp              one implementation only (no ratio)
+//   npm run bench -- --list
+//
+// Results go to the terminal and to bench/results/latest.json.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { inprocBenchmarks } from './inproc.js';
+import { formatValue, median, meets } from './lib/benchmark.js';
+import type { Benchmark, Session, Target } from './lib/benchmark.js';
+import { IMPL_NAMES, libzmqVersion, loadImpl } from './lib/impl.js';
+import type { Impl, ImplName } from './lib/impl.js';
+import { networkBenchmarks } from './network.js';
+
+const ALL: Benchmark[] = [...inprocBenchmarks, ...networkBenchmarks];
+const ROUND_TIMEOUT_MS = 60_000;
+const RESULTS = new URL('./results/latest.json', import.meta.url);
+
+/** One implementation's rounds (warm-up excluded), their median, and side figures per round. */
+interface Figures {
+  median: number;
+  rounds: number[];
+  extra?: Record<string, number[]>;
+}
+
+interface Row {
+  name: string;
+  description: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  target: Target | null;
+  ours: Figures | null;
+  zeromq: Figures | null;
+  /** ours / zeromq.js, both medians. */
+  ratio: number | null;
+  met: boolean | null;
+  skipped?: string;
+  error?: string;
+}
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '5' },
+    scale: { type: 'string', default: process.env.BENCH_SCALE ?? '1' },
+    impl: { type: 'string' },
+    list: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', short: 'v', default: false },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function select(): Benchmark[] {
+  if (positionals.length === 0) return ALL;
+  const chosen = new Set<Benchmark>();
+  for (const p of positionals) {
+    const hit = ALL.filter((b) => b.name === p || b.name.startsWith(p));
+    if (hit.length === 0) fail(`no benchmark named or starting with "${p}"; try --list`);
+    for (const b of hit) chosen.add(b);
+  }
+  return ALL.filter((b) => chosen.has(b));
+}
+
+/** `gc()` without a node flag (package.json runs plain `tsx`), so each round starts clean. */
+function exposeGc(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g !== undefined) return g;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ROUND_TIMEOUT_MS / 1000} s`)), ROUND_TIMEOUT_MS);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function describeTarget(t: Target | undefined | null): string {
+  return t == null ? '-' : `${t.op} ${t.ratio}x`;
+}
+
+async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number, gc: () => void, verbose: boolean): Promise<Row> {
+  const row: Row = {
+    name: b.name, description: b.description, unit: b.unit, better: b.better, target: b.target ?? null,
+    ours: null, zeromq: null, ratio: null, met: null,
+  };
+  for (const impl of impls) {
+    const why = await b.unavailable(impl);
+    if (why !== undefined) {
+      row.skipped = why;
+      console.log(`${b.name}: skipped — ${why}`);
+      return row;
+    }
+  }
+  const sessions = new Map<ImplName, Session>();
+  const figures = new Map<ImplName, Figures>(impls.map((i) => [i.name, { median: NaN, rounds: [] }]));
+  try {
+    for (const impl of impls) sessions.set(impl.name, await b.open(impl, scale));
+    // Round 0 is the warm-up (JIT, connection set-up, first allocations); it is not counted.
+    for (let r = 0; r <= rounds; r++) {
+      for (const impl of impls) {
+        gc();
+        const result = await withTimeout((sessions.get(impl.name) as Session).round(), `${b.name} ${impl.name} round ${r}`);
+        const value = typeof result === 'number' ? result : result.value;
+        if (r > 0) {
+          const f = figures.get(impl.name) as Figures;
+          f.rounds.push(value);
+          if (typeof result !== 'number') {
+            f.extra ??= {};
+            for (const [k, v] of Object.entries(result.extra)) (f.extra[k] ??= []).push(v);
+          }
+        }
+        if (verbose) console.log(`  ${b.name} ${impl.name} ${r === 0 ? 'warm-up' : `round ${r}`}: ${formatValue(value)} ${b.unit}`);
+      }
+    }
+  } catch (e) {
+    row.error = e instanceof Error ? e.message : String(e);
+    console.log(`${b.name}: FAILED — ${row.error}`);
+  } finally {
+    for (const s of sessions.values()) await s.close().catch(() => {});
+  }
+  if (row.error !== undefined) return row;
+  for (const [name, f] of figures) row[name] = { ...f, median: median(f.rounds) };
+  if (row.ours !== null && row.zeromq !== null) {
+    row.ratio = row.ours.median / row.zeromq.median;
+    if (b.target !== undefined) row.met = meets(b.target, row.ratio);
+  }
+  console.log(`${b.name}: ours ${formatValue(row.ours?.median ?? NaN)}, zeromq.js ${formatValue(row.zeromq?.median ?? NaN)} ${b.unit}` +
+    (row.ratio !== null ? `, ratio ${row.ratio.toFixed(2)}x` : ''));
+  return row;
+}
+
+function table(rows: Row[]): string {
+  const header = ['benchmark', 'unit', 'ours (median)', 'zeromq.js (median)', 'ratio', 'target', 'met?'];
+  const measured = rows.filter((r) => r.skipped === undefined && r.error === undefined).map((r) => [
+    r.name, r.unit, formatValue(r.ours?.median ?? NaN), formatValue(r.zeromq?.median ?? NaN),
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, describeTarget(r.target),
+    r.met === null ? '-' : r.met ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 0 ? r.name : i === 1 ? r.unit : '').length), ...measured.map((c) => (c[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w)))];
+  for (const r of rows) {
+    if (r.skipped !== undefined) out.push(line([r.name, r.unit, `skipped: ${r.skipped} (target ${describeTarget(r.target)})`]));
+    else if (r.error !== undefined) out.push(line([r.name, r.unit, `FAILED: ${r.error}`]));
+    else out.push(line(measured.shift() as string[]));
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (opts.list) {
+    for (const b of ALL) console.log(`${b.name.padEnd(24)} ${b.unit.padEnd(7)} target ${describeTarget(b.target).padEnd(8)} ${b.description}`);
+    return;
+  }
+  const rounds = Number(opts.rounds);
+  const scale = Number(opts.scale);
+  if (!Number.isInteger(rounds) || rounds < 1) fail(`--rounds must be a positive integer, not "${opts.rounds}"`);
+  if (!(scale > 0)) fail(`--scale must be a positive number, not "${opts.scale}"`);
+  if (opts.impl !== undefined && !IMPL_NAMES.includes(opts.impl as ImplName)) fail(`--impl must be one of ${IMPL_NAMES.join(', ')}`);
+  const names = opts.impl !== undefined ? [opts.impl as ImplName] : IMPL_NAMES;
+  const impls = await Promise.all(names.map((n) => loadImpl(n)));
+  const selected = select();
+  const gc = exposeGc();
+
+  console.log(`monocoque bench: ${selected.length} benchmark(s), ${rounds} rounds + 1 warm-up per implementation, scale ${scale}; ` +
+    `node ${process.version}, libzmq ${await libzmqVersion()}, ${os.cpus().length} cpus\n`);
+  const rows: Row[] = [];
+  for (const b of selected) rows.push(await runOne(b, impls, rounds, scale, gc, opts.verbose));
+
+  console.log(`\n${table(rows)}`);
+  console.log('\nratio = ours / zeromq.js (medians); higher is better for msg/s and MB/s, lower for µs/rtt.');
+
+  mkdirSync(new URL('./', RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify({
+    date: new Date().toISOString(),
+    node: process.version,
+    libzmq: await libzmqVersion(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    loadavg: os.loadavg(),
+    rounds,
+    scale,
+    implementations: names,
+    results: rows,
+  }, null, 2)}\n`);
+  console.log(`results: bench/results/latest.json`);
+  if (rows.some((r) => r.error !== undefined)) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
