@@ -26,7 +26,7 @@ export interface SupervisorContext {
 
 export type SupervisorEvent =
   | { type: 'inproc.bind'; name: string; socketId: number; socketType: string; requestId: number }
-  | { type: 'inproc.unbind'; name: string; socketId: number; requestId: number }
+  | { type: 'inproc.unbind'; name: string; socketId: number; requestId: number; keepConnections?: boolean }
   | { type: 'inproc.connect'; name: string; socketId: number; socketType: string; connectionId: string; immediate: boolean }
   | { type: 'inproc.disconnect'; connectionId: string }
   | { type: 'socket.closed'; socketId: number };
@@ -43,6 +43,10 @@ export const supervisorMachine = setup({
   },
   guards: {
     isNameTaken: ({ context, event }) => (event as Ev<'inproc.bind'>).name in context.endpoints,
+    keepsConnections: ({ context, event }) => {
+      const e = event as Ev<'inproc.unbind'>;
+      return e.keepConnections === true && context.endpoints[e.name]?.socketId === e.socketId;
+    },
     isBoundHere: ({ context, event }) => {
       const e = event as Ev<'inproc.unbind'>;
       return context.endpoints[e.name]?.socketId === e.socketId;
@@ -139,6 +143,9 @@ export const supervisorMachine = setup({
           { actions: ['registerEndpoint', 'announceBinder', 'recordBinders'] },
         ],
         'inproc.unbind': [
+          // A closing socket gives its name back at once but keeps its connections while it lingers
+          // (libzmq unregisters endpoints when close() starts, `socket_base.cpp process_term`).
+          { guard: 'keepsConnections', actions: 'unregisterEndpoint' },
           { guard: 'isBoundHere', actions: ['unregisterEndpoint', 'closeConnections', 'forgetConnections'] },
           { actions: 'refuseUnbind' },
         ],

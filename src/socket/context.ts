@@ -15,6 +15,8 @@ export interface BoundHandle {
   address: string;
   /** Stops listening and detaches the peers that came through this endpoint. */
   close(): void;
+  /** Stops listening but keeps the peers (a closing socket lingers with them). */
+  stopListening?(): void;
 }
 
 /** @internal A connect, as a transport returns it. */
@@ -126,7 +128,7 @@ export class Context {
   }
 
   /** @internal Sends a registry request to the supervisor and throws what it refused with. */
-  request(event: { type: 'inproc.bind' | 'inproc.unbind'; name: string; socketId: number; socketType?: string }): void {
+  request(event: { type: 'inproc.bind' | 'inproc.unbind'; name: string; socketId: number; socketType?: string; keepConnections?: boolean }): void {
     const requestId = this.#nextRequest++;
     let refused: ZmqError | undefined;
     this.#replies.set(requestId, (e) => (refused = e));

@@ -371,6 +371,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     let queued = 0;
     for (const p of this.peers.values()) if (p.attached) queued += p.out.size;
     for (const h of new Set(this.#connects.values())) h.stopReconnecting?.();
+    for (const h of new Set(this.#binds.values())) h.stopListening?.();
     this.actor.send({ type: 'close', linger: this.opt.linger, queued } as never);
   }
 

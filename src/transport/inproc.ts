@@ -106,16 +106,14 @@ export function inprocTransport(context: Context) {
     async bind(socket: Socket, ep: Endpoint) {
       if (ep.transport !== 'inproc') throw new ZmqError('EINVAL', `not an inproc endpoint: ${ep.address}`);
       context.request({ type: 'inproc.bind', name: ep.name, socketId: socket.id, socketType: socket.type });
-      return {
-        address: ep.address,
-        close: () => {
-          try {
-            context.request({ type: 'inproc.unbind', name: ep.name, socketId: socket.id });
-          } catch {
-            // already gone with the socket
-          }
-        },
+      const unbind = (keepConnections: boolean) => {
+        try {
+          context.request({ type: 'inproc.unbind', name: ep.name, socketId: socket.id, keepConnections });
+        } catch {
+          // already given back
+        }
       };
+      return { address: ep.address, close: () => unbind(false), stopListening: () => unbind(true) };
     },
     connect(socket: Socket, ep: Endpoint) {
       if (ep.transport !== 'inproc') throw new ZmqError('EINVAL', `not an inproc endpoint: ${ep.address}`);

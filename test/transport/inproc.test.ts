@@ -170,3 +170,22 @@ describe('supervisor machine (pure)', () => {
     expect(actor.getSnapshot().context).toEqual({ endpoints: {}, connections: {} });
   });
 });
+
+describe('inproc close and names', () => {
+  it('registry: a lingering socket gives its name back at once and still delivers what it queued', async () => {
+    const context = new Context();
+    const push = new Push({ context, linger: -1 });
+    const pull = track(new Pull({ context }));
+    await push.bind('inproc://linger-name');
+    pull.connect('inproc://linger-name');
+    await push.send('last words');
+    push.close();
+    expect(push.getSnapshot().value).toBe('lingering');
+    expect(context.listInprocEndpoints()).toEqual([]);
+    const successor = track(new Push({ context }));
+    await successor.bind('inproc://linger-name');
+    expect(text(await pull.receive())).toEqual(['last words']);
+    await push.whenReleased();
+    expect(context.listInprocEndpoints()).toEqual(['inproc://linger-name']);
+  });
+});

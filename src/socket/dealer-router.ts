@@ -1,0 +1,319 @@
+// Dealer and Router (RFC 28 REQREP, the asynchronous halves). Dealer round-robins out and
+// fair-queues in; Router addresses each message by its first frame through the identity table
+// its machine keeps. Neither sends an XState event per message.
+
+import type { SnapshotFrom } from 'xstate';
+import { ZmqError } from '../core/errors.js';
+import type { Frame, Message } from '../core/frame.js';
+import { asFrame, toHex } from '../core/frame.js';
+import type { Pipe } from '../core/pipe.js';
+import { dealerMachine } from '../../machines/dealer.js';
+import { routerMachine } from '../../machines/router.js';
+import type { RouterContext } from '../../machines/router.js';
+import { Socket } from './socket.js';
+import type { Peer, SocketOptionsInput } from './socket.js';
+
+export interface DealerOptions extends SocketOptionsInput {
+  /** ZMQ_CONFLATE: keep only the newest message per peer. */
+  conflate?: boolean;
+}
+
+export interface RouterOptions extends SocketOptionsInput {
+  /** ZMQ_ROUTER_MANDATORY: fail with EHOSTUNREACH on an unknown routing id, wait on a full peer. */
+  mandatory?: boolean;
+  /** ZMQ_ROUTER_HANDOVER: a peer announcing a taken routing id takes it over from the holder. */
+  handover?: boolean;
+}
+
+/**
+ * @internal Fair queueing over the incoming pipes of a socket's peers that also tells which peer
+ * each message came from (the base class's `readFairly` does not: REQ, REP and ROUTER need it).
+ * A pipe joins when it reports `pipeReadable` and leaves when a read finds it empty or it ends.
+ */
+export class FairQueue {
+  #active: Pipe[] = [];
+  #next = 0;
+  /** The peer the last message returned by `read()` came from. */
+  from: Peer | undefined = undefined;
+
+  add(pipe: Pipe): void {
+    this.#active.push(pipe);
+  }
+
+  remove(pipe: Pipe): void {
+    const i = this.#active.indexOf(pipe);
+    if (i < 0) return;
+    this.#active[i] = this.#active[this.#active.length - 1] as Pipe;
+    this.#active.pop();
+  }
+
+  read(): Message | undefined {
+    const active = this.#active;
+    while (active.length > 0) {
+      if (this.#next >= active.length) this.#next = 0;
+      const pipe = active[this.#next] as Pipe;
+      const msg = pipe.read();
+      if (msg !== undefined) {
+        this.#next++;
+        this.from = pipe.readerTag as Peer;
+        return msg;
+      }
+      // Empty: the read armed its `pipeReadable`, so it rejoins on the next write.
+      active[this.#next] = active[active.length - 1] as Pipe;
+      active.pop();
+    }
+    return undefined;
+  }
+
+  /** Whether any pipe holds a message. */
+  get hasMessages(): boolean {
+    for (const p of this.#active) if (p.size > 0) return true;
+    return false;
+  }
+}
+
+/**
+ * @internal A cheap Map key for a routing id: one UTF-16 unit per byte (a latin1 string), so the
+ * per-message lookup builds a short string instead of hex text.
+ */
+export function routingKey(id: Uint8Array): string {
+  const n = id.byteLength;
+  if (n > 32) return String.fromCharCode.apply(null, id as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(id[i] as number);
+  return s;
+}
+
+/** @internal Bytes of a hex string (routing ids in machine context are hex). */
+export function hexToFrame(hex: string): Frame {
+  const bytes = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return asFrame(bytes);
+}
+
+/**
+ * DEALER: sends each message to one peer in turn, skipping peers at their HWM (waits when all are
+ * full or there is none); receives from all peers in turn. Talks to Reply (add the empty
+ * delimiter frame yourself), Router and Dealer.
+ *
+ * ```ts
+ * const dealer = new Dealer({ routingId: "worker-1" })
+ * dealer.connect("inproc://backend")
+ * await dealer.send(["", "hello"])          // to a Reply: empty delimiter first
+ * const [, reply] = await dealer.receive()
+ * ```
+ */
+export class Dealer extends Socket<typeof dealerMachine> {
+  #ready: Pipe[] = [];
+  #rr = 0;
+  #peersSeen: unknown = undefined;
+
+  constructor(options?: DealerOptions) {
+    super('DEALER', dealerMachine, options, ['conflate']);
+  }
+
+  /** ZMQ_CONFLATE: keep only the newest message per peer (single-part messages). */
+  get conflate(): boolean { return this.opt.conflate; }
+  set conflate(v: boolean) { this.setOption('conflate', v); }
+
+  protected override onTransition(snapshot: SnapshotFrom<typeof dealerMachine>): void {
+    const peers = snapshot.context.peers;
+    if (peers === this.#peersSeen) return;
+    this.#peersSeen = peers;
+    const ready: Pipe[] = [];
+    for (const p of peers) {
+      const peer = this.peers.get(p.id);
+      if (p.ready && peer !== undefined) ready.push(peer.out);
+    }
+    this.#ready = ready;
+  }
+
+  protected override xsend(msg: Message): boolean {
+    const cursor = Socket.writeRoundRobin(this, this.#ready, this.#rr, msg);
+    if (cursor < 0) return false;
+    this.#rr = cursor;
+    return true;
+  }
+
+  protected override canSendNow(): boolean {
+    for (const p of this.#ready) if (p.writable) return true;
+    return false;
+  }
+
+  protected override xrecv(): Message | undefined {
+    return this.readFairly();
+  }
+}
+
+/**
+ * ROUTER: every message received starts with the routing id of the peer it came from; every
+ * message sent starts with the routing id of the peer it goes to (and must have a body after it).
+ * A peer's routing id is the `routingId` option it set, or a generated 5-byte id (`00` + a
+ * counter). By default a message for an unknown or full peer is dropped; with `mandatory`, an
+ * unknown id fails with EHOSTUNREACH and a full peer makes send wait.
+ *
+ * ```ts
+ * const router = new Router({ mandatory: true })
+ * await router.bind("inproc://frontend")
+ * const [id, , request] = await router.receive()   // from a Request: id, "", body
+ * await router.send([id, "", "reply"])
+ * ```
+ */
+export class Router extends Socket<typeof routerMachine> {
+  /** Routing key (latin1 of the id bytes) → peer: the hot-path view of the machine's table. */
+  #routes = new Map<string, Peer>();
+  #routesSeen: unknown = undefined;
+  /** Each peer's routing id frame; kept after detach so its last queued messages can still be read. */
+  #idOf = new WeakMap<Peer, Frame>();
+  #mandatory = false;
+  #in = new FairQueue();
+  /** The send target `checkSend` resolved for `#targetMsg` (the base calls xsend right after). */
+  #targetMsg: Message | undefined = undefined;
+  #target: Peer | undefined = undefined;
+
+  constructor(options?: RouterOptions) {
+    super('ROUTER', routerMachine, options, ['mandatory', 'handover']);
+    // Start the actor now: its context is built from input by a function, which xstate wraps in
+    // assign() and warns about if that happens inside another actor's action (an inproc attach).
+    void this.actor;
+    if (this.opt.mandatory) this.tell({ type: 'option.changed', name: 'mandatory', value: true });
+    if (this.opt.handover) this.tell({ type: 'option.changed', name: 'handover', value: true });
+  }
+
+  /** ZMQ_ROUTER_MANDATORY: an unknown routing id fails with EHOSTUNREACH (instead of a silent
+   * drop), and a message for a peer at its HWM waits (EAGAIN after `sendTimeout`) instead of being dropped. */
+  get mandatory(): boolean { return this.opt.mandatory; }
+  set mandatory(v: boolean) {
+    this.setOption('mandatory', v);
+    this.tell({ type: 'option.changed', name: 'mandatory', value: this.opt.mandatory });
+  }
+
+  /** ZMQ_ROUTER_HANDOVER: a peer announcing a routing id another peer holds takes it over, and
+   * the old holder is disconnected (without it, the newcomer is refused). */
+  get handover(): boolean { return this.opt.handover; }
+  set handover(v: boolean) {
+    this.setOption('handover', v);
+    this.tell({ type: 'option.changed', name: 'handover', value: this.opt.handover });
+  }
+
+  override get readable(): boolean {
+    return !this.closed && this.#in.hasMessages;
+  }
+
+  /** @internal */
+  override pipeReadable(pipe: Pipe): void {
+    this.#in.add(pipe);
+    this.flush();
+  }
+
+  /** @internal */
+  override pipeEnded(pipe: Pipe): void {
+    this.#in.remove(pipe);
+    super.pipeEnded(pipe);
+  }
+
+  protected override onTransition(snapshot: SnapshotFrom<typeof routerMachine>): void {
+    this.#mandatory = snapshot.matches({ open: { mandatory: 'on' } });
+    const ctx: RouterContext = snapshot.context;
+    if (ctx.routes === this.#routesSeen) return;
+    this.#routesSeen = ctx.routes;
+    const routes = new Map<string, Peer>();
+    for (const p of ctx.peers) {
+      const peer = this.peers.get(p.id);
+      if (peer === undefined || p.routingId === undefined) continue;
+      const frame = hexToFrame(p.routingId);
+      routes.set(routingKey(frame), peer);
+      const known = this.#idOf.get(peer);
+      if (known === undefined || toHex(known) !== p.routingId) this.#idOf.set(peer, frame);
+    }
+    this.#routes = routes;
+  }
+
+  protected override effects() {
+    return {
+      evictHolder: ({ context, event }: { context: RouterContext; event: { routingId?: string } }) => {
+        const holderId = event.routingId === undefined ? undefined : context.routes[event.routingId];
+        const holder = holderId === undefined ? undefined : this.peers.get(holderId);
+        if (holder === undefined) return;
+        // libzmq `router.cpp identify_peer`: the old pipe is terminated; its unread messages go too.
+        holder.in.drop();
+        this.detachPeer(holder);
+        holder.close();
+      },
+      refuseDuplicate: ({ event }: { event: { peerId: number; routingId?: string } }) => {
+        const peer = this.peers.get(event.peerId);
+        if (peer !== undefined) {
+          this.refuse(peer, `ROUTER: routing id ${event.routingId ?? ''} (hex) is already taken by another peer; set handover to let a newcomer take it over`);
+        }
+      },
+    } as unknown as Record<string, (args: { event: never; context: never }) => void>;
+  }
+
+  protected override peerAttached(peer: Peer): void {
+    // An inproc connect before bind attaches with an unknown peer type and no routing id; the
+    // transport fills both in when the bind arrives. Watch for that to re-key the peer.
+    if (peer.peerType === '') this.#watchIdentity(peer);
+  }
+
+  protected override checkSend(msg: Message): void {
+    this.#targetMsg = msg;
+    this.#target = undefined;
+    // A lone id frame is dropped (libzmq: the first frame is consumed whether or not MORE follows).
+    if (msg.length < 2) return;
+    const peer = this.#routes.get(routingKey(msg[0] as Frame));
+    if (peer !== undefined && peer.attached) {
+      this.#target = peer;
+    } else if (this.#mandatory) {
+      throw new ZmqError('EHOSTUNREACH', `send on ROUTER: no peer has routing id ${toHex(msg[0] as Frame)} (hex), and mandatory is set`);
+    }
+  }
+
+  protected override xsend(msg: Message): boolean {
+    if (msg !== this.#targetMsg) this.checkSend(msg);
+    const peer = this.#target;
+    this.#targetMsg = undefined;
+    if (peer === undefined) return true; // unroutable: dropped
+    const out = peer.out;
+    if (!out.writable) {
+      if (this.#mandatory) {
+        // Still ours to deliver on the next flush: resolve again then (the peer may have left).
+        return false;
+      }
+      return true; // mute peer without mandatory: dropped (libzmq `router.cpp xsend`)
+    }
+    msg.shift(); // the routing id; `toMessage` made this array for this call, so it is ours to change
+    out.write(msg);
+    if (!out.writable) this.pipeFilled(out);
+    return true;
+  }
+
+  protected override canSendNow(): boolean {
+    return true;
+  }
+
+  protected override xrecv(): Message | undefined {
+    for (;;) {
+      const msg = this.#in.read();
+      if (msg === undefined) return undefined;
+      const id = this.#idOf.get(this.#in.from as Peer);
+      if (id === undefined) continue; // a refused peer's leftovers
+      msg.unshift(id);
+      return msg;
+    }
+  }
+
+  #watchIdentity(peer: Peer): void {
+    let routingId = peer.routingId;
+    Object.defineProperty(peer, 'routingId', {
+      configurable: true,
+      enumerable: true,
+      get: () => routingId,
+      set: (v: Frame | undefined) => {
+        routingId = v;
+        Object.defineProperty(peer, 'routingId', { value: v, writable: true, configurable: true, enumerable: true });
+        if (!peer.attached || v === undefined || v.byteLength === 0) return;
+        this.tell({ type: 'peer.identified', peerId: peer.id, routingId: toHex(v) });
+      },
+    });
+  }
+}

@@ -1,0 +1,295 @@
+// Request and Reply (RFC 28 REQREP, the synchronous halves). Every turn (request out, request in,
+// reply out, reply in) is an event to the socket's machine; the frames, with their envelopes, go
+// through pipes. Envelope rules after libzmq `req.cpp` and `rep.cpp`.
+
+import type { SnapshotFrom } from 'xstate';
+import { ZmqError } from '../core/errors.js';
+import type { Frame, Message, MessageInput } from '../core/frame.js';
+import { asFrame, emptyFrame } from '../core/frame.js';
+import type { Pipe } from '../core/pipe.js';
+import { nextRequestId, requestMachine } from '../../machines/request.js';
+import { replyMachine } from '../../machines/reply.js';
+import { FairQueue } from './dealer-router.js';
+import { Socket } from './socket.js';
+import type { CallOptions, Peer, SocketOptionsInput } from './socket.js';
+
+export interface RequestOptions extends SocketOptionsInput {
+  /** ZMQ_REQ_RELAXED: allow a new request before the reply to the previous one (which is then discarded). */
+  relaxed?: boolean;
+  /** ZMQ_REQ_CORRELATE: tag each request with an id and accept only replies that carry it back. */
+  correlate?: boolean;
+}
+
+export type ReplyOptions = SocketOptionsInput;
+
+/** A request id frame: 4 bytes in host order, as libzmq copies its uint32 (little-endian on x86 and ARM). */
+function requestIdFrame(id: number): Frame {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, id, true);
+  return asFrame(bytes);
+}
+
+function isRequestId(frame: Frame, id: number): boolean {
+  return frame.byteLength === 4 && new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true) === id;
+}
+
+/**
+ * REQ: sends a request, then receives its reply, then may send the next one. Sending twice
+ * without a reply, or receiving before sending, fails with EFSM (unless `relaxed`). Requests go
+ * round-robin to the peers with room; a reply is taken only from the peer that was asked.
+ * On the wire each request is preceded by an empty delimiter frame (a Router sees `[id, "", ...]`).
+ *
+ * ```ts
+ * const req = new Request()
+ * req.connect("inproc://service")
+ * await req.send("ping")
+ * const [pong] = await req.receive()
+ * ```
+ *
+ * A `receive()` called while an earlier `send()` still waits for a peer is accepted: it waits
+ * for the reply to that request (calls are queued in the order made).
+ */
+export class Request extends Socket<typeof requestMachine> {
+  #ready: Pipe[] = [];
+  #rr = 0;
+  #peersSeen: unknown = undefined;
+  #in = new FairQueue();
+  // The socket's view of the turn. It changes at the moment a request or reply passes (the machine
+  // hears of it by an event that may be queued behind the one being handled) and is refreshed from
+  // the machine whenever the machine has taken every turn event sent (`turns === #told`).
+  #awaiting = false;
+  #replyPeer: number | null = null;
+  #requestId = 0;
+  #relaxed = false;
+  #correlate = false;
+  #told = 0;
+  #waitingSends = 0;
+  readonly #sendSettled = (): void => {
+    this.#waitingSends--;
+  };
+
+  constructor(options?: RequestOptions) {
+    super('REQ', requestMachine, options, ['relaxed', 'correlate']);
+    if (this.opt.relaxed) this.tell({ type: 'option.changed', name: 'relaxed', value: true });
+    if (this.opt.correlate) this.tell({ type: 'option.changed', name: 'correlate', value: true });
+    this.onTransition(this.getSnapshot());
+  }
+
+  /** ZMQ_REQ_RELAXED: a new request may be sent before the reply to the last one came; that
+   * reply is then discarded. */
+  get relaxed(): boolean { return this.opt.relaxed; }
+  set relaxed(v: boolean) {
+    this.setOption('relaxed', v);
+    this.tell({ type: 'option.changed', name: 'relaxed', value: this.opt.relaxed });
+  }
+
+  /** ZMQ_REQ_CORRELATE: each request carries a 4-byte id before its delimiter, and only a reply
+   * that echoes the current id is accepted. */
+  get correlate(): boolean { return this.opt.correlate; }
+  set correlate(v: boolean) {
+    this.setOption('correlate', v);
+    this.tell({ type: 'option.changed', name: 'correlate', value: this.opt.correlate });
+  }
+
+  override send(message: MessageInput, options?: CallOptions): Promise<void> {
+    const told = this.#told;
+    const p = super.send(message, options);
+    if (this.#told === told) {
+      // Still waiting (or failed): until it settles, a receive() for its reply is in order.
+      this.#waitingSends++;
+      p.then(this.#sendSettled, this.#sendSettled);
+    }
+    return p;
+  }
+
+  override get readable(): boolean {
+    return !this.closed && this.#awaiting && this.#in.hasMessages;
+  }
+
+  /** @internal */
+  override pipeReadable(pipe: Pipe): void {
+    this.#in.add(pipe);
+    this.flush();
+  }
+
+  /** @internal */
+  override pipeEnded(pipe: Pipe): void {
+    this.#in.remove(pipe);
+    super.pipeEnded(pipe);
+  }
+
+  protected override onTransition(snapshot: SnapshotFrom<typeof requestMachine>): void {
+    const ctx = snapshot.context;
+    this.#relaxed = ctx.relaxed;
+    this.#correlate = ctx.correlate;
+    if (ctx.turns === this.#told) {
+      this.#awaiting = snapshot.matches({ open: { turn: 'awaitingReply' } });
+      this.#replyPeer = ctx.replyPeerId;
+      this.#requestId = ctx.requestId;
+    }
+    if (ctx.peers === this.#peersSeen) return;
+    this.#peersSeen = ctx.peers;
+    const ready: Pipe[] = [];
+    for (const p of ctx.peers) {
+      const peer = this.peers.get(p.id);
+      if (p.ready && peer !== undefined) ready.push(peer.out);
+    }
+    this.#ready = ready;
+  }
+
+  protected override checkSend(): void {
+    if (this.#awaiting && !this.#relaxed) {
+      throw new ZmqError('EFSM', 'send on REQ: a request is out and its reply has not been received; receive it first (or set relaxed)');
+    }
+  }
+
+  protected override checkReceive(): void {
+    if (!this.#awaiting && this.#waitingSends === 0) {
+      throw new ZmqError('EFSM', 'receive on REQ: no request has been sent; send one first');
+    }
+  }
+
+  protected override xsend(msg: Message): boolean {
+    const id = nextRequestId(this.#requestId);
+    const frames: Message = this.#correlate ? [requestIdFrame(id), emptyFrame(), ...msg] : [emptyFrame(), ...msg];
+    const ready = this.#ready;
+    const cursor = Socket.writeRoundRobin(this, ready, this.#rr, frames);
+    if (cursor < 0) return false;
+    this.#rr = cursor;
+    const peer = (ready[cursor - 1] as Pipe).writerTag as Peer;
+    this.#requestId = id;
+    this.#awaiting = true;
+    this.#replyPeer = peer.id;
+    this.#told++;
+    this.tell({ type: 'request.sent', peerId: peer.id });
+    // libzmq `req.cpp`: whatever arrived before this request (late replies to an earlier one) is dropped.
+    while (this.#in.read() !== undefined);
+    return true;
+  }
+
+  protected override canSendNow(): boolean {
+    if (this.#awaiting && !this.#relaxed) return false;
+    for (const p of this.#ready) if (p.writable) return true;
+    return false;
+  }
+
+  protected override xrecv(): Message | undefined {
+    if (!this.#awaiting) return undefined;
+    for (;;) {
+      const msg = this.#in.read();
+      if (msg === undefined) return undefined;
+      // Only the peer asked may answer (anyone, once that peer has left: libzmq `req.cpp`).
+      if (this.#replyPeer !== null && (this.#in.from as Peer).id !== this.#replyPeer) continue;
+      let body = 0;
+      if (this.#correlate) {
+        if (msg.length < 2 || !isRequestId(msg[0] as Frame, this.#requestId)) continue;
+        body = 1;
+      }
+      // The delimiter must be empty and followed by at least one frame.
+      if (msg.length < body + 2 || (msg[body] as Frame).byteLength !== 0) continue;
+      this.#awaiting = false;
+      this.#replyPeer = null;
+      this.#told++;
+      this.tell({ type: 'reply.received' });
+      msg.splice(0, body + 1);
+      return msg;
+    }
+  }
+}
+
+/**
+ * REP: receives a request, then sends its reply, then receives the next one. Sending before a
+ * request, or receiving twice without replying, fails with EFSM. Requests are taken from all peers
+ * in turn; each reply goes back to the peer that asked, behind the envelope (every frame up to
+ * and including the first empty one) its request came with, so a Reply works behind chains of
+ * Router and Dealer. A reply to a peer that has left, or whose pipe is full, is dropped.
+ *
+ * ```ts
+ * const rep = new Reply()
+ * await rep.bind("inproc://service")
+ * for await (const [request] of rep) await rep.send(`echo ${request}`)
+ * ```
+ */
+export class Reply extends Socket<typeof replyMachine> {
+  #in = new FairQueue();
+  #replying = false;
+  #replyPeer: Peer | undefined = undefined;
+  #envelope: Frame[] | undefined = undefined;
+  #told = 0;
+
+  constructor(options?: ReplyOptions) {
+    super('REP', replyMachine, options);
+  }
+
+  override get readable(): boolean {
+    return !this.closed && !this.#replying && this.#in.hasMessages;
+  }
+
+  /** @internal */
+  override pipeReadable(pipe: Pipe): void {
+    this.#in.add(pipe);
+    this.flush();
+  }
+
+  /** @internal */
+  override pipeEnded(pipe: Pipe): void {
+    this.#in.remove(pipe);
+    super.pipeEnded(pipe);
+  }
+
+  protected override onTransition(snapshot: SnapshotFrom<typeof replyMachine>): void {
+    if (snapshot.context.turns === this.#told) this.#replying = snapshot.matches({ open: { turn: 'replying' } });
+  }
+
+  protected override checkSend(): void {
+    if (!this.#replying) throw new ZmqError('EFSM', 'send on REP: no request is being answered; receive one first');
+  }
+
+  protected override checkReceive(): void {
+    if (this.#replying) throw new ZmqError('EFSM', 'receive on REP: the last request has not been answered; send its reply first');
+  }
+
+  protected override xrecv(): Message | undefined {
+    if (this.#replying) return undefined;
+    for (;;) {
+      const msg = this.#in.read();
+      if (msg === undefined) return undefined;
+      // The envelope ends at the first empty frame that has a body after it; a request without
+      // one is dropped (libzmq `rep.cpp` rolls it back).
+      let bottom = -1;
+      for (let i = 0; i < msg.length - 1; i++) {
+        if ((msg[i] as Frame).byteLength === 0) {
+          bottom = i;
+          break;
+        }
+      }
+      if (bottom < 0) continue;
+      const peer = this.#in.from as Peer;
+      this.#envelope = msg.splice(0, bottom + 1);
+      this.#replyPeer = peer;
+      this.#replying = true;
+      this.#told++;
+      this.tell({ type: 'request.received', peerId: peer.id });
+      return msg;
+    }
+  }
+
+  protected override xsend(msg: Message): boolean {
+    const peer = this.#replyPeer;
+    const envelope = this.#envelope as Frame[];
+    this.#replyPeer = undefined;
+    this.#envelope = undefined;
+    this.#replying = false;
+    this.#told++;
+    if (peer !== undefined && peer.attached) {
+      // A full pipe drops the reply: REP never waits (libzmq `rep.cpp` sends through `router.cpp`).
+      if (peer.out.write(envelope.concat(msg)) && !peer.out.writable) this.pipeFilled(peer.out);
+    }
+    this.tell({ type: 'reply.sent' });
+    return true;
+  }
+
+  protected override canSendNow(): boolean {
+    return this.#replying;
+  }
+}

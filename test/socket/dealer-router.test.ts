@@ -1,0 +1,368 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Context } from '../../src/socket/context.js';
+import { Dealer, Router, routingKey } from '../../src/socket/dealer-router.js';
+import type { SocketEvent } from '../../src/socket/events.js';
+import type { Socket } from '../../src/socket/socket.js';
+
+const open: Socket[] = [];
+function track<T extends Socket>(s: T): T {
+  open.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+const text = (m: Buffer[]) => m.map((f) => f.toString());
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> {
+  let done = false;
+  p.then(() => (done = true), () => (done = true));
+  await tick();
+  await tick();
+  return done ? 'done' : 'waiting';
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code: string }).code;
+  }
+  return 'resolved';
+}
+
+describe('Dealer over inproc', () => {
+  it('dealer↔dealer: both directions, multipart intact', async () => {
+    const context = new Context();
+    const a = track(new Dealer({ context }));
+    const b = track(new Dealer({ context }));
+    await a.bind('inproc://dd');
+    b.connect('inproc://dd');
+    await b.send(['x', '', 'y']);
+    expect(text(await a.receive())).toEqual(['x', '', 'y']);
+    await a.send('back');
+    expect(text(await b.receive())).toEqual(['back']);
+  });
+
+  it('dealer: round-robins out over its peers', async () => {
+    const context = new Context();
+    const dealer = track(new Dealer({ context }));
+    await dealer.bind('inproc://rr');
+    const peers = [0, 1, 2].map(() => track(new Dealer({ context })));
+    for (const p of peers) p.connect('inproc://rr');
+    for (let i = 0; i < 6; i++) await dealer.send(String(i));
+    const got = await Promise.all(peers.map(async (p) => [text(await p.receive())[0], text(await p.receive())[0]]));
+    expect(got.flat().sort()).toEqual(['0', '1', '2', '3', '4', '5']);
+    for (const pair of got) expect(Number(pair[1]) - Number(pair[0])).toBe(3);
+  });
+
+  it('dealer: fair-queues in from its peers', async () => {
+    const context = new Context();
+    const dealer = track(new Dealer({ context }));
+    await dealer.bind('inproc://fq');
+    const a = track(new Dealer({ context }));
+    const b = track(new Dealer({ context }));
+    a.connect('inproc://fq');
+    b.connect('inproc://fq');
+    for (let i = 0; i < 3; i++) {
+      await a.send(`a${i}`);
+      await b.send(`b${i}`);
+    }
+    const got: string[] = [];
+    for (let i = 0; i < 6; i++) got.push(text(await dealer.receive())[0]!);
+    // Alternates between the two peers while both have messages.
+    for (let i = 0; i < 6; i += 2) expect([got[i]![0], got[i + 1]![0]].sort()).toEqual(['a', 'b']);
+  });
+
+  it('dealer: with no peer a send waits; sendTimeout turns the wait into EAGAIN', async () => {
+    const context = new Context();
+    const dealer = track(new Dealer({ context, sendTimeout: 20 }));
+    expect(dealer.getSnapshot().matches({ open: 'noPeers' })).toBe(true);
+    expect(await code(dealer.send('x'))).toBe('EAGAIN');
+  });
+
+  it('dealer: waits while every peer is mute, and sends once one drains', async () => {
+    const context = new Context();
+    const dealer = track(new Dealer({ context, sendHighWaterMark: 1 }));
+    const peer = track(new Dealer({ context, receiveHighWaterMark: 1 }));
+    await peer.bind('inproc://mute');
+    dealer.connect('inproc://mute');
+    await dealer.send('1');
+    await dealer.send('2');
+    expect(dealer.getSnapshot().matches({ open: 'mute' })).toBe(true);
+    expect(dealer.getSnapshot().context.peers[0]!.ready).toBe(false);
+    const third = dealer.send('3');
+    expect(await settled(third)).toBe('waiting');
+    expect(text(await peer.receive())).toEqual(['1']);
+    expect(text(await peer.receive())).toEqual(['2']);
+    await third;
+    expect(text(await peer.receive())).toEqual(['3']);
+    expect(dealer.getSnapshot().matches({ open: 'ready' })).toBe(true);
+  });
+
+  it('dealer: concurrent sends made before any peer exists are delivered in call order', async () => {
+    const context = new Context();
+    const dealer = track(new Dealer({ context }));
+    const sends = Array.from({ length: 20 }, (_, i) => dealer.send(String(i)));
+    expect(await settled(sends[0]!)).toBe('waiting');
+    const router = track(new Router({ context }));
+    await router.bind('inproc://later');
+    dealer.connect('inproc://later');
+    await Promise.all(sends);
+    for (let i = 0; i < 20; i++) expect(text(await router.receive())[1]).toBe(String(i));
+  });
+});
+
+describe('Router over inproc', () => {
+  it('dealer→router: a generated routing id (5 bytes, first byte 0) is prepended and routes the answer', async () => {
+    const context = new Context();
+    const router = track(new Router({ context }));
+    const dealer = track(new Dealer({ context }));
+    await router.bind('inproc://gen');
+    dealer.connect('inproc://gen');
+    await dealer.send(['hello', 'world']);
+    const [id, ...body] = await router.receive();
+    expect(id!.length).toBe(5);
+    expect(id![0]).toBe(0);
+    expect(text(body as Buffer[])).toEqual(['hello', 'world']);
+    await router.send([id!, 'hi', 'there']);
+    expect(text(await dealer.receive())).toEqual(['hi', 'there']);
+  });
+
+  it('router: generated ids count up by one per peer (libzmq: 00 + uint32 BE counter)', async () => {
+    const context = new Context();
+    const router = track(new Router({ context }));
+    await router.bind('inproc://count');
+    const ids: Buffer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const d = track(new Dealer({ context }));
+      d.connect('inproc://count');
+      await d.send('x');
+      ids.push((await router.receive())[0]!);
+    }
+    const n = ids.map((id) => id.readUInt32BE(1));
+    expect(n[1]).toBe((n[0]! + 1) >>> 0);
+    expect(n[2]).toBe((n[0]! + 2) >>> 0);
+  });
+
+  it("router: a peer's routingId option becomes its routing id", async () => {
+    const context = new Context();
+    const router = track(new Router({ context }));
+    const dealer = track(new Dealer({ context, routingId: 'worker-7' }));
+    await router.bind('inproc://named');
+    dealer.connect('inproc://named');
+    await dealer.send('ready');
+    expect(text(await router.receive())).toEqual(['worker-7', 'ready']);
+    await router.send(['worker-7', 'job']);
+    expect(text(await dealer.receive())).toEqual(['job']);
+    expect(router.getSnapshot().context.routes[Buffer.from('worker-7').toString('hex')]).toBeDefined();
+  });
+
+  it('router↔router: each addresses the other by its routingId', async () => {
+    const context = new Context();
+    const a = track(new Router({ context, routingId: 'A' }));
+    const b = track(new Router({ context, routingId: 'B' }));
+    await b.bind('inproc://rr');
+    a.connect('inproc://rr');
+    await tick();
+    await a.send(['B', 'from a']);
+    expect(text(await b.receive())).toEqual(['A', 'from a']);
+    await b.send(['A', 'from b']);
+    expect(text(await a.receive())).toEqual(['B', 'from b']);
+  });
+
+  it('router↔router, connect before bind: the connector learns the binder id when the bind arrives', async () => {
+    const context = new Context();
+    const a = track(new Router({ context, routingId: 'A', mandatory: true }));
+    const b = track(new Router({ context, routingId: 'B' }));
+    a.connect('inproc://early');
+    await tick();
+    await b.bind('inproc://early');
+    await tick();
+    await a.send(['B', 'hello']);
+    expect(text(await b.receive())).toEqual(['A', 'hello']);
+    const hexB = Buffer.from('B').toString('hex');
+    expect(a.getSnapshot().context.peers.map((p) => p.routingId)).toEqual([hexB]);
+  });
+
+  it('router: a message for an unknown id is dropped; with mandatory it fails with EHOSTUNREACH', async () => {
+    const context = new Context();
+    const router = track(new Router({ context }));
+    const dealer = track(new Dealer({ context, routingId: 'known' }));
+    await router.bind('inproc://unknown');
+    dealer.connect('inproc://unknown');
+    await tick();
+    await router.send(['nobody', 'lost']); // dropped silently
+    expect(router.mandatory).toBe(false);
+    router.mandatory = true;
+    expect(router.getSnapshot().matches({ open: { mandatory: 'on' } })).toBe(true);
+    expect(await code(router.send(['nobody', 'lost']))).toBe('EHOSTUNREACH');
+    await router.send(['known', 'found']);
+    expect(text(await dealer.receive())).toEqual(['found']);
+  });
+
+  it('router: a lone routing id frame is dropped', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, mandatory: true }));
+    const dealer = track(new Dealer({ context, routingId: 'd' }));
+    await router.bind('inproc://lone');
+    dealer.connect('inproc://lone');
+    await tick();
+    await router.send('d');
+    await router.send(['d', 'real']);
+    expect(text(await dealer.receive())).toEqual(['real']);
+  });
+
+  it('router: a message for a mute peer is dropped without mandatory', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, sendHighWaterMark: 1 }));
+    const dealer = track(new Dealer({ context, routingId: 'd', receiveHighWaterMark: 1 }));
+    await router.bind('inproc://drop');
+    dealer.connect('inproc://drop');
+    await tick();
+    await router.send(['d', '1']);
+    await router.send(['d', '2']);
+    expect(router.getSnapshot().context.peers[0]!.ready).toBe(false);
+    expect(router.getSnapshot().matches({ open: { mandatory: 'off' } })).toBe(true);
+    expect(await settled(router.send(['d', '3']))).toBe('done');
+    expect(text(await dealer.receive())).toEqual(['1']);
+    expect(text(await dealer.receive())).toEqual(['2']);
+    await router.send(['d', '4']); // room again
+    expect(text(await dealer.receive())).toEqual(['4']);
+  });
+
+  it('router mandatory: a send to a mute peer waits, then goes in order once it drains', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, sendHighWaterMark: 1, mandatory: true }));
+    const dealer = track(new Dealer({ context, routingId: 'd', receiveHighWaterMark: 1 }));
+    await router.bind('inproc://wait');
+    dealer.connect('inproc://wait');
+    await tick();
+    await router.send(['d', '1']);
+    await router.send(['d', '2']);
+    const third = router.send(['d', '3']);
+    const fourth = router.send(['d', '4']);
+    expect(await settled(third)).toBe('waiting');
+    const got: string[] = [];
+    for (let i = 0; i < 4; i++) got.push(text(await dealer.receive())[0]!);
+    await Promise.all([third, fourth]);
+    expect(got).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('router mandatory: a send to a mute peer fails with EAGAIN after sendTimeout', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, sendHighWaterMark: 1, mandatory: true, sendTimeout: 20 }));
+    const dealer = track(new Dealer({ context, routingId: 'd', receiveHighWaterMark: 1 }));
+    await router.bind('inproc://eagain');
+    dealer.connect('inproc://eagain');
+    await tick();
+    await router.send(['d', '1']);
+    await router.send(['d', '2']);
+    expect(await code(router.send(['d', '3']))).toBe('EAGAIN');
+    // Other peers are unaffected by one mute peer.
+    const other = track(new Dealer({ context, routingId: 'e' }));
+    other.connect('inproc://eagain');
+    await tick();
+    await router.send(['e', 'fine']);
+    expect(text(await other.receive())).toEqual(['fine']);
+  });
+
+  it('router mandatory: a waiting send to a peer that leaves fails with EHOSTUNREACH', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, sendHighWaterMark: 1, mandatory: true }));
+    const dealer = new Dealer({ context, routingId: 'd', receiveHighWaterMark: 1, linger: 0 });
+    await router.bind('inproc://leaves');
+    dealer.connect('inproc://leaves');
+    await tick();
+    await router.send(['d', '1']);
+    await router.send(['d', '2']);
+    const waiting = router.send(['d', '3']);
+    expect(await settled(waiting)).toBe('waiting');
+    dealer.close(); // the detach is a machine transition: it wakes the waiting send, which re-resolves
+    expect(await code(waiting)).toBe('EHOSTUNREACH');
+  });
+
+  it('router: a duplicate routing id is refused; the first holder keeps it', async () => {
+    const context = new Context();
+    const router = track(new Router({ context }));
+    const refused: SocketEvent[] = [];
+    router.events.on('peer:refused', (e) => refused.push(e));
+    await router.bind('inproc://dup');
+    const first = track(new Dealer({ context, routingId: 'same' }));
+    first.connect('inproc://dup');
+    await tick();
+    const second = track(new Dealer({ context, routingId: 'same' }));
+    second.connect('inproc://dup');
+    await tick();
+    expect(refused.length).toBe(1);
+    expect(router.getSnapshot().context.peers.length).toBe(1);
+    await router.send(['same', 'to the first']);
+    expect(text(await first.receive())).toEqual(['to the first']);
+    expect(second.getSnapshot().matches({ open: 'noPeers' })).toBe(true);
+  });
+
+  it('router handover: a newcomer with a taken id takes it over and the old holder is detached', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, handover: true }));
+    expect(router.handover).toBe(true);
+    await router.bind('inproc://handover');
+    const old = track(new Dealer({ context, routingId: 'same' }));
+    const disconnected: SocketEvent[] = [];
+    old.events.on('disconnect', (e) => disconnected.push(e));
+    old.connect('inproc://handover');
+    await tick();
+    await old.send('from old');
+    expect(text(await router.receive())).toEqual(['same', 'from old']);
+    const newcomer = track(new Dealer({ context, routingId: 'same' }));
+    newcomer.connect('inproc://handover');
+    await tick();
+    expect(router.getSnapshot().context.peers.length).toBe(1);
+    expect(disconnected.length).toBe(1);
+    expect(old.getSnapshot().matches({ open: 'noPeers' })).toBe(true);
+    await router.send(['same', 'to the newcomer']);
+    expect(text(await newcomer.receive())).toEqual(['to the newcomer']);
+    await newcomer.send('from new');
+    expect(text(await router.receive())).toEqual(['same', 'from new']);
+  });
+
+  it('router: receive fair-queues across peers, each message tagged with its sender', async () => {
+    const context = new Context();
+    const router = track(new Router({ context }));
+    await router.bind('inproc://tags');
+    const a = track(new Dealer({ context, routingId: 'a' }));
+    const b = track(new Dealer({ context, routingId: 'b' }));
+    a.connect('inproc://tags');
+    b.connect('inproc://tags');
+    for (let i = 0; i < 2; i++) {
+      await a.send(`a${i}`);
+      await b.send(`b${i}`);
+    }
+    const got: string[][] = [];
+    for (let i = 0; i < 4; i++) got.push(text(await router.receive()));
+    for (const [id, body] of got) expect(body!.startsWith(id!)).toBe(true);
+    expect(got.map((m) => m[0])).toEqual(expect.arrayContaining(['a', 'b']));
+  });
+
+  it('router: a detached peer leaves the identity table', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, mandatory: true }));
+    await router.bind('inproc://leave');
+    const dealer = new Dealer({ context, routingId: 'temp', linger: 0 });
+    dealer.connect('inproc://leave');
+    await tick();
+    expect(Object.keys(router.getSnapshot().context.routes)).toEqual([Buffer.from('temp').toString('hex')]);
+    dealer.close();
+    await tick();
+    expect(router.getSnapshot().context.routes).toEqual({});
+    expect(router.getSnapshot().matches({ open: { peers: 'noPeers' } })).toBe(true);
+    expect(await code(router.send(['temp', 'x']))).toBe('EHOSTUNREACH');
+  });
+
+  it('routingKey: distinct ids give distinct keys', () => {
+    expect(routingKey(Buffer.from([0, 1, 2]))).not.toBe(routingKey(Buffer.from([0, 1, 3])));
+    expect(routingKey(Buffer.from('ab'))).toBe('ab');
+    const long = Buffer.alloc(200, 0xff);
+    expect(routingKey(long).length).toBe(200);
+  });
+});
