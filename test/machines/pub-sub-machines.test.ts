@@ -1,0 +1,229 @@
+// The PUB, XPUB, SUB and XSUB machines as pure steps: no actor, no pipes. Each step checks the
+// state, the JSON context the inspector shows, and the effects the machine asks the runtime for.
+
+import { describe, expect, it } from 'vitest';
+import { initialTransition, transition } from 'xstate';
+import type { AnyStateMachine, SnapshotFrom } from 'xstate';
+import { getShortestPaths } from 'xstate/graph';
+import { publisherMachine, withSubscriber, withoutSubscriber, withoutSubscriberAnywhere } from '../../machines/publisher.js';
+import { subscriberMachine, withCount } from '../../machines/subscriber.js';
+import { xpublisherMachine } from '../../machines/xpublisher.js';
+import { xsubscriberMachine } from '../../machines/xsubscriber.js';
+
+type Step = { type: string; [key: string]: unknown };
+
+/** Runs events from the initial state; returns the last snapshot and the effects of the last step. */
+function run<M extends AnyStateMachine>(machine: M, events: Step[]) {
+  let [snapshot] = initialTransition(machine as AnyStateMachine) as [SnapshotFrom<M>, unknown];
+  let effects: { type: string; params: unknown }[] = [];
+  for (const e of events) {
+    const [next, actions] = transition(machine as AnyStateMachine, snapshot as never, e as never);
+    snapshot = next as SnapshotFrom<M>;
+    effects = actions.filter((a) => !a.type.startsWith('xstate.')).map((a) => ({ type: a.type, params: a.params }));
+  }
+  return { snapshot, effects, effectTypes: effects.map((e) => e.type) };
+}
+
+const attach = (peerId: number, peerType = 'SUB'): Step => ({ type: 'peer.attached', peerId, endpoint: 'inproc://t', peerType });
+const detach = (peerId: number): Step => ({ type: 'peer.detached', peerId });
+const added = (peerId: number, prefix: string): Step => ({ type: 'subscription.added', peerId, prefix });
+const removed = (peerId: number, prefix: string): Step => ({ type: 'subscription.removed', peerId, prefix });
+
+describe('subscriber table helpers', () => {
+  it('helpers: a peer holds a prefix at most once, and an emptied prefix disappears', () => {
+    let t = withSubscriber({}, '41', 1);
+    expect(withSubscriber(t, '41', 1)).toBe(t);
+    t = withSubscriber(t, '41', 2);
+    t = withSubscriber(t, '', 2);
+    expect(t).toEqual({ '41': [1, 2], '': [2] });
+    expect(withoutSubscriber(t, '41', 1)).toEqual({ '41': [2], '': [2] });
+    expect(withoutSubscriber(t, '42', 1)).toBe(t);
+    expect(withoutSubscriberAnywhere(t, 2)).toEqual({ '41': [1] });
+    expect(withoutSubscriberAnywhere(t, 9)).toBe(t);
+  });
+
+  it('helpers: counts go up and down, and a count of 0 removes the prefix', () => {
+    const c = withCount(withCount({}, 'ff', 1), 'ff', 1);
+    expect(c).toEqual({ ff: 2 });
+    expect(withCount(withCount(c, 'ff', -1), 'ff', -1)).toEqual({});
+  });
+});
+
+describe('publisherMachine', () => {
+  it('pub machine: subscriptions from known peers build the table and ask the runtime to update its trie', () => {
+    const first = run(publisherMachine, [attach(1), added(1, '41')]);
+    expect(first.snapshot.context.subscriptions).toEqual({ '41': [1] });
+    expect(first.effects).toEqual([{ type: 'subscribePeer', params: { peerId: 1, prefix: '41' } }]);
+    // A repeat from the same peer changes nothing and asks for nothing.
+    const repeat = run(publisherMachine, [attach(1), added(1, '41'), added(1, '41')]);
+    expect(repeat.effects).toEqual([]);
+    // An unknown peer is ignored.
+    const stranger = run(publisherMachine, [attach(1), added(7, '41')]);
+    expect(stranger.snapshot.context.subscriptions).toEqual({});
+    expect(stranger.effects).toEqual([]);
+  });
+
+  it('pub machine: a cancel of a held prefix removes it; other cancels are ignored', () => {
+    const r = run(publisherMachine, [attach(1), attach(2), added(1, '41'), added(2, '41'), removed(1, '41')]);
+    expect(r.snapshot.context.subscriptions).toEqual({ '41': [2] });
+    expect(r.effects).toEqual([{ type: 'unsubscribePeer', params: { peerId: 1, prefix: '41' } }]);
+    const none = run(publisherMachine, [attach(1), removed(1, '41')]);
+    expect(none.effects).toEqual([]);
+  });
+
+  it('pub machine: a detached peer leaves the peer list and every prefix', () => {
+    const r = run(publisherMachine, [attach(1), attach(2), added(1, '41'), added(1, ''), added(2, '41'), detach(1)]);
+    expect(r.snapshot.context.peers.map((p) => p.id)).toEqual([2]);
+    expect(r.snapshot.context.subscriptions).toEqual({ '41': [2] });
+    expect(r.snapshot.value).toEqual({ open: 'flowing' });
+  });
+
+  it('pub machine: noPeers → flowing → congested on a full pipe, back on ready; the rule is drop unless noDrop', () => {
+    expect(run(publisherMachine, []).snapshot.value).toEqual({ open: 'noPeers' });
+    expect(run(publisherMachine, [attach(1)]).snapshot.value).toEqual({ open: 'flowing' });
+    const muted = run(publisherMachine, [attach(1), attach(2), { type: 'pipe.muted', peerId: 2 }]);
+    expect(muted.snapshot.value).toEqual({ open: 'congested' });
+    expect(muted.snapshot.context.peers.map((p) => p.ready)).toEqual([true, false]);
+    expect(muted.snapshot.context.whenMute).toBe('drop');
+    const back = run(publisherMachine, [attach(1), { type: 'pipe.muted', peerId: 1 }, { type: 'pipe.ready', peerId: 1 }]);
+    expect(back.snapshot.value).toEqual({ open: 'flowing' });
+    expect(run(publisherMachine, [{ type: 'configure', noDrop: true }]).snapshot.context.whenMute).toBe('wait');
+    expect(run(publisherMachine, [attach(1), detach(1)]).snapshot.value).toEqual({ open: 'noPeers' });
+  });
+
+  it('pub machine: close with queued messages lingers, without goes straight to closed', () => {
+    expect(run(publisherMachine, [attach(1), { type: 'close', linger: -1, queued: 3 }]).snapshot.value).toBe('lingering');
+    const closed = run(publisherMachine, [attach(1), { type: 'close', linger: -1, queued: 0 }]);
+    expect(closed.snapshot.value).toBe('closed');
+    expect(closed.effectTypes).toEqual(['release']);
+  });
+
+  it('pub machine: the context stays JSON (what the inspector shows)', () => {
+    const r = run(publisherMachine, [attach(1), added(1, '00ff')]);
+    expect(JSON.parse(JSON.stringify(r.snapshot.context))).toEqual(r.snapshot.context);
+  });
+});
+
+describe('xpublisherMachine', () => {
+  const notices = (effects: { type: string; params: unknown }[]) => effects.filter((e) => e.type === 'notify').map((e) => e.params);
+
+  it('xpub machine: by default only the first subscriber of a prefix is reported', () => {
+    expect(notices(run(xpublisherMachine, [attach(1), added(1, '41')]).effects)).toEqual([{ subscribe: true, prefixes: ['41'] }]);
+    expect(notices(run(xpublisherMachine, [attach(1), attach(2), added(1, '41'), added(2, '41')]).effects)).toEqual([]);
+    expect(notices(run(xpublisherMachine, [attach(1), added(1, '41'), added(1, '41')]).effects)).toEqual([]);
+  });
+
+  it('xpub machine: allSubs reports every subscribe, repeats from the same peer included', () => {
+    const r = run(xpublisherMachine, [{ type: 'configure', verbosity: 'allSubs' }, attach(1), added(1, '41'), added(1, '41')]);
+    expect(notices(r.effects)).toEqual([{ subscribe: true, prefixes: ['41'] }]);
+    expect(r.snapshot.context.subscriptions).toEqual({ '41': [1] });
+  });
+
+  it('xpub machine: a cancel is reported when no other subscriber remains, or for a prefix never held (libzmq not_found)', () => {
+    const base = [attach(1), attach(2), added(1, '41'), added(2, '41')];
+    expect(notices(run(xpublisherMachine, [...base, removed(1, '41')]).effects)).toEqual([]);
+    expect(notices(run(xpublisherMachine, [...base, removed(1, '41'), removed(2, '41')]).effects)).toEqual([{ subscribe: false, prefixes: ['41'] }]);
+    expect(notices(run(xpublisherMachine, [attach(1), removed(1, '42')]).effects)).toEqual([{ subscribe: false, prefixes: ['42'] }]);
+    const verbose = run(xpublisherMachine, [{ type: 'configure', verbosity: 'allSubsUnsubs' }, ...base, removed(1, '41')]);
+    expect(notices(verbose.effects)).toEqual([{ subscribe: false, prefixes: ['41'] }]);
+    // allSubs alone does not report the cancels that leave subscribers behind.
+    expect(notices(run(xpublisherMachine, [{ type: 'configure', verbosity: 'allSubs' }, ...base, removed(1, '41')]).effects)).toEqual([]);
+  });
+
+  it('xpub machine: a detaching subscriber yields cancels for its orphaned prefixes, in byte order; verboser for all it held', () => {
+    const base = [attach(1), attach(2), added(1, 'ff'), added(1, '41'), added(1, '00'), added(2, '41')];
+    const plain = run(xpublisherMachine, [...base, detach(1)]);
+    expect(notices(plain.effects)).toEqual([{ subscribe: false, prefixes: ['00', 'ff'] }]);
+    expect(plain.snapshot.context.subscriptions).toEqual({ '41': [2] });
+    const verboser = run(xpublisherMachine, [{ type: 'configure', verbosity: 'allSubsUnsubs' }, ...base, detach(1)]);
+    expect(notices(verboser.effects)).toEqual([{ subscribe: false, prefixes: ['00', '41', 'ff'] }]);
+    expect(notices(run(xpublisherMachine, [attach(1), detach(1)]).effects)).toEqual([]);
+  });
+
+  it('xpub machine: noDrop and verbosity are context, changed by configure', () => {
+    const r = run(xpublisherMachine, [{ type: 'configure', noDrop: true, verbosity: 'allSubsUnsubs' }]);
+    expect(r.snapshot.context).toMatchObject({ whenMute: 'wait', verbosity: 'allSubsUnsubs' });
+    const back = run(xpublisherMachine, [{ type: 'configure', noDrop: true, verbosity: 'allSubs' }, { type: 'configure', verbosity: null }]);
+    expect(back.snapshot.context).toMatchObject({ whenMute: 'wait', verbosity: null });
+  });
+});
+
+describe('subscriberMachine and xsubscriberMachine', () => {
+  for (const [name, machine] of [['sub', subscriberMachine], ['xsub', xsubscriberMachine]] as const) {
+    it(`${name} machine: every subscribe counts, filters and travels upstream`, () => {
+      const once = run(machine, [attach(1, 'PUB'), { type: 'subscribe', prefix: '41' }]);
+      expect(once.snapshot.context.subscriptions).toEqual({ '41': 1 });
+      expect(once.effects).toEqual([
+        { type: 'addFilter', params: { prefix: '41' } },
+        { type: 'sendSubscription', params: { subscribe: true, prefix: '41' } },
+      ]);
+      const twice = run(machine, [{ type: 'subscribe', prefix: '41' }, { type: 'subscribe', prefix: '41' }]);
+      expect(twice.snapshot.context.subscriptions).toEqual({ '41': 2 });
+      expect(twice.effectTypes).toEqual(['addFilter', 'sendSubscription']);
+    });
+
+    it(`${name} machine: a cancel travels only when the count reaches 0; unknown prefixes are ignored`, () => {
+      const s = [{ type: 'subscribe', prefix: '41' }, { type: 'subscribe', prefix: '41' }];
+      const first = run(machine, [...s, { type: 'unsubscribe', prefix: '41' }]);
+      expect(first.snapshot.context.subscriptions).toEqual({ '41': 1 });
+      expect(first.effects).toEqual([{ type: 'removeFilter', params: { prefix: '41' } }]);
+      const last = run(machine, [...s, { type: 'unsubscribe', prefix: '41' }, { type: 'unsubscribe', prefix: '41' }]);
+      expect(last.snapshot.context.subscriptions).toEqual({});
+      expect(last.effects).toEqual([
+        { type: 'removeFilter', params: { prefix: '41' } },
+        { type: 'sendSubscription', params: { subscribe: false, prefix: '41' } },
+      ]);
+      expect(run(machine, [{ type: 'unsubscribe', prefix: '42' }]).effects).toEqual([]);
+    });
+
+    it(`${name} machine: a new publisher gets every prefix once, in byte order`, () => {
+      const r = run(machine, [
+        { type: 'subscribe', prefix: 'ff' },
+        { type: 'subscribe', prefix: '' },
+        { type: 'subscribe', prefix: '00' },
+        { type: 'subscribe', prefix: '00' },
+        attach(3, 'PUB'),
+      ]);
+      expect(r.effects).toEqual([{ type: 'replaySubscriptions', params: { peerId: 3, prefixes: ['', '00', 'ff'] } }]);
+      expect(r.snapshot.value).toEqual({ open: 'attached' });
+      expect(run(machine, [attach(3), detach(3)]).snapshot.value).toEqual({ open: 'noPeers' });
+    });
+  }
+
+  it('machines: ids name the socket types', () => {
+    expect([publisherMachine.id, xpublisherMachine.id, subscriberMachine.id, xsubscriberMachine.id]).toEqual(['pub', 'xpub', 'sub', 'xsub']);
+  });
+});
+
+describe('xstate/graph walks the machines (pure: no invoke, no after)', () => {
+  it('graph: the publisher machines reach every open state and closed', () => {
+    for (const machine of [publisherMachine, xpublisherMachine]) {
+      const paths = getShortestPaths(machine as AnyStateMachine, {
+        // One peer at a time (the runtime never attaches an id twice), so the state space is finite.
+        filterEvents: (state, event) => event.type !== 'peer.attached' || (state.context as { peers: unknown[] }).peers.length === 0,
+        events: [attach(1), detach(1), { type: 'pipe.muted', peerId: 1 }, { type: 'pipe.ready', peerId: 1 }, added(1, '41'), removed(1, '41'), { type: 'close', linger: 0, queued: 0 }],
+        limit: 10_000,
+      });
+      const values = new Set(paths.map((p) => JSON.stringify(p.state.value)));
+      for (const v of ['{"open":"noPeers"}', '{"open":"flowing"}', '{"open":"congested"}', '"closed"']) expect(values).toContain(v);
+    }
+  });
+
+  it('graph: the subscriber machines reach every open state and closed', () => {
+    for (const machine of [subscriberMachine, xsubscriberMachine]) {
+      const paths = getShortestPaths(machine as AnyStateMachine, {
+        // One peer at a time and a count of at most 2 keep the state space finite.
+        filterEvents: (state, event) => {
+          const c = state.context as { peers: unknown[]; subscriptions: Record<string, number> };
+          if (event.type === 'peer.attached') return c.peers.length === 0;
+          if (event.type === 'subscribe') return (c.subscriptions['41'] ?? 0) < 2;
+          return true;
+        },
+        events: [attach(1, 'PUB'), detach(1), { type: 'subscribe', prefix: '41' }, { type: 'unsubscribe', prefix: '41' }, { type: 'close', linger: 0, queued: 0 }],
+        limit: 10_000,
+      });
+      const values = new Set(paths.map((p) => JSON.stringify(p.state.value)));
+      for (const v of ['{"open":"noPeers"}', '{"open":"attached"}', '"closed"']) expect(values).toContain(v);
+    }
+  });
+});

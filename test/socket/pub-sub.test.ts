@@ -1,0 +1,538 @@
+// Publisher, Subscriber, XPublisher and XSubscriber over inproc. Subscriptions travel as
+// `0x01`+prefix / `0x00`+prefix messages from the subscribing side to the publishing side:
+//
+//   Subscriber ──0x01 "A"──▶ Publisher        subscribe (counted at the SUB, a set at the PUB)
+//   Subscriber ◀── "A…" ──── Publisher        only matching messages; a full SUB misses them
+//   XSubscriber ── "hi" ───▶ XPublisher       upstream data reaches the XPUB application
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { Context } from '../../src/socket/context.js';
+import { Publisher, Subscriber, XPublisher, XSubscriber } from '../../src/socket/pub-sub.js';
+import type { Socket } from '../../src/socket/socket.js';
+
+const open: Socket[] = [];
+function track<T extends Socket>(s: T): T {
+  open.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+const text = (m: Buffer[]) => m.map((f) => f.toString());
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const bytes = (...b: number[]) => Buffer.from(b);
+/** A subscription message as the XPUB application sees it: flag byte then the prefix. */
+const sub = (prefix: string) => Buffer.concat([bytes(1), Buffer.from(prefix)]);
+const cancel = (prefix: string) => Buffer.concat([bytes(0), Buffer.from(prefix)]);
+
+/** Resolves to 'done' or 'waiting' once the event loop has had a turn. */
+async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> {
+  let done = false;
+  p.then(() => (done = true), () => (done = true));
+  await tick();
+  await tick();
+  return done ? 'done' : 'waiting';
+}
+
+/** Receives every message queued now (receiveTimeout must be 0 on the socket). */
+async function drain(s: Socket): Promise<Buffer[][]> {
+  const out: Buffer[][] = [];
+  for (;;) {
+    try {
+      out.push(await s.receive());
+    } catch (e) {
+      expect((e as { code: string }).code).toBe('EAGAIN');
+      return out;
+    }
+  }
+}
+
+describe('Publisher and Subscriber over inproc', () => {
+  it('pub/sub: only messages whose first frame starts with a subscribed string prefix arrive, whole', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://weather');
+    s.connect('inproc://weather');
+    s.subscribe('weather.');
+    await pub.send(['weather.oslo', '-3']);
+    await pub.send(['sports.oslo', '2-1']);
+    await pub.send('weather'); // shorter than the prefix: no match
+    await pub.send(['weather.rome', '18', '']);
+    expect((await drain(s)).map(text)).toEqual([['weather.oslo', '-3'], ['weather.rome', '18', '']]);
+  });
+
+  it('pub/sub: byte prefixes match byte-wise, 0x00 and 0xFF included', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://bytes');
+    s.connect('inproc://bytes');
+    s.subscribe(new Uint8Array([0x00, 0xff]), bytes(0xff));
+    for (const f of [bytes(0x00, 0xff, 0x01), bytes(0x00, 0xfe), bytes(0xff), bytes(0x00), bytes(0x01, 0xff), bytes(0xff, 0x00), bytes(0x00, 0xff)]) await pub.send(f);
+    expect((await drain(s)).map((m) => [...(m[0] as Buffer)])).toEqual([[0x00, 0xff, 0x01], [0xff], [0xff, 0x00], [0x00, 0xff]]);
+    expect(s.getSnapshot().context.subscriptions).toEqual({ '00ff': 1, ff: 1 });
+  });
+
+  it('pub/sub: subscribe() with no argument is the empty prefix: everything, empty frames too; unsubscribe() undoes it', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://all');
+    s.connect('inproc://all');
+    expect(await drain(s)).toEqual([]);
+    await pub.send('before'); // nobody subscribed yet: dropped at the publisher
+    s.subscribe();
+    await pub.send('x');
+    await pub.send(null);
+    await pub.send(['', 'y']);
+    expect((await drain(s)).map(text)).toEqual([['x'], [''], ['', 'y']]);
+    s.unsubscribe();
+    await pub.send('z');
+    expect(await drain(s)).toEqual([]);
+    expect(pub.getSnapshot().context.subscriptions).toEqual({});
+  });
+
+  it('pub/sub: subscriptions are counted: "A" twice then one unsubscribe is still subscribed', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://count');
+    s.connect('inproc://count');
+    s.subscribe('A', 'A');
+    expect(s.getSnapshot().context.subscriptions).toEqual({ '41': 2 });
+    s.unsubscribe('A');
+    expect(s.getSnapshot().context.subscriptions).toEqual({ '41': 1 });
+    await pub.send('A1');
+    expect((await drain(s)).map(text)).toEqual([['A1']]);
+    const [peer] = s.getSnapshot().context.peers;
+    expect(peer).toBeDefined();
+    // The publisher holds a set of subscribers per prefix; it heard no cancel yet.
+    expect(Object.keys(pub.getSnapshot().context.subscriptions)).toEqual(['41']);
+    s.unsubscribe('A');
+    expect(s.getSnapshot().context.subscriptions).toEqual({});
+    expect(pub.getSnapshot().context.subscriptions).toEqual({});
+    await pub.send('A2');
+    expect(await drain(s)).toEqual([]);
+    // Unsubscribing what is not subscribed changes nothing.
+    s.unsubscribe('B');
+    expect(s.getSnapshot().context.subscriptions).toEqual({});
+  });
+
+  it('pub/sub: subscriptions made before connect are replayed on attach, and later ones travel at once', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    await pub.bind('inproc://early');
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    s.subscribe('early');
+    s.connect('inproc://early');
+    s.subscribe('late');
+    await pub.send('early bird');
+    await pub.send('late comer');
+    await pub.send('other');
+    expect((await drain(s)).map(text)).toEqual([['early bird'], ['late comer']]);
+  });
+
+  it('pub/sub: a publisher that arrives later (sub binds, pub connects) gets every subscription replayed', async () => {
+    const context = new Context();
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await s.bind('inproc://late-pub');
+    s.subscribe('a', 'a', 'b');
+    const pub = track(new Publisher({ context }));
+    pub.connect('inproc://late-pub');
+    // Each prefix is replayed once, whatever its count.
+    const [entry] = pub.getSnapshot().context.peers;
+    expect(pub.getSnapshot().context.subscriptions).toEqual({ '61': [entry!.id], '62': [entry!.id] });
+    await pub.send('a1');
+    await pub.send('b1');
+    await pub.send('c1');
+    expect((await drain(s)).map(text)).toEqual([['a1'], ['b1']]);
+    // A second publisher gets the same replay.
+    const pub2 = track(new Publisher({ context }));
+    pub2.connect('inproc://late-pub');
+    await pub2.send('b2');
+    expect((await drain(s)).map(text)).toEqual([['b2']]);
+  });
+
+  it('pub/sub: connect before bind: the subscriptions wait in the pipe and reach the publisher when it binds', async () => {
+    const context = new Context();
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    s.connect('inproc://cbb');
+    s.subscribe('k');
+    const pub = track(new Publisher({ context }));
+    await pub.bind('inproc://cbb');
+    await pub.send('k1');
+    await pub.send('j1');
+    expect((await drain(s)).map(text)).toEqual([['k1']]);
+  });
+
+  it('pub/sub: replayed subscriptions count against SNDHWM; those that do not fit are dropped silently', async () => {
+    const context = new Context();
+    const s = track(new Subscriber({ context, receiveTimeout: 0, sendHighWaterMark: 2 }));
+    s.subscribe('d', 'c', 'b', 'a');
+    // Connecting before the bind gives a pipe of SNDHWM (2): the replay (in byte order) fills it.
+    s.connect('inproc://replay-hwm');
+    const pub = track(new Publisher({ context }));
+    await pub.bind('inproc://replay-hwm');
+    for (const t of ['a', 'b', 'c', 'd']) await pub.send(t);
+    expect((await drain(s)).map(text)).toEqual([['a'], ['b']]);
+    // The subscriber still counts all four: it filters on receive and would replay them all again.
+    expect(Object.keys(s.getSnapshot().context.subscriptions).sort()).toEqual(['61', '62', '63', '64']);
+  });
+
+  it('pub: never waits on a full subscriber: that one misses messages while another with room gets them all', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context, sendHighWaterMark: 1, sendTimeout: 0 }));
+    const slow = track(new Subscriber({ context, receiveHighWaterMark: 1, receiveTimeout: 0 }));
+    const fast = track(new Subscriber({ context, receiveHighWaterMark: 100, receiveTimeout: 0 }));
+    await pub.bind('inproc://fanout');
+    slow.connect('inproc://fanout');
+    fast.connect('inproc://fanout');
+    slow.subscribe();
+    fast.subscribe();
+    expect(pub.getSnapshot().value).toEqual({ open: 'flowing' });
+    // slow's pipe holds 1 + 1 = 2 messages; sendTimeout 0 would reject any send that waited.
+    for (let i = 0; i < 5; i++) await pub.send(`m${i}`);
+    expect(pub.writable).toBe(true);
+    expect(pub.getSnapshot().value).toEqual({ open: 'congested' });
+    expect(pub.getSnapshot().context.peers.map((p) => p.ready)).toEqual([false, true]);
+    expect((await drain(fast)).map(text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'].map((m) => [m]));
+    expect((await drain(slow)).map(text)).toEqual([['m0'], ['m1']]);
+    await tick(); // the drained pipe wakes its writer on a microtask
+    expect(pub.getSnapshot().value).toEqual({ open: 'flowing' });
+    await pub.send('m5');
+    expect((await drain(slow)).map(text)).toEqual([['m5']]);
+  });
+
+  it('sub: filters again on receive: messages queued before an unsubscribe are not delivered after it', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://refilter');
+    s.connect('inproc://refilter');
+    s.subscribe('A', 'B');
+    await pub.send('A1');
+    await pub.send('B1');
+    await pub.send('A2');
+    s.unsubscribe('A');
+    expect((await drain(s)).map(text)).toEqual([['B1']]);
+  });
+
+  it('pub: a steady stream of messages to subscribers with room is no machine event', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    await pub.bind('inproc://quiet');
+    const subs = [0, 1, 2].map(() => track(new Subscriber({ context, receiveTimeout: 0 })));
+    for (const s of subs) {
+      s.connect('inproc://quiet');
+      s.subscribe('t');
+    }
+    let transitions = 0;
+    const watch = pub.actor.subscribe(() => transitions++);
+    for (let i = 0; i < 200; i++) await pub.send(['t', String(i)]);
+    watch.unsubscribe();
+    expect(transitions).toBe(0);
+    for (const s of subs) expect(await drain(s)).toHaveLength(200);
+  });
+
+  it('pub: a message goes once to a subscriber holding several matching prefixes', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://overlap');
+    s.connect('inproc://overlap');
+    s.subscribe('', 'a', 'ab');
+    await pub.send('abc');
+    expect((await drain(s)).map(text)).toEqual([['abc']]);
+  });
+
+  it('pub: a detached subscriber is forgotten; the others keep receiving', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const a = track(new Subscriber({ context, receiveTimeout: 0 }));
+    const b = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://detach');
+    a.connect('inproc://detach');
+    b.connect('inproc://detach');
+    a.subscribe('t');
+    b.subscribe('t');
+    a.disconnect('inproc://detach');
+    expect(pub.getSnapshot().context.peers).toHaveLength(1);
+    expect(Object.values(pub.getSnapshot().context.subscriptions)).toHaveLength(1);
+    await pub.send('t1');
+    expect((await drain(b)).map(text)).toEqual([['t1']]);
+    expect(await drain(a)).toEqual([]);
+  });
+
+  it('conflate: a conflating subscriber keeps only the newest message', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context, conflate: true, receiveTimeout: 0 }));
+    expect(s.conflate).toBe(true);
+    await pub.bind('inproc://conflate');
+    s.connect('inproc://conflate');
+    s.subscribe('');
+    for (let i = 0; i < 5; i++) await pub.send(`v${i}`);
+    expect((await drain(s)).map(text)).toEqual([['v4']]);
+  });
+
+  it('pub and sub refuse what they cannot do: receive on PUB, send on SUB (ENOTSUP), a bad prefix (EINVAL), subscribe after close (EBADF)', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context }));
+    await expect(pub.receive()).rejects.toMatchObject({ code: 'ENOTSUP' });
+    await expect(s.send('x')).rejects.toMatchObject({ code: 'ENOTSUP' });
+    expect(() => s.subscribe(42 as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => new Subscriber({ context, noDrop: true } as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    s.close();
+    expect(() => s.subscribe('a')).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
+  it('pub noDrop: a send that matches a full subscriber waits instead of dropping', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context, noDrop: true, sendHighWaterMark: 1 }));
+    expect(pub.noDrop).toBe(true);
+    expect(pub.getSnapshot().context.whenMute).toBe('wait');
+    const s = track(new Subscriber({ context, receiveHighWaterMark: 1, receiveTimeout: 0 }));
+    await pub.bind('inproc://pub-nodrop');
+    s.connect('inproc://pub-nodrop');
+    s.subscribe();
+    await pub.send('0');
+    await pub.send('1');
+    const third = pub.send('2');
+    expect(await settled(third)).toBe('waiting');
+    expect(text(await s.receive())).toEqual(['0']);
+    expect(await settled(third)).toBe('done');
+    expect((await drain(s)).map(text)).toEqual([['1'], ['2']]);
+  });
+});
+
+describe('XPublisher over inproc', () => {
+  async function rig(verbosity: null | 'allSubs' | 'allSubsUnsubs') {
+    const context = new Context();
+    const xpub = track(new XPublisher({ context, verbosity, receiveTimeout: 0 }));
+    await xpub.bind('inproc://xpub');
+    const s1 = track(new Subscriber({ context }));
+    const s2 = track(new Subscriber({ context }));
+    s1.connect('inproc://xpub');
+    s2.connect('inproc://xpub');
+    // s1 subscribes "A" twice, s2 once; then both undo everything.
+    s1.subscribe('A', 'A');
+    s2.subscribe('A');
+    const subs = await drain(xpub);
+    s1.unsubscribe('A'); // count 2 -> 1 at s1: nothing travels
+    s1.unsubscribe('A'); // count 1 -> 0: the cancel travels; s2 still wants "A"
+    const afterFirst = await drain(xpub);
+    s2.unsubscribe('A');
+    const afterLast = await drain(xpub);
+    return { xpub, subs, afterFirst, afterLast };
+  }
+
+  it('xpub default verbosity: sees the first subscribe of a prefix and the cancel of its last subscriber only', async () => {
+    const { subs, afterFirst, afterLast } = await rig(null);
+    expect(subs).toEqual([[sub('A')]]);
+    expect(afterFirst).toEqual([]);
+    expect(afterLast).toEqual([[cancel('A')]]);
+  });
+
+  it('xpub allSubs: sees every subscribe, repeats included, but only the last cancel', async () => {
+    const { xpub, subs, afterFirst, afterLast } = await rig('allSubs');
+    expect(xpub.verbosity).toBe('allSubs');
+    expect(subs).toEqual([[sub('A')], [sub('A')], [sub('A')]]);
+    expect(afterFirst).toEqual([]);
+    expect(afterLast).toEqual([[cancel('A')]]);
+  });
+
+  it('xpub allSubsUnsubs: sees every subscribe and every cancel that travels', async () => {
+    const { xpub, subs, afterFirst, afterLast } = await rig('allSubsUnsubs');
+    expect(xpub.getSnapshot().context.verbosity).toBe('allSubsUnsubs');
+    expect(subs).toEqual([[sub('A')], [sub('A')], [sub('A')]]);
+    expect(afterFirst).toEqual([[cancel('A')]]);
+    expect(afterLast).toEqual([[cancel('A')]]);
+  });
+
+  it('xpub: verbosity can be changed on a live socket', async () => {
+    const context = new Context();
+    const xpub = track(new XPublisher({ context, receiveTimeout: 0 }));
+    await xpub.bind('inproc://xpub-live');
+    const s = track(new Subscriber({ context }));
+    s.connect('inproc://xpub-live');
+    s.subscribe('q');
+    s.subscribe('q');
+    expect(await drain(xpub)).toEqual([[sub('q')]]);
+    xpub.verbosity = 'allSubs';
+    s.subscribe('q');
+    expect(await drain(xpub)).toEqual([[sub('q')]]);
+    expect(() => (xpub.verbosity = 'loud' as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(xpub.verbosity).toBe('allSubs');
+  });
+
+  it('xpub: a subscriber closing yields cancels for the prefixes nobody wants any more', async () => {
+    const context = new Context();
+    const xpub = track(new XPublisher({ context, receiveTimeout: 0 }));
+    await xpub.bind('inproc://xpub-close');
+    const s1 = track(new Subscriber({ context }));
+    const s2 = track(new Subscriber({ context }));
+    s1.connect('inproc://xpub-close');
+    s2.connect('inproc://xpub-close');
+    s1.subscribe('B', 'A');
+    s2.subscribe('B');
+    expect(await drain(xpub)).toEqual([[sub('B')], [sub('A')]]);
+    s1.close();
+    await s1.whenReleased();
+    expect(await drain(xpub)).toEqual([[cancel('A')]]);
+    expect(Object.keys(xpub.getSnapshot().context.subscriptions)).toEqual(['42']);
+    s2.close();
+    await s2.whenReleased();
+    expect(await drain(xpub)).toEqual([[cancel('B')]]);
+    expect(xpub.getSnapshot().context.subscriptions).toEqual({});
+  });
+
+  it('xpub allSubsUnsubs: a subscriber closing yields a cancel for every prefix it held, in byte order', async () => {
+    const context = new Context();
+    const xpub = track(new XPublisher({ context, verbosity: 'allSubsUnsubs', receiveTimeout: 0 }));
+    await xpub.bind('inproc://xpub-close-v');
+    const s1 = track(new Subscriber({ context }));
+    const s2 = track(new Subscriber({ context }));
+    s1.connect('inproc://xpub-close-v');
+    s2.connect('inproc://xpub-close-v');
+    s1.subscribe('B', 'A');
+    s2.subscribe('B');
+    await drain(xpub);
+    s1.close();
+    await s1.whenReleased();
+    expect(await drain(xpub)).toEqual([[cancel('A')], [cancel('B')]]);
+  });
+
+  it('xpub: fans out by prefix like a publisher, and a receive that waits is woken by a subscription', async () => {
+    const context = new Context();
+    const xpub = track(new XPublisher({ context }));
+    await xpub.bind('inproc://xpub-fan');
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    s.connect('inproc://xpub-fan');
+    const waiting = xpub.receive();
+    expect(await settled(waiting)).toBe('waiting');
+    s.subscribe(bytes(0x00));
+    expect(await waiting).toEqual([bytes(0x01, 0x00)]);
+    await xpub.send(bytes(0x00, 0x07));
+    await xpub.send(bytes(0x01, 0x00));
+    expect((await drain(s)).map((m) => [...(m[0] as Buffer)])).toEqual([[0x00, 0x07]]);
+  });
+
+  it('xpub noDrop: waits while a matching subscriber is full, EAGAIN once sendTimeout passes; others are not held up', async () => {
+    const context = new Context();
+    const xpub = track(new XPublisher({ context, noDrop: true, sendHighWaterMark: 1, receiveTimeout: 0 }));
+    expect(xpub.getSnapshot().context.whenMute).toBe('wait');
+    await xpub.bind('inproc://nodrop');
+    const a = track(new Subscriber({ context, receiveHighWaterMark: 1, receiveTimeout: 0 }));
+    const b = track(new Subscriber({ context, receiveHighWaterMark: 1, receiveTimeout: 0 }));
+    a.connect('inproc://nodrop');
+    b.connect('inproc://nodrop');
+    a.subscribe('A');
+    b.subscribe('B');
+    await xpub.send('A0');
+    await xpub.send('A1'); // a's pipe (1 + 1) is full now
+    expect(xpub.getSnapshot().value).toEqual({ open: 'congested' });
+    const blocked = xpub.send('A2');
+    expect(await settled(blocked)).toBe('waiting');
+    expect(xpub.writable).toBe(false);
+    expect(text(await a.receive())).toEqual(['A0']);
+    expect(await settled(blocked)).toBe('done');
+    await xpub.send('B0');
+    expect((await drain(b)).map(text)).toEqual([['B0']]);
+    expect((await drain(a)).map(text)).toEqual([['A1'], ['A2']]);
+    // Full again, with a timeout this time: nothing is delivered to anyone.
+    await xpub.send('A3');
+    await xpub.send('A4');
+    xpub.sendTimeout = 20;
+    await expect(xpub.send('A5')).rejects.toMatchObject({ code: 'EAGAIN' });
+    expect((await drain(a)).map(text)).toEqual([['A3'], ['A4']]);
+  });
+
+  it('xpub noDrop: a message no full subscriber wants is sent at once', async () => {
+    const context = new Context();
+    const xpub = track(new XPublisher({ context, noDrop: true, sendHighWaterMark: 1, sendTimeout: 0 }));
+    await xpub.bind('inproc://nodrop-other');
+    const a = track(new Subscriber({ context, receiveHighWaterMark: 1, receiveTimeout: 0 }));
+    const b = track(new Subscriber({ context, receiveHighWaterMark: 1, receiveTimeout: 0 }));
+    a.connect('inproc://nodrop-other');
+    b.connect('inproc://nodrop-other');
+    a.subscribe('A');
+    b.subscribe('B');
+    await xpub.send('A0');
+    await xpub.send('A1');
+    await expect(xpub.send('A2')).rejects.toMatchObject({ code: 'EAGAIN' });
+    await xpub.send('B0');
+    await xpub.send('C0'); // nobody wants it
+    expect((await drain(b)).map(text)).toEqual([['B0']]);
+    expect((await drain(a)).map(text)).toEqual([['A0'], ['A1']]);
+  });
+});
+
+describe('XSubscriber over inproc', () => {
+  it('xsub ↔ pub: raw 0x01/0x00 messages subscribe and cancel, counted; other messages are discarded by the PUB', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const xsub = track(new XSubscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://xsub-pub');
+    xsub.connect('inproc://xsub-pub');
+    await xsub.send(sub('n'));
+    await xsub.send(sub('n'));
+    await xsub.send('not a subscription');
+    expect(xsub.getSnapshot().context.subscriptions).toEqual({ '6e': 2 });
+    await pub.send('n1');
+    await pub.send('m1');
+    expect((await drain(xsub)).map(text)).toEqual([['n1']]);
+    await xsub.send(cancel('n'));
+    await pub.send('n2');
+    expect((await drain(xsub)).map(text)).toEqual([['n2']]);
+    await xsub.send(cancel('n'));
+    await pub.send('n3');
+    expect(await drain(xsub)).toEqual([]);
+    expect(pub.getSnapshot().context.subscriptions).toEqual({});
+  });
+
+  it('xsub ↔ xpub: upstream messages reach the XPUB application whole and in order, between the subscriptions', async () => {
+    const context = new Context();
+    const xpub = track(new XPublisher({ context, receiveTimeout: 0 }));
+    const xsub = track(new XSubscriber({ context, receiveTimeout: 0 }));
+    await xpub.bind('inproc://x2x');
+    xsub.connect('inproc://x2x');
+    await xsub.send('hello');
+    await xsub.send(sub('t'));
+    await xsub.send(['multi', 'part']);
+    await xsub.send([sub('t'), 'x']); // more than one frame: data, not a subscription
+    await xsub.send(''); // an empty frame: data
+    expect(await drain(xpub)).toEqual([[Buffer.from('hello')], [sub('t')], [Buffer.from('multi'), Buffer.from('part')], [sub('t'), Buffer.from('x')], [Buffer.alloc(0)]]);
+    expect(xsub.writable).toBe(true);
+    await xpub.send(['t', 'payload']);
+    expect((await drain(xsub)).map(text)).toEqual([['t', 'payload']]);
+  });
+
+  it('xsub: upstream messages go to every publisher; with none they are dropped and send still completes', async () => {
+    const context = new Context();
+    const xsub = track(new XSubscriber({ context, sendTimeout: 0 }));
+    await xsub.send('into the void');
+    await xsub.bind('inproc://xsub-many');
+    const p1 = track(new XPublisher({ context, receiveTimeout: 0 }));
+    const p2 = track(new XPublisher({ context, receiveTimeout: 0 }));
+    p1.connect('inproc://xsub-many');
+    p2.connect('inproc://xsub-many');
+    await xsub.send('to all');
+    expect((await drain(p1)).map(text)).toEqual([['to all']]);
+    expect((await drain(p2)).map(text)).toEqual([['to all']]);
+  });
+
+  it('xpub ↔ sub: the XPUB application sees the subscription and publishes to it', async () => {
+    const context = new Context();
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await s.bind('inproc://xpub-sub');
+    s.subscribe('news');
+    const xpub = track(new XPublisher({ context, receiveTimeout: 0 }));
+    xpub.connect('inproc://xpub-sub');
+    expect(await drain(xpub)).toEqual([[sub('news')]]);
+    await xpub.send(['news', '1']);
+    await xpub.send(['olds', '1']);
+    expect((await drain(s)).map(text)).toEqual([['news', '1']]);
+  });
+});
