@@ -2,3 +2,4 @@
 // transports (node:net), registered when this module loads.
 
 export * from './browser.js';
+import './transport/register-node.js';

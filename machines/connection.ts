@@ -1,0 +1,344 @@
+// One tcp/ipc connection's life: connecting → handshaking (greeting, mechanism) → active ⇄ heartbeat →
+// disconnected → waiting (reconnect backoff, connecting side only) → closed. The stream engine reports
+// facts; this machine decides, and holds the timers (handshake deadline, heartbeats, backoff). Bytes,
+// streams and pipes live in the runtime (src/transport/), which provides the effects named here.
+
+import { assign, raise, setup } from 'xstate';
+
+/** Who opened the stream: the connecting side reconnects, the accepting side ends with its stream. */
+export type ConnectionRole = 'connect' | 'accept';
+
+/** How a failure is reported, after zeromq.js's `handshake:error:*` events. */
+export type FailureKind = 'protocol' | 'auth' | 'other' | 'connection';
+
+/** The last thing that went wrong, as plain JSON (the inspector serialises context). */
+export interface ConnectionFailure {
+  kind: FailureKind;
+  /** A ZeroMQ code (`ERR_ZMTP_*`, `EMSGSIZE`, `ETIMEDOUT`, `ECONNREFUSED`, …). */
+  code: string;
+  message: string;
+  /** True when the failure happened before the handshake completed. */
+  handshaking: boolean;
+}
+
+export interface ConnectionInput {
+  role: ConnectionRole;
+  /** The endpoint as bind/connect resolved it, e.g. `tcp://127.0.0.1:5555`. */
+  endpoint: string;
+  /** ZMQ_HANDSHAKE_IVL: ms from stream open to handshake completion; 0 = no limit. */
+  handshakeInterval: number;
+  /** ZMQ_HEARTBEAT_IVL: ms between PINGs; 0 = no heartbeats. */
+  heartbeatInterval: number;
+  /** ZMQ_HEARTBEAT_TIMEOUT: ms after a PING without any traffic before closing; <= 0 = the interval. */
+  heartbeatTimeout: number;
+  /** ZMQ_RECONNECT_IVL: base reconnect delay in ms; -1 = never reconnect. */
+  reconnectInterval: number;
+  /** ZMQ_RECONNECT_IVL_MAX: the delay doubles up to this when it exceeds the base; 0 = constant. */
+  reconnectMaxInterval: number;
+  /** ZMQ_CONNECT_TIMEOUT: ms a connect attempt may take; 0 = the OS decides. */
+  connectTimeout: number;
+  /**
+   * Seed of the reconnect jitter. The pseudo-random sequence lives in context (a number), so the
+   * machine stays pure, replayable and serialisable; the runtime seeds it from Math.random.
+   */
+  seed: number;
+}
+
+export interface ConnectionContext extends ConnectionInput {
+  /** False once reconnecting was stopped (a lingering close) or a protocol error ended the session. */
+  reconnecting: boolean;
+  /** The backoff base of the next wait (doubles when reconnectMaxInterval allows). */
+  currentInterval: number;
+  /** Milliseconds of the current or last wait before reconnecting (connect:retry reports it). */
+  nextDelay: number;
+  /** Connect attempts started (connecting side). */
+  attempts: number;
+  /** The peer speaks ZMTP 3.1 or later (PING/PONG, SUBSCRIBE/CANCEL commands). */
+  zmtp31: boolean;
+  /** The peer's Socket-Type, once the handshake succeeded. */
+  peerType: string | undefined;
+  /** The peer's Identity as hex, when it sent a non-empty one. */
+  routingId: string | undefined;
+  remoteAddress: string | undefined;
+  /** The TTL (ms) the peer asked for in its last PING. */
+  peerTtl: number;
+  failure: ConnectionFailure | undefined;
+}
+
+/** Facts the stream engine and the transport report (past tense), and commands (imperative). */
+export type ConnectionEvent =
+  | { type: 'stream.opened'; remoteAddress?: string }
+  | { type: 'stream.failed'; code: string; message: string }
+  | { type: 'stream.closed' }
+  | { type: 'greeting.received'; major: number; minor: number }
+  | { type: 'handshake.succeeded'; peerType: string; routingId?: string }
+  | { type: 'handshake.failed'; kind: 'protocol' | 'auth'; code: string; message: string }
+  | { type: 'protocol.failed'; code: string; message: string }
+  | { type: 'traffic.seen' }
+  | { type: 'peer.pinged'; ttl: number }
+  | { type: 'close' }
+  | { type: 'reconnect.stop' };
+
+type Internal = { type: 'ping.sent' };
+type Ev<T extends ConnectionEvent['type']> = Extract<ConnectionEvent, { type: T }>;
+
+/**
+ * One step of the reconnect backoff, as libzmq computes it (`stream_connecter_base.cpp
+ * get_new_reconnect_ivl`): wait the current interval plus a jitter below the base interval; then, when
+ * reconnectMaxInterval exceeds the base, double the interval up to that maximum. `random` is in [0, 1).
+ */
+export function backoffStep(
+  base: number,
+  max: number,
+  current: number,
+  random: number,
+): { delay: number; next: number } {
+  const jitter = base > 0 ? Math.floor(random * base) : 0;
+  const next = max > base ? Math.min(current * 2, max) : current;
+  return { delay: current + jitter, next };
+}
+
+/** mulberry32: a small PRNG whose whole state is one 32-bit number. Returns the value and the next state. */
+export function nextRandom(seed: number): { value: number; seed: number } {
+  const s = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(s ^ (s >>> 15), 1 | s);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return { value: ((t ^ (t >>> 14)) >>> 0) / 4294967296, seed: s };
+}
+
+const failureOf = (kind: FailureKind, code: string, message: string, handshaking: boolean): ConnectionFailure => ({
+  kind,
+  code,
+  message,
+  handshaking,
+});
+
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent | Internal,
+    input: {} as ConnectionInput,
+  },
+  delays: {
+    connectTimeout: ({ context }) => context.connectTimeout,
+    handshakeLimit: ({ context }) => context.handshakeInterval,
+    heartbeatInterval: ({ context }) => context.heartbeatInterval,
+    heartbeatTimeout: ({ context }) => (context.heartbeatTimeout > 0 ? context.heartbeatTimeout : context.heartbeatInterval),
+    peerTtl: ({ context }) => context.peerTtl,
+    backoff: ({ context }) => context.nextDelay,
+  },
+  guards: {
+    isConnecter: ({ context }) => context.role === 'connect',
+    hasConnectTimeout: ({ context }) => context.connectTimeout > 0,
+    hasHandshakeLimit: ({ context }) => context.handshakeInterval > 0,
+    // libzmq sends PING to any peer; we only send to 3.1 peers, which know the command (PROTOCOL.md §9).
+    sendsHeartbeats: ({ context }) => context.heartbeatInterval > 0 && context.zmtp31,
+    hasTtl: ({ event }) => event.type === 'peer.pinged' && event.ttl > 0,
+    reconnects: ({ context }) => context.role === 'connect' && context.reconnecting && context.reconnectInterval >= 0,
+  },
+  actions: {
+    countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
+    recordOpened: assign(({ context, event }) => ({
+      remoteAddress: (event as Ev<'stream.opened'>).remoteAddress,
+      // libzmq makes a fresh connecter after a connection, so the doubling starts again.
+      currentInterval: context.reconnectInterval,
+      failure: undefined,
+    })),
+    recordGreeting: assign({
+      zmtp31: ({ event }) => {
+        const e = event as Ev<'greeting.received'>;
+        return e.major > 3 || e.minor >= 1;
+      },
+    }),
+    recordPeer: assign(({ event }) => {
+      const e = event as Ev<'handshake.succeeded'>;
+      return { peerType: e.peerType, routingId: e.routingId };
+    }),
+    recordConnectFailure: assign({
+      failure: ({ event }) => {
+        const e = event as Ev<'stream.failed'>;
+        return failureOf('connection', e.code, e.message, true);
+      },
+    }),
+    recordConnectTimeout: assign({
+      failure: ({ context }) =>
+        failureOf('connection', 'ETIMEDOUT', `connect to ${context.endpoint} took longer than connectTimeout (${context.connectTimeout} ms)`, true),
+    }),
+    recordHandshakeFailure: assign(({ event }) => {
+      const e = event as Ev<'handshake.failed'>;
+      // A protocol error ends the session for good (libzmq `session_base.cpp engine_error`).
+      return { failure: failureOf(e.kind, e.code, e.message, true), reconnecting: false };
+    }),
+    recordHandshakeTimeout: assign({
+      failure: ({ context }) =>
+        failureOf('other', 'ETIMEDOUT', `the ZMTP handshake with ${context.endpoint} did not complete within handshakeInterval (${context.handshakeInterval} ms)`, true),
+    }),
+    recordHandshakeDrop: assign({
+      failure: ({ context }) =>
+        failureOf('other', 'ECONNRESET', `the peer at ${context.endpoint} closed the connection during the ZMTP handshake`, true),
+    }),
+    recordProtocolFailure: assign(({ event }) => {
+      const e = event as Ev<'protocol.failed'>;
+      return { failure: failureOf('protocol', e.code, e.message, false), reconnecting: false };
+    }),
+    recordDrop: assign({
+      failure: ({ context }) => failureOf('connection', 'ECONNRESET', `the connection to ${context.endpoint} was closed`, false),
+    }),
+    recordHeartbeatTimeout: assign({
+      failure: ({ context }) =>
+        failureOf('connection', 'ETIMEDOUT', `no traffic from ${context.endpoint} within the heartbeat timeout after a PING`, false),
+    }),
+    recordTtlExpired: assign({
+      failure: ({ context }) =>
+        failureOf('connection', 'ETIMEDOUT', `no traffic from ${context.endpoint} within the ${context.peerTtl} ms TTL its PING asked for`, false),
+    }),
+    recordTtl: assign({ peerTtl: ({ event }) => (event.type === 'peer.pinged' ? event.ttl : 0) }),
+    stopReconnecting: assign({ reconnecting: false }),
+    planRetry: assign(({ context }) => {
+      const r = nextRandom(context.seed);
+      const step = backoffStep(context.reconnectInterval, context.reconnectMaxInterval, context.currentInterval, r.value);
+      return { seed: r.seed, nextDelay: step.delay, currentInterval: step.next };
+    }),
+    notePing: raise({ type: 'ping.sent' } as Internal),
+    // Effects, provided by the runtime.
+    /** Starts a connect attempt (a new stream). */
+    openStream: () => {},
+    /** Ends the current stream at once, and detaches the peer (a kept pipe stays with the socket). */
+    endStream: () => {},
+    /** Attaches the handshaken peer to the socket and emits `handshake`. */
+    attachPeer: () => {},
+    /** Reports `context.failure` as a `handshake:error:*` event. */
+    reportHandshakeFailure: () => {},
+    /** Emits `connect:retry` with `context.nextDelay`. */
+    reportRetry: () => {},
+    /** Sends a PING (ttl from heartbeatTimeToLive). */
+    sendPing: () => {},
+    /** Asks the engine to report the next received frame as `traffic.seen` (once). */
+    watchTraffic: () => {},
+    /**
+     * Last words: closes the stream (letting written bytes out, unless `context.failure` says the
+     * connection failed) and detaches what is left.
+     */
+    release: () => {},
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({
+    ...input,
+    reconnecting: true,
+    currentInterval: input.reconnectInterval,
+    nextDelay: 0,
+    attempts: 0,
+    zmtp31: false,
+    peerType: undefined,
+    routingId: undefined,
+    remoteAddress: undefined,
+    peerTtl: 0,
+    failure: undefined,
+  }),
+  initial: 'starting',
+  on: {
+    close: '.closed',
+    'reconnect.stop': { actions: 'stopReconnecting' },
+  },
+  states: {
+    starting: {
+      always: [{ guard: 'isConnecter', target: 'connecting' }, { target: 'handshaking' }],
+    },
+    /** A connect attempt is in progress (connect:delay). */
+    connecting: {
+      entry: ['countAttempt', 'openStream'],
+      on: {
+        'stream.opened': { target: 'handshaking', actions: 'recordOpened' },
+        'stream.failed': { target: 'disconnected', actions: 'recordConnectFailure' },
+      },
+      after: {
+        connectTimeout: { guard: 'hasConnectTimeout', target: 'disconnected', actions: 'recordConnectTimeout' },
+      },
+    },
+    /** Greetings and the mechanism handshake, bounded by handshakeInterval. */
+    handshaking: {
+      initial: 'greeting',
+      on: {
+        'handshake.failed': { target: 'closed', actions: ['recordHandshakeFailure', 'reportHandshakeFailure'] },
+        'stream.closed': { target: 'disconnected', actions: ['recordHandshakeDrop', 'reportHandshakeFailure'] },
+      },
+      after: {
+        handshakeLimit: {
+          guard: 'hasHandshakeLimit',
+          target: 'disconnected',
+          actions: ['recordHandshakeTimeout', 'reportHandshakeFailure'],
+        },
+      },
+      states: {
+        /** Our greeting is out; waiting for the peer's 64 octets. */
+        greeting: {
+          on: { 'greeting.received': { target: 'handshake', actions: 'recordGreeting' } },
+        },
+        /** Our READY is out; waiting for the peer's. */
+        handshake: {
+          on: { 'handshake.succeeded': { target: '#connection.active', actions: 'recordPeer' } },
+        },
+      },
+    },
+    /** Traffic flows through the pipes, without passing through this machine. */
+    active: {
+      type: 'parallel',
+      entry: 'attachPeer',
+      on: {
+        'stream.closed': { target: 'disconnected', actions: 'recordDrop' },
+        'protocol.failed': { target: 'closed', actions: 'recordProtocolFailure' },
+      },
+      states: {
+        /** Sends a PING every heartbeatInterval (ZMQ_HEARTBEAT_IVL). */
+        pinging: {
+          initial: 'choosing',
+          states: {
+            choosing: { always: [{ guard: 'sendsHeartbeats', target: 'waiting' }, { target: 'off' }] },
+            off: {},
+            waiting: {
+              after: { heartbeatInterval: { target: 'waiting', reenter: true, actions: ['sendPing', 'notePing'] } },
+            },
+          },
+        },
+        /** After a PING, any frame from the peer must arrive within heartbeatTimeout. */
+        pingTimeout: {
+          initial: 'clear',
+          states: {
+            clear: { on: { 'ping.sent': { target: 'armed', actions: 'watchTraffic' } } },
+            armed: {
+              on: { 'traffic.seen': 'clear' },
+              after: { heartbeatTimeout: { target: '#connection.disconnected', actions: 'recordHeartbeatTimeout' } },
+            },
+          },
+        },
+        /** The peer's PING asked for traffic within its TTL (RFC 37 "PING"). */
+        peerTtl: {
+          initial: 'clear',
+          states: {
+            clear: { on: { 'peer.pinged': { guard: 'hasTtl', target: 'armed', actions: ['recordTtl', 'watchTraffic'] } } },
+            armed: {
+              on: { 'traffic.seen': 'clear' },
+              after: { peerTtl: { target: '#connection.disconnected', actions: 'recordTtlExpired' } },
+            },
+          },
+        },
+      },
+    },
+    /** The stream is gone; the connecting side waits and tries again, the accepting side is done. */
+    disconnected: {
+      entry: 'endStream',
+      always: [{ guard: 'reconnects', target: 'waiting' }, { target: 'closed' }],
+    },
+    /** Backoff before the next attempt (connect:retry). */
+    waiting: {
+      entry: ['planRetry', 'reportRetry'],
+      on: { 'reconnect.stop': { target: 'closed', actions: 'stopReconnecting' } },
+      after: { backoff: 'connecting' },
+    },
+    closed: {
+      type: 'final',
+      entry: 'release',
+    },
+  },
+});

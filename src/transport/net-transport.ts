@@ -1,0 +1,427 @@
+// What tcp and ipc share: a listener that accepts streams, a dialer that (re)connects, and one
+// connection actor (machines/connection.ts) per accepted stream or per connect, whose effects are
+// provided here. The actor decides when to connect, time out and retry; this file does the IO and
+// attaches pipes to the socket. Socket rules stay in the socket; wire rules in src/protocol/.
+
+import type { Server, Socket as NetSocket } from 'node:net';
+import { createActor } from 'xstate';
+import type { Actor } from 'xstate';
+import type { Endpoint } from '../core/endpoint.js';
+import { ZmqError } from '../core/errors.js';
+import type { ZmqErrorCode } from '../core/errors.js';
+import { toHex } from '../core/frame.js';
+import { Pipe } from '../core/pipe.js';
+import type { Greeting, PeerInfo, Violation } from '../protocol/index.js';
+import { connectionMachine } from '../../machines/connection.js';
+import type { ConnectionContext, ConnectionRole } from '../../machines/connection.js';
+import type { BoundHandle, ConnectHandle, Context, Transport } from '../socket/context.js';
+import type { EventPeer, SocketEvent } from '../socket/events.js';
+import type { Peer, Socket } from '../socket/socket.js';
+import { idleReader, idleWriter, StreamEngine } from './stream-engine.js';
+import type { EngineHost } from './stream-engine.js';
+
+/** A listening server, as a transport's `listen` returns it. */
+export interface Listening {
+  server: Server;
+  /** The endpoint resolved: the real port, the generated ipc path. */
+  address: string;
+  /** Runs after the server closed (ipc: unlink the socket file). */
+  cleanup?(): void;
+}
+
+/** How tcp and ipc differ. */
+export interface StreamSpec {
+  kind: 'tcp' | 'ipc';
+  /** libzmq reports `connect:delay` when a connect does not complete at once, as tcp connects do. */
+  delayedConnect: boolean;
+  listen(socket: Socket, ep: Endpoint): Promise<Listening>;
+  /** Starts one connect attempt. */
+  dial(socket: Socket, ep: Endpoint): NetSocket;
+  /** The remote end of a stream, for monitor events. */
+  remoteAddress(stream: NetSocket, endpoint: string): string | undefined;
+}
+
+/**
+ * Socket types whose connecting side keeps one pair of pipes across reconnects when `immediate` is off,
+ * attached at connect() time so sends queue before the first connection (libzmq `socket_base.cpp
+ * connect` makes the pipe at once; `session_base.cpp reconnect` keeps it). ROUTER needs the peer's
+ * identity before it can route (libzmq holds such a pipe anonymous until then); publishers and
+ * subscribers keep per-connection subscription state that a new connection must rebuild (libzmq
+ * "hiccups" the pipe to replay subscriptions): those get fresh pipes per connection.
+ */
+const FRESH_PIPES_PER_CONNECTION = new Set(['ROUTER', 'PUB', 'XPUB', 'SUB', 'XSUB']);
+
+function keepsPipes(socket: Socket): boolean {
+  return !socket.options.immediate && !FRESH_PIPES_PER_CONNECTION.has(socket.type);
+}
+
+function emit(socket: Socket, event: SocketEvent): void {
+  if (socket.events.observed) socket.events.emit(event);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * One connection actor and what it drives: the stream of the moment (with its engine), the socket
+ * peer it attached, and, for a connecting socket, the pipes kept across reconnects.
+ */
+class NetConnection implements EngineHost {
+  readonly actor: Actor<typeof connectionMachine>;
+  readonly #spec: StreamSpec;
+  readonly #socket: Socket;
+  readonly #role: ConnectionRole;
+  readonly #endpoint: string;
+  readonly #ep: Endpoint | undefined;
+  readonly #onDone: ((c: NetConnection) => void) | undefined;
+  #engine: StreamEngine | undefined;
+  #attempt: NetSocket | undefined;
+  #peer: Peer | undefined;
+  #kept: { out: Pipe; in: Pipe } | undefined;
+  #info: PeerInfo | undefined;
+  #remote: string | undefined;
+  #done = false;
+  readonly #closeLink = (): void => this.close();
+
+  constructor(
+    context: Context,
+    spec: StreamSpec,
+    socket: Socket,
+    role: ConnectionRole,
+    endpoint: string,
+    ep: Endpoint | undefined,
+    onDone?: (c: NetConnection) => void,
+  ) {
+    this.#spec = spec;
+    this.#socket = socket;
+    this.#role = role;
+    this.#endpoint = endpoint;
+    this.#ep = ep;
+    this.#onDone = onDone;
+    const o = socket.options;
+    const machine = connectionMachine.provide({
+      actions: {
+        openStream: () => this.#open(),
+        endStream: () => this.#endStream(),
+        attachPeer: () => this.#attach(),
+        reportHandshakeFailure: ({ context: c }) => this.#reportHandshakeFailure(c),
+        reportRetry: ({ context: c }) => emit(socket, { type: 'connect:retry', address: endpoint, interval: c.nextDelay }),
+        sendPing: () => this.#engine?.ping(Math.min(0xffff, Math.floor(o.heartbeatTimeToLive / 100))),
+        watchTraffic: () => this.#engine?.watchTraffic(),
+        release: ({ context: c }) => this.#release(c.failure !== undefined),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        role,
+        endpoint,
+        handshakeInterval: o.handshakeInterval,
+        heartbeatInterval: o.heartbeatInterval,
+        heartbeatTimeout: o.heartbeatTimeout,
+        reconnectInterval: o.reconnectInterval,
+        reconnectMaxInterval: o.reconnectMaxInterval,
+        connectTimeout: o.connectTimeout,
+        seed: (Math.random() * 0x100000000) >>> 0,
+      },
+      inspect: context.inspector,
+    } as never) as Actor<typeof connectionMachine>;
+  }
+
+  /** Starts the actor: a connecting one dials at once; an accepting one takes `stream`. */
+  start(stream?: NetSocket): void {
+    if (stream !== undefined) {
+      this.#remote = this.#spec.remoteAddress(stream, this.#endpoint);
+      this.#startEngine(stream);
+    }
+    this.actor.start();
+    if (this.#role === 'connect' && keepsPipes(this.#socket) && !this.#done) this.#attachEarly();
+  }
+
+  /** Ends the connection for good (disconnect, unbind, socket closed, peer refused). */
+  close(): void {
+    if (!this.#done) this.actor.send({ type: 'close' });
+  }
+
+  /** No more reconnecting; a live connection stays (a lingering close). */
+  stopReconnecting(): void {
+    if (!this.#done) this.actor.send({ type: 'reconnect.stop' });
+  }
+
+  /** Whether a socket peer is attached through this connection. */
+  get attached(): boolean {
+    return this.#peer !== undefined && this.#peer.attached && this.#engine !== undefined;
+  }
+
+  // ---- EngineHost: facts from the engine become machine events ----
+
+  engineGreeted(engine: StreamEngine, g: Greeting): void {
+    if (engine === this.#engine) this.actor.send({ type: 'greeting.received', major: g.major, minor: g.minor });
+  }
+
+  engineReady(engine: StreamEngine, peer: PeerInfo): void {
+    if (engine !== this.#engine) return;
+    this.#info = peer;
+    const id = peer.identity;
+    this.actor.send({
+      type: 'handshake.succeeded',
+      peerType: peer.socketType,
+      ...(id !== undefined && id.length > 0 ? { routingId: toHex(id) } : {}),
+    });
+  }
+
+  engineFailed(engine: StreamEngine, v: Violation, handshaking: boolean): void {
+    if (engine !== this.#engine) return;
+    if (handshaking) {
+      this.actor.send({ type: 'handshake.failed', kind: v.status !== undefined ? 'auth' : 'protocol', code: v.code, message: v.message });
+    } else {
+      this.actor.send({ type: 'protocol.failed', code: v.code, message: v.message });
+    }
+  }
+
+  engineClosed(engine: StreamEngine): void {
+    if (engine === this.#engine) this.actor.send({ type: 'stream.closed' });
+  }
+
+  engineTraffic(engine: StreamEngine): void {
+    if (engine === this.#engine) this.actor.send({ type: 'traffic.seen' });
+  }
+
+  enginePinged(engine: StreamEngine, ttl: number): void {
+    if (engine === this.#engine) this.actor.send({ type: 'peer.pinged', ttl });
+  }
+
+  // ---- effects ----
+
+  #startEngine(stream: NetSocket): void {
+    const o = this.#socket.options;
+    const engine = new StreamEngine(stream, this, {
+      socketType: this.#socket.type,
+      identity: o.routingId === undefined ? undefined : encoder.encode(o.routingId),
+      maxMessageSize: o.maxMessageSize,
+    });
+    this.#engine = engine;
+    engine.start();
+  }
+
+  #open(): void {
+    const socket = this.#socket;
+    const stream = this.#spec.dial(socket, this.#ep as Endpoint);
+    this.#attempt = stream;
+    const attempts = this.actor.getSnapshot().context.attempts;
+    // With kept pipes the first connect:delay went out when they were attached.
+    if (this.#spec.delayedConnect && !(attempts === 1 && keepsPipes(socket))) {
+      emit(socket, { type: 'connect:delay', address: this.#endpoint });
+    }
+    let failure: NodeJS.ErrnoException | undefined;
+    const onError = (e: NodeJS.ErrnoException): void => {
+      failure ??= e;
+    };
+    const onClose = (): void => {
+      if (this.#attempt !== stream) return;
+      this.#attempt = undefined;
+      emit(socket, { type: 'close', address: this.#endpoint });
+      this.actor.send({
+        type: 'stream.failed',
+        code: failure?.code ?? 'ECONNREFUSED',
+        message: `connect to ${this.#endpoint} failed: ${failure?.message ?? 'the connection was closed'}`,
+      });
+    };
+    stream.on('error', onError);
+    stream.once('close', onClose);
+    stream.once('connect', () => {
+      stream.off('close', onClose);
+      stream.off('error', onError);
+      if (this.#attempt !== stream) return;
+      this.#attempt = undefined;
+      this.#remote = this.#spec.remoteAddress(stream, this.#endpoint);
+      this.#startEngine(stream);
+      if (this.#kept !== undefined) emit(socket, { type: 'connect', address: this.#endpoint, peer: this.#eventPeer() });
+      this.actor.send({ type: 'stream.opened', ...(this.#remote !== undefined ? { remoteAddress: this.#remote } : {}) });
+    });
+  }
+
+  /** Pipes at connect() time (PROTOCOL.md §13): the socket may queue to this endpoint before it is up. */
+  #attachEarly(): void {
+    const socket = this.#socket;
+    const o = socket.options;
+    const kept = { out: new Pipe(o.sendHighWaterMark, o.conflate), in: new Pipe(o.receiveHighWaterMark, o.conflate) };
+    this.#kept = kept;
+    // The link is announced as `connect:delay` (a connect in progress, as libzmq reports it): the
+    // connection itself is reported by `connect` when a stream opens.
+    this.#peer = socket.attachPeer(
+      { out: kept.out, in: kept.in, endpoint: this.#endpoint, peerType: '', transport: this.#spec.kind, close: this.#closeLink },
+      'connect:delay' as 'connect',
+    );
+  }
+
+  #attach(): void {
+    const engine = this.#engine;
+    const info = this.#info;
+    if (engine === undefined || info === undefined) return;
+    const socket = this.#socket;
+    const routingId = info.identity !== undefined && info.identity.length > 0 ? info.identity : undefined;
+    const kept = this.#kept;
+    if (kept !== undefined) {
+      const peer = this.#peer;
+      if (peer === undefined || !peer.attached) return;
+      peer.peerType = info.socketType;
+      peer.routingId = routingId;
+      peer.remoteAddress = this.#remote;
+      engine.attach(kept.out, kept.in);
+    } else {
+      const o = socket.options;
+      const out = new Pipe(o.sendHighWaterMark, o.conflate);
+      const inn = new Pipe(o.receiveHighWaterMark, o.conflate);
+      // The engine reads `out` before the socket can write to it (a SUB replays subscriptions on attach).
+      engine.attach(out, inn);
+      this.#peer = socket.attachPeer(
+        {
+          out,
+          in: inn,
+          endpoint: this.#endpoint,
+          peerType: info.socketType,
+          routingId,
+          transport: this.#spec.kind,
+          remoteAddress: this.#remote,
+          close: this.#closeLink,
+        },
+        this.#role,
+      );
+    }
+    if (this.#peer?.attached) emit(socket, { type: 'handshake', address: this.#endpoint, peer: this.#eventPeer() });
+  }
+
+  /** The stream is over (now, at once): the socket loses the peer unless its pipes are kept. */
+  #endStream(): void {
+    const attempt = this.#attempt;
+    if (attempt !== undefined) {
+      this.#attempt = undefined;
+      attempt.destroy();
+      emit(this.#socket, { type: 'close', address: this.#endpoint });
+    }
+    const engine = this.#engine;
+    if (engine === undefined) return;
+    this.#engine = undefined;
+    engine.destroy();
+    this.#streamGone(engine);
+  }
+
+  /** After the engine has gone: detach a per-connection peer (the socket emits `disconnect`), or say so. */
+  #streamGone(_engine: StreamEngine): void {
+    const peer = this.#peer;
+    if (this.#kept === undefined && peer !== undefined) {
+      this.#peer = undefined;
+      peer.in.end();
+      this.#socket.detachPeer(peer);
+    } else {
+      emit(this.#socket, { type: 'disconnect', address: this.#endpoint, peer: this.#eventPeer() });
+    }
+    this.#info = undefined;
+  }
+
+  #reportHandshakeFailure(c: ConnectionContext): void {
+    const f = c.failure;
+    if (f === undefined) return;
+    const type = f.kind === 'protocol' ? 'handshake:error:protocol' : f.kind === 'auth' ? 'handshake:error:auth' : 'handshake:error:other';
+    emit(this.#socket, {
+      type,
+      address: this.#endpoint,
+      error: new ZmqError(f.code as ZmqErrorCode, f.message, { address: this.#endpoint }),
+      peer: this.#eventPeer(),
+    });
+  }
+
+  /** Final: the stream closes (letting written bytes out when the socket lingers), the peer goes. */
+  #release(failed: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    const attempt = this.#attempt;
+    if (attempt !== undefined) {
+      this.#attempt = undefined;
+      attempt.destroy();
+    }
+    const engine = this.#engine;
+    if (engine !== undefined) {
+      this.#engine = undefined;
+      if (failed) engine.destroy();
+      else engine.end(this.#socket.options.linger);
+      this.#streamGone(engine);
+    }
+    const peer = this.#peer;
+    this.#peer = undefined;
+    if (peer !== undefined && peer.attached) {
+      // The kept pipes' peer: `disconnect` was reported when its last stream ended.
+      this.#kept!.out.reader = idleReader;
+      this.#kept!.in.writer = idleWriter;
+      this.#kept!.in.end();
+      this.#socket.detachPeer(peer, true);
+    }
+    this.#onDone?.(this);
+  }
+
+  #eventPeer(): EventPeer {
+    const p: EventPeer = {};
+    const info = this.#info;
+    if (info !== undefined) {
+      p.socketType = info.socketType;
+      if (info.identity !== undefined && info.identity.length > 0) p.routingId = info.identity;
+    }
+    if (this.#remote !== undefined) p.remoteAddress = this.#remote;
+    return p;
+  }
+}
+
+/** @internal A tcp or ipc transport for one Context. */
+export function netTransport(context: Context, spec: StreamSpec): Transport {
+  return {
+    async bind(socket: Socket, ep: Endpoint): Promise<BoundHandle> {
+      const listening = await spec.listen(socket, ep);
+      const { server, address } = listening;
+      const accepted = new Set<NetConnection>();
+      const forget = (c: NetConnection): void => {
+        accepted.delete(c);
+      };
+      server.on('error', () => {}); // after listen, errors concern one accept; the server goes on
+      server.on('connection', (stream: NetSocket) => {
+        if (socket.closed) {
+          stream.destroy();
+          return;
+        }
+        const c = new NetConnection(context, spec, socket, 'accept', address, undefined, forget);
+        accepted.add(c);
+        c.start(stream);
+      });
+      let closed = false;
+      return {
+        address,
+        close: () => {
+          if (closed) return;
+          closed = true;
+          server.close();
+          listening.cleanup?.();
+          emit(socket, { type: 'close', address });
+          // unbind() ends the connections of this endpoint; a closing socket keeps its attached peers
+          // until its linger is over (it closes them itself) so their queued messages can still leave.
+          for (const c of [...accepted]) if (!socket.closed || !c.attached) c.close();
+        },
+      };
+    },
+
+    connect(socket: Socket, ep: Endpoint): ConnectHandle {
+      const c = new NetConnection(context, spec, socket, 'connect', ep.address, ep);
+      c.start();
+      return { close: () => c.close(), stopReconnecting: () => c.stopReconnecting() };
+    },
+  };
+}
+
+/** Maps a node:net listen error to the ZeroMQ error bind() rejects with. */
+export function listenError(e: NodeJS.ErrnoException, address: string, what: string): ZmqError {
+  const code = e.code ?? 'EINVAL';
+  if (code === 'EADDRINUSE') {
+    return new ZmqError('EADDRINUSE', `bind("${address}"): ${what} is already in use`, { address, cause: e });
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new ZmqError('EADDRNOTAVAIL', `bind("${address}"): ${what} is not an address of this machine`, { address, cause: e });
+  }
+  return new ZmqError(code as ZmqErrorCode, `bind("${address}"): cannot listen on ${what}: ${e.message}`, { address, cause: e });
+}

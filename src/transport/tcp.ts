@@ -1,0 +1,72 @@
+// The tcp transport: ZMTP 3.1 over node:net TCP streams. Resolves bind addresses (`*`, host names,
+// IPv6 in brackets, ephemeral ports) and dials; everything after the stream opens is shared with ipc
+// (net-transport.ts, stream-engine.ts).
+
+import { lookup } from 'node:dns/promises';
+import { connect as netConnect, createServer, isIP } from 'node:net';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import type { Endpoint, TcpEndpoint } from '../core/endpoint.js';
+import { ZmqError } from '../core/errors.js';
+import type { Context, Transport } from '../socket/context.js';
+import type { Socket } from '../socket/socket.js';
+import { listenError, netTransport } from './net-transport.js';
+import type { Listening, StreamSpec } from './net-transport.js';
+
+/** `tcp://host:port`, with IPv6 hosts in brackets, as libzmq writes its last endpoint. */
+function tcpAddress(host: string, port: number): string {
+  return host.includes(':') ? `tcp://[${host}]:${port}` : `tcp://${host}:${port}`;
+}
+
+/** The address to listen on: `*` is every IPv4 interface (every interface, dual stack, with ipv6), a name is resolved. */
+async function bindHost(socket: Socket, ep: TcpEndpoint): Promise<string> {
+  if (ep.host === '*') return socket.options.ipv6 ? '::' : '0.0.0.0';
+  if (isIP(ep.host) !== 0) return ep.host;
+  try {
+    // libzmq resolves names for bind too, IPv4 only unless ZMQ_IPV6 (tcp_address.cpp).
+    const found = await lookup(ep.host, { family: socket.options.ipv6 ? 0 : 4 });
+    return found.address;
+  } catch (e) {
+    throw new ZmqError('EINVAL', `bind("${ep.address}"): host "${ep.host}" does not resolve to an address of this machine`, {
+      address: ep.address,
+      cause: e,
+    });
+  }
+}
+
+const tcpSpec: StreamSpec = {
+  kind: 'tcp',
+  delayedConnect: true,
+
+  async listen(socket: Socket, endpoint: Endpoint): Promise<Listening> {
+    const ep = endpoint as TcpEndpoint;
+    const host = await bindHost(socket, ep);
+    const server = createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException): void =>
+        reject(listenError(e, ep.address, `port ${ep.port === 0 ? '(ephemeral)' : ep.port} on ${host}`));
+      server.once('error', onError);
+      server.listen({ host, port: ep.port, backlog: socket.options.backlog }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    const a = server.address() as AddressInfo;
+    return { server, address: tcpAddress(a.address, a.port) };
+  },
+
+  dial(_socket: Socket, endpoint: Endpoint): NetSocket {
+    const ep = endpoint as TcpEndpoint;
+    return netConnect({ host: ep.host, port: ep.port, noDelay: true });
+  },
+
+  remoteAddress(stream: NetSocket): string | undefined {
+    const host = stream.remoteAddress;
+    if (host === undefined) return undefined;
+    return host.includes(':') ? `[${host}]:${stream.remotePort}` : `${host}:${stream.remotePort}`;
+  },
+};
+
+/** @internal The tcp transport of one Context. */
+export function tcpTransport(context: Context): Transport {
+  return netTransport(context, tcpSpec);
+}

@@ -1,0 +1,176 @@
+// Against real libzmq (the `zeromq` package): our sockets and libzmq's over tcp and ipc, each side
+// binding in turn. One table: pattern × transport × who binds.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import * as zmq from 'zeromq';
+import '../../src/transport/register-node.js';
+import { Context } from '../../src/socket/context.js';
+import { Dealer, Router } from '../../src/socket/dealer-router.js';
+import { Pair } from '../../src/socket/pair.js';
+import { Publisher, Subscriber } from '../../src/socket/pub-sub.js';
+import { Pull, Push } from '../../src/socket/push-pull.js';
+import type { Socket } from '../../src/socket/socket.js';
+
+type Transport = 'tcp' | 'ipc';
+type Binder = 'ours' | 'libzmq';
+
+const dir = mkdtempSync(join(tmpdir(), 'monocoque-interop-'));
+let n = 0;
+const endpointFor = (t: Transport) => (t === 'tcp' ? 'tcp://127.0.0.1:*' : `ipc://${join(dir, `s${n++}`)}`);
+
+const ours: Socket[] = [];
+const theirs: zmq.Socket[] = [];
+const mine = <T extends Socket>(s: T): T => (ours.push(s), s);
+const libzmq = <T extends zmq.Socket>(s: T): T => (theirs.push(s), s);
+afterEach(() => {
+  for (const s of ours.splice(0)) s.close();
+  for (const s of theirs.splice(0)) s.close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const text = (m: Buffer[]) => m.map((f) => f.toString());
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Binds one side and connects the other; returns when the bind is done. */
+async function link(binder: Binder, t: Transport, our: Socket, their: zmq.Socket): Promise<void> {
+  const ep = endpointFor(t);
+  if (binder === 'ours') {
+    await our.bind(ep);
+    their.connect(our.lastEndpoint!);
+  } else {
+    await their.bind(ep);
+    our.connect(their.lastEndpoint!);
+  }
+}
+
+const BIG = Buffer.alloc(1 << 20);
+for (let i = 0; i < BIG.length; i++) BIG[i] = i & 0xff;
+const MEDIUM = Buffer.alloc(300, 0x5a);
+
+const CASES: [Transport, Binder][] = [
+  ['tcp', 'ours'],
+  ['tcp', 'libzmq'],
+  ['ipc', 'ours'],
+  ['ipc', 'libzmq'],
+];
+
+describe.each(CASES)('interop over %s, %s binding', (t, binder) => {
+  it('our push → libzmq pull: multipart with empty frames, 300 bytes, 1 MiB', async () => {
+    const push = mine(new Push({ context: new Context() }));
+    const pull = libzmq(new zmq.Pull());
+    await link(binder, t, push, pull);
+    await push.send(['a', '', 'b', '']);
+    await push.send(['', MEDIUM]);
+    await push.send(BIG);
+    expect(text(await pull.receive())).toEqual(['a', '', 'b', '']);
+    const m = await pull.receive();
+    expect(m[0].length).toBe(0);
+    expect(m[1].equals(MEDIUM)).toBe(true);
+    expect((await pull.receive())[0].equals(BIG)).toBe(true);
+  });
+
+  it('libzmq push → our pull: multipart with empty frames, 300 bytes, 1 MiB', async () => {
+    const pull = mine(new Pull({ context: new Context() }));
+    const push = libzmq(new zmq.Push());
+    await link(binder, t, pull, push);
+    await push.send(['a', '', 'b', '']);
+    await push.send(['', MEDIUM]);
+    await push.send(BIG);
+    expect(text(await pull.receive())).toEqual(['a', '', 'b', '']);
+    const m = await pull.receive();
+    expect(m[0].length).toBe(0);
+    expect(m[1].equals(MEDIUM)).toBe(true);
+    expect((await pull.receive())[0].equals(BIG)).toBe(true);
+  });
+
+  it('pair ⇄ libzmq pair, both directions', async () => {
+    const a = mine(new Pair({ context: new Context() }));
+    const b = libzmq(new zmq.Pair());
+    await link(binder, t, a, b);
+    await a.send(['hello', '']);
+    expect(text(await b.receive())).toEqual(['hello', '']);
+    await b.send(['', MEDIUM]);
+    const m = await a.receive();
+    expect(m[0].length).toBe(0);
+    expect(m[1].equals(MEDIUM)).toBe(true);
+  });
+
+  it('our dealer → libzmq router: the router routes by our routingId', async () => {
+    const dealer = mine(new Dealer({ context: new Context(), routingId: 'ours-1' }));
+    const router = libzmq(new zmq.Router());
+    await link(binder, t, dealer, router);
+    await dealer.send(['', 'job']);
+    const [id, empty, body] = await router.receive();
+    expect(id.toString()).toBe('ours-1');
+    expect(empty.length).toBe(0);
+    expect(body.toString()).toBe('job');
+    await router.send([id, '', 'done']);
+    expect(text(await dealer.receive())).toEqual(['', 'done']);
+  });
+
+  it('libzmq sub → our pub: the SUBSCRIBE command filters what we publish', async () => {
+    const pub = mine(new Publisher({ context: new Context() }));
+    const sub = libzmq(new zmq.Subscriber());
+    sub.subscribe('keep');
+    await link(binder, t, pub, sub);
+    let got: string[] | undefined;
+    const receiving = sub.receive().then((m) => (got = text(m)));
+    while (got === undefined) {
+      await pub.send(['drop', 'x']);
+      await pub.send(['keep', 'y']);
+      await delay(5);
+    }
+    await receiving;
+    expect(got).toEqual(['keep', 'y']);
+  });
+
+  it('our sub → libzmq pub: our subscription reaches libzmq', async () => {
+    const sub = mine(new Subscriber({ context: new Context() }));
+    sub.subscribe('keep');
+    const pub = libzmq(new zmq.Publisher());
+    await link(binder, t, sub, pub);
+    let got: string[] | undefined;
+    const receiving = sub.receive().then((m) => (got = text(m)));
+    while (got === undefined) {
+      await pub.send(['drop', 'x']);
+      await pub.send(['keep', 'y']);
+      await delay(5);
+    }
+    await receiving;
+    expect(got).toEqual(['keep', 'y']);
+  });
+});
+
+describe.each(['ours', 'libzmq'] as Binder[])('interop heartbeats (tcp, %s binding)', (binder) => {
+  it('a libzmq socket with heartbeats stays connected to ours past many intervals: we answer its PINGs', async () => {
+    const ourPair = mine(new Pair({ context: new Context() }));
+    const theirPair = libzmq(new zmq.Pair({ heartbeatInterval: 20, heartbeatTimeout: 60, heartbeatTimeToLive: 200 }));
+    const disconnects: string[] = [];
+    theirPair.events.on('disconnect', (e) => disconnects.push(e.address));
+    ourPair.events.on('disconnect', (e) => disconnects.push(e.address ?? ''));
+    await link(binder, 'tcp', ourPair, theirPair);
+    await ourPair.send('first');
+    expect(text(await theirPair.receive())).toEqual(['first']);
+    await delay(400); // 20 heartbeat intervals, 6 timeouts
+    expect(disconnects).toEqual([]);
+    await theirPair.send('still here');
+    expect(text(await ourPair.receive())).toEqual(['still here']);
+  });
+
+  it('our heartbeats to libzmq are answered: we stay connected past many intervals', async () => {
+    const ourPair = mine(new Pair({ context: new Context(), heartbeatInterval: 20, heartbeatTimeout: 60 }));
+    const theirPair = libzmq(new zmq.Pair());
+    const disconnects: string[] = [];
+    ourPair.events.on('disconnect', (e) => disconnects.push(e.address ?? ''));
+    await link(binder, 'tcp', ourPair, theirPair);
+    await theirPair.send('first');
+    expect(text(await ourPair.receive())).toEqual(['first']);
+    await delay(400);
+    expect(disconnects).toEqual([]);
+    await ourPair.send('still here');
+    expect(text(await theirPair.receive())).toEqual(['still here']);
+  });
+});

@@ -1,0 +1,321 @@
+// The connection machine alone: events in, states and named effects out, time through XState's
+// SimulatedClock. No streams, no sockets.
+
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import { backoffStep, connectionMachine, nextRandom } from '../../machines/connection.js';
+import type { ConnectionInput } from '../../machines/connection.js';
+
+const EFFECTS = [
+  'openStream', 'endStream', 'attachPeer', 'reportHandshakeFailure', 'reportRetry', 'sendPing', 'watchTraffic', 'release',
+] as const;
+type Effect = (typeof EFFECTS)[number];
+
+const base: ConnectionInput = {
+  role: 'connect',
+  endpoint: 'tcp://127.0.0.1:5555',
+  handshakeInterval: 30000,
+  heartbeatInterval: 0,
+  heartbeatTimeout: -1,
+  reconnectInterval: 100,
+  reconnectMaxInterval: 0,
+  connectTimeout: 0,
+  seed: 42,
+};
+
+/** Starts the machine with recording effects and a simulated clock. */
+function start(input: Partial<ConnectionInput> = {}) {
+  const effects: Effect[] = [];
+  const actions = Object.fromEntries(EFFECTS.map((name) => [name, () => effects.push(name)]));
+  const clock = new SimulatedClock();
+  const actor = createActor(connectionMachine.provide({ actions } as never), { input: { ...base, ...input }, clock });
+  actor.start();
+  const state = () => actor.getSnapshot().value;
+  const ctx = () => actor.getSnapshot().context;
+  const count = (e: Effect) => effects.filter((x) => x === e).length;
+  return { actor, clock, effects, state, ctx, count };
+}
+
+/** Drives a connecting machine to `active` with a peer of the given greeting minor. */
+function activate(m: ReturnType<typeof start>, minor = 1) {
+  m.actor.send({ type: 'stream.opened', remoteAddress: '127.0.0.1:5555' });
+  m.actor.send({ type: 'greeting.received', major: 3, minor });
+  m.actor.send({ type: 'handshake.succeeded', peerType: 'PULL' });
+}
+
+describe('connection machine: connecting and handshake', () => {
+  it('a connecting side opens a stream at once and goes greeting → handshake → active, attaching the peer', () => {
+    const m = start();
+    expect(m.state()).toBe('connecting');
+    expect(m.effects).toEqual(['openStream']);
+    m.actor.send({ type: 'stream.opened', remoteAddress: '127.0.0.1:5555' });
+    expect(m.state()).toEqual({ handshaking: 'greeting' });
+    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    expect(m.state()).toEqual({ handshaking: 'handshake' });
+    expect(m.ctx().zmtp31).toBe(true);
+    m.actor.send({ type: 'handshake.succeeded', peerType: 'PULL', routingId: '6869' });
+    expect(m.state()).toMatchObject({ active: { pinging: 'off', pingTimeout: 'clear', peerTtl: 'clear' } });
+    expect(m.ctx()).toMatchObject({ peerType: 'PULL', routingId: '6869', remoteAddress: '127.0.0.1:5555' });
+    expect(m.count('attachPeer')).toBe(1);
+  });
+
+  it('an accepting side starts in the greeting, its stream already open', () => {
+    const m = start({ role: 'accept' });
+    expect(m.state()).toEqual({ handshaking: 'greeting' });
+    expect(m.effects).toEqual([]);
+  });
+
+  it('a greeting of ZMTP 3.0 (minor 0) is remembered as not 3.1', () => {
+    const m = start({ role: 'accept' });
+    m.actor.send({ type: 'greeting.received', major: 3, minor: 0 });
+    expect(m.ctx().zmtp31).toBe(false);
+  });
+
+  it('the handshake deadline closes the stream, reports handshake:error:other and retries', () => {
+    const m = start({ handshakeInterval: 500 });
+    m.actor.send({ type: 'stream.opened' });
+    m.clock.increment(499);
+    expect(m.state()).toEqual({ handshaking: 'greeting' });
+    m.clock.increment(1);
+    expect(m.ctx().failure).toMatchObject({ kind: 'other', code: 'ETIMEDOUT', handshaking: true });
+    expect(m.count('reportHandshakeFailure')).toBe(1);
+    expect(m.count('endStream')).toBe(1);
+    expect(m.state()).toBe('waiting');
+  });
+
+  it('handshakeInterval 0 sets no deadline', () => {
+    const m = start({ handshakeInterval: 0, role: 'accept' });
+    m.clock.increment(10 * 60_000);
+    expect(m.state()).toEqual({ handshaking: 'greeting' });
+  });
+
+  it('the deadline on an accepting side ends the connection for good', () => {
+    const m = start({ handshakeInterval: 200, role: 'accept' });
+    m.clock.increment(200);
+    expect(m.state()).toBe('closed');
+    expect(m.actor.getSnapshot().status).toBe('done');
+    expect(m.count('release')).toBe(1);
+  });
+
+  it('a protocol error during the handshake stops reconnecting (PROTOCOL.md §1)', () => {
+    const m = start();
+    m.actor.send({ type: 'stream.opened' });
+    m.actor.send({ type: 'handshake.failed', kind: 'protocol', code: 'ERR_ZMTP_MECHANISM_MISMATCH', message: 'x' });
+    expect(m.state()).toBe('closed');
+    expect(m.ctx()).toMatchObject({ reconnecting: false, failure: { kind: 'protocol', code: 'ERR_ZMTP_MECHANISM_MISMATCH' } });
+    expect(m.count('reportHandshakeFailure')).toBe(1);
+    expect(m.count('reportRetry')).toBe(0);
+  });
+
+  it('the peer closing during the handshake is handshake:error:other, then a retry', () => {
+    const m = start();
+    m.actor.send({ type: 'stream.opened' });
+    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    m.actor.send({ type: 'stream.closed' });
+    expect(m.ctx().failure).toMatchObject({ kind: 'other', code: 'ECONNRESET' });
+    expect(m.count('reportHandshakeFailure')).toBe(1);
+    expect(m.state()).toBe('waiting');
+  });
+
+  it('connectTimeout abandons an attempt that hangs', () => {
+    const m = start({ connectTimeout: 250 });
+    m.clock.increment(250);
+    expect(m.ctx().failure).toMatchObject({ kind: 'connection', code: 'ETIMEDOUT' });
+    expect(m.state()).toBe('waiting');
+  });
+});
+
+describe('connection machine: reconnecting', () => {
+  it('a failed attempt waits reconnectInterval plus a jitter below it, then connects again', () => {
+    const m = start();
+    m.actor.send({ type: 'stream.failed', code: 'ECONNREFUSED', message: 'refused' });
+    expect(m.state()).toBe('waiting');
+    expect(m.count('reportRetry')).toBe(1);
+    const delay = m.ctx().nextDelay;
+    expect(delay).toBeGreaterThanOrEqual(100);
+    expect(delay).toBeLessThan(200);
+    m.clock.increment(delay - 1);
+    expect(m.state()).toBe('waiting');
+    m.clock.increment(1);
+    expect(m.state()).toBe('connecting');
+    expect(m.count('openStream')).toBe(2);
+    expect(m.ctx().attempts).toBe(2);
+  });
+
+  it('the delay doubles up to reconnectMaxInterval, and starts over after a connection', () => {
+    const m = start({ reconnectInterval: 100, reconnectMaxInterval: 350 });
+    const bases: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const before = m.ctx().currentInterval;
+      m.actor.send({ type: 'stream.failed', code: 'ECONNREFUSED', message: 'refused' });
+      const d = m.ctx().nextDelay;
+      expect(d - before).toBeGreaterThanOrEqual(0);
+      expect(d - before).toBeLessThan(100); // jitter < the base interval
+      bases.push(before);
+      m.clock.increment(d);
+    }
+    expect(bases).toEqual([100, 200, 350, 350]);
+    m.actor.send({ type: 'stream.opened' });
+    expect(m.ctx().currentInterval).toBe(100);
+  });
+
+  it('a constant delay when reconnectMaxInterval is 0', () => {
+    const m = start({ reconnectInterval: 50 });
+    for (let i = 0; i < 3; i++) {
+      m.actor.send({ type: 'stream.failed', code: 'ECONNREFUSED', message: 'refused' });
+      expect(m.ctx().currentInterval).toBe(50);
+      m.clock.increment(m.ctx().nextDelay);
+    }
+  });
+
+  it('reconnectInterval -1 never reconnects', () => {
+    const m = start({ reconnectInterval: -1 });
+    m.actor.send({ type: 'stream.failed', code: 'ECONNREFUSED', message: 'refused' });
+    expect(m.state()).toBe('closed');
+    expect(m.count('reportRetry')).toBe(0);
+  });
+
+  it('a dropped active connection reconnects on the connecting side and ends on the accepting side', () => {
+    const c = start();
+    activate(c);
+    c.actor.send({ type: 'stream.closed' });
+    expect(c.state()).toBe('waiting');
+    expect(c.count('endStream')).toBe(1);
+    const a = start({ role: 'accept' });
+    a.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    a.actor.send({ type: 'handshake.succeeded', peerType: 'PUSH' });
+    a.actor.send({ type: 'stream.closed' });
+    expect(a.state()).toBe('closed');
+  });
+
+  it('a protocol error after the handshake ends the session (libzmq session_base.cpp engine_error)', () => {
+    const m = start();
+    activate(m);
+    m.actor.send({ type: 'protocol.failed', code: 'EMSGSIZE', message: 'too big' });
+    expect(m.state()).toBe('closed');
+    expect(m.ctx().failure).toMatchObject({ kind: 'protocol', code: 'EMSGSIZE', handshaking: false });
+  });
+
+  it('reconnect.stop ends a wait at once, and lets a live connection run until it drops', () => {
+    const waiting = start();
+    waiting.actor.send({ type: 'stream.failed', code: 'ECONNREFUSED', message: 'refused' });
+    waiting.actor.send({ type: 'reconnect.stop' });
+    expect(waiting.state()).toBe('closed');
+
+    const live = start();
+    activate(live);
+    live.actor.send({ type: 'reconnect.stop' });
+    expect(live.state()).toMatchObject({ active: {} });
+    live.actor.send({ type: 'stream.closed' });
+    expect(live.state()).toBe('closed');
+  });
+
+  it('close ends every state, releasing once', () => {
+    for (const drive of [
+      (_m: ReturnType<typeof start>) => {},
+      (m: ReturnType<typeof start>) => m.actor.send({ type: 'stream.opened' }),
+      (m: ReturnType<typeof start>) => activate(m),
+      (m: ReturnType<typeof start>) => m.actor.send({ type: 'stream.failed', code: 'ECONNREFUSED', message: '' }),
+    ]) {
+      const m = start();
+      drive(m);
+      m.actor.send({ type: 'close' });
+      expect(m.state()).toBe('closed');
+      expect(m.count('release')).toBe(1);
+    }
+  });
+});
+
+describe('connection machine: heartbeats', () => {
+  it('sends a PING every heartbeatInterval to a 3.1 peer and watches for traffic', () => {
+    const m = start({ heartbeatInterval: 100 });
+    activate(m);
+    expect(m.state()).toMatchObject({ active: { pinging: 'waiting' } });
+    m.clock.increment(100);
+    expect(m.count('sendPing')).toBe(1);
+    expect(m.count('watchTraffic')).toBe(1);
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'armed' } });
+    m.actor.send({ type: 'traffic.seen' });
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'clear' } });
+    m.clock.increment(100);
+    m.actor.send({ type: 'traffic.seen' });
+    m.clock.increment(100);
+    m.actor.send({ type: 'traffic.seen' });
+    expect(m.count('sendPing')).toBe(3);
+    expect(m.state()).toMatchObject({ active: {} });
+  });
+
+  it('no traffic within heartbeatTimeout after a PING drops the connection (and reconnects)', () => {
+    const m = start({ heartbeatInterval: 100, heartbeatTimeout: 300 });
+    activate(m);
+    m.clock.increment(100); // PING; timeout armed until 400
+    m.clock.increment(100); // PING again; the armed timeout is not restarted
+    m.clock.increment(199);
+    expect(m.state()).toMatchObject({ active: {} });
+    m.clock.increment(1);
+    expect(m.ctx().failure).toMatchObject({ kind: 'connection', code: 'ETIMEDOUT' });
+    expect(m.count('endStream')).toBe(1);
+    expect(m.state()).toBe('waiting');
+  });
+
+  it('heartbeatTimeout -1 means the interval', () => {
+    const m = start({ heartbeatInterval: 100, heartbeatTimeout: -1 });
+    activate(m);
+    m.clock.increment(100);
+    m.clock.increment(99);
+    expect(m.state()).toMatchObject({ active: {} });
+    m.clock.increment(1);
+    expect(m.state()).toBe('waiting');
+  });
+
+  it('sends no PING to a ZMTP 3.0 peer', () => {
+    const m = start({ heartbeatInterval: 100 });
+    activate(m, 0);
+    m.clock.increment(1000);
+    expect(m.count('sendPing')).toBe(0);
+    expect(m.state()).toMatchObject({ active: { pinging: 'off' } });
+  });
+
+  it("honours the peer's PING TTL: silence for that long drops the connection, traffic keeps it", () => {
+    const m = start({ role: 'accept' });
+    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    m.actor.send({ type: 'handshake.succeeded', peerType: 'PUSH' });
+    m.actor.send({ type: 'peer.pinged', ttl: 0 });
+    expect(m.state()).toMatchObject({ active: { peerTtl: 'clear' } });
+    m.actor.send({ type: 'peer.pinged', ttl: 300 });
+    expect(m.state()).toMatchObject({ active: { peerTtl: 'armed' } });
+    m.clock.increment(299);
+    m.actor.send({ type: 'traffic.seen' });
+    m.actor.send({ type: 'peer.pinged', ttl: 300 });
+    m.clock.increment(299);
+    expect(m.state()).toMatchObject({ active: {} });
+    m.clock.increment(1);
+    expect(m.ctx().failure).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(m.state()).toBe('closed');
+  });
+});
+
+describe('connection machine: pure helpers', () => {
+  it('backoffStep: current + jitter below the base; doubling only when max > base', () => {
+    expect(backoffStep(100, 0, 100, 0)).toEqual({ delay: 100, next: 100 });
+    expect(backoffStep(100, 0, 100, 0.999)).toEqual({ delay: 199, next: 100 });
+    expect(backoffStep(100, 1000, 400, 0.5)).toEqual({ delay: 450, next: 800 });
+    expect(backoffStep(100, 1000, 800, 0)).toEqual({ delay: 800, next: 1000 });
+    expect(backoffStep(100, 50, 100, 0)).toEqual({ delay: 100, next: 100 });
+    expect(backoffStep(0, 0, 0, 0.7)).toEqual({ delay: 0, next: 0 });
+  });
+
+  it('nextRandom: values in [0, 1), a deterministic sequence from a seed', () => {
+    let seed = 7;
+    const seen: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const r = nextRandom(seed);
+      expect(r.value).toBeGreaterThanOrEqual(0);
+      expect(r.value).toBeLessThan(1);
+      seen.push(r.value);
+      seed = r.seed;
+    }
+    expect(new Set(seen).size).toBeGreaterThan(990);
+    expect(nextRandom(7)).toEqual(nextRandom(7));
+  });
+});

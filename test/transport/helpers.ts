@@ -1,0 +1,140 @@
+// Shared by the tcp/ipc/bad-input tests: socket tracking, waiting for monitor events, and raw
+// node:net peers that speak (or break) ZMTP by hand.
+
+import { createServer } from 'node:net';
+import type { AddressInfo, Server, Socket as NetSocket } from 'node:net';
+import { afterEach } from 'vitest';
+import '../../src/transport/register-node.js';
+import { encodeGreeting, readyCommand } from '../../src/protocol/index.js';
+import type { EventType, SocketEvent } from '../../src/socket/events.js';
+import type { Socket } from '../../src/socket/socket.js';
+
+const open: Socket[] = [];
+const servers: Server[] = [];
+const streams: NetSocket[] = [];
+
+/** Closes the socket after the test. */
+export function track<T extends Socket>(s: T): T {
+  open.push(s);
+  return s;
+}
+
+afterEach(() => {
+  for (const s of open.splice(0)) if (!s.closed) s.close();
+  for (const s of streams.splice(0)) s.destroy();
+  for (const s of servers.splice(0)) s.close();
+});
+
+export const text = (m: Buffer[]): string[] => m.map((f) => f.toString());
+
+/** The next event of `type` (matching `pred`) on the socket; listening starts now. */
+export function nextEvent(socket: Socket, type: EventType, pred: (e: SocketEvent) => boolean = () => true): Promise<SocketEvent> {
+  return new Promise((resolve) => {
+    const on = (e: SocketEvent) => {
+      if (!pred(e)) return;
+      socket.events.off(type, on);
+      resolve(e);
+    };
+    socket.events.on(type, on);
+  });
+}
+
+/** Records every event type the socket emits from now on. */
+export function recordEvents(socket: Socket): SocketEvent[] {
+  const seen: SocketEvent[] = [];
+  socket.events.on('*', (e) => seen.push(e));
+  return seen;
+}
+
+/** Resolves to 'done' or 'waiting' after a few turns of the loop. */
+export async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  return done ? 'done' : 'waiting';
+}
+
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Our greeting and a READY, as a well-behaved peer of `socketType` sends them. */
+export function handshakeBytes(socketType: string): Buffer {
+  return Buffer.concat([encodeGreeting('NULL', false), readyCommand(socketType)]);
+}
+
+/** A raw greeting with chosen fields (a bad peer). */
+export function greeting(opts: { first?: number; major?: number; minor?: number; mechanism?: string } = {}): Buffer {
+  const g = Buffer.from(encodeGreeting('NULL', false));
+  if (opts.first !== undefined) g[0] = opts.first;
+  if (opts.major !== undefined) g[10] = opts.major;
+  if (opts.minor !== undefined) g[11] = opts.minor;
+  if (opts.mechanism !== undefined) {
+    g.fill(0, 12, 32);
+    g.write(opts.mechanism, 12, 'latin1');
+  }
+  return g;
+}
+
+/** A raw server on 127.0.0.1 that records what it receives and lets the test script the replies. */
+export interface RawServer {
+  endpoint: string;
+  connections: NetSocket[];
+  /** Received bytes per connection. */
+  received: Buffer[][];
+  nextConnection(): Promise<NetSocket>;
+}
+
+export async function rawServer(onConnection?: (s: NetSocket) => void): Promise<RawServer> {
+  const connections: NetSocket[] = [];
+  const received: Buffer[][] = [];
+  const waiting: ((s: NetSocket) => void)[] = [];
+  const server = createServer((s) => {
+    streams.push(s);
+    s.on('error', () => {});
+    const mine: Buffer[] = [];
+    received.push(mine);
+    s.on('data', (c: Buffer) => mine.push(c));
+    connections.push(s);
+    onConnection?.(s);
+    waiting.shift()?.(s);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `tcp://127.0.0.1:${port}`,
+    connections,
+    received,
+    nextConnection: () => new Promise((r) => waiting.push(r)),
+  };
+}
+
+/** Registers a raw client stream for cleanup, reading it (a paused stream never sees the peer's close). */
+export function own(s: NetSocket): NetSocket {
+  streams.push(s);
+  s.on('error', () => {});
+  s.resume();
+  return s;
+}
+
+/** Resolves once the stream has been closed (by either side). */
+export function closedStream(s: NetSocket): Promise<void> {
+  return new Promise((r) => (s.destroyed && s.closed ? r() : s.once('close', () => r())));
+}
+
+/** Resolves once `n` bytes have arrived on a stream. */
+export function bytesArrived(s: NetSocket, n: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    let got = Buffer.alloc(0);
+    const on = (c: Buffer) => {
+      got = Buffer.concat([got, c]);
+      if (got.length >= n) {
+        s.off('data', on);
+        resolve(got);
+      }
+    };
+    s.on('data', on);
+  });
+}
