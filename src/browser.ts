@@ -16,9 +16,51 @@ export { Push, Pull } from './socket/push-pull.js';
 export type { PushOptions, PullOptions } from './socket/push-pull.js';
 export { Pair } from './socket/pair.js';
 export type { PairOptions } from './socket/pair.js';
+export { Request, Reply } from './socket/request-reply.js';
+export { Dealer, Router } from './socket/dealer-router.js';
+export type { RequestOptions, ReplyOptions } from './socket/request-reply.js';
+export type { DealerOptions, RouterOptions } from './socket/dealer-router.js';
+export { Publisher, Subscriber, XPublisher, XSubscriber } from './socket/pub-sub.js';
+export type { PublisherOptions, SubscriberOptions, XPublisherOptions, XSubscriberOptions, Verbosity } from './socket/pub-sub.js';
+export {
+  socketActor,
+  socketOf,
+  pushActor,
+  pullActor,
+  pairActor,
+  requestActor,
+  replyActor,
+  dealerActor,
+  routerActor,
+  publisherActor,
+  subscriberActor,
+  xpublisherActor,
+  xsubscriberActor,
+} from './socket/actor-logic.js';
+export type {
+  SocketClass,
+  SocketActorInput,
+  SocketActorCommand,
+  SocketActorEvent,
+  SocketActorSnapshot,
+  SocketActorLogic,
+  ZmqMessageEvent,
+  ZmqSentEvent,
+  ZmqReadyEvent,
+  ZmqErrorEvent,
+} from './socket/actor-logic.js';
 export { pushMachine } from '../machines/push.js';
 export { pullMachine } from '../machines/pull.js';
 export { pairMachine } from '../machines/pair.js';
+export { requestMachine } from '../machines/request.js';
+export { replyMachine } from '../machines/reply.js';
+export { dealerMachine } from '../machines/dealer.js';
+export { routerMachine } from '../machines/router.js';
+export { publisherMachine } from '../machines/publisher.js';
+export { subscriberMachine } from '../machines/subscriber.js';
+export { xpublisherMachine } from '../machines/xpublisher.js';
+export { xsubscriberMachine } from '../machines/xsubscriber.js';
+export { connectionMachine } from '../machines/connection.js';
 export { pipeMachine } from '../machines/pipe.js';
 export { supervisorMachine } from '../machines/supervisor.js';
 export { inprocConnectionMachine } from '../machines/inproc-connection.js';
