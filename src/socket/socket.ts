@@ -465,10 +465,18 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#flushRecvs();
   }
 
+  /** @internal Wakes waiting receives only (new input that is not a machine event). */
+  protected flushReceives(): void {
+    this.#flushRecvs();
+  }
+
   // ---- transports call these ----
 
-  /** @internal A transport attaches a connection. Returns the peer record. */
-  attachPeer(link: PeerLink, event: 'connect' | 'accept'): Peer {
+  /**
+   * @internal A transport attaches a connection. Returns the peer record. `event` is the monitor
+   * event to emit (`connect:delay` for pipes made before a tcp/ipc stream exists; null for none).
+   */
+  attachPeer(link: PeerLink, event: 'connect' | 'accept' | 'connect:delay' | null): Peer {
     const peer = link as Peer;
     (peer as { id: number }).id = this.#nextPeerId++;
     peer.attached = true;
@@ -487,7 +495,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (!this.peers.has(peer.id) || !peer.attached) return peer; // refused by the machine
     this.peerAttached(peer);
     if (link.in.size > 0) this.pipeReadable(link.in);
-    this.emitEvent({ type: event, address: link.endpoint, peer: eventPeer(link) });
+    if (event !== null) this.emitEvent({ type: event, address: link.endpoint, peer: eventPeer(link) });
     this.flush();
     return peer;
   }
@@ -496,11 +504,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   detachPeer(peer: Peer, quiet = false): void {
     if (!peer.attached) return;
     peer.attached = false;
-    this.peers.delete(peer.id);
     // What we queued stays readable by the peer; what the peer queued for us is still ours to read
     // until its pipe ends (a lingering peer's last messages arrive).
     peer.out.end();
-    if (!this.#closed) this.tell({ type: 'peer.detached', peerId: peer.id } as never);
+    // The machine hears of it while the peer record can still be looked up by its effects.
+    if (!this.#closed) this.tell({ type: 'peer.detached', peerId: peer.id });
+    this.peers.delete(peer.id);
     this.peerDetached(peer);
     if (!quiet) this.emitEvent({ type: 'disconnect', address: peer.endpoint, peer: eventPeer(peer) });
     if (this.#closed) this.#checkDrained();

@@ -249,7 +249,7 @@ class NetConnection implements EngineHost {
     // connection itself is reported by `connect` when a stream opens.
     this.#peer = socket.attachPeer(
       { out: kept.out, in: kept.in, endpoint: this.#endpoint, peerType: '', transport: this.#spec.kind, close: this.#closeLink },
-      'connect:delay' as 'connect',
+      'connect:delay',
     );
   }
 
