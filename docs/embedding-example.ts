@@ -1,6 +1,5 @@
 import { createActor, sendTo, setup } from 'xstate';
-import { Request } from '../src/socket/request-reply.js';
-import { replyActor, type SocketActorEvent } from '../src/socket/actor-logic.js';
+import { Request, replyActor, type SocketActorEvent } from '../src/index.js';
 
 // An echo server as a statechart: the Reply socket is a child actor, each request an event.
 const echo = setup({

@@ -384,11 +384,11 @@ describe('Subscriber as an actor', () => {
 describe('docs/embedding.md', () => {
   const root = fileURLToPath(new URL('../../', import.meta.url));
 
-  it('the README snippet is docs/embedding-example.ts, with the package name for imports', () => {
-    const md = readFileSync(`${root}docs/embedding.md`, 'utf8');
+  it.each(['docs/embedding.md', 'README.md'])('the snippet in %s is docs/embedding-example.ts, with the package name for imports', (file) => {
+    const md = readFileSync(`${root}${file}`, 'utf8');
     const marker = '<!-- snippet: docs/embedding-example.ts -->';
     const at = md.indexOf(marker);
-    expect(at, `docs/embedding.md has no "${marker}"`).toBeGreaterThanOrEqual(0);
+    expect(at, `${file} has no "${marker}"`).toBeGreaterThanOrEqual(0);
     const block = /```ts\n([\s\S]*?)```/.exec(md.slice(at));
     const example = readFileSync(`${root}docs/embedding-example.ts`, 'utf8').replace(/from '\.\.\/src\/[^']+'/g, "from 'monocoque'");
     expect(block?.[1]).toBe(example);
