@@ -3,6 +3,7 @@
 // attaching them are effects the inproc transport provides.
 
 import { assign, setup } from 'xstate';
+import { canPair } from '../src/protocol/socket-types.js';
 
 export interface InprocConnectionInput {
   connectionId: string;
@@ -21,26 +22,6 @@ export type InprocConnectionEvent =
   | { type: 'binder.arrived'; binderId: number; binderType: string }
   | { type: 'connection.close' };
 
-/** ZeroMQ's valid socket pairings (RFC 23 table; PROTOCOL.md §7). */
-const PAIRS: Record<string, readonly string[]> = {
-  REQ: ['REP', 'ROUTER'],
-  REP: ['REQ', 'DEALER'],
-  DEALER: ['REP', 'DEALER', 'ROUTER'],
-  ROUTER: ['REQ', 'DEALER', 'ROUTER'],
-  PUB: ['SUB', 'XSUB'],
-  XPUB: ['SUB', 'XSUB'],
-  SUB: ['PUB', 'XPUB'],
-  XSUB: ['PUB', 'XPUB'],
-  PUSH: ['PULL'],
-  PULL: ['PUSH'],
-  PAIR: ['PAIR'],
-};
-
-/** Whether ZeroMQ lets a socket of type `a` talk to one of type `b`. */
-export function socketTypesPair(a: string, b: string): boolean {
-  return PAIRS[a]?.includes(b) === true;
-}
-
 export const inprocConnectionMachine = setup({
   types: {
     context: {} as InprocConnectionContext,
@@ -49,7 +30,8 @@ export const inprocConnectionMachine = setup({
   },
   guards: {
     hasBinder: ({ context }) => context.binderId !== undefined,
-    typesPair: ({ context }) => socketTypesPair(context.connectorType, context.binderType ?? ''),
+    // The same table the ZMTP handshake enforces (PROTOCOL.md §7).
+    typesPair: ({ context }) => canPair(context.connectorType, context.binderType ?? ''),
   },
   actions: {
     recordBinder: assign(({ event }) =>
