@@ -10,6 +10,7 @@ import type { Pipe } from '../core/pipe.js';
 import { dealerMachine } from '../../machines/dealer.js';
 import { routerMachine } from '../../machines/router.js';
 import type { RouterContext } from '../../machines/router.js';
+import { RoundRobinSocket } from './round-robin.js';
 import { Socket } from './socket.js';
 import type { Peer, SocketOptionsInput } from './socket.js';
 
@@ -103,41 +104,9 @@ export function hexToFrame(hex: string): Frame {
  * const [, reply] = await dealer.receive()
  * ```
  */
-export class Dealer extends Socket<typeof dealerMachine> {
-  #ready: Pipe[] = [];
-  #rr = 0;
-  #peersSeen: unknown = undefined;
-
+export class Dealer extends RoundRobinSocket<typeof dealerMachine> {
   constructor(options?: DealerOptions) {
     super('DEALER', dealerMachine, options, ['conflate']);
-  }
-
-  /** ZMQ_CONFLATE: keep only the newest message per peer (single-part messages). */
-  get conflate(): boolean { return this.opt.conflate; }
-  set conflate(v: boolean) { this.setOption('conflate', v); }
-
-  protected override onTransition(snapshot: SnapshotFrom<typeof dealerMachine>): void {
-    const peers = snapshot.context.peers;
-    if (peers === this.#peersSeen) return;
-    this.#peersSeen = peers;
-    const ready: Pipe[] = [];
-    for (const p of peers) {
-      const peer = this.peers.get(p.id);
-      if (p.ready && peer !== undefined) ready.push(peer.out);
-    }
-    this.#ready = ready;
-  }
-
-  protected override xsend(msg: Message): boolean {
-    const cursor = Socket.writeRoundRobin(this, this.#ready, this.#rr, msg);
-    if (cursor < 0) return false;
-    this.#rr = cursor;
-    return true;
-  }
-
-  protected override canSendNow(): boolean {
-    for (const p of this.#ready) if (p.writable) return true;
-    return false;
   }
 
   protected override xrecv(): Message | undefined {

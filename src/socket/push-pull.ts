@@ -1,12 +1,11 @@
 // Push and Pull (RFC 30 PIPELINE). Push round-robins over the peers its machine marks ready;
 // Pull fair-queues. Neither sends an XState event per message.
 
-import type { SnapshotFrom } from 'xstate';
 import { ZmqError } from '../core/errors.js';
 import type { Message } from '../core/frame.js';
-import type { Pipe } from '../core/pipe.js';
 import { pushMachine } from '../../machines/push.js';
 import { pullMachine } from '../../machines/pull.js';
+import { RoundRobinSocket } from './round-robin.js';
 import { Socket } from './socket.js';
 import type { SocketOptionsInput } from './socket.js';
 
@@ -26,41 +25,9 @@ export type PullOptions = PushOptions;
  * await push.send(["job", "42"])
  * ```
  */
-export class Push extends Socket<typeof pushMachine> {
-  #ready: Pipe[] = [];
-  #rr = 0;
-  #peersSeen: unknown = undefined;
-
+export class Push extends RoundRobinSocket<typeof pushMachine> {
   constructor(options?: PushOptions) {
     super('PUSH', pushMachine, options, ['conflate']);
-  }
-
-  /** ZMQ_CONFLATE: keep only the newest message per peer (single-part messages). */
-  get conflate(): boolean { return this.opt.conflate; }
-  set conflate(v: boolean) { this.setOption('conflate', v); }
-
-  protected override onTransition(snapshot: SnapshotFrom<typeof pushMachine>): void {
-    const peers = snapshot.context.peers;
-    if (peers === this.#peersSeen) return;
-    this.#peersSeen = peers;
-    const ready: Pipe[] = [];
-    for (const p of peers) {
-      const peer = this.peers.get(p.id);
-      if (p.ready && peer !== undefined) ready.push(peer.out);
-    }
-    this.#ready = ready;
-  }
-
-  protected override xsend(msg: Message): boolean {
-    const cursor = Socket.writeRoundRobin(this, this.#ready, this.#rr, msg);
-    if (cursor < 0) return false;
-    this.#rr = cursor;
-    return true;
-  }
-
-  protected override canSendNow(): boolean {
-    for (const p of this.#ready) if (p.writable) return true;
-    return false;
   }
 
   protected override xrecv(): Message | undefined {
