@@ -1,12 +1,20 @@
 // The tour of monocoque: `npm run demo`. Each scene prints its steps and the socket machines'
 // state changes as they happen.
 
+import { dealerRouterScene } from './scene-dealer-router.js';
 import { hwmScene } from './scene-hwm.js';
 import { inprocScene } from './scene-inproc.js';
+import { libzmqScene } from './scene-libzmq.js';
+import { pubSubScene } from './scene-pubsub.js';
+import { reqRepScene } from './scene-reqrep.js';
 
 const scenes: [string, () => Promise<void>][] = [
   ['inproc', inprocScene],
   ['hwm', hwmScene],
+  ['req/rep', reqRepScene],
+  ['dealer/router', dealerRouterScene],
+  ['pub/sub', pubSubScene],
+  ['libzmq', libzmqScene],
 ];
 
 for (const [name, run] of scenes) {
