@@ -8,102 +8,76 @@ import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { withPeer, withoutPeer, withReady } from './peers.js';
 
 export interface ReplyContext {
+  /** Attached requesters, each with its HWM flag (`ready`). */
   peers: PeerEntry[];
-  /** The peer whose request is being answered; null when none, or when it left (the reply is
-   * then dropped, as libzmq does). */
-  replyPeerId: number | null;
-  /** Turn events taken so far (`request.received` + `reply.sent`): lets the runtime tell when
-   * this context has caught up with its own view. */
-  turns: number;
 }
 
-/** REP's turn events, beyond the peer and close events every socket hears. */
+/** REP's turn events, beyond the peer and close events every socket hears. The runtime reports
+ * `requester.detached` after `peer.detached` when the peer that left is the one whose request is
+ * being answered, and after `request.received` when that request came from a peer that had
+ * already left (its queued requests stay readable: libzmq reads a pipe to its end). */
 export type ReplyTurnEvent =
   | { type: 'request.received'; peerId: number }
-  | { type: 'reply.sent' };
+  | { type: 'reply.sent' }
+  | { type: 'requester.detached' };
 
 export type ReplyEvent = PeerEvent | CloseEvent | ReplyTurnEvent;
 
+// As in machines/request.ts, the machine is flat and the turn edges (two per round trip) are bare
+// state changes. The requester's id travels in `request.received`; the runtime keeps it.
 export const replyMachine = setup({
   types: {
     context: {} as ReplyContext,
     events: {} as ReplyEvent,
   },
   guards: {
-    hasNoPeers: ({ context }) => context.peers.length === 0,
-    isReplyPeer: ({ context, event }) => 'peerId' in event && event.peerId === context.replyPeerId,
-    hasReplyPeer: ({ context }) => context.replyPeerId !== null,
     shouldLinger: closeShouldLinger,
   },
   actions: {
     attachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.attached' ? withPeer(context.peers, event) : context.peers) }),
-    detachPeer: assign(({ context, event }) => {
-      if (event.type !== 'peer.detached') return {};
-      return {
-        peers: withoutPeer(context.peers, event.peerId),
-        replyPeerId: context.replyPeerId === event.peerId ? null : context.replyPeerId,
-      };
-    }),
+    detachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.detached' ? withoutPeer(context.peers, event.peerId) : context.peers) }),
     markMuted: assign({ peers: ({ context, event }) => (event.type === 'pipe.muted' ? withReady(context.peers, event.peerId, false) : context.peers) }),
     markReady: assign({ peers: ({ context, event }) => (event.type === 'pipe.ready' ? withReady(context.peers, event.peerId, true) : context.peers) }),
-    recordRequest: assign(({ context, event }) =>
-      event.type === 'request.received' ? { replyPeerId: event.peerId, turns: context.turns + 1 } : {},
-    ),
-    recordReply: assign(({ context }) => ({ replyPeerId: null, turns: context.turns + 1 })),
     startLinger: () => {},
     release: () => {},
   },
 }).createMachine({
   id: 'reply',
-  context: { peers: [], replyPeerId: null, turns: 0 },
-  initial: 'open',
+  context: { peers: [] },
+  // Flat, as in machines/request.ts: the turn states sit at the root; peer edges on the root,
+  // `close` on each turn state.
+  initial: 'receiving',
+  on: {
+    'peer.attached': { actions: 'attachPeer' },
+    'peer.detached': { actions: 'detachPeer' },
+    'pipe.muted': { actions: 'markMuted' },
+    'pipe.ready': { actions: 'markReady' },
+  },
   states: {
-    open: {
-      type: 'parallel',
-      on: { close: closeTransitions },
-      states: {
-        /** Whose turn it is (libzmq `rep.cpp` `_sending_reply`). */
-        turn: {
-          initial: 'receiving',
-          states: {
-            /** Waiting for a request: receive takes the next one, send is EFSM. */
-            receiving: {
-              on: { 'request.received': { target: 'replying', actions: 'recordRequest' } },
-            },
-            /** A request was taken: send answers it, receive is EFSM. */
-            replying: {
-              initial: 'routing',
-              on: { 'reply.sent': { target: 'receiving', actions: 'recordReply' } },
-              states: {
-                routing: { always: [{ guard: 'hasReplyPeer', target: 'toPeer' }, { target: 'peerGone' }] },
-                /** The reply goes back to the requester, behind the envelope its request came with
-                 * (dropped if that peer's pipe is full: REP never waits, libzmq `router.cpp`). */
-                toPeer: {
-                  on: { 'peer.detached': { guard: 'isReplyPeer', target: 'peerGone' } },
-                },
-                /** The requester left: the reply will be dropped silently. */
-                peerGone: {},
-              },
-            },
-          },
-        },
-        /** Who is attached, and each peer's HWM flag (`ready`). */
-        peers: {
-          initial: 'noPeers',
-          on: {
-            'peer.attached': { target: '.routing', actions: 'attachPeer' },
-            'peer.detached': { target: '.routing', actions: 'detachPeer' },
-            'pipe.muted': { actions: 'markMuted' },
-            'pipe.ready': { actions: 'markReady' },
-          },
-          states: {
-            routing: { always: [{ guard: 'hasNoPeers', target: 'noPeers' }, { target: 'attached' }] },
-            /** Nobody to receive from: receive waits. */
-            noPeers: {},
-            /** One or more requesters: receive takes from them in turn. */
-            attached: {},
-          },
-        },
+    /** Waiting for a request (libzmq `rep.cpp` `_sending_reply` false): receive takes the next
+     * one, send is EFSM. A receive waits while no request is queued. */
+    receiving: {
+      on: {
+        'request.received': { target: 'replying' },
+        close: closeTransitions,
+      },
+    },
+    /** A request was taken: send answers it, receive is EFSM. The reply goes back to the
+     * requester behind the envelope its request came with (dropped if that peer's pipe is full:
+     * REP never waits, libzmq `router.cpp`). */
+    replying: {
+      on: {
+        'reply.sent': { target: 'receiving' },
+        'requester.detached': { target: 'peerGone' },
+        close: closeTransitions,
+      },
+    },
+    /** A request was taken but its requester has left (or had left when it was taken): send drops
+     * the reply silently. */
+    peerGone: {
+      on: {
+        'reply.sent': { target: 'receiving' },
+        close: closeTransitions,
       },
     },
     ...closingStates,

@@ -1,13 +1,21 @@
 // Request and Reply (RFC 28 REQREP, the synchronous halves). Every turn (request out, request in,
 // reply out, reply in) is an event to the socket's machine; the frames, with their envelopes, go
 // through pipes. Envelope rules after libzmq `req.cpp` and `rep.cpp`.
+//
+// The hot path reads the turn from fields of the socket, not from the snapshot: a turn changes the
+// fields and tells the machine the same turn in one step (the socket checks the machine's rule
+// first, so the machine takes every turn it is told). At rest the two agree (test/model replays the
+// machines' paths on real sockets to show it); a turn event the machine hears late (queued behind
+// the one it is handling) never leaves the socket acting on a stale turn. The peer asked and the
+// request id live here only: the machines keep no per-request context (an `assign` per turn would
+// cost a second snapshot per event).
 
 import type { SnapshotFrom } from 'xstate';
 import { ZmqError } from '../core/errors.js';
 import type { Frame, Message, MessageInput } from '../core/frame.js';
 import { asFrame, emptyFrame } from '../core/frame.js';
 import type { Pipe } from '../core/pipe.js';
-import { nextRequestId, requestMachine } from '../../machines/request.js';
+import { nextRequestId, randomUint32, requestMachine } from '../../machines/request.js';
 import { replyMachine } from '../../machines/reply.js';
 import { FairQueue } from './dealer-router.js';
 import { Socket } from './socket.js';
@@ -28,6 +36,11 @@ function requestIdFrame(id: number): Frame {
   new DataView(bytes.buffer).setUint32(0, id, true);
   return asFrame(bytes);
 }
+
+// Turn events without a payload: one shared object each (events are never mutated).
+const REPLY_RECEIVED = Object.freeze({ type: 'reply.received' });
+const REPLY_SENT = Object.freeze({ type: 'reply.sent' });
+const REQUESTER_DETACHED = Object.freeze({ type: 'requester.detached' });
 
 function isRequestId(frame: Frame, id: number): boolean {
   return frame.byteLength === 4 && new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true) === id;
@@ -54,15 +67,16 @@ export class Request extends Socket<typeof requestMachine> {
   #rr = 0;
   #peersSeen: unknown = undefined;
   #in = new FairQueue();
-  // The socket's view of the turn. It changes at the moment a request or reply passes (the machine
-  // hears of it by an event that may be queued behind the one being handled) and is refreshed from
-  // the machine whenever the machine has taken every turn event sent (`turns === #told`).
+  /** The machine's `awaitingReply`, as the hot path reads it (see the top of this file). */
   #awaiting = false;
+  /** The peer the request went to; null when none is out, or when that peer left (libzmq
+   * `req.cpp` then takes a reply from anyone). */
   #replyPeer: number | null = null;
-  #requestId = 0;
+  /** ZMQ_REQ_CORRELATE: the id of the last request sent (uint32; libzmq starts at a random value). */
+  #requestId = randomUint32();
   #relaxed = false;
   #correlate = false;
-  #told = 0;
+  #requestsSent = 0;
   #waitingSends = 0;
   readonly #sendSettled = (): void => {
     this.#waitingSends--;
@@ -92,9 +106,9 @@ export class Request extends Socket<typeof requestMachine> {
   }
 
   override send(message: MessageInput, options?: CallOptions): Promise<void> {
-    const told = this.#told;
+    const sent = this.#requestsSent;
     const p = super.send(message, options);
-    if (this.#told === told) {
+    if (this.#requestsSent === sent) {
       // Still waiting (or failed): until it settles, a receive() for its reply is in order.
       this.#waitingSends++;
       p.then(this.#sendSettled, this.#sendSettled);
@@ -122,11 +136,7 @@ export class Request extends Socket<typeof requestMachine> {
     const ctx = snapshot.context;
     this.#relaxed = ctx.relaxed;
     this.#correlate = ctx.correlate;
-    if (ctx.turns === this.#told) {
-      this.#awaiting = snapshot.matches({ open: { turn: 'awaitingReply' } });
-      this.#replyPeer = ctx.replyPeerId;
-      this.#requestId = ctx.requestId;
-    }
+    // Only a peer edge rebuilds the list of ready pipes (turn events leave `peers` as it was).
     if (ctx.peers === this.#peersSeen) return;
     this.#peersSeen = ctx.peers;
     const ready: Pipe[] = [];
@@ -135,6 +145,10 @@ export class Request extends Socket<typeof requestMachine> {
       if (p.ready && peer !== undefined) ready.push(peer.out);
     }
     this.#ready = ready;
+  }
+
+  protected override peerDetached(peer: Peer): void {
+    if (peer.id === this.#replyPeer) this.#replyPeer = null;
   }
 
   protected override checkSend(): void {
@@ -160,7 +174,7 @@ export class Request extends Socket<typeof requestMachine> {
     this.#requestId = id;
     this.#awaiting = true;
     this.#replyPeer = peer.id;
-    this.#told++;
+    this.#requestsSent++;
     this.tell({ type: 'request.sent', peerId: peer.id });
     // libzmq `req.cpp`: whatever arrived before this request (late replies to an earlier one) is dropped.
     while (this.#in.read() !== undefined);
@@ -189,8 +203,7 @@ export class Request extends Socket<typeof requestMachine> {
       if (msg.length < body + 2 || (msg[body] as Frame).byteLength !== 0) continue;
       this.#awaiting = false;
       this.#replyPeer = null;
-      this.#told++;
-      this.tell({ type: 'reply.received' });
+      this.tell(REPLY_RECEIVED);
       msg.splice(0, body + 1);
       return msg;
     }
@@ -215,7 +228,6 @@ export class Reply extends Socket<typeof replyMachine> {
   #replying = false;
   #replyPeer: Peer | undefined = undefined;
   #envelope: Frame[] | undefined = undefined;
-  #told = 0;
 
   constructor(options?: ReplyOptions) {
     super('REP', replyMachine, options);
@@ -237,16 +249,16 @@ export class Reply extends Socket<typeof replyMachine> {
     super.pipeEnded(pipe);
   }
 
-  protected override onTransition(snapshot: SnapshotFrom<typeof replyMachine>): void {
-    if (snapshot.context.turns === this.#told) this.#replying = snapshot.matches({ open: { turn: 'replying' } });
-  }
-
   protected override checkSend(): void {
     if (!this.#replying) throw new ZmqError('EFSM', 'send on REP: no request is being answered; receive one first');
   }
 
   protected override checkReceive(): void {
     if (this.#replying) throw new ZmqError('EFSM', 'receive on REP: the last request has not been answered; send its reply first');
+  }
+
+  protected override peerDetached(peer: Peer): void {
+    if (this.#replying && peer === this.#replyPeer && !this.closed) this.tell(REQUESTER_DETACHED);
   }
 
   protected override xrecv(): Message | undefined {
@@ -268,8 +280,8 @@ export class Reply extends Socket<typeof replyMachine> {
       this.#envelope = msg.splice(0, bottom + 1);
       this.#replyPeer = peer;
       this.#replying = true;
-      this.#told++;
       this.tell({ type: 'request.received', peerId: peer.id });
+      if (!peer.attached) this.tell(REQUESTER_DETACHED);
       return msg;
     }
   }
@@ -280,12 +292,11 @@ export class Reply extends Socket<typeof replyMachine> {
     this.#replyPeer = undefined;
     this.#envelope = undefined;
     this.#replying = false;
-    this.#told++;
     if (peer !== undefined && peer.attached) {
       // A full pipe drops the reply: REP never waits (libzmq `rep.cpp` sends through `router.cpp`).
       if (peer.out.write(envelope.concat(msg)) && !peer.out.writable) this.pipeFilled(peer.out);
     }
-    this.tell({ type: 'reply.sent' });
+    this.tell(REPLY_SENT);
     return true;
   }
 
