@@ -5,34 +5,17 @@
 //   Subscriber ◀── "A…" ──── Publisher        only matching messages; a full SUB misses them
 //   XSubscriber ── "hi" ───▶ XPublisher       upstream data reaches the XPUB application
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, settled, text, tick } from '../helpers/sockets.js';
 import { Context } from '../../src/socket/context.js';
 import { Publisher, Subscriber, XPublisher, XSubscriber } from '../../src/socket/pub-sub.js';
 import type { Socket } from '../../src/socket/socket.js';
 
-const open: Socket[] = [];
-function track<T extends Socket>(s: T): T {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-const text = (m: Buffer[]) => m.map((f) => f.toString());
-const tick = () => new Promise((r) => setTimeout(r, 0));
+const track = closeAfterEach();
 const bytes = (...b: number[]) => Buffer.from(b);
 /** A subscription message as the XPUB application sees it: flag byte then the prefix. */
 const sub = (prefix: string) => Buffer.concat([bytes(1), Buffer.from(prefix)]);
 const cancel = (prefix: string) => Buffer.concat([bytes(0), Buffer.from(prefix)]);
-
-/** Resolves to 'done' or 'waiting' once the event loop has had a turn. */
-async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> {
-  let done = false;
-  p.then(() => (done = true), () => (done = true));
-  await tick();
-  await tick();
-  return done ? 'done' : 'waiting';
-}
 
 /** Receives every message queued now (receiveTimeout must be 0 on the socket). */
 async function drain(s: Socket): Promise<Buffer[][]> {

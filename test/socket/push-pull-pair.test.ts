@@ -1,29 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, settled, text } from '../helpers/sockets.js';
 import { Context } from '../../src/socket/context.js';
 import { Pair } from '../../src/socket/pair.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
-import type { Socket } from '../../src/socket/socket.js';
 import type { SocketEvent } from '../../src/socket/events.js';
 
-const open: Socket[] = [];
-function track<T extends Socket>(s: T): T {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-const text = (m: Buffer[]) => m.map((f) => f.toString());
-const tick = () => new Promise((r) => setTimeout(r, 0));
-
-/** Resolves to 'done' or 'waiting' once the event loop has had a turn. */
-async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> {
-  let done = false;
-  p.then(() => (done = true), () => (done = true));
-  await tick();
-  await tick();
-  return done ? 'done' : 'waiting';
-}
+const track = closeAfterEach();
 
 describe('Push and Pull over inproc', () => {
   it('push/pull: multipart messages arrive whole and in order', async () => {

@@ -1,37 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, code, settled, text, tick } from '../helpers/sockets.js';
 import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
-import type { Socket } from '../../src/socket/socket.js';
 
-const open: Socket[] = [];
-function track<T extends Socket>(s: T): T {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-const text = (m: Buffer[]) => m.map((f) => f.toString());
-const tick = () => new Promise((r) => setTimeout(r, 0));
-
-/** Resolves to 'done' or 'waiting' once the event loop has had a turn. */
-async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> {
-  let done = false;
-  p.then(() => (done = true), () => (done = true));
-  await tick();
-  await tick();
-  return done ? 'done' : 'waiting';
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { code: string }).code;
-  }
-  return 'resolved';
-}
+const track = closeAfterEach();
 
 describe('Request and Reply over inproc', () => {
   it('req/rep: request and reply travel in lockstep, multipart intact', async () => {

@@ -1,21 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, text } from '../helpers/sockets.js';
 import { createActor } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.js';
 import { Context } from '../../src/socket/context.js';
 import { Pair } from '../../src/socket/pair.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
-import type { Socket } from '../../src/socket/socket.js';
 import type { SocketEvent } from '../../src/socket/events.js';
 
-const open: Socket[] = [];
-function track<T extends Socket>(s: T): T {
-  open.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-const text = (m: Buffer[]) => m.map((f) => f.toString());
+const track = closeAfterEach();
 
 describe('inproc registry (the supervisor)', () => {
   it('registry: binding a taken name is EADDRINUSE naming the endpoint; the first binder keeps it', async () => {
