@@ -283,6 +283,8 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
  */
 abstract class SubscriberBase<TMachine extends AnyStateMachine> extends Socket<TMachine> {
   #filter = new SubscriptionTrie();
+  /** A matching message `readable` read ahead; the next receive returns it first. */
+  #ahead: Message | undefined = undefined;
   #outs: Pipe[] = [];
   #peersSeen: unknown = undefined;
 
@@ -331,11 +333,23 @@ abstract class SubscriberBase<TMachine extends AnyStateMachine> extends Socket<T
   // libzmq `xsub.cpp` filters again on receive: a publisher may send more than we asked for (a
   // cancel still travelling, or a peer that does not filter).
   protected override xrecv(): Message | undefined {
+    const ahead = this.#ahead;
+    if (ahead !== undefined) {
+      this.#ahead = undefined;
+      return ahead;
+    }
     for (;;) {
       const msg = this.readFairly();
       if (msg === undefined) return undefined;
       if (this.#filter.matches(msg[0] as Frame)) return msg;
     }
+  }
+
+  /** Whether a matching message waits (libzmq `xsub.cpp xhas_in` filters before answering). */
+  override get readable(): boolean {
+    if (this.closed) return false;
+    if (this.#ahead === undefined) this.#ahead = this.xrecv();
+    return this.#ahead !== undefined;
   }
 
   protected subscriptionCommand(type: 'subscribe' | 'unsubscribe', prefix: Uint8Array): void {

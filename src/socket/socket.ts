@@ -129,6 +129,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #binds = new Map<string, BoundHandle>();
   #connects = new Map<string, ConnectHandle>();
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  #drainQueued = false;
   #closedWaiters: (() => void)[] = [];
 
   protected constructor(type: string, machine: TMachine, options: object | undefined, extraOptions: readonly OptionName[] = []) {
@@ -668,7 +669,13 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #checkDrained(): void {
     if (this.#released || this.#actor === undefined) return;
     for (const p of this.peers.values()) if (p.out.size > 0 && !p.out.dropped) return;
-    if ((this.#actor.getSnapshot() as { value: unknown }).value === 'lingering') queueMicrotask(() => this.tell({ type: 'pipes.drained' }));
+    if (this.#drainQueued || (this.#actor.getSnapshot() as { value: unknown }).value !== 'lingering') return;
+    // Several peers may drain in one turn: one event is enough, and only while still lingering.
+    this.#drainQueued = true;
+    queueMicrotask(() => {
+      this.#drainQueued = false;
+      if (!this.#released && (this.actor.getSnapshot() as { value: unknown }).value === 'lingering') this.tell({ type: 'pipes.drained' });
+    });
   }
 
   #release(): void {
