@@ -1,0 +1,159 @@
+// Shared pieces of the model-based socket tests: which paths to replay (every transition once),
+// how to name them, and the small probes every replay uses. Test-only: no socket logic here.
+
+import { transition } from 'xstate';
+import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
+import { getShortestPaths, getSimplePaths } from 'xstate/graph';
+
+export const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+/** 'ok' when the call completes, else the error's `code` (EAGAIN, EFSM, EBADF, …). */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+/** The body of a received message, or its error code. */
+export async function received(p: Promise<Buffer[]>): Promise<string[] | string> {
+  try {
+    return (await p).map((f) => f.toString());
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+export interface Step<S, E> {
+  event: E;
+  state: S;
+}
+
+export interface Path<S, E> {
+  state: S;
+  steps: Step<S, E>[];
+}
+
+type Snap<M extends AnyStateMachine> = SnapshotFrom<M>;
+type Ev<M extends AnyStateMachine> = EventFromLogic<M>;
+
+export interface CoverOptions<M extends AnyStateMachine> {
+  /** Events the runtime can produce from a state (with their payloads). */
+  events: (snapshot: Snap<M>) => Ev<M>[];
+  /** A finite view of a state (leave out counters). */
+  serializeState?: (snapshot: Snap<M>) => string;
+  input?: unknown;
+}
+
+/**
+ * Every transition once: the shortest path to each state, then each event the runtime can
+ * produce there, one step further (so each edge of the reachable graph ends some path).
+ */
+export function transitionCover<M extends AnyStateMachine>(machine: M, options: CoverOptions<M>): Path<Snap<M>, Ev<M>>[] {
+  const walk: Record<string, unknown> = { events: options.events, serializeState: options.serializeState ?? canonical };
+  if (options.input !== undefined) walk.input = options.input;
+  const shortest = getShortestPaths(machine, walk as never) as unknown as Path<Snap<M>, Ev<M>>[];
+  const seen = new Set<string>();
+  const once = (p: Path<Snap<M>, Ev<M>>) => {
+    const key = JSON.stringify(p.steps.map((s) => s.event));
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  // A shortest path extended by one step can be the shortest path to another state: kept once.
+  return shortest.flatMap((path) => [
+    path,
+    ...options.events(path.state).map((event) => {
+      const [state] = transition(machine, path.state as never, event as never) as unknown as [Snap<M>];
+      return { ...path, state, steps: [...path.steps, { event, state }] };
+    }),
+  ]).filter(once);
+}
+
+/**
+ * A state as value and context, with the peers in id order: the order peers attached in makes no
+ * difference the tests can see, and would multiply the states.
+ */
+export function canonical(s: { value: unknown; context?: unknown }): string {
+  const ctx = s.context as { peers?: { id: number }[] } | undefined;
+  const peers = ctx?.peers === undefined ? undefined : [...ctx.peers].sort((a, b) => a.id - b.id);
+  return JSON.stringify([s.value, { ...(ctx ?? {}), peers }]);
+}
+
+/** All paths that visit no state twice, of at most `maxSteps` events. */
+export function simplePaths<M extends AnyStateMachine>(machine: M, options: CoverOptions<M>, maxSteps: number): Path<Snap<M>, Ev<M>>[] {
+  const walk: Record<string, unknown> = { events: options.events };
+  if (options.serializeState !== undefined) walk.serializeState = options.serializeState;
+  if (options.input !== undefined) walk.input = options.input;
+  const all = getSimplePaths(machine, walk as never) as unknown as Path<Snap<M>, Ev<M>>[];
+  return all.filter((p) => p.steps.length - 1 <= maxSteps);
+}
+
+/** The effects (action types, with params) a step asks the runtime for. */
+export function effectsOf<M extends AnyStateMachine>(machine: M, before: Snap<M>, event: Ev<M>): { type: string; params: unknown }[] {
+  const [, actions] = transition(machine, before as never, event as never);
+  return actions.filter((a) => !a.type.startsWith('xstate.')).map((a) => ({ type: a.type, params: a.params }));
+}
+
+/** `peer.attached(1) → pipe.muted(1) → close`: a test name. */
+export function pathName(path: { steps: readonly { event: { type: string } }[] }): string {
+  const parts = path.steps.slice(1).map((s) => {
+    const e = s.event as Record<string, unknown> & { type: string };
+    const args: string[] = [];
+    if ('peerId' in e) args.push(String(e.peerId));
+    if ('prefix' in e) args.push(JSON.stringify(Buffer.from(String(e.prefix), 'hex').toString()));
+    if ('name' in e) args.push(`${String(e.name)}=${String(e.value)}`);
+    if (e.type === 'configure') args.push(JSON.stringify({ ...e, type: undefined }));
+    if (e.type === 'close') args.push(`linger ${String(e.linger)}`);
+    return args.length > 0 ? `${e.type}(${args.join(', ')})` : e.type;
+  });
+  return parts.join(' → ') || '(start)';
+}
+
+/** Unique test names (it.each needs no two equal, and two payloads can print alike). */
+export function named<P extends { steps: readonly { event: { type: string } }[] }>(paths: P[]): [string, P][] {
+  const seen = new Map<string, number>();
+  return paths.map((p) => {
+    const base = pathName(p);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return [n === 1 ? base : `${base} #${n}`, p];
+  });
+}
+
+/** The pipe a socket writes toward `reader` (the runtime's own view: to know when a fill is done). */
+export function pipeToward(sock: object, reader: object): { writable: boolean; size: number } | undefined {
+  const peers = (sock as unknown as { peers: Map<number, { out: { reader: unknown; writable: boolean; size: number } }> }).peers;
+  for (const p of peers.values()) if (p.out.reader === reader) return p.out;
+  return undefined;
+}
+
+/** The runtime's peer id of the connection between `sock` and `other` (undefined if none). */
+export function peerIdOf(sock: object, other: object): number | undefined {
+  const peers = (sock as unknown as { peers: Map<number, { id: number; out: { reader: unknown } }> }).peers;
+  for (const p of peers.values()) if (p.out.reader === other) return p.id;
+  return undefined;
+}
+
+/**
+ * Everything receivable now, as strings. Stops at EAGAIN too: a SUB whose queue holds only
+ * messages it no longer wants says `readable` (see the report on issue 3 item 6), and the
+ * receive that finds nothing discards them.
+ */
+export async function drain(sock: { readable: boolean; receive(): Promise<Buffer[]> }): Promise<string[][]> {
+  const out: string[][] = [];
+  while (sock.readable) {
+    try {
+      out.push((await sock.receive()).map((f) => f.toString()));
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EAGAIN') throw e;
+      break;
+    }
+  }
+  await tick();
+  return out;
+}
+
+export const hex = (s: string): string => Buffer.from(s).toString('hex');
