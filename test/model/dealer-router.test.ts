@@ -30,7 +30,7 @@ import type { RouterEvent } from '../../machines/router.js';
 import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import type { Socket } from '../../src/socket/socket.js';
-import { drain, hex, named, outcome, peerIdOf, pipeToward, received, tick, transitionCover } from './replay.js';
+import { drain, hex, named, outcome, peerIdOf, pipeToward, received, tick, transitionCover, replayClosing } from './replay.js';
 
 const open: Socket[] = [];
 afterEach(() => {
@@ -102,18 +102,10 @@ describe('model: the Dealer machine replayed on Dealer peers', () => {
         case 'pipe.ready':
           await drain(peer as Dealer);
           break;
-        case 'close': {
-          const next = path.steps[i + 1]?.event.type;
-          dealer.linger = e.linger === 0 ? 0 : next === 'linger.expired' ? 5 : -1;
-          dealer.close();
-          break;
-        }
+        case 'close':
         case 'pipes.drained':
-          for (const p of peers.values()) await drain(p);
-          await dealer.whenReleased();
-          break;
         case 'linger.expired':
-          await dealer.whenReleased();
+          await replayClosing(dealer, e, path.steps[i + 1]?.event.type, peers.values());
           break;
       }
       await tick();
@@ -272,18 +264,10 @@ describe.each([
           if (e.name === 'mandatory') router.mandatory = e.value;
           else router.handover = e.value;
           break;
-        case 'close': {
-          const next = path.steps[i + 1]?.event.type;
-          router.linger = e.linger === 0 ? 0 : next === 'linger.expired' ? 5 : -1;
-          router.close();
-          break;
-        }
+        case 'close':
         case 'pipes.drained':
-          for (const p of peers.values()) await drain(p);
-          await router.whenReleased();
-          break;
         case 'linger.expired':
-          await router.whenReleased();
+          await replayClosing(router, e, path.steps[i + 1]?.event.type, peers.values());
           break;
       }
       await tick();

@@ -22,7 +22,7 @@ import { Context } from '../../src/socket/context.js';
 import { Pair } from '../../src/socket/pair.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { Socket } from '../../src/socket/socket.js';
-import { drain, named, outcome, peerIdOf, pipeToward, received, simplePaths, tick, transitionCover } from './replay.js';
+import { drain, named, outcome, peerIdOf, pipeToward, received, simplePaths, tick, transitionCover, replayClosing } from './replay.js';
 
 type Label = 1 | 2;
 const labels: Label[] = [1, 2];
@@ -174,19 +174,10 @@ describe('model: the Pair machine replayed on Pair peers', () => {
         case 'pipe.ready':
           await drain(other as Pair);
           break;
-        case 'close': {
-          // Lingering paths: linger -1 waits for the peer to read; 5 ms lets the timer end it.
-          const next = path.steps[i + 1]?.event.type;
-          pair.linger = e.linger === 0 ? 0 : next === 'linger.expired' ? 5 : -1;
-          pair.close();
-          break;
-        }
+        case 'close':
         case 'pipes.drained':
-          for (const o of others.values()) await drain(o);
-          await pair.whenReleased();
-          break;
         case 'linger.expired':
-          await pair.whenReleased();
+          await replayClosing(pair, e, path.steps[i + 1]?.event.type, others.values());
           break;
       }
       await tick();

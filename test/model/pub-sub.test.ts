@@ -33,7 +33,7 @@ import { xsubscriberMachine } from '../../machines/xsubscriber.js';
 import { Context } from '../../src/socket/context.js';
 import { Publisher, Subscriber, XPublisher, XSubscriber } from '../../src/socket/pub-sub.js';
 import type { Socket } from '../../src/socket/socket.js';
-import { drain, effectsOf, hex, named, outcome, peerIdOf, pipeToward, tick, transitionCover } from './replay.js';
+import { drain, effectsOf, hex, named, outcome, peerIdOf, pipeToward, tick, transitionCover, replayClosing } from './replay.js';
 
 type Label = 1 | 2;
 const labels: Label[] = [1, 2];
@@ -176,18 +176,10 @@ async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { 
         if (e.noDrop !== undefined) pub.noDrop = e.noDrop;
         if (e.verbosity !== undefined) (pub as XPublisher).verbosity = e.verbosity;
         break;
-      case 'close': {
-        const next = path.steps[i + 1]?.event.type;
-        pub.linger = e.linger === 0 ? 0 : next === 'linger.expired' ? 5 : -1;
-        pub.close();
-        break;
-      }
+      case 'close':
       case 'pipes.drained':
-        for (const s of subs.values()) await drain(s);
-        await pub.whenReleased();
-        break;
       case 'linger.expired':
-        await pub.whenReleased();
+        await replayClosing(pub, e, path.steps[i + 1]?.event.type, subs.values());
         break;
     }
     await tick();

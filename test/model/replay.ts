@@ -157,3 +157,23 @@ export async function drain(sock: { readable: boolean; receive(): Promise<Buffer
 }
 
 export const hex = (s: string): string => Buffer.from(s).toString('hex');
+
+/**
+ * Replays the closing events every socket machine shares: `close` (linger 0 as the model says,
+ * else -1 so the peers' reads end it, or 5 ms when the model's next step is the timer),
+ * `pipes.drained` (the peers read everything) and `linger.expired` (the timer ran out).
+ */
+export async function replayClosing(
+  sock: { linger: number; close(): void; whenReleased(): Promise<void> },
+  event: { type: string; linger?: number },
+  next: string | undefined,
+  peers: Iterable<{ readable: boolean; receive(): Promise<Buffer[]> }>,
+): Promise<void> {
+  if (event.type === 'close') {
+    sock.linger = event.linger === 0 ? 0 : next === 'linger.expired' ? 5 : -1;
+    sock.close();
+    return;
+  }
+  if (event.type === 'pipes.drained') for (const p of peers) await drain(p);
+  await sock.whenReleased();
+}

@@ -37,7 +37,7 @@ import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
 import type { Socket } from '../../src/socket/socket.js';
-import { drain, named, outcome, peerIdOf, pipeToward, received, tick, transitionCover } from './replay.js';
+import { drain, named, outcome, peerIdOf, pipeToward, received, tick, transitionCover, replayClosing } from './replay.js';
 
 type Label = 1 | 2;
 const labels: Label[] = [1, 2];
@@ -190,18 +190,10 @@ describe.each([
           if (e.name === 'relaxed') req.relaxed = e.value;
           else req.correlate = e.value;
           break;
-        case 'close': {
-          const next = path.steps[i + 1]?.event.type;
-          req.linger = e.linger === 0 ? 0 : next === 'linger.expired' ? 5 : -1;
-          req.close();
-          break;
-        }
+        case 'close':
         case 'pipes.drained':
-          for (const r of routers.values()) await drain(r);
-          await req.whenReleased();
-          break;
         case 'linger.expired':
-          await req.whenReleased();
+          await replayClosing(req, e, path.steps[i + 1]?.event.type, routers.values());
           break;
       }
       await tick();
@@ -357,18 +349,10 @@ describe('model: the Reply machine replayed on Dealer peers', () => {
         case 'pipe.ready':
           await drain(dealer as Dealer);
           break;
-        case 'close': {
-          const next = path.steps[i + 1]?.event.type;
-          rep.linger = e.linger === 0 ? 0 : next === 'linger.expired' ? 5 : -1;
-          rep.close();
-          break;
-        }
+        case 'close':
         case 'pipes.drained':
-          for (const d of dealers.values()) await drain(d);
-          await rep.whenReleased();
-          break;
         case 'linger.expired':
-          await rep.whenReleased();
+          await replayClosing(rep, e, path.steps[i + 1]?.event.type, dealers.values());
           break;
       }
       await tick();
