@@ -1,19 +1,19 @@
 // A benchmark child process: one socket of one implementation, driven by JSON-line commands on
 // stdin, reporting JSON-line events on stdout (see lib/child.ts). Exits when stdin ends.
 //
-//   node --import tsx bench/child.ts --impl ours|zeromq --role pull|push|rep|req
+//   node --import tsx bench/child.ts --impl ours|zeromq --role pull|push|rep|req|pair-echo|pair
 //        [--bind tcp://127.0.0.1:*] [--connect tcp://127.0.0.1:5555] [--size 16]
 //
 // Roles: pull binds or connects and, on {"cmd":"expect","count":N}, says "armed", receives N
 // messages and reports "done" with the rate measured from its first message to its last; push
-// sends N messages on {"cmd":"send","count":N} and reports "sent"; rep echoes for ever; req, on
+// sends N messages on {"cmd":"send","count":N} and reports "sent"; rep and pair-echo echo for ever; req and pair, on
 // {"cmd":"rtt","count":N}, makes N round trips and reports the median in µs.
 
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { medianOf } from './lib/benchmark.js';
 import { loadImpl } from './lib/impl.js';
-import type { BenchSocket, ImplName } from './lib/impl.js';
+import type { BenchSocket, ImplName, SocketTypeName } from './lib/impl.js';
 
 interface Command {
   cmd: string;
@@ -40,8 +40,9 @@ async function main(): Promise<void> {
   const impl = await loadImpl(implName);
   const role = args.role;
   const size = Number(args.size);
-  const type = role === 'pull' ? 'Pull' : role === 'push' ? 'Push' : role === 'rep' ? 'Reply' : role === 'req' ? 'Request' : undefined;
-  if (type === undefined) throw new Error(`--role must be pull, push, rep or req, not ${String(role)}`);
+  const types: Record<string, SocketTypeName> = { pull: 'Pull', push: 'Push', rep: 'Reply', req: 'Request', 'pair-echo': 'Pair', pair: 'Pair' };
+  const type = types[String(role)];
+  if (type === undefined) throw new Error(`--role must be one of ${Object.keys(types).join(', ')}, not ${String(role)}`);
   const Class = impl[type];
   if (Class === undefined) throw Object.assign(new Error(`${impl.name} does not export ${type}`), { code: 'ENOTSUP' });
   const socket: BenchSocket = new Class();
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
 
   const payload = Buffer.alloc(size, 0x61);
   let closing = false;
-  if (role === 'rep') {
+  if (role === 'rep' || role === 'pair-echo') {
     void (async () => {
       try {
         for (;;) await socket.send(await socket.receive());

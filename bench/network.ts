@@ -18,7 +18,7 @@ async function unavailable(impl: Impl, transport: Transport, types: SocketTypeNa
 }
 
 /** Starts the binder, then the connector at the endpoint the binder reports. */
-async function pair(impl: Impl, transport: Transport, binder: 'pull' | 'rep', connector: 'push' | 'req', size: number) {
+async function pair(impl: Impl, transport: Transport, binder: 'pull' | 'rep' | 'pair-echo', connector: 'push' | 'req' | 'pair', size: number) {
   const b = await Child.start({ impl: impl.name, role: binder, bind: bindAddress(transport) });
   const endpoint = b.ready.endpoint;
   if (typeof endpoint !== 'string') {
@@ -65,18 +65,23 @@ function pushPull(name: string, transport: Transport, size: number, count: numbe
   };
 }
 
-/** REQ (one process) <-> REP (another): median round trip in µs, measured by the requester. */
-function reqRep(name: string, transport: Transport, count: number, target: Target): Benchmark {
+/**
+ * REQ (one process) <-> REP (another), or PAIR <-> PAIR (the same echo without REQ/REP's lockstep):
+ * median round trip in µs, measured by the connecting side.
+ */
+function roundTrip(name: string, transport: Transport, count: number, target: Target | undefined, kind: 'reqrep' | 'pair' = 'reqrep'): Benchmark {
+  const types: SocketTypeName[] = kind === 'reqrep' ? ['Request', 'Reply'] : ['Pair'];
   return {
     name,
-    description: `REQ <-> REP over ${transport}, 16-byte echo, two processes, median round trip`,
+    description: `${kind === 'reqrep' ? 'REQ <-> REP' : 'PAIR <-> PAIR'} over ${transport}, 16-byte echo, two processes, median round trip`,
     unit: 'µs/rtt',
     better: 'lower',
-    target,
-    unavailable: (impl) => unavailable(impl, transport, ['Request', 'Reply']),
+    ...(target === undefined ? {} : { target }),
+    unavailable: (impl) => unavailable(impl, transport, types),
     async open(impl, scale): Promise<Session> {
       const n = scaled(count, scale);
-      const { binder: server, connector: client } = await pair(impl, transport, 'rep', 'req', 16);
+      const { binder: server, connector: client } =
+        kind === 'reqrep' ? await pair(impl, transport, 'rep', 'req', 16) : await pair(impl, transport, 'pair-echo', 'pair', 16);
       return {
         async round() {
           client.send({ cmd: 'rtt', count: n });
@@ -95,5 +100,6 @@ export const networkBenchmarks: Benchmark[] = [
   pushPull('tcp-push-pull-16b', 'tcp', 16, 200_000, { op: '>=', ratio: 3 }),
   pushPull('ipc-push-pull-16b', 'ipc', 16, 200_000, { op: '>=', ratio: 3 }),
   pushPull('tcp-push-pull-64k', 'tcp', 65_536, 5_000, { op: '>=', ratio: 1 }, true),
-  reqRep('tcp-req-rep-rtt', 'tcp', 5_000, { op: '<=', ratio: 0.5 }),
+  roundTrip('tcp-req-rep-rtt', 'tcp', 5_000, { op: '<=', ratio: 0.5 }),
+  roundTrip('tcp-pair-rtt', 'tcp', 5_000, undefined, 'pair'),
 ];

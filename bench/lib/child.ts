@@ -29,7 +29,7 @@ export interface ChildEvent {
 /** What a child is asked to be. */
 export interface ChildSpec {
   impl: ImplName;
-  role: 'pull' | 'push' | 'rep' | 'req';
+  role: 'pull' | 'push' | 'rep' | 'req' | 'pair-echo' | 'pair';
   /** Address to bind (`tcp://127.0.0.1:*`, `ipc:///tmp/…`); the child reports the real one. */
   bind?: string;
   connect?: string;
