@@ -143,6 +143,24 @@ export const publisherUpdates = {
 export const prefixParams = ({ event }: { event: Ev }): PrefixParams =>
   'prefix' in event ? { peerId: event.peerId, prefix: event.prefix } : { peerId: -1, prefix: '' };
 
+/**
+ * The sending states PUB and XPUB share, picked from the peers after every edge: no subscriber,
+ * all with room, or some at their HWM (where `whenMute` says drop or wait).
+ */
+export const publishingStates = {
+  // Transient: picks the state from the peers.
+  routing: {
+    always: [{ guard: 'hasNoPeers' as const, target: 'noPeers' }, { guard: 'hasMutePeer' as const, target: 'congested' }, { target: 'flowing' }],
+  },
+  /** No subscriber: a message goes nowhere, and send completes at once (libzmq drops it). */
+  noPeers: {},
+  /** Every subscriber's pipe has room: a message reaches each subscriber that matches. */
+  flowing: {},
+  /** Some subscriber is at its HWM: it misses messages (`whenMute` 'drop'), or a send that
+   * matches it waits (`whenMute` 'wait', noDrop: EAGAIN once sendTimeout passes). */
+  congested: {},
+};
+
 export const publisherMachine = setup({
   types: {
     context: {} as PublisherContext,
@@ -194,19 +212,7 @@ export const publisherMachine = setup({
         configure: { target: '.routing', actions: 'configure' },
         close: closeTransitions,
       },
-      states: {
-        // Transient: picks the state from the peers.
-        routing: {
-          always: [{ guard: 'hasNoPeers', target: 'noPeers' }, { guard: 'hasMutePeer', target: 'congested' }, { target: 'flowing' }],
-        },
-        /** No subscriber: a message goes nowhere, and send completes at once (libzmq drops it). */
-        noPeers: {},
-        /** Every subscriber's pipe has room: a message reaches each subscriber that matches. */
-        flowing: {},
-        /** Some subscriber is at its HWM: it misses messages (`whenMute` 'drop'), or a send that
-         * matches it waits (`whenMute` 'wait', noDrop). */
-        congested: {},
-      },
+      states: publishingStates,
     },
     ...closingStates,
   },

@@ -8,7 +8,7 @@ import { closeShouldLinger, closeTransitions, closingStates } from './closing.js
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { isKnownPeer } from './peers.js';
 import type { ConfigureEvent, PrefixParams, PublisherContext, SubscriptionEvent, Verbosity } from './publisher.js';
-import { hasMutePeer, holdsPrefix, prefixParams, prefixesOf, publisherUpdates, subscriberCount } from './publisher.js';
+import { hasMutePeer, publishingStates, holdsPrefix, prefixParams, prefixesOf, publisherUpdates, subscriberCount } from './publisher.js';
 
 export interface XPublisherContext extends PublisherContext {
   /** null: only a prefix's first subscriber and its last cancel are reported; 'allSubs': every
@@ -131,19 +131,7 @@ export const xpublisherMachine = setup({
         configure: { target: '.routing', actions: ['configure', 'configureVerbosity'] },
         close: closeTransitions,
       },
-      states: {
-        // Transient: picks the state from the peers.
-        routing: {
-          always: [{ guard: 'hasNoPeers', target: 'noPeers' }, { guard: 'hasMutePeer', target: 'congested' }, { target: 'flowing' }],
-        },
-        /** No subscriber: a message goes nowhere, and send completes at once (libzmq drops it). */
-        noPeers: {},
-        /** Every subscriber's pipe has room: a message reaches each subscriber that matches. */
-        flowing: {},
-        /** Some subscriber is at its HWM: it misses messages (`whenMute` 'drop'), or a send that
-         * matches it waits (`whenMute` 'wait', noDrop: EAGAIN once sendTimeout passes). */
-        congested: {},
-      },
+      states: publishingStates,
     },
     ...closingStates,
   },

@@ -57,11 +57,11 @@ const CASES: [Transport, Binder][] = [
   ['ipc', 'libzmq'],
 ];
 
-describe.each(CASES)('interop over %s, %s binding', (t, binder) => {
-  it('our push → libzmq pull: multipart with empty frames, 300 bytes, 1 MiB', async () => {
-    const push = mine(new Push({ context: new Context() }));
-    const pull = libzmq(new zmq.Pull());
-    await link(binder, t, push, pull);
+/** Multipart with empty frames, a 300-byte and a 1 MiB frame, from `push` to `pull`, checked on arrival. */
+async function sendAndCheckPayloads(
+  push: { send(m: (string | Buffer)[] | Buffer): Promise<void> },
+  pull: { receive(): Promise<Buffer[]> },
+): Promise<void> {
     await push.send(['a', '', 'b', '']);
     await push.send(['', MEDIUM]);
     await push.send(BIG);
@@ -70,20 +70,21 @@ describe.each(CASES)('interop over %s, %s binding', (t, binder) => {
     expect(m[0].length).toBe(0);
     expect(m[1].equals(MEDIUM)).toBe(true);
     expect((await pull.receive())[0].equals(BIG)).toBe(true);
+}
+
+describe.each(CASES)('interop over %s, %s binding', (t, binder) => {
+  it('our push → libzmq pull: multipart with empty frames, 300 bytes, 1 MiB', async () => {
+    const push = mine(new Push({ context: new Context() }));
+    const pull = libzmq(new zmq.Pull());
+    await link(binder, t, push, pull);
+    await sendAndCheckPayloads(push, pull);
   });
 
   it('libzmq push → our pull: multipart with empty frames, 300 bytes, 1 MiB', async () => {
     const pull = mine(new Pull({ context: new Context() }));
     const push = libzmq(new zmq.Push());
     await link(binder, t, pull, push);
-    await push.send(['a', '', 'b', '']);
-    await push.send(['', MEDIUM]);
-    await push.send(BIG);
-    expect(text(await pull.receive())).toEqual(['a', '', 'b', '']);
-    const m = await pull.receive();
-    expect(m[0].length).toBe(0);
-    expect(m[1].equals(MEDIUM)).toBe(true);
-    expect((await pull.receive())[0].equals(BIG)).toBe(true);
+    await sendAndCheckPayloads(push, pull);
   });
 
   it('pair ⇄ libzmq pair, both directions', async () => {
