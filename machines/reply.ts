@@ -5,6 +5,7 @@
 import { assign, setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
+import { withPlainEdges } from './plain-edges.js';
 import { withPeer, withoutPeer, withReady } from './peers.js';
 
 export interface ReplyContext {
@@ -25,7 +26,7 @@ export type ReplyEvent = PeerEvent | CloseEvent | ReplyTurnEvent;
 
 // As in machines/request.ts, the machine is flat and the turn edges (two per round trip) are bare
 // state changes. The requester's id travels in `request.received`; the runtime keeps it.
-export const replyMachine = setup({
+export const replyMachine = withPlainEdges(setup({
   types: {
     context: {} as ReplyContext,
     events: {} as ReplyEvent,
@@ -82,4 +83,4 @@ export const replyMachine = setup({
     },
     ...closingStates,
   },
-});
+}));

@@ -5,6 +5,7 @@
 import { assign, setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
+import { withPlainEdges } from './plain-edges.js';
 import { withPeer, withoutPeer, withReady } from './peers.js';
 
 export interface RequestContext {
@@ -44,7 +45,7 @@ export function randomUint32(): number {
 // the turn edges are bare state changes: no guard, no eventless step, no `assign` (each builds a
 // second snapshot). What changes per request stays out of context: `request.sent` names the peer
 // asked (inspection shows it), and the runtime keeps that peer and the request id.
-export const requestMachine = setup({
+export const requestMachine = withPlainEdges(setup({
   types: {
     context: {} as RequestContext,
     events: {} as RequestEvent,
@@ -103,4 +104,4 @@ export const requestMachine = setup({
     },
     ...closingStates,
   },
-});
+}));
