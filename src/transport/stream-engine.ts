@@ -2,7 +2,7 @@
 // the wire and the socket's pipes. It moves bytes and reports facts to its host; it decides nothing
 // about reconnecting or timing out (machines/connection.ts does) and knows no socket rules.
 //
-//   socket ──out pipe──▶ engine ──FrameEncoder──▶ one corked write per tick ──▶ net.Socket
+//   socket ──out pipe──▶ engine ──FrameEncoder──▶ corked writes (see #scheduleFlush) ──▶ net.Socket
 //   socket ◀──in pipe─── engine ◀──FrameDecoder── 'data' chunks (views, no copy) ◀── net.Socket
 
 import type { Socket as NetSocket } from 'node:net';
@@ -94,6 +94,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   /** node:net refused more (write returned false): `out` is not read until 'drain'. */
   #blocked = false;
   #flushScheduled = false;
+  /** No flush since the loop last went round: the next message is written on a microtask. */
+  #idle = true;
   #watching = false;
   #closedByUs = false;
 
@@ -109,6 +111,9 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     if (!wasOurs) this.#host.engineClosed(this);
   };
   readonly #flushBound = (): void => this.#flush();
+  readonly #idleBound = (): void => {
+    this.#idle = true;
+  };
 
   constructor(stream: NetSocket, host: EngineHost, config: EngineConfig) {
     this.stream = stream;
@@ -344,7 +349,16 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#phase === DONE) return;
     this.#flushScheduled = true;
-    setImmediateish(this.#flushBound);
+    // The first message after a quiet spell (a request, a reply, a heartbeat) goes out on a
+    // microtask, before the sender's code resumes: a round trip waits for nothing. Whatever follows
+    // in the same turn of the loop is a burst, and is batched into one write on setImmediate.
+    if (this.#idle) {
+      this.#idle = false;
+      queueMicrotask(this.#flushBound);
+      setImmediateish(this.#idleBound);
+    } else {
+      setImmediateish(this.#flushBound);
+    }
   }
 
   /** Drains `out` into the encoder and hands node:net one corked batch. */
