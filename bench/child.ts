@@ -1,7 +1,7 @@
 // A benchmark child process: one socket of one implementation, driven by JSON-line commands on
 // stdin, reporting JSON-line events on stdout (see lib/child.ts). Exits when stdin ends.
 //
-//   node --import tsx bench/child.ts --impl ours|zeromq --role pull|push|rep|req|pair-echo|pair
+//   node --import tsx bench/child.ts --impl ours|zeromq|node --role pull|push|rep|req|pair-echo|pair
 //        [--bind tcp://127.0.0.1:*] [--connect tcp://127.0.0.1:5555] [--size 16]
 //
 // Roles: pull binds or connects and, on {"cmd":"expect","count":N}, says "armed", receives N
@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
 
 async function main(): Promise<void> {
   const implName = args.impl as ImplName;
-  if (implName !== 'ours' && implName !== 'zeromq') throw new Error(`--impl must be ours or zeromq, not ${String(args.impl)}`);
+  if (implName !== 'ours' && implName !== 'zeromq' && implName !== 'node') throw new Error(`--impl must be ours, zeromq or node, not ${String(args.impl)}`);
   const impl = await loadImpl(implName);
   const role = args.role;
   const size = Number(args.size);

@@ -4,7 +4,7 @@
 import type { Benchmark, Session, Target } from './lib/benchmark.js';
 import { scaled } from './lib/benchmark.js';
 import { Child } from './lib/child.js';
-import { ipcPath, missingTypes, probeTransport } from './lib/impl.js';
+import { ipcPath, loadImpl, missingTypes, probeTransport } from './lib/impl.js';
 import type { Impl, SocketTypeName } from './lib/impl.js';
 
 type Transport = 'tcp' | 'ipc';
@@ -78,20 +78,26 @@ function roundTrip(name: string, transport: Transport, count: number, target: Ta
     better: 'lower',
     ...(target === undefined ? {} : { target }),
     unavailable: (impl) => unavailable(impl, transport, types),
-    async open(impl, scale): Promise<Session> {
-      const n = scaled(count, scale);
-      const { binder: server, connector: client } =
-        kind === 'reqrep' ? await pair(impl, transport, 'rep', 'req', 16) : await pair(impl, transport, 'pair-echo', 'pair', 16);
-      return {
-        async round() {
-          client.send({ cmd: 'rtt', count: n });
-          const done = await client.expect('done');
-          return { value: done.medianMicros as number, extra: { meanMicros: done.meanMicros as number } };
-        },
-        async close() {
-          await Promise.all([client.close(), server.close()]);
-        },
-      };
+    ...(transport === 'tcp'
+      ? { floor: { label: 'node:net echo', open: async (scale: number) => echoSession(await loadImpl('node'), transport, 'pair', count, scale) } }
+      : {}),
+    open: (impl, scale) => echoSession(impl, transport, kind, count, scale),
+  };
+}
+
+/** Two child processes echoing 16 bytes; each round is the connector's median of `count` round trips. */
+async function echoSession(impl: Impl, transport: Transport, kind: 'reqrep' | 'pair', count: number, scale: number): Promise<Session> {
+  const n = scaled(count, scale);
+  const { binder: server, connector: client } =
+    kind === 'reqrep' ? await pair(impl, transport, 'rep', 'req', 16) : await pair(impl, transport, 'pair-echo', 'pair', 16);
+  return {
+    async round() {
+      client.send({ cmd: 'rtt', count: n });
+      const done = await client.expect('done');
+      return { value: done.medianMicros as number, extra: { meanMicros: done.meanMicros as number } };
+    },
+    async close() {
+      await Promise.all([client.close(), server.close()]);
     },
   };
 }

@@ -43,6 +43,8 @@ interface Row {
   zeromq: Figures | null;
   /** ours / zeromq.js, both medians. */
   ratio: number | null;
+  /** The benchmark's platform reference (no ZeroMQ), when it has one and both implementations ran. */
+  floor?: Figures & { label: string; ratioToZeromq: number | null };
   met: boolean | null;
   skipped?: string;
   error?: string;
@@ -110,13 +112,21 @@ async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number
   }
   const sessions = new Map<ImplName, Session>();
   const figures = new Map<ImplName, Figures>(impls.map((i) => [i.name, { median: NaN, rounds: [] }]));
+  // The floor runs in the same alternation as the two, so all three see the same machine load.
+  const floor = impls.length > 1 ? b.floor : undefined;
+  const runners: { name: ImplName; label: string }[] = impls.map((i) => ({ name: i.name, label: i.name }));
+  if (floor !== undefined) {
+    runners.push({ name: 'node', label: floor.label });
+    figures.set('node', { median: NaN, rounds: [] });
+  }
   try {
     for (const impl of impls) sessions.set(impl.name, await b.open(impl, scale));
+    if (floor !== undefined) sessions.set('node', await floor.open(scale));
     // Round 0 is the warm-up (JIT, connection set-up, first allocations); it is not counted.
     for (let r = 0; r <= rounds; r++) {
-      for (const impl of impls) {
+      for (const impl of runners) {
         gc();
-        const result = await withTimeout((sessions.get(impl.name) as Session).round(), `${b.name} ${impl.name} round ${r}`);
+        const result = await withTimeout((sessions.get(impl.name) as Session).round(), `${b.name} ${impl.label} round ${r}`);
         const value = typeof result === 'number' ? result : result.value;
         if (r > 0) {
           const f = figures.get(impl.name) as Figures;
@@ -126,7 +136,7 @@ async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number
             for (const [k, v] of Object.entries(result.extra)) (f.extra[k] ??= []).push(v);
           }
         }
-        if (verbose) console.log(`  ${b.name} ${impl.name} ${r === 0 ? 'warm-up' : `round ${r}`}: ${formatValue(value)} ${b.unit}`);
+        if (verbose) console.log(`  ${b.name} ${impl.label} ${r === 0 ? 'warm-up' : `round ${r}`}: ${formatValue(value)} ${b.unit}`);
       }
     }
   } catch (e) {
@@ -136,13 +146,19 @@ async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number
     for (const s of sessions.values()) await s.close().catch(() => {});
   }
   if (row.error !== undefined) return row;
-  for (const [name, f] of figures) row[name] = { ...f, median: median(f.rounds) };
+  for (const [name, f] of figures) {
+    const done = { ...f, median: median(f.rounds) };
+    if (name === 'node') row.floor = { ...done, label: floor?.label ?? name, ratioToZeromq: null };
+    else row[name] = done;
+  }
   if (row.ours !== null && row.zeromq !== null) {
     row.ratio = row.ours.median / row.zeromq.median;
     if (b.target !== undefined) row.met = meets(b.target, row.ratio);
+    if (row.floor !== undefined) row.floor.ratioToZeromq = row.floor.median / row.zeromq.median;
   }
   console.log(`${b.name}: ours ${formatValue(row.ours?.median ?? NaN)}, zeromq.js ${formatValue(row.zeromq?.median ?? NaN)} ${b.unit}` +
-    (row.ratio !== null ? `, ratio ${row.ratio.toFixed(2)}x` : ''));
+    (row.ratio !== null ? `, ratio ${row.ratio.toFixed(2)}x` : '') +
+    (row.floor !== undefined ? `; floor (${row.floor.label}, no ZeroMQ) ${formatValue(row.floor.median)} = ${row.floor.ratioToZeromq?.toFixed(2)}x zeromq.js` : ''));
   return row;
 }
 
@@ -160,6 +176,14 @@ function table(rows: Row[]): string {
     if (r.skipped !== undefined) out.push(line([r.name, r.unit, `skipped: ${r.skipped} (target ${describeTarget(r.target)})`]));
     else if (r.error !== undefined) out.push(line([r.name, r.unit, `FAILED: ${r.error}`]));
     else out.push(line(measured.shift() as string[]));
+  }
+  const floors = rows.filter((r) => r.floor !== undefined && r.error === undefined);
+  if (floors.length > 0) {
+    out.push('', 'floors (measured in the same rounds, no ZeroMQ: what Node and the kernel cost; the best ratio any Node implementation could show)');
+    for (const r of floors) {
+      const f = r.floor as NonNullable<Row['floor']>;
+      out.push(`  ${r.name}: ${f.label} ${formatValue(f.median)} ${r.unit} = ${f.ratioToZeromq === null ? '-' : `${f.ratioToZeromq.toFixed(2)}x`} zeromq.js`);
+    }
   }
   return out.join('\n');
 }

@@ -24,6 +24,11 @@ export interface Benchmark {
   unit: string;
   better: 'higher' | 'lower';
   target?: Target;
+  /**
+   * A reference measured in the same rounds, without ZeroMQ (e.g. a bare node:net echo): what the
+   * platform itself costs, printed beside the two implementations and never part of the ratio.
+   */
+  floor?: { label: string; open(scale: number): Promise<Session> };
   /** Why `impl` cannot run this benchmark now (a missing socket type or transport), or undefined. */
   unavailable(impl: Impl): Promise<string | undefined>;
   open(impl: Impl, scale: number): Promise<Session>;

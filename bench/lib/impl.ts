@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 
-export type ImplName = 'ours' | 'zeromq';
+/** `node` is no ZeroMQ at all: the bare node:net floor some benchmarks print beside the two (node-net.ts). */
+export type ImplName = 'ours' | 'zeromq' | 'node';
+/** The implementations every benchmark compares. */
 export const IMPL_NAMES: readonly ImplName[] = ['ours', 'zeromq'];
 
 /** The part of a socket the benchmarks use; both implementations have it. */
@@ -60,6 +62,11 @@ function fromModule(name: ImplName, mod: object): Impl {
 
 /** Loads one implementation (only it: a child process running ours never loads libzmq). */
 export async function loadImpl(name: ImplName): Promise<Impl> {
+  if (name === 'node') {
+    // One framed stream to one peer: it serves as Pair, and as a one-peer Push/Pull.
+    const { NodeNetPair } = await import('./node-net.js');
+    return { name, Push: NodeNetPair, Pull: NodeNetPair, Pair: NodeNetPair };
+  }
   return name === 'ours' ? fromModule('ours', await import('../../src/index.js')) : fromModule('zeromq', await import('zeromq'));
 }
 

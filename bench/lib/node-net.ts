@@ -1,0 +1,91 @@
+// The floor for the network round trips: messages over a bare node:net stream (a 4-byte length
+// before each message, Nagle off, one peer), with no ZeroMQ at all. It wears the BenchSocket shape
+// so the same child process and the same timing loop run it; what it measures is what Node and
+// the kernel cost for a round trip between two processes on this machine.
+
+import net from 'node:net';
+import type { BenchSocket } from './impl.js';
+
+function parseTcp(address: string): { host: string; port: number } {
+  const m = /^tcp:\/\/([^:]+):(\*|\d+)$/.exec(address);
+  if (m === null) throw new Error(`node:net floor: only tcp://host:port is supported, not ${address}`);
+  return { host: m[1] as string, port: m[2] === '*' ? 0 : Number(m[2]) };
+}
+
+export class NodeNetPair implements BenchSocket {
+  sendHighWaterMark = 1000;
+  receiveHighWaterMark = 1000;
+  linger = 0;
+  lastEndpoint: string | null = null;
+  #server: net.Server | undefined;
+  #stream: net.Socket | undefined;
+  #connected: Promise<net.Socket> | undefined;
+  #pending: Buffer = Buffer.alloc(0);
+  #inbox: Buffer[][] = [];
+  #waiting: ((m: Buffer[]) => void) | undefined;
+
+  async bind(address: string): Promise<void> {
+    const { host, port } = parseTcp(address);
+    let accepted!: (s: net.Socket) => void;
+    this.#connected = new Promise((resolve) => (accepted = resolve));
+    const server = net.createServer((s) => {
+      this.#attach(s);
+      accepted(s);
+    });
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const a = server.address() as net.AddressInfo;
+    this.lastEndpoint = `tcp://${host}:${a.port}`;
+  }
+
+  connect(address: string): void {
+    const { host, port } = parseTcp(address);
+    const s = net.connect(port, host);
+    this.#attach(s);
+    this.#connected = new Promise((resolve) => s.once('connect', () => resolve(s)));
+  }
+
+  async send(message: Uint8Array | string | (Uint8Array | string)[]): Promise<void> {
+    const body = Buffer.from(Array.isArray(message) ? (message[0] as Uint8Array) : (message as Uint8Array));
+    const s = this.#stream ?? (await (this.#connected as Promise<net.Socket>));
+    const header = Buffer.allocUnsafe(4);
+    header.writeUInt32BE(body.length, 0);
+    s.write(Buffer.concat([header, body]));
+  }
+
+  receive(): Promise<Buffer[]> {
+    const m = this.#inbox.shift();
+    if (m !== undefined) return Promise.resolve(m);
+    return new Promise((resolve) => (this.#waiting = resolve));
+  }
+
+  close(): void {
+    this.#stream?.destroy();
+    this.#server?.close();
+  }
+
+  #attach(s: net.Socket): void {
+    this.#stream = s;
+    s.setNoDelay(true);
+    s.on('error', () => {});
+    s.on('data', (chunk: Buffer) => {
+      let buf: Buffer = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const n = buf.readUInt32BE(0);
+        const msg = [buf.subarray(4, 4 + n)];
+        buf = buf.subarray(4 + n);
+        const w = this.#waiting;
+        if (w !== undefined) {
+          this.#waiting = undefined;
+          w(msg);
+        } else {
+          this.#inbox.push(msg);
+        }
+      }
+      this.#pending = buf;
+    });
+  }
+}
