@@ -179,7 +179,7 @@ function table(rows: Row[]): string {
   }
   const floors = rows.filter((r) => r.floor !== undefined && r.error === undefined);
   if (floors.length > 0) {
-    out.push('', 'floors (measured in the same rounds, no ZeroMQ: what Node and the kernel cost; the best ratio any Node implementation could show)');
+    out.push('', 'floors (the same exchange over bare node:net, no ZeroMQ, measured in the same rounds: what Node and the kernel alone cost here)');
     for (const r of floors) {
       const f = r.floor as NonNullable<Row['floor']>;
       out.push(`  ${r.name}: ${f.label} ${formatValue(f.median)} ${r.unit} = ${f.ratioToZeromq === null ? '-' : `${f.ratioToZeromq.toFixed(2)}x`} zeromq.js`);
