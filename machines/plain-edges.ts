@@ -63,7 +63,6 @@ interface SnapshotFields {
   readonly toJSON: unknown;
 }
 
-
 interface ScopeShape {
   readonly self: unknown;
   readonly system: { _sendInspectionEvent(event: Record<string, unknown>): void };
@@ -108,6 +107,8 @@ export function plainEdgeTable(machine: AnyStateMachine): Map<unknown, Map<strin
     if ([...from.transitions.keys()].some((d) => d.includes('*'))) continue;
     const edges = new Map<string, PlainTarget>();
     for (const [type, candidates] of from.transitions) {
+      // xstate handles its own events (`xstate.stop`, `xstate.init`, errors) before any transition.
+      if (type.startsWith('xstate.')) continue;
       const t = candidates[0];
       if (t === undefined || t.guard !== undefined || t.actions.length !== 0 || t.target?.length !== 1) continue;
       const to = t.target[0] as Node;

@@ -175,6 +175,8 @@ describe('plain edges', () => {
             self: { target: 'a', reenter: true },
             stay: { target: 'a' },
             toC: 'c',
+            // xstate's own events are handled before transitions are chosen.
+            'xstate.stop': 'c',
           },
         },
         b: { exit: () => {}, on: { plain: 'a', 'x.*': 'a' } },
@@ -186,7 +188,8 @@ describe('plain edges', () => {
       },
     }));
     // Only edges between quiet states: `b` has an exit action (and a wildcard), `withEntry` an
-    // entry action, `withAfter` a timer, `withAlways` an eventless step, `par` regions.
+    // entry action, `withAfter` a timer, `withAlways` an eventless step, `par` regions; and no
+    // edge on an `xstate.*` event.
     expect(plainEdges(machine)).toEqual(['a --stay--> a', 'a --toC--> c', 'c --plain--> a']);
     const events = ['plain', 'guarded', 'acting', 'toEntry', 'toTimer', 'toAlways', 'toParallel', 'self', 'stay', 'toC', 'back', 'x.y'].map((type) => ({ type }));
     const slow = slowTwin(machine);
