@@ -15,7 +15,10 @@ import type { AnyStateMachine } from 'xstate';
 
 /** What a plain edge leads to, worked out once per machine. */
 interface PlainTarget {
-  readonly nodes: readonly unknown[];
+  readonly root: unknown;
+  readonly to: unknown;
+  /** A self-edge without re-entry: xstate changes nothing and hands back the same snapshot. */
+  readonly self: boolean;
   readonly value: string;
   readonly tags: readonly string[];
   /** The transition definition, for the `@xstate.microstep` inspection event. */
@@ -77,7 +80,7 @@ interface ScopeShape {
 function nextSnapshot(s: SnapshotFields, edge: PlainTarget): SnapshotFields {
   return {
     status: s.status, output: s.output, error: s.error, machine: s.machine, context: s.context,
-    _nodes: edge.nodes, value: edge.value, tags: new Set(edge.tags),
+    _nodes: [edge.root, edge.to], value: edge.value, tags: new Set(edge.tags),
     children: s.children, historyValue: s.historyValue,
     matches: s.matches, hasTag: s.hasTag, can: s.can, getMeta: s.getMeta, toJSON: s.toJSON,
   };
@@ -114,11 +117,19 @@ export function plainEdgeTable(machine: AnyStateMachine): Map<unknown, Map<strin
       const to = t.target[0] as Node;
       if (to.parent !== root || to.type !== 'atomic' || !isQuiet(to)) continue;
       if (to === from ? t.reenter === true : !isQuiet(from)) continue;
-      edges.set(type, { nodes: [root, to], value: to.key, tags: [...root.tags, ...to.tags], transitions: [t] });
+      edges.set(type, { root, to, self: to === from, value: to.key, tags: [...root.tags, ...to.tags], transitions: [t] });
     }
     if (edges.size > 0) table.set(from, edges);
   }
   return table;
+}
+
+const wrapped = new WeakSet<object>();
+
+/** Whether `machine` takes its plain edges directly (it came from {@link withPlainEdges} or a
+ * `provide()` of such a machine). */
+export function hasPlainEdges(machine: AnyStateMachine): boolean {
+  return wrapped.has(machine);
 }
 
 /**
@@ -126,6 +137,7 @@ export function plainEdgeTable(machine: AnyStateMachine): Map<unknown, Map<strin
  * for every machine `provide()` derives from it. Every other event goes through xstate unchanged.
  */
 export function withPlainEdges<TMachine extends AnyStateMachine>(machine: TMachine): TMachine {
+  wrapped.add(machine);
   const table = plainEdgeTable(machine);
   const proto = Object.getPrototypeOf(machine) as AnyStateMachine;
   const slowTransition = proto.transition;
@@ -138,7 +150,7 @@ export function withPlainEdges<TMachine extends AnyStateMachine>(machine: TMachi
         if (nodes.length === 2 && snapshot.status === 'active') {
           const edge = table.get(nodes[1])?.get(event.type);
           if (edge !== undefined) {
-            const next = nextSnapshot(snapshot, edge);
+            const next = edge.self ? snapshot : nextSnapshot(snapshot, edge);
             scope.system._sendInspectionEvent({ type: '@xstate.microstep', actorRef: scope.self, event, snapshot: next, _transitions: edge.transitions });
             return next;
           }
