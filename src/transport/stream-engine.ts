@@ -94,7 +94,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   /** node:net refused more (write returned false): `out` is not read until 'drain'. */
   #blocked = false;
   #flushScheduled = false;
-  /** No flush since the loop last went round: the next message is written on a microtask. */
+  /** No flush pending since the loop last went round: the next message is written on a microtask. */
   #idle = true;
   #watching = false;
   #closedByUs = false;
@@ -112,7 +112,9 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   };
   readonly #flushBound = (): void => this.#flush();
   readonly #idleBound = (): void => {
-    this.#idle = true;
+    // A batch still waiting means the sender is mid-burst: stay batching, look again next turn.
+    if (this.#flushScheduled) setImmediateish(this.#idleBound);
+    else this.#idle = true;
   };
 
   constructor(stream: NetSocket, host: EngineHost, config: EngineConfig) {
@@ -336,7 +338,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
 
   // ---- PipeReader (of `out`) ----
 
-  /** @internal The socket queued a message: flush on the next turn, batching the rest of this one. */
+  /** @internal The socket queued a message: flush it (see #scheduleFlush for when). */
   pipeReadable(pipe: Pipe): void {
     if (pipe === this.#out) this.#scheduleFlush();
   }
@@ -351,7 +353,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     this.#flushScheduled = true;
     // The first message after a quiet spell (a request, a reply, a heartbeat) goes out on a
     // microtask, before the sender's code resumes: a round trip waits for nothing. Whatever follows
-    // in the same turn of the loop is a burst, and is batched into one write on setImmediate.
+    // is a burst, batched into one write per turn of the loop (setImmediate) until a turn passes
+    // with no batch waiting.
     if (this.#idle) {
       this.#idle = false;
       queueMicrotask(this.#flushBound);

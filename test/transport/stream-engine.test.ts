@@ -106,4 +106,25 @@ describe('stream engine writes', () => {
     expect(stream.batches.length).toBe(2);
     expect(bodies(stream.batches)).toEqual(Array.from({ length: 51 }, (_, i) => `m${i}`));
   });
+
+  it('engine: a sender that keeps going turn after turn gets one batch per turn, no lone first message', async () => {
+    const { stream, out } = await activeEngine();
+    let n = 0;
+    for (let turn = 0; turn < 4; turn++) {
+      for (let i = 0; i < 10; i++) {
+        out.write([Buffer.from(`m${n++}`)]);
+        await Promise.resolve(); // as `await send()` does
+      }
+      await nextTurn();
+    }
+    // The first message went alone (the quiet spell's), then one batch per turn.
+    expect(stream.batches.map((b) => bodies([b]).length)).toEqual([1, 9, 10, 10, 10]);
+    // Once a turn passes with nothing to send, the next message is again written at once.
+    await nextTurn();
+    await nextTurn();
+    stream.batches = [];
+    out.write([Buffer.from('after')]);
+    await Promise.resolve();
+    expect(bodies(stream.batches)).toEqual(['after']);
+  });
 });
