@@ -119,14 +119,39 @@ async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number
     runners.push({ name: 'node', label: floor.label });
     figures.set('node', { median: NaN, rounds: [] });
   }
+  // A failing floor is reported and dropped; it never costs the two implementations their figures.
+  const dropFloor = async (e: unknown): Promise<void> => {
+    console.log(`${b.name}: floor (${floor?.label}) FAILED, left out — ${e instanceof Error ? e.message : String(e)}`);
+    runners.splice(runners.findIndex((x) => x.name === 'node'), 1);
+    figures.delete('node');
+    await sessions.get('node')?.close().catch(() => {});
+    sessions.delete('node');
+  };
   try {
     for (const impl of impls) sessions.set(impl.name, await b.open(impl, scale));
-    if (floor !== undefined) sessions.set('node', await floor.open(scale));
+    if (floor !== undefined) {
+      try {
+        sessions.set('node', await floor.open(scale));
+      } catch (e) {
+        await dropFloor(e);
+      }
+    }
     // Round 0 is the warm-up (JIT, connection set-up, first allocations); it is not counted.
     for (let r = 0; r <= rounds; r++) {
-      for (const impl of runners) {
+      for (const impl of [...runners]) {
         gc();
-        const result = await withTimeout((sessions.get(impl.name) as Session).round(), `${b.name} ${impl.label} round ${r}`);
+        const round = withTimeout((sessions.get(impl.name) as Session).round(), `${b.name} ${impl.label} round ${r}`);
+        let result: Awaited<typeof round>;
+        if (impl.name === 'node') {
+          try {
+            result = await round;
+          } catch (e) {
+            await dropFloor(e);
+            continue;
+          }
+        } else {
+          result = await round;
+        }
         const value = typeof result === 'number' ? result : result.value;
         if (r > 0) {
           const f = figures.get(impl.name) as Figures;

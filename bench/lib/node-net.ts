@@ -48,12 +48,15 @@ export class NodeNetPair implements BenchSocket {
     this.#connected = new Promise((resolve) => s.once('connect', () => resolve(s)));
   }
 
+  /** Sends one frame (the echo benchmarks send one): its length, then its bytes, in one write. */
   async send(message: Uint8Array | string | (Uint8Array | string)[]): Promise<void> {
-    const body = Buffer.from(Array.isArray(message) ? (message[0] as Uint8Array) : (message as Uint8Array));
+    const frame = Array.isArray(message) ? message[0] : message;
+    const body = typeof frame === 'string' ? Buffer.from(frame) : (frame as Uint8Array);
     const s = this.#stream ?? (await (this.#connected as Promise<net.Socket>));
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt32BE(body.length, 0);
-    s.write(Buffer.concat([header, body]));
+    const out = Buffer.allocUnsafe(4 + body.length);
+    out.writeUInt32BE(body.length, 0);
+    out.set(body, 4);
+    s.write(out);
   }
 
   receive(): Promise<Buffer[]> {
