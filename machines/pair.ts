@@ -1,10 +1,10 @@
 // PAIR (RFC 31 EXPAIR): exactly one peer, both directions. A second peer is refused (libzmq
 // `pair.cpp xattach_pipe` terminates the newcomer); sending waits while unpaired or mute.
 
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { isKnownPeer, withPeer, withoutPeer, withReady } from './peers.js';
+import { isKnownPeer, peerListActions } from './peers.js';
 
 export interface PairContext {
   peers: PeerEntry[];
@@ -22,10 +22,7 @@ export const pairMachine = setup({
     shouldLinger: closeShouldLinger,
   },
   actions: {
-    attachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.attached' ? withPeer(context.peers, event) : context.peers) }),
-    detachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.detached' ? withoutPeer(context.peers, event.peerId) : context.peers) }),
-    markMuted: assign({ peers: ({ context, event }) => (event.type === 'pipe.muted' ? withReady(context.peers, event.peerId, false) : context.peers) }),
-    markReady: assign({ peers: ({ context, event }) => (event.type === 'pipe.ready' ? withReady(context.peers, event.peerId, true) : context.peers) }),
+    ...peerListActions<PairContext, PeerEvent | CloseEvent>(),
     /** Effect: the runtime detaches the peer named by the event (a second PAIR peer). */
     refusePeer: () => {},
     startLinger: () => {},

@@ -1,6 +1,9 @@
 // What every socket machine knows about its peers, and the pure updates its actions make.
 // Peers are plain JSON (ids, endpoints, flags): pipes and buffers stay in the runtime.
 
+import { assign } from 'xstate';
+import type { EventObject } from 'xstate';
+
 /** One attached peer as a socket machine sees it. */
 export interface PeerEntry {
   /** The runtime's id for this connection, unique within the socket. */
@@ -55,4 +58,28 @@ export function isKnownPeer(peers: readonly PeerEntry[], peerId: number): boolea
 /** Whether a close should linger: there is queued output and linger is not 0. */
 export function shouldLinger(e: CloseEvent): boolean {
   return e.type === 'close' && e.queued > 0 && e.linger !== 0;
+}
+
+/** An action that replaces `context.peers` with what `update` makes of it and the event. */
+function peersAction<TContext extends { peers: PeerEntry[] }, TEvent extends EventObject>(
+  update: (peers: PeerEntry[], event: PeerEvent) => PeerEntry[],
+) {
+  return assign<TContext, TEvent, undefined, TEvent, never>(
+    ({ context, event }) => ({ peers: update(context.peers, event as unknown as PeerEvent) }) as Partial<TContext>,
+  );
+}
+
+/**
+ * The four peer-list actions most socket machines name (`attachPeer`, `detachPeer`, `markMuted`,
+ * `markReady`), each leaving the list as it was for any other event. Spread into `setup({ actions })`
+ * with the machine's context and event types; a machine that keeps more per peer (ROUTER's identity
+ * table, PUB's subscriptions) writes its own instead.
+ */
+export function peerListActions<TContext extends { peers: PeerEntry[] }, TEvent extends EventObject>() {
+  return {
+    attachPeer: peersAction<TContext, TEvent>((peers, e) => (e.type === 'peer.attached' ? withPeer(peers, e) : peers)),
+    detachPeer: peersAction<TContext, TEvent>((peers, e) => (e.type === 'peer.detached' ? withoutPeer(peers, e.peerId) : peers)),
+    markMuted: peersAction<TContext, TEvent>((peers, e) => (e.type === 'pipe.muted' ? withReady(peers, e.peerId, false) : peers)),
+    markReady: peersAction<TContext, TEvent>((peers, e) => (e.type === 'pipe.ready' ? withReady(peers, e.peerId, true) : peers)),
+  };
 }

@@ -1,14 +1,17 @@
 // PULL (RFC 30 PIPELINE): fair-queues messages from its peers, never sends. Its machine only
 // tracks who is attached; every message goes straight from a pipe to receive().
 
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { withPeer, withoutPeer } from './peers.js';
+import { peerListActions } from './peers.js';
 
 export interface PullContext {
   peers: PeerEntry[];
 }
+
+// PULL never sends, so of the shared peer actions it names only attach and detach.
+const peerActions = peerListActions<PullContext, PeerEvent | CloseEvent>();
 
 export const pullMachine = setup({
   types: {
@@ -20,8 +23,8 @@ export const pullMachine = setup({
     shouldLinger: closeShouldLinger,
   },
   actions: {
-    attachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.attached' ? withPeer(context.peers, event) : context.peers) }),
-    detachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.detached' ? withoutPeer(context.peers, event.peerId) : context.peers) }),
+    attachPeer: peerActions.attachPeer,
+    detachPeer: peerActions.detachPeer,
     startLinger: () => {},
     release: () => {},
   },

@@ -2,11 +2,11 @@
 // lockstep. Each turn (a request in, a reply out) is an event here; the runtime keeps the envelope
 // frames and moves them (libzmq `rep.cpp`, built on `router.cpp`).
 
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { withPlainEdges } from './plain-edges.js';
-import { withPeer, withoutPeer, withReady } from './peers.js';
+import { peerListActions } from './peers.js';
 
 export interface ReplyContext {
   /** Attached requesters, each with its HWM flag (`ready`). */
@@ -35,10 +35,7 @@ export const replyMachine = withPlainEdges(setup({
     shouldLinger: closeShouldLinger,
   },
   actions: {
-    attachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.attached' ? withPeer(context.peers, event) : context.peers) }),
-    detachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.detached' ? withoutPeer(context.peers, event.peerId) : context.peers) }),
-    markMuted: assign({ peers: ({ context, event }) => (event.type === 'pipe.muted' ? withReady(context.peers, event.peerId, false) : context.peers) }),
-    markReady: assign({ peers: ({ context, event }) => (event.type === 'pipe.ready' ? withReady(context.peers, event.peerId, true) : context.peers) }),
+    ...peerListActions<ReplyContext, ReplyEvent>(),
     startLinger: () => {},
     release: () => {},
   },

@@ -6,7 +6,7 @@ import { assign, setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { withPlainEdges } from './plain-edges.js';
-import { withPeer, withoutPeer, withReady } from './peers.js';
+import { peerListActions } from './peers.js';
 
 export interface RequestContext {
   /** Attached peers; a request goes round-robin to those whose pipe has room (`ready`). */
@@ -56,10 +56,7 @@ export const requestMachine = withPlainEdges(setup({
     shouldLinger: closeShouldLinger,
   },
   actions: {
-    attachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.attached' ? withPeer(context.peers, event) : context.peers) }),
-    detachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.detached' ? withoutPeer(context.peers, event.peerId) : context.peers) }),
-    markMuted: assign({ peers: ({ context, event }) => (event.type === 'pipe.muted' ? withReady(context.peers, event.peerId, false) : context.peers) }),
-    markReady: assign({ peers: ({ context, event }) => (event.type === 'pipe.ready' ? withReady(context.peers, event.peerId, true) : context.peers) }),
+    ...peerListActions<RequestContext, RequestEvent>(),
     setOption: assign(({ event }) => (event.type === 'option.changed' ? { [event.name]: event.value } : {})),
     // Effects, provided by the runtime.
     startLinger: () => {},

@@ -2,10 +2,10 @@
 // over the peers with room, wait when none has room. The machine keeps which peers are ready; the
 // runtime moves the messages. No message is an event.
 
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { hasReadyPeer, withPeer, withoutPeer, withReady } from './peers.js';
+import { hasReadyPeer, peerListActions } from './peers.js';
 
 export interface RoundRobinContext {
   peers: PeerEntry[];
@@ -26,10 +26,7 @@ export function createRoundRobinMachine<TId extends string>(id: TId) {
       shouldLinger: closeShouldLinger,
     },
     actions: {
-      attachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.attached' ? withPeer(context.peers, event) : context.peers) }),
-      detachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.detached' ? withoutPeer(context.peers, event.peerId) : context.peers) }),
-      markMuted: assign({ peers: ({ context, event }) => (event.type === 'pipe.muted' ? withReady(context.peers, event.peerId, false) : context.peers) }),
-      markReady: assign({ peers: ({ context, event }) => (event.type === 'pipe.ready' ? withReady(context.peers, event.peerId, true) : context.peers) }),
+      ...peerListActions<RoundRobinContext, RoundRobinEvent>(),
       // Effects, provided by the runtime.
       startLinger: () => {},
       release: () => {},

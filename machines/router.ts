@@ -7,7 +7,7 @@ import { assign, setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { randomUint32 } from './request.js';
-import { withoutPeer, withReady } from './peers.js';
+import { peerListActions, withoutPeer } from './peers.js';
 
 export interface RouterContext {
   /** Attached peers; `routingId` is the id this ROUTER knows the peer by (hex), always set. */
@@ -61,6 +61,9 @@ function forget(context: RouterContext, peerId: number): Pick<RouterContext, 'pe
   return { peers: withoutPeer(context.peers, peerId), routes };
 }
 
+// Mute and ready flags as every socket keeps them; attach and detach also touch the identity table.
+const peerActions = peerListActions<RouterContext, RouterEvent>();
+
 export const routerMachine = setup({
   types: {
     context: {} as RouterContext,
@@ -113,8 +116,8 @@ export const routerMachine = setup({
     }),
     detachPeer: assign(({ context, event }) => (event.type === 'peer.detached' ? forget(context, event.peerId) : {})),
     forgetPeer: assign(({ context, event }) => ('peerId' in event ? forget(context, event.peerId) : {})),
-    markMuted: assign({ peers: ({ context, event }) => (event.type === 'pipe.muted' ? withReady(context.peers, event.peerId, false) : context.peers) }),
-    markReady: assign({ peers: ({ context, event }) => (event.type === 'pipe.ready' ? withReady(context.peers, event.peerId, true) : context.peers) }),
+    markMuted: peerActions.markMuted,
+    markReady: peerActions.markReady,
     setHandover: assign({ handover: ({ context, event }) => (event.type === 'option.changed' ? event.value : context.handover) }),
     // Effects, provided by the runtime.
     /** Closes the connection of the peer holding the event's routing id (handover). Runs before

@@ -6,7 +6,7 @@
 import { assign, setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { isKnownPeer, withPeer, withoutPeer, withReady } from './peers.js';
+import { isKnownPeer, peerListActions } from './peers.js';
 
 /** Subscribed prefixes as lowercase hex (`''` matches every message) -> how many times. */
 export type SubscriptionCounts = Record<string, number>;
@@ -77,10 +77,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
       shouldLinger: closeShouldLinger,
     },
     actions: {
-      attachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.attached' ? withPeer(context.peers, event) : context.peers) }),
-      detachPeer: assign({ peers: ({ context, event }) => (event.type === 'peer.detached' ? withoutPeer(context.peers, event.peerId) : context.peers) }),
-      markMuted: assign({ peers: ({ context, event }) => (event.type === 'pipe.muted' ? withReady(context.peers, event.peerId, false) : context.peers) }),
-      markReady: assign({ peers: ({ context, event }) => (event.type === 'pipe.ready' ? withReady(context.peers, event.peerId, true) : context.peers) }),
+      ...peerListActions<SubscriberContext, Ev>(),
       countUp: assign({ subscriptions: ({ context, event }) => (event.type === 'subscribe' ? withCount(context.subscriptions, event.prefix, 1) : context.subscriptions) }),
       countDown: assign({ subscriptions: ({ context, event }) => (event.type === 'unsubscribe' ? withCount(context.subscriptions, event.prefix, -1) : context.subscriptions) }),
       // Effects, provided by the runtime.
