@@ -4,6 +4,7 @@
 // runtime keeps the matching trie in step through the effects named here. No IO, no timers.
 
 import { assign, setup } from 'xstate';
+import type { EventObject } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { isKnownPeer, withPeer, withoutPeer, withReady } from './peers.js';
@@ -116,11 +117,8 @@ type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent;
 const knownPeer = ({ context, event }: { context: { peers: PeerEntry[] }; event: Ev }) =>
   'peerId' in event && isKnownPeer(context.peers, event.peerId);
 
-/**
- * @internal Context updates shared by the PUB and XPUB machines (each wraps them in `assign`):
- * peer bookkeeping and the subscriber table.
- */
-export const publisherUpdates = {
+// Context updates shared by the PUB and XPUB machines: peer bookkeeping and the subscriber table.
+const publisherUpdates = {
   attachPeer: (context: PublisherContext, event: Ev): Partial<PublisherContext> =>
     event.type === 'peer.attached' ? { peers: withPeer(context.peers, event) } : {},
   detachPeer: (context: PublisherContext, event: Ev): Partial<PublisherContext> =>
@@ -138,6 +136,25 @@ export const publisherUpdates = {
   configure: (_context: PublisherContext, event: Ev): Partial<PublisherContext> =>
     event.type === 'configure' && event.noDrop !== undefined ? { whenMute: event.noDrop ? 'wait' : 'drop' } : {},
 };
+
+/**
+ * @internal The actions PUB and XPUB share (`attachPeer`, `detachPeer`, `markMuted`, `markReady`,
+ * `addSubscription`, `removeSubscription`, `configure`), for `setup({ actions })` of a machine whose
+ * context extends {@link PublisherContext}.
+ */
+export function publisherActions<TContext extends PublisherContext, TEvent extends EventObject>() {
+  const act = (update: (context: PublisherContext, event: Ev) => Partial<PublisherContext>) =>
+    assign<TContext, TEvent, undefined, TEvent, never>(({ context, event }) => update(context, event as unknown as Ev) as Partial<TContext>);
+  return {
+    attachPeer: act(publisherUpdates.attachPeer),
+    detachPeer: act(publisherUpdates.detachPeer),
+    markMuted: act(publisherUpdates.markMuted),
+    markReady: act(publisherUpdates.markReady),
+    addSubscription: act(publisherUpdates.addSubscription),
+    removeSubscription: act(publisherUpdates.removeSubscription),
+    configure: act(publisherUpdates.configure),
+  };
+}
 
 /** @internal */
 export const prefixParams = ({ event }: { event: Ev }): PrefixParams =>
@@ -179,13 +196,7 @@ export const publisherMachine = setup({
     shouldLinger: closeShouldLinger,
   },
   actions: {
-    attachPeer: assign(({ context, event }) => publisherUpdates.attachPeer(context, event)),
-    detachPeer: assign(({ context, event }) => publisherUpdates.detachPeer(context, event)),
-    markMuted: assign(({ context, event }) => publisherUpdates.markMuted(context, event)),
-    markReady: assign(({ context, event }) => publisherUpdates.markReady(context, event)),
-    addSubscription: assign(({ context, event }) => publisherUpdates.addSubscription(context, event)),
-    removeSubscription: assign(({ context, event }) => publisherUpdates.removeSubscription(context, event)),
-    configure: assign(({ context, event }) => publisherUpdates.configure(context, event)),
+    ...publisherActions<PublisherContext, Ev>(),
     // Effects, provided by the runtime: keep the matching trie in step with `subscriptions`.
     /** Subscribe the peer's pipe to the prefix in the trie that `send()` matches against. */
     subscribePeer: (_: unknown, _params: PrefixParams) => {},

@@ -8,7 +8,7 @@ import { closeShouldLinger, closeTransitions, closingStates } from './closing.js
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { isKnownPeer } from './peers.js';
 import type { ConfigureEvent, PrefixParams, PublisherContext, SubscriptionEvent, Verbosity } from './publisher.js';
-import { hasMutePeer, publishingStates, holdsPrefix, prefixParams, prefixesOf, publisherUpdates, subscriberCount } from './publisher.js';
+import { hasMutePeer, publishingStates, holdsPrefix, prefixParams, prefixesOf, publisherActions, subscriberCount } from './publisher.js';
 
 export interface XPublisherContext extends PublisherContext {
   /** null: only a prefix's first subscriber and its last cancel are reported; 'allSubs': every
@@ -73,13 +73,7 @@ export const xpublisherMachine = setup({
     shouldLinger: closeShouldLinger,
   },
   actions: {
-    attachPeer: assign(({ context, event }) => publisherUpdates.attachPeer(context, event)),
-    detachPeer: assign(({ context, event }) => publisherUpdates.detachPeer(context, event)),
-    markMuted: assign(({ context, event }) => publisherUpdates.markMuted(context, event)),
-    markReady: assign(({ context, event }) => publisherUpdates.markReady(context, event)),
-    addSubscription: assign(({ context, event }) => publisherUpdates.addSubscription(context, event)),
-    removeSubscription: assign(({ context, event }) => publisherUpdates.removeSubscription(context, event)),
-    configure: assign(({ context, event }) => publisherUpdates.configure(context, event)),
+    ...publisherActions<XPublisherContext, Ev>(),
     configureVerbosity: assign(({ event }) => (event.type === 'configure' && event.verbosity !== undefined ? { verbosity: event.verbosity } : {})),
     // Effects, provided by the runtime.
     /** Subscribe the peer's pipe to the prefix in the trie that `send()` matches against. */
