@@ -44,7 +44,12 @@ interface Row {
   /** ours / zeromq.js, both medians. */
   ratio: number | null;
   /** The benchmark's platform reference (no ZeroMQ), when it has one and both implementations ran. */
-  floor?: Figures & { label: string; ratioToZeromq: number | null };
+  floor?: Figures & {
+    label: string;
+    ratioToZeromq: number | null;
+    /** Ours divided by the floor round by round (they share each round's machine load), then the median. */
+    oursToFloor: number | null;
+  };
   met: boolean | null;
   skipped?: string;
   error?: string;
@@ -173,13 +178,17 @@ async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number
   if (row.error !== undefined) return row;
   for (const [name, f] of figures) {
     const done = { ...f, median: median(f.rounds) };
-    if (name === 'node') row.floor = { ...done, label: floor?.label ?? name, ratioToZeromq: null };
+    if (name === 'node') row.floor = { ...done, label: floor?.label ?? name, ratioToZeromq: null, oursToFloor: null };
     else row[name] = done;
   }
   if (row.ours !== null && row.zeromq !== null) {
     row.ratio = row.ours.median / row.zeromq.median;
     if (b.target !== undefined) row.met = meets(b.target, row.ratio);
     if (row.floor !== undefined) row.floor.ratioToZeromq = row.floor.median / row.zeromq.median;
+  }
+  if (row.ours !== null && row.floor !== undefined) {
+    const f = row.floor.rounds;
+    row.floor.oursToFloor = median((row.ours as Figures).rounds.map((v, i) => v / (f[i] as number)));
   }
   console.log(`${b.name}: ours ${formatValue(row.ours?.median ?? NaN)}, zeromq.js ${formatValue(row.zeromq?.median ?? NaN)} ${b.unit}` +
     (row.ratio !== null ? `, ratio ${row.ratio.toFixed(2)}x` : '') +
@@ -207,7 +216,8 @@ function table(rows: Row[]): string {
     out.push('', 'floors (the same exchange over bare node:net, no ZeroMQ, measured in the same rounds: what Node and the kernel alone cost here)');
     for (const r of floors) {
       const f = r.floor as NonNullable<Row['floor']>;
-      out.push(`  ${r.name}: ${f.label} ${formatValue(f.median)} ${r.unit} = ${f.ratioToZeromq === null ? '-' : `${f.ratioToZeromq.toFixed(2)}x`} zeromq.js`);
+      out.push(`  ${r.name}: ${f.label} ${formatValue(f.median)} ${r.unit} = ${f.ratioToZeromq === null ? '-' : `${f.ratioToZeromq.toFixed(2)}x`} zeromq.js; ` +
+        `ours ${f.oursToFloor === null ? '-' : `${f.oursToFloor.toFixed(2)}x`} the floor (median of the per-round ratios)`);
     }
   }
   return out.join('\n');
