@@ -1,7 +1,7 @@
 // Endpoint strings (`tcp://host:port`, `ipc://path`, `inproc://name`), parsed and checked once at the facade.
 // Pure string work: no IO, no name resolution, no node: imports (runs in a browser).
 
-import { ZmqError } from './errors.js';
+import { describeValue, ZmqError } from './errors.js';
 
 /** `inproc://name`: a name unique per Context; never leaves the process. */
 export type InprocEndpoint = { transport: 'inproc'; name: string; address: string };
@@ -44,7 +44,8 @@ const HOST_RULE = 'a host name, an IPv4 address, a bracketed IPv6 address like [
  * Parses and validates a ZeroMQ endpoint. Throws a `ZmqError` whose message names the endpoint,
  * what is wrong with it and what would be accepted, with `address` set to the string given:
  * - `EINVAL`: not a string, malformed, or a wildcard / ephemeral port used to connect;
- * - `EPROTONOSUPPORT`: a ZeroMQ transport monocoque does not speak (pgm, epgm, norm, vmci, udp, ws, wss, tipc);
+ * - `EPROTONOSUPPORT`: a transport monocoque does not speak: a ZeroMQ one (pgm, epgm, norm, vmci,
+ *   udp, ws, wss, tipc), an unknown one, or tcp/ipc/inproc in upper case (libzmq's codes);
  * - `ENAMETOOLONG`: an inproc name over 255 bytes or an ipc path over 107 bytes (UTF-8);
  * - `ENOTSUP`: libzmq's source-address form `tcp://src:port;host:port`.
  *
@@ -57,7 +58,7 @@ const HOST_RULE = 'a host name, an IPv4 address, a bracketed IPv6 address like [
  */
 export function parseEndpoint(address: unknown, mode: EndpointMode): Endpoint {
   if (typeof address !== 'string') {
-    throw new ZmqError('EINVAL', `endpoint must be a string like "tcp://127.0.0.1:5555", got ${describe(address)}`);
+    throw new ZmqError('EINVAL', `endpoint must be a string like "tcp://127.0.0.1:5555", got ${describeValue(address)}`);
   }
   if (address === '') throw fail('EINVAL', address, `endpoint is empty; ${FORMS}`);
   if (address.trim() !== address) {
@@ -70,6 +71,7 @@ export function parseEndpoint(address: unknown, mode: EndpointMode): Endpoint {
   }
   const scheme = address.slice(0, sep);
   const rest = address.slice(sep + 3);
+  if (scheme === '') throw fail('EINVAL', address, `no transport before "://"; ${FORMS}`);
   switch (scheme) {
     case 'tcp':
       return parseTcp(address, rest, mode);
@@ -82,11 +84,12 @@ export function parseEndpoint(address: unknown, mode: EndpointMode): Endpoint {
   if (UNSUPPORTED.has(lower)) {
     throw fail('EPROTONOSUPPORT', address, `transport "${scheme}" is not supported by monocoque; ${FORMS}`);
   }
+  // libzmq (socket_base.cpp) answers EPROTONOSUPPORT for any scheme it does not know, and it
+  // compares schemes exactly, so an upper-case one is unknown too: we say why.
   if (lower === 'tcp' || lower === 'ipc' || lower === 'inproc') {
-    // libzmq compares the scheme exactly (socket_base.cpp), so we do too, but say why.
-    throw fail('EINVAL', address, `transport "${scheme}" must be written in lower case ("${lower}://"); ${FORMS}`);
+    throw fail('EPROTONOSUPPORT', address, `transport "${scheme}" must be written in lower case ("${lower}://"); ${FORMS}`);
   }
-  throw fail('EINVAL', address, `unknown transport "${scheme}"; ${FORMS}`);
+  throw fail('EPROTONOSUPPORT', address, `unknown transport "${scheme}"; ${FORMS}`);
 }
 
 /**
@@ -149,6 +152,7 @@ function parseTcp(address: string, rest: string, mode: EndpointMode): TcpEndpoin
   if (rest === '') throw fail('EINVAL', address, `host and port are missing; expected tcp://host:port`);
   const semi = rest.indexOf(';');
   if (semi >= 0) {
+    if (semi === rest.length - 1) throw fail('EINVAL', address, 'nothing follows ";": expected tcp://host:port');
     if (mode === 'connect') {
       throw fail('ENOTSUP', address,
         `a source address ("source;host:port") is not supported yet; connect to "tcp://${rest.slice(semi + 1)}" instead`);
@@ -304,13 +308,6 @@ function utf8Length(s: string): number {
     } else bytes += 3;
   }
   return bytes;
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' || typeof value === 'function') return `a ${typeof value}`;
-  return `${typeof value} ${String(value)}`;
 }
 
 function fail(code: 'EINVAL' | 'EPROTONOSUPPORT' | 'ENAMETOOLONG' | 'ENOTSUP', address: string, why: string): ZmqError {

@@ -11,6 +11,10 @@ export const ERRNO = {
   EBUSY: 16,
   EINVAL: 22,
   ENOENT: 2,
+  EACCES: 13,
+  EPERM: 1,
+  ENOTDIR: 20,
+  ENODEV: 19,
   EADDRINUSE: 98,
   EADDRNOTAVAIL: 99,
   ECONNREFUSED: 111,
@@ -58,4 +62,31 @@ export function isZmqError(e: unknown, code?: ZmqErrorCode): e is ZmqError {
   if (typeof e !== 'object' || e === null) return false;
   const c = (e as { code?: unknown }).code;
   return typeof c === 'string' && (code === undefined || c === code);
+}
+
+/**
+ * A value as an error message shows it: strings quoted (long ones cut), numbers and booleans as
+ * written, and for anything else what it is (`a Date object`, `an array of 2 items`, `8 bytes`),
+ * never `[object Object]`.
+ */
+export function describeValue(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return String(v);
+    case 'bigint':
+      return `the bigint ${v}n`;
+    case 'symbol':
+      return `a symbol${v.description === undefined ? '' : ` (${v.description})`}`;
+    case 'function':
+      return 'a function';
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (v instanceof Uint8Array) return `${v.byteLength} bytes`;
+  const name = (v as object).constructor?.name;
+  return name === undefined || name === 'Object' ? 'a plain object' : `a ${name} object`;
 }

@@ -1,7 +1,7 @@
 // Frames and multipart messages: turning what users pass into the bytes we carry, without copying.
 // Imports nothing from node:, so the same code runs in a browser (where Buffer does not exist).
 
-import { ZmqError } from './errors.js';
+import { describeValue, ZmqError } from './errors.js';
 
 /** What `send()` accepts for one frame: bytes, a string (sent as UTF-8), or null for an empty frame. */
 export type FrameInput = Uint8Array | ArrayBuffer | ArrayBufferView | string | null;
@@ -31,17 +31,17 @@ export function toFrame(input: FrameInput): Frame {
     if (NodeBuffer.isBuffer(input)) return input as Uint8Array;
     if (typeof input === 'string') return NodeBuffer.from(input, 'utf8');
     if (input instanceof Uint8Array) return NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
-    if (input === null || input === undefined) return EMPTY;
+    if (input === null) return EMPTY;
     if (input instanceof ArrayBuffer) return NodeBuffer.from(input, 0, input.byteLength);
     if (ArrayBuffer.isView(input)) return NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
   } else {
     if (input instanceof Uint8Array) return input;
     if (typeof input === 'string') return encoder.encode(input);
-    if (input === null || input === undefined) return EMPTY;
+    if (input === null) return EMPTY;
     if (input instanceof ArrayBuffer) return new Uint8Array(input);
     if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   }
-  throw new ZmqError('EINVAL', `frame of type ${describe(input)} is not sendable: use a Buffer, Uint8Array, ArrayBuffer, string or null`);
+  throw notSendable(input, undefined);
 }
 
 /** A message from user input: one frame or an array of frames (an empty array is refused). */
@@ -50,10 +50,29 @@ export function toMessage(input: MessageInput): Message {
     const n = input.length;
     if (n === 0) throw new ZmqError('EINVAL', 'message has no frames: send at least one frame (an empty string or null makes an empty frame)');
     const out: Message = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = toFrame(input[i] as FrameInput);
+    for (let i = 0; i < n; i++) {
+      const f = input[i];
+      // A frame that is neither bytes, a string nor null (undefined included: it is no frame).
+      out[i] = isFrameInput(f) ? toFrame(f) : throwNotSendable(f, i, n);
+    }
     return out;
   }
-  return [toFrame(input as FrameInput)];
+  if (!isFrameInput(input)) throw notSendable(input, undefined);
+  return [toFrame(input)];
+}
+
+function isFrameInput(x: unknown): x is FrameInput {
+  return x === null || typeof x === 'string' || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+}
+
+function notSendable(x: unknown, index: number | undefined, count?: number): ZmqError {
+  const where = index === undefined ? 'message' : `frame ${index} of ${count}`;
+  const nested = Array.isArray(x) ? ' (frames may not be nested)' : '';
+  return new ZmqError('EINVAL', `${where} is ${describeValue(x)}${nested}, which is not sendable: a frame is a Buffer, Uint8Array, ArrayBuffer, string, or null for an empty frame`);
+}
+
+function throwNotSendable(x: unknown, index: number, count: number): never {
+  throw notSendable(x, index, count);
 }
 
 /** An empty frame, shared (frames are never written to by the runtime). */
@@ -86,10 +105,4 @@ export function toHex(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.byteLength; i++) s += (bytes[i] as number).toString(16).padStart(2, '0');
   return s;
-}
-
-function describe(x: unknown): string {
-  if (x === undefined) return 'undefined';
-  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
-  return typeof x;
 }

@@ -1,7 +1,7 @@
 // Socket options: their libzmq meaning, defaults and validation. User input is checked here once;
 // the layers below trust the values they are given.
 
-import { ZmqError } from './errors.js';
+import { describeValue as show, ZmqError } from './errors.js';
 
 type IntSpec = { kind: 'int'; min: number; max: number; default: number; libzmq: string };
 type BoolSpec = { kind: 'bool'; default: boolean; libzmq: string };
@@ -52,7 +52,8 @@ export interface SocketOptions {
   linger: number;
   immediate: boolean;
   conflate: boolean;
-  routingId: string | undefined;
+  /** As given: a string (sent as its UTF-8 bytes) or the exact bytes. */
+  routingId: string | Uint8Array | undefined;
   reconnectInterval: number;
   reconnectMaxInterval: number;
   connectTimeout: number;
@@ -109,14 +110,14 @@ export function validateOption<K extends OptionName>(name: K, value: unknown): S
         throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is ${bytes.byteLength} bytes; a routing id has 1..255 bytes`);
       }
       if (bytes[0] === 0) throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} starts with a 0 byte, which libzmq reserves for generated ids`);
-      return (typeof value === 'string' ? value : new TextDecoder().decode(bytes)) as SocketOptions[K];
+      // Bytes are kept exactly (a copy, so a later change by the caller does not rename us).
+      return (typeof value === 'string' ? value : new Uint8Array(bytes)) as SocketOptions[K];
     }
   }
 }
 
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v instanceof Uint8Array) return `<${v.byteLength} bytes>`;
-  if (typeof v === 'object' && v !== null) return Object.prototype.toString.call(v);
-  return String(v);
+/** The routing id as it goes on the wire (UTF-8 for a string), or undefined when none is set. */
+export function routingIdBytes(id: string | Uint8Array | undefined): Uint8Array | undefined {
+  return typeof id === 'string' ? new TextEncoder().encode(id) : id;
 }
+

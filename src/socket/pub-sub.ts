@@ -4,7 +4,7 @@
 // machine event, each published message is not: it goes from the trie straight into the pipes.
 
 import type { AnyStateMachine, SnapshotFrom } from 'xstate';
-import { ZmqError } from '../core/errors.js';
+import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
 import { asFrame, toHex } from '../core/frame.js';
 import type { Pipe } from '../core/pipe.js';
@@ -75,7 +75,7 @@ function subscriptionByte(msg: Message): number {
 function prefixBytes(prefix: unknown, method: string): Uint8Array {
   if (typeof prefix === 'string') return encoder.encode(prefix);
   if (prefix instanceof Uint8Array) return prefix;
-  throw new ZmqError('EINVAL', `${method}(): a prefix of type ${typeof prefix} is not a string or bytes`);
+  throw new ZmqError('EINVAL', `${method}(): the prefix ${describeValue(prefix)} is not a string or bytes (Uint8Array)`);
 }
 
 function ignorePrefix(_prefix: Uint8Array): void {}

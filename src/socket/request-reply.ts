@@ -12,14 +12,14 @@
 
 import type { SnapshotFrom } from 'xstate';
 import { ZmqError } from '../core/errors.js';
-import type { Frame, Message, MessageInput } from '../core/frame.js';
+import type { Frame, Message } from '../core/frame.js';
 import { asFrame, emptyFrame } from '../core/frame.js';
 import type { Pipe } from '../core/pipe.js';
 import { nextRequestId, randomUint32, requestMachine } from '../../machines/request.js';
 import { replyMachine } from '../../machines/reply.js';
 import { FairQueue } from './dealer-router.js';
 import { Socket } from './socket.js';
-import type { CallOptions, Peer, SocketOptionsInput } from './socket.js';
+import type { Peer, SocketOptionsInput } from './socket.js';
 
 export interface RequestOptions extends SocketOptionsInput {
   /** ZMQ_REQ_RELAXED: allow a new request before the reply to the previous one (which is then discarded). */
@@ -76,11 +76,6 @@ export class Request extends Socket<typeof requestMachine> {
   #requestId = randomUint32();
   #relaxed = false;
   #correlate = false;
-  #requestsSent = 0;
-  #waitingSends = 0;
-  readonly #sendSettled = (): void => {
-    this.#waitingSends--;
-  };
 
   constructor(options?: RequestOptions) {
     super('REQ', requestMachine, options, ['relaxed', 'correlate']);
@@ -103,17 +98,6 @@ export class Request extends Socket<typeof requestMachine> {
   set correlate(v: boolean) {
     this.setOption('correlate', v);
     this.tell({ type: 'option.changed', name: 'correlate', value: this.opt.correlate });
-  }
-
-  override send(message: MessageInput, options?: CallOptions): Promise<void> {
-    const sent = this.#requestsSent;
-    const p = super.send(message, options);
-    if (this.#requestsSent === sent) {
-      // Still waiting (or failed): until it settles, a receive() for its reply is in order.
-      this.#waitingSends++;
-      p.then(this.#sendSettled, this.#sendSettled);
-    }
-    return p;
   }
 
   override get readable(): boolean {
@@ -158,8 +142,16 @@ export class Request extends Socket<typeof requestMachine> {
   }
 
   protected override checkReceive(): void {
-    if (!this.#awaiting && this.#waitingSends === 0) {
+    // A send still waiting for a peer counts: this receive waits for that request's reply.
+    if (!this.#awaiting && !this.sendsWaiting) {
       throw new ZmqError('EFSM', 'receive on REQ: no request has been sent; send one first');
+    }
+  }
+
+  protected override sendGaveUp(): void {
+    // The receives that waited behind it have no request to hear from.
+    if (!this.#awaiting && !this.sendsWaiting) {
+      this.failReceives(new ZmqError('EFSM', 'receive on REQ: the send it waited behind failed, so no request is out; send one first'));
     }
   }
 
@@ -174,7 +166,6 @@ export class Request extends Socket<typeof requestMachine> {
     this.#requestId = id;
     this.#awaiting = true;
     this.#replyPeer = peer.id;
-    this.#requestsSent++;
     this.tell({ type: 'request.sent', peerId: peer.id });
     // libzmq `req.cpp`: whatever arrived before this request (late replies to an earlier one) is dropped.
     while (this.#in.read() !== undefined);

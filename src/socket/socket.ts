@@ -7,7 +7,7 @@ import { createActor } from 'xstate';
 import type { Actor, AnyStateMachine, SnapshotFrom } from 'xstate';
 import { parseEndpoint } from '../core/endpoint.js';
 import type { Endpoint } from '../core/endpoint.js';
-import { ZmqError } from '../core/errors.js';
+import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message, MessageInput } from '../core/frame.js';
 import { toHex, toMessage } from '../core/frame.js';
 import { defaultOptions, validateOption } from '../core/options.js';
@@ -52,7 +52,8 @@ export interface SocketOptionsInput {
   receiveTimeout?: number;
   linger?: number;
   immediate?: boolean;
-  routingId?: string;
+  /** A string (sent as UTF-8) or exact bytes: 1..255 bytes, not starting with a 0 byte. */
+  routingId?: string | Uint8Array;
   reconnectInterval?: number;
   reconnectMaxInterval?: number;
   connectTimeout?: number;
@@ -135,7 +136,13 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected constructor(type: string, machine: TMachine, options: object | undefined, extraOptions: readonly OptionName[] = []) {
     this.type = type;
     this.#machine = machine;
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw new ZmqError('EINVAL', `options of a ${type} socket must be an object like { linger: 0 }, not ${describeValue(options)}`);
+    }
     const input = (options ?? {}) as Record<string, unknown>;
+    if (input.context !== undefined && !(input.context instanceof Context)) {
+      throw new ZmqError('EINVAL', `option context of a ${type} socket: ${describeValue(input.context)} is not a Context (new Context())`);
+    }
     this.context = (input.context as Context | undefined) ?? defaultContext();
     this.opt = defaultOptions();
     const allowed = new Set<string>([...COMMON_OPTIONS, ...extraOptions]);
@@ -197,8 +204,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   get immediate(): boolean { return this.opt.immediate; }
   set immediate(v: boolean) { this.setOption('immediate', v); }
   /** ZMQ_ROUTING_ID: the identity this socket announces to ROUTER peers (1..255 bytes, not starting with 0). */
-  get routingId(): string | undefined { return this.opt.routingId; }
-  set routingId(v: string | undefined) { this.setOption('routingId', v); }
+  get routingId(): string | Uint8Array | undefined { return this.opt.routingId; }
+  set routingId(v: string | Uint8Array | undefined) { this.setOption('routingId', v); }
   /** ZMQ_RECONNECT_IVL: ms before reconnecting a dropped tcp/ipc connection; -1 never reconnects. */
   get reconnectInterval(): number { return this.opt.reconnectInterval; }
   set reconnectInterval(v: number) { this.setOption('reconnectInterval', v); }
@@ -232,6 +239,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal Checks and stores one option (EINVAL on a bad value; the old value is kept). */
   protected setOption<K extends OptionName>(name: K, value: unknown): void {
+    this.#assertOpen();
     this.opt[name] = validateOption(name, value);
   }
 
@@ -270,7 +278,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** Undoes a bind: the endpoint is released and the peers that came through it are detached. */
   async unbind(address: string): Promise<void> {
     this.#assertOpen();
-    const handle = this.#binds.get(address);
+    const handle = this.#binds.get(address) ?? this.#binds.get(parseEndpoint(address, 'bind').address);
     if (handle === undefined) throw new ZmqError('ENOENT', `unbind("${address}"): this socket is not bound to that endpoint`, { address });
     for (const [k, h] of this.#binds) if (h === handle) this.#binds.delete(k);
     handle.close();
@@ -293,7 +301,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** Undoes a connect: the connection is closed and will not be retried. */
   disconnect(address: string): void {
     this.#assertOpen();
-    const handle = this.#connects.get(address);
+    // A malformed endpoint is EINVAL (an unknown transport EPROTONOSUPPORT), as libzmq says, not ENOENT.
+    const handle = this.#connects.get(address) ?? this.#connects.get(parseEndpoint(address, 'connect').address);
     if (handle === undefined) throw new ZmqError('ENOENT', `disconnect("${address}"): this socket is not connected to that endpoint`, { address });
     for (const [k, h] of this.#connects) if (h === handle) this.#connects.delete(k);
     handle.close();
@@ -312,6 +321,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     let msg: Message;
     try {
       msg = toMessage(message);
+      if (options !== undefined) checkCallOptions(options, 'send');
       this.checkSend(msg);
     } catch (e) {
       return Promise.reject(e);
@@ -332,6 +342,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   receive(options?: CallOptions): Promise<Buffer[]> {
     if (this.#closed) return Promise.reject(closedError());
     try {
+      if (options !== undefined) checkCallOptions(options, 'receive');
       this.checkReceive();
     } catch (e) {
       return Promise.reject(e);
@@ -394,6 +405,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected checkSend(_msg: Message): void {}
   /** Throws if receive may not be called now. */
   protected checkReceive(): void {}
+  /** A waiting send left the queue unsent (timeout, abort, or refused when its turn came). */
+  protected sendGaveUp(): void {}
   /** Called after every transition of the machine: refresh what the hot path reads. */
   protected onTransition(_snapshot: SnapshotFrom<TMachine>): void {}
   /** Effects the machine names beyond the common ones (`startLinger`, `release`, `refusePeer`). */
@@ -464,6 +477,16 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected flush(): void {
     this.#flushSends();
     this.#flushRecvs();
+  }
+
+  /** @internal Whether a send() is waiting to be queued. */
+  protected get sendsWaiting(): boolean {
+    return this.#sends.length > 0;
+  }
+
+  /** @internal Rejects every waiting receive with `error`. */
+  protected failReceives(error: ZmqError): void {
+    for (const w of this.#recvs.splice(0)) this.#settle(w, error);
   }
 
   /** @internal Wakes waiting receives only (new input that is not a machine event). */
@@ -604,6 +627,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         w.timer = setTimeout(() => {
           this.#remove(queue, w);
           reject(new ZmqError('EAGAIN', `${what} on ${this.type} timed out after ${timeout} ms`));
+          if (queue === this.#sends) this.sendGaveUp();
         }, timeout);
       }
       if (signal !== undefined) {
@@ -611,6 +635,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
           this.#remove(queue, w);
           if (w.timer !== undefined) clearTimeout(w.timer);
           reject(aborted(what, signal));
+          if (queue === this.#sends) this.sendGaveUp();
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
@@ -640,6 +665,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       } catch (e) {
         q.shift();
         this.#settle(w, e);
+        this.sendGaveUp();
         continue;
       }
       if (!this.xsend(w.msg as Message)) return;
@@ -705,6 +731,20 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
 function closedError(): ZmqError {
   return new ZmqError('EBADF', 'Socket is closed');
+}
+
+/** The options of one send() or receive(): an object whose `signal`, if any, is an AbortSignal. */
+function checkCallOptions(options: unknown, what: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new ZmqError('EINVAL', `${what}(): options must be an object like { signal }, not ${describeValue(options)}`);
+  }
+  const signal = (options as CallOptions).signal;
+  // Duck-typed, so a signal from another realm (a test DOM, an iframe) is accepted.
+  const isSignal = typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' && typeof signal.removeEventListener === 'function';
+  if (signal !== undefined && !isSignal) {
+    throw new ZmqError('EINVAL', `${what}(): option signal is ${describeValue(signal)}, not an AbortSignal`);
+  }
 }
 
 function aborted(what: string, signal: AbortSignal): ZmqError {

@@ -4,6 +4,7 @@
 // No node: imports: it runs in a browser.
 
 import { ZmqError } from '../core/errors.js';
+import { routingIdBytes } from '../core/options.js';
 import { Pipe } from '../core/pipe.js';
 import type { Endpoint } from '../core/endpoint.js';
 import { inprocConnectionMachine } from '../../machines/inproc-connection.js';
@@ -127,8 +128,7 @@ export function inprocTransport(context: Context) {
 }
 
 function routingIdOf(socket: Socket): Uint8Array | undefined {
-  const id = socket.options.routingId;
-  return id === undefined ? undefined : new TextEncoder().encode(id);
+  return routingIdBytes(socket.options.routingId);
 }
 
 /** Tells a socket that a peer was refused (it may have early pipes to take back). */

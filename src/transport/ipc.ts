@@ -2,12 +2,12 @@
 // process is replaced, as libzmq does, but a live one is EADDRINUSE), Linux abstract names
 // (`ipc://@name`) and `ipc://*` (a generated path). The stream itself is handled as tcp's.
 
-import { lstat, mkdtemp, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
 import type { Server, Socket as NetSocket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Endpoint, IpcEndpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
 import type { Context, Transport } from '../socket/context.js';
@@ -45,6 +45,15 @@ function probe(path: string): Promise<'live' | 'stale'> {
   });
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function isSocketFile(path: string): Promise<boolean> {
   try {
     return (await lstat(path)).isSocket();
@@ -80,6 +89,11 @@ const ipcSpec: StreamSpec = {
       await listenOn(server, path, backlog);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EACCES' && !ep.abstract && !(await exists(dirname(path)))) {
+        // libuv reports a missing directory as EACCES (uv_pipe_bind); libzmq says ENOENT.
+        throw new ZmqError('ENOENT', `bind("${ep.address}"): cannot listen on ${what}: directory "${dirname(path)}" does not exist`,
+          { address: ep.address, cause: err });
+      }
       // A socket file that refuses connections was left by a process that died: replace it.
       if (err.code !== 'EADDRINUSE' || ep.abstract || !(await isSocketFile(path)) || (await probe(path)) === 'live') {
         throw listenError(err, ep.address, what);

@@ -10,6 +10,7 @@ import type { Endpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
 import type { ZmqErrorCode } from '../core/errors.js';
 import { toHex } from '../core/frame.js';
+import { routingIdBytes } from '../core/options.js';
 import { Pipe } from '../core/pipe.js';
 import type { Greeting, PeerInfo, Violation } from '../protocol/index.js';
 import { connectionMachine } from '../../machines/connection.js';
@@ -58,8 +59,6 @@ function keepsPipes(socket: Socket): boolean {
 function emit(socket: Socket, event: SocketEvent): void {
   if (socket.events.observed) socket.events.emit(event);
 }
-
-const encoder = new TextEncoder();
 
 /**
  * One connection actor and what it drives: the stream of the moment (with its engine), the socket
@@ -195,7 +194,7 @@ class NetConnection implements EngineHost {
     const o = this.#socket.options;
     const engine = new StreamEngine(stream, this, {
       socketType: this.#socket.type,
-      identity: o.routingId === undefined ? undefined : encoder.encode(o.routingId),
+      identity: routingIdBytes(o.routingId),
       maxMessageSize: o.maxMessageSize,
     });
     this.#engine = engine;

@@ -20,7 +20,14 @@ function tcpAddress(host: string, port: number): string {
 /** The address to listen on: `*` is every IPv4 interface (every interface, dual stack, with ipv6), a name is resolved. */
 async function bindHost(socket: Socket, ep: TcpEndpoint): Promise<string> {
   if (ep.host === '*') return socket.options.ipv6 ? '::' : '0.0.0.0';
-  if (isIP(ep.host) !== 0) return ep.host;
+  const family = isIP(ep.host);
+  if (family === 6 && !socket.options.ipv6) {
+    // libzmq resolves bind addresses as IPv4 only unless ZMQ_IPV6 is set, and fails with ENODEV.
+    throw new ZmqError('ENODEV', `bind("${ep.address}"): ${ep.host} is an IPv6 address; set ipv6: true (ZMQ_IPV6) to bind it`, {
+      address: ep.address,
+    });
+  }
+  if (family !== 0) return ep.host;
   try {
     // libzmq resolves names for bind too, IPv4 only unless ZMQ_IPV6 (tcp_address.cpp).
     const found = await lookup(ep.host, { family: socket.options.ipv6 ? 0 : 4 });

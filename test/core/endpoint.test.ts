@@ -48,12 +48,20 @@ describe('endpoint: what is not an endpoint', () => {
     },
   );
 
-  it.each(['foo://x', '://x', 'http://example.com:80'])('endpoint: the unknown scheme in %s is EINVAL', (address) => {
-    expectFailure(address, 'connect', 'EINVAL', 'unknown transport', 'tcp://host:port');
+  it.each(['foo://x', 'http://example.com:80'])('endpoint: the unknown scheme in %s is EPROTONOSUPPORT, as libzmq says', (address) => {
+    expectFailure(address, 'connect', 'EPROTONOSUPPORT', 'unknown transport', 'tcp://host:port');
   });
 
-  it('endpoint: an upper-case scheme is EINVAL asking for lower case', () => {
-    expectFailure('TCP://127.0.0.1:5555', 'connect', 'EINVAL', '"tcp://"', 'lower case');
+  it('endpoint: an empty scheme is EINVAL', () => {
+    expectFailure('://x', 'connect', 'EINVAL', 'no transport before "://"', 'tcp://host:port');
+  });
+
+  it('endpoint: an upper-case scheme is EPROTONOSUPPORT (libzmq compares exactly) asking for lower case', () => {
+    expectFailure('TCP://127.0.0.1:5555', 'connect', 'EPROTONOSUPPORT', '"tcp://"', 'lower case');
+  });
+
+  it.each(['connect', 'bind'] as const)('endpoint: a trailing ";" on %s is EINVAL saying nothing follows it', (mode) => {
+    expectFailure('tcp://127.0.0.1:5555;', mode, 'EINVAL', 'nothing follows ";"');
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toFrame, toMessage } from '../../src/core/frame.js';
-import { defaultOptions, validateOption } from '../../src/core/options.js';
+import { describeValue } from '../../src/core/errors.js';
+import { defaultOptions, routingIdBytes, validateOption } from '../../src/core/options.js';
 
 describe('frames', () => {
   it('frame: a Buffer passes through as the same object', () => {
@@ -25,8 +26,27 @@ describe('frames', () => {
 
   it('message: an empty array and unsupported frame types are EINVAL', () => {
     expect(() => toMessage([])).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    expect(() => toMessage([42 as never])).toThrow(/frame of type number is not sendable/);
-    expect(() => toMessage({} as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => toMessage([42 as never])).toThrow(/^frame 0 of 1 is 42, which is not sendable/);
+    expect(() => toMessage({} as never)).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringMatching(/^message is a plain object,/) }));
+  });
+
+  it('message: undefined is no frame (EINVAL naming its place); only null makes an empty frame', () => {
+    expect(() => toMessage(undefined as never)).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringMatching(/^message is undefined,/) }));
+    expect(() => toMessage(['a', undefined] as never)).toThrow(/^frame 1 of 2 is undefined, which is not sendable/);
+    expect(() => toMessage(['a', ['b']] as never)).toThrow(/^frame 1 of 2 is an array of 1 item \(frames may not be nested\)/);
+    expect(toMessage(['a', null]).map((f) => f.byteLength)).toEqual([1, 0]);
+  });
+
+  it('error messages show values as what they are, never [object Object]', () => {
+    expect(describeValue(5n)).toBe('the bigint 5n');
+    expect(describeValue(new Number(5))).toBe('a Number object');
+    expect(describeValue([1, 2])).toBe('an array of 2 items');
+    expect(describeValue(new Uint8Array(3))).toBe('3 bytes');
+    expect(describeValue(Symbol('s'))).toBe('a symbol (s)');
+    expect(describeValue(Object.create(null))).toBe('a plain object');
+    expect(describeValue('x'.repeat(100))).toBe(JSON.stringify(`${'x'.repeat(57)}...`));
+    expect(() => validateOption('linger', 5n)).toThrow('option linger (ZMQ_LINGER): the bigint 5n is not an integer in -1..2147483647');
+    expect(() => validateOption('linger', {})).toThrow(/a plain object is not an integer/);
   });
 });
 
@@ -59,5 +79,15 @@ describe('options', () => {
     expect(() => validateOption('routingId', '')).toThrow(/0 bytes; a routing id has 1..255 bytes/);
     expect(() => validateOption('routingId', 'x'.repeat(256))).toThrow(/256 bytes/);
     expect(() => validateOption('routingId', '\u0000abc')).toThrow(/starts with a 0 byte/);
+  });
+
+  it('options: a routing id given as bytes keeps exactly those bytes (not valid UTF-8 either)', () => {
+    const given = new Uint8Array([0xff, 0x80, 0x01]);
+    const kept = validateOption('routingId', given) as Uint8Array;
+    expect([...kept]).toEqual([0xff, 0x80, 0x01]);
+    given[0] = 0x41; // a later change by the caller does not rename the socket
+    expect([...(routingIdBytes(kept) as Uint8Array)]).toEqual([0xff, 0x80, 0x01]);
+    expect([...(routingIdBytes('é') as Uint8Array)]).toEqual([0xc3, 0xa9]);
+    expect(() => validateOption('routingId', new Uint8Array(256).fill(0xff))).toThrow(/256 bytes; a routing id has 1..255 bytes/);
   });
 });

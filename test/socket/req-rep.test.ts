@@ -55,6 +55,43 @@ describe('Request and Reply over inproc', () => {
     expect(text(await reply)).toEqual(['answer']);
   });
 
+  it('req: a send refused at once (bad frame, EAGAIN) does not let a receive wait, so no reply is lost', async () => {
+    const context = new Context();
+    const rep = track(new Reply({ context }));
+    const req = track(new Request({ context }));
+    await rep.bind('inproc://refused');
+    req.connect('inproc://refused');
+    // What Promise.all([send, receive]) does: the receive is made in the same turn as the failed send.
+    const bad = req.send(5 as never);
+    const orphan = req.receive();
+    expect(await code(bad)).toBe('EINVAL');
+    expect(await code(orphan)).toBe('EFSM');
+    const lonely = track(new Request({ context, sendTimeout: 0 })); // no peer: EAGAIN at once
+    const again = lonely.send('x');
+    const orphan2 = lonely.receive();
+    expect(await code(again)).toBe('EAGAIN');
+    expect(await code(orphan2)).toBe('EFSM');
+    // The next real request's reply goes to the next real receive.
+    await req.send('hello');
+    await rep.send(await rep.receive());
+    expect(text(await req.receive())).toEqual(['hello']);
+  });
+
+  it('req: a receive waiting behind a send that then times out or is aborted fails with EFSM', async () => {
+    const context = new Context();
+    const req = track(new Request({ context, sendTimeout: 30 }));
+    const sent = req.send('nobody'); // no peer: waits, then EAGAIN
+    const reply = req.receive();
+    expect(await code(sent)).toBe('EAGAIN');
+    expect(await code(reply)).toBe('EFSM');
+    const ac = new AbortController();
+    const sent2 = req.send('nobody', { signal: ac.signal });
+    const reply2 = req.receive();
+    ac.abort();
+    expect(await code(sent2)).toBe('ECANCELED');
+    expect(await code(reply2)).toBe('EFSM');
+  });
+
   it('rep: send before receive, and receive twice without replying, fail with EFSM', async () => {
     const context = new Context();
     const rep = track(new Reply({ context }));

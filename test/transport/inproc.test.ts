@@ -39,7 +39,7 @@ describe('inproc registry (the supervisor)', () => {
     const s = track(new Pull({ context }));
     await expect(s.bind('inproc://')).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('"inproc://"') });
     expect(() => s.connect('inproc://')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    await expect(s.bind('foo://x')).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(s.bind('foo://x')).rejects.toMatchObject({ code: 'EPROTONOSUPPORT' });
     expect(context.listInprocEndpoints()).toEqual([]);
   });
 
