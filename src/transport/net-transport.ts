@@ -140,9 +140,15 @@ class NetConnection implements EngineHost {
     if (!this.#done) this.actor.send({ type: 'close' });
   }
 
-  /** No more reconnecting; a live connection stays (a lingering close). */
+  /**
+   * No more reconnecting; a live connection stays (a lingering close). While messages still wait
+   * for this peer and the socket lingers, it keeps dialling, as libzmq does: they leave when a
+   * connection comes, or are dropped when linger ends (the socket then closes us).
+   */
   stopReconnecting(): void {
-    if (!this.#done) this.actor.send({ type: 'reconnect.stop' });
+    if (this.#done) return;
+    if (this.#kept !== undefined && this.#kept.out.size > 0 && this.#socket.options.linger !== 0) return;
+    this.actor.send({ type: 'reconnect.stop' });
   }
 
   /** Whether a socket peer is attached through this connection. */

@@ -175,3 +175,62 @@ describe.each(['ours', 'libzmq'] as Binder[])('interop heartbeats (tcp, %s bindi
     expect(text(await theirPair.receive())).toEqual(['still here']);
   });
 });
+
+/** A tcp endpoint nobody listens on (a port the kernel gave us and took back). */
+async function freeTcpEndpoint(): Promise<string> {
+  const probe = new zmq.Pull();
+  await probe.bind('tcp://127.0.0.1:*');
+  const ep = probe.lastEndpoint as string;
+  probe.close();
+  await delay(50);
+  return ep;
+}
+
+describe.each([-1, 3000])('a lingering close keeps dialling for what it queued (linger %d), as libzmq does', (linger) => {
+  it('never connected: the peer binds after close() and still gets every message, in order', async () => {
+    const ep = await freeTcpEndpoint();
+    const push = new Push({ context: new Context(), linger, reconnectInterval: 50 });
+    push.connect(ep);
+    await push.send('q1');
+    await push.send(['q2', '']);
+    push.close();
+    await delay(300);
+    const pull = libzmq(new zmq.Pull({ receiveTimeout: 3000 }));
+    await pull.bind(ep);
+    expect(text(await pull.receive())).toEqual(['q1']);
+    expect(text(await pull.receive())).toEqual(['q2', '']);
+    await push.whenReleased(); // and then it lets go
+  });
+
+  it('peer restarted: what was queued while it was away arrives at its successor after close()', async () => {
+    const ep = await freeTcpEndpoint();
+    const first = new zmq.Pull();
+    await first.bind(ep);
+    const push = new Push({ context: new Context(), linger, reconnectInterval: 50 });
+    push.connect(ep);
+    await push.send('hello');
+    expect(text(await first.receive())).toEqual(['hello']);
+    const gone = new Promise((r) => push.events.on('disconnect', r));
+    first.close();
+    await gone;
+    await push.send('while away');
+    push.close();
+    await delay(200);
+    const second = libzmq(new zmq.Pull({ receiveTimeout: 3000 }));
+    await second.bind(ep);
+    expect(text(await second.receive())).toEqual(['while away']);
+    await push.whenReleased();
+  });
+});
+
+it('linger 0: a close() with messages queued for an absent peer lets go at once and sends nothing', async () => {
+  const ep = await freeTcpEndpoint();
+  const push = new Push({ context: new Context(), linger: 0, reconnectInterval: 50 });
+  push.connect(ep);
+  await push.send('dropped');
+  push.close();
+  await push.whenReleased();
+  const pull = libzmq(new zmq.Pull({ receiveTimeout: 400 }));
+  await pull.bind(ep);
+  await expect(pull.receive()).rejects.toMatchObject({ code: 'EAGAIN' });
+});
