@@ -15,7 +15,11 @@ import type { Socket } from '../socket/socket.js';
 import { listenError, netTransport } from './net-transport.js';
 import type { Listening, StreamSpec } from './net-transport.js';
 
-/** The node:net path of an ipc endpoint: a leading NUL selects Linux's abstract namespace. */
+/**
+ * The node:net path of an ipc endpoint: a leading NUL selects Linux's abstract namespace. libuv
+ * before 1.48 (Node 20) binds and dials such a name NUL-padded to the whole sun_path, so it only
+ * meets sockets made the same way, not libzmq's (README, "Over the network").
+ */
 function netPath(ep: IpcEndpoint): string {
   return ep.abstract ? `\0${ep.path}` : ep.path;
 }

@@ -234,3 +234,25 @@ it('linger 0: a close() with messages queued for an absent peer lets go at once 
   await pull.bind(ep);
   await expect(pull.receive()).rejects.toMatchObject({ code: 'EAGAIN' });
 });
+
+// libuv before 1.48 (Node 20 ships 1.46) passes the whole 108-byte sun_path for an abstract name,
+// NUL-padded, where libzmq passes the name's own length: the kernel sees two different names. Our
+// abstract sockets then reach each other (test/transport/ipc.test.ts) but not libzmq's.
+const [uvMajor, uvMinor] = process.versions.uv.split('.').map(Number) as [number, number];
+const exactAbstractNames = uvMajor > 1 || uvMinor >= 48;
+it.skipIf(!exactAbstractNames)(`ipc://@name reaches libzmq both ways (needs libuv >= 1.48; this Node has ${process.versions.uv})`, async () => {
+  for (const binder of ['ours', 'libzmq'] as Binder[]) {
+    const ep = `ipc://@monocoque-interop-${process.pid}-${binder}`;
+    const pull = mine(new Pull({ context: new Context() }));
+    const push = libzmq(new zmq.Push());
+    if (binder === 'ours') {
+      await pull.bind(ep);
+      push.connect(ep);
+    } else {
+      await push.bind(ep);
+      pull.connect(ep);
+    }
+    await push.send('abstract');
+    expect(text(await pull.receive())).toEqual(['abstract']);
+  }
+});
