@@ -752,7 +752,8 @@ function aborted(what: string, signal: AbortSignal): ZmqError {
 }
 
 function eventPeer(link: PeerLink): SocketEvent['peer'] {
-  const peer: NonNullable<SocketEvent['peer']> = { socketType: link.peerType };
+  const peer: NonNullable<SocketEvent['peer']> = {};
+  if (link.peerType !== '') peer.socketType = link.peerType; // '' until a handshake tells
   if (link.routingId !== undefined) peer.routingId = link.routingId;
   if (link.remoteAddress !== undefined) peer.remoteAddress = link.remoteAddress;
   return peer;

@@ -99,7 +99,7 @@ class NetConnection implements EngineHost {
     const o = socket.options;
     const machine = connectionMachine.provide({
       actions: {
-        openStream: () => this.#open(),
+        openStream: ({ context: c }) => this.#open(c.attempts),
         endStream: () => this.#endStream(),
         attachPeer: () => this.#attach(),
         reportHandshakeFailure: ({ context: c }) => this.#reportHandshakeFailure(c),
@@ -207,13 +207,13 @@ class NetConnection implements EngineHost {
     engine.start();
   }
 
-  #open(): void {
+  /** Dials; `attempt` counts from 1 (the entry action that counted it ran just before). */
+  #open(attempt: number): void {
     const socket = this.#socket;
     const stream = this.#spec.dial(socket, this.#ep as Endpoint);
     this.#attempt = stream;
-    const attempts = this.actor.getSnapshot().context.attempts;
     // With kept pipes the first connect:delay went out when they were attached.
-    if (this.#spec.delayedConnect && !(attempts === 1 && keepsPipes(socket))) {
+    if (this.#spec.delayedConnect && !(attempt === 1 && keepsPipes(socket))) {
       emit(socket, { type: 'connect:delay', address: this.#endpoint });
     }
     let failure: NodeJS.ErrnoException | undefined;
@@ -239,7 +239,8 @@ class NetConnection implements EngineHost {
       this.#attempt = undefined;
       this.#remote = this.#spec.remoteAddress(stream, this.#endpoint);
       this.#startEngine(stream);
-      if (this.#kept !== undefined) emit(socket, { type: 'connect', address: this.#endpoint, peer: this.#eventPeer() });
+      // libzmq's ZMQ_EVENT_CONNECTED: the stream is open; `handshake` follows when ZMTP is done.
+      emit(socket, { type: 'connect', address: this.#endpoint, peer: this.#eventPeer() });
       this.actor.send({ type: 'stream.opened', ...(this.#remote !== undefined ? { remoteAddress: this.#remote } : {}) });
     });
   }
@@ -254,7 +255,7 @@ class NetConnection implements EngineHost {
     // connection itself is reported by `connect` when a stream opens.
     this.#peer = socket.attachPeer(
       { out: kept.out, in: kept.in, endpoint: this.#endpoint, peerType: '', transport: this.#spec.kind, close: this.#closeLink },
-      'connect:delay',
+      this.#spec.delayedConnect ? 'connect:delay' : null, // libzmq reports no delay for ipc: its connect is immediate
     );
   }
 
@@ -289,7 +290,7 @@ class NetConnection implements EngineHost {
           remoteAddress: this.#remote,
           close: this.#closeLink,
         },
-        this.#role,
+        null, // `accept` and `connect` were reported when the stream opened
       );
     }
     if (this.#peer?.attached) emit(socket, { type: 'handshake', address: this.#endpoint, peer: this.#eventPeer() });
@@ -393,6 +394,9 @@ export function netTransport(context: Context, spec: StreamSpec): Transport {
         }
         const c = new NetConnection(context, spec, socket, 'accept', address, undefined, forget);
         accepted.add(c);
+        // libzmq's ZMQ_EVENT_ACCEPTED: a stream came in; `handshake` follows when ZMTP is done.
+        const remoteAddress = spec.remoteAddress(stream, address);
+        emit(socket, { type: 'accept', address, peer: remoteAddress === undefined ? {} : { remoteAddress } });
         c.start(stream);
       });
       let closed = false;

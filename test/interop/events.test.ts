@@ -1,0 +1,138 @@
+// Monitor events in the order libzmq reports them: each scenario runs on a libzmq socket (through
+// zeromq.js) and on ours, and both must give the same sequence of event types.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import * as zmq from 'zeromq';
+import '../../src/transport/register-node.js';
+import { Context } from '../../src/socket/context.js';
+import { Dealer, Router } from '../../src/socket/dealer-router.js';
+import { Pull, Push } from '../../src/socket/push-pull.js';
+import type { Socket } from '../../src/socket/socket.js';
+import type { SocketEvent } from '../../src/socket/events.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'monocoque-events-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+const keep = <T extends { close(): void }>(s: T): T => (open.push(s), s);
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Event types as they happen, from either library's socket. */
+function record(s: Socket | zmq.Socket): { type: string; peer?: SocketEvent['peer'] }[] {
+  const seen: { type: string; peer?: SocketEvent['peer'] }[] = [];
+  const types = ['accept', 'connect', 'connect:delay', 'connect:retry', 'handshake', 'close', 'disconnect'] as const;
+  for (const t of types) {
+    (s.events as unknown as { on(t: string, f: (e: { peer?: SocketEvent['peer'] }) => void): void }).on(t, (e) =>
+      seen.push({ type: t, ...(e.peer !== undefined ? { peer: e.peer } : {}) }));
+  }
+  return seen;
+}
+
+const kinds = (events: { type: string }[]) => events.map((e) => e.type);
+
+async function until(f: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await delay(5);
+  }
+}
+
+describe('monitor events follow libzmq', () => {
+  it('a bound socket reports accept when the stream comes in, then handshake (tcp and ipc)', async () => {
+    for (const t of ['tcp', 'ipc'] as const) {
+      const results: string[][] = [];
+      for (const impl of ['libzmq', 'ours'] as const) {
+        const pull = keep(impl === 'libzmq' ? new zmq.Pull() : new Pull({ context: new Context() }));
+        const seen = record(pull);
+        await pull.bind(t === 'tcp' ? 'tcp://127.0.0.1:*' : `ipc://${join(dir, `accept-${impl}`)}`);
+        const push = keep(new zmq.Push());
+        push.connect(pull.lastEndpoint as string);
+        await push.send('x');
+        await pull.receive();
+        await until(() => kinds(seen).includes('handshake'));
+        results.push(kinds(seen));
+        if (impl === 'ours') expect(seen[0]?.peer?.socketType).toBeUndefined(); // not known before the handshake
+      }
+      expect(results[1], t).toEqual(results[0]);
+      expect(results[1]).toEqual(['accept', 'handshake']);
+    }
+  });
+
+  it('a connecting socket reports connect when the stream opens, then handshake, with or without kept pipes', async () => {
+    const cases = [
+      [() => new Push({ context: new Context() }), () => new zmq.Pull(), 'PULL'],
+      [() => new Router({ context: new Context() }), () => new zmq.Dealer(), 'DEALER'],
+    ] as const;
+    for (const [make, makePeer, peerType] of cases) {
+      const peer = keep(makePeer());
+      await peer.bind('tcp://127.0.0.1:*');
+      const ours = keep(make());
+      const seen = record(ours);
+      ours.connect(peer.lastEndpoint as string);
+      await until(() => kinds(seen).includes('handshake'));
+      // Push keeps pipes from connect() on (connect:delay); Router makes its peer at the handshake.
+      expect(kinds(seen).filter((k) => k !== 'connect:delay')).toEqual(['connect', 'handshake']);
+      expect(seen.find((e) => e.type === 'handshake')?.peer?.socketType).toBe(peerType);
+    }
+  });
+
+  it('every tcp connect attempt is announced by connect:delay, the first and each retry (as libzmq)', async () => {
+    const probe = new zmq.Pull();
+    await probe.bind('tcp://127.0.0.1:*');
+    const nobody = probe.lastEndpoint as string;
+    probe.close();
+    await delay(50);
+    const results: string[][] = [];
+    for (const impl of ['libzmq', 'ours'] as const) {
+      const push = keep(impl === 'libzmq' ? new zmq.Push({ reconnectInterval: 40 }) : new Push({ context: new Context(), reconnectInterval: 40 }));
+      const seen = record(push);
+      push.connect(nobody);
+      await until(() => kinds(seen).filter((k) => k === 'connect:retry').length >= 3);
+      push.close();
+      // Each attempt: connect:delay, then close (refused), then connect:retry before the next one.
+      results.push(kinds(seen).slice(0, 9));
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[1]).toEqual(['connect:delay', 'close', 'connect:retry', 'connect:delay', 'close', 'connect:retry', 'connect:delay', 'close', 'connect:retry']);
+  });
+
+  it('an ipc connect reports no connect:delay (libzmq connects unix sockets at once)', async () => {
+    const results: string[][] = [];
+    for (const impl of ['libzmq', 'ours'] as const) {
+      const pull = keep(new zmq.Pull());
+      await pull.bind(`ipc://${join(dir, `ipc-${impl}`)}`);
+      const push = keep(impl === 'libzmq' ? new zmq.Push() : new Push({ context: new Context() }));
+      const seen = record(push);
+      push.connect(pull.lastEndpoint as string);
+      await push.send('x');
+      await pull.receive();
+      await until(() => kinds(seen).includes('handshake'));
+      results.push(kinds(seen));
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[1]).toEqual(['connect', 'handshake']);
+  });
+
+  it('our Dealer to our Router over tcp: accept then handshake on one side, connect then handshake on the other', async () => {
+    const context = new Context();
+    const router = keep(new Router({ context }));
+    const atRouter = record(router);
+    await router.bind('tcp://127.0.0.1:*');
+    const dealer = keep(new Dealer({ context, routingId: 'd1' }));
+    const atDealer = record(dealer);
+    dealer.connect(router.lastEndpoint as string);
+    await dealer.send('hi');
+    const [id] = await router.receive();
+    expect(String(id)).toBe('d1');
+    await until(() => kinds(atDealer).includes('handshake'));
+    expect(kinds(atRouter)).toEqual(['accept', 'handshake']);
+    expect(atRouter[1]?.peer?.routingId?.toString()).toBe('d1');
+    expect(kinds(atDealer)).toEqual(['connect:delay', 'connect', 'handshake']);
+  });
+});
