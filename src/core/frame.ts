@@ -50,29 +50,21 @@ export function toMessage(input: MessageInput): Message {
     const n = input.length;
     if (n === 0) throw new ZmqError('EINVAL', 'message has no frames: send at least one frame (an empty string or null makes an empty frame)');
     const out: Message = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const f = input[i];
-      // A frame that is neither bytes, a string nor null (undefined included: it is no frame).
-      out[i] = isFrameInput(f) ? toFrame(f) : throwNotSendable(f, i, n);
+    let i = 0;
+    try {
+      for (; i < n; i++) out[i] = toFrame(input[i] as FrameInput);
+    } catch {
+      throw notSendable(input[i], i, n); // the same error, naming the frame's place
     }
     return out;
   }
-  if (!isFrameInput(input)) throw notSendable(input, undefined);
-  return [toFrame(input)];
-}
-
-function isFrameInput(x: unknown): x is FrameInput {
-  return x === null || typeof x === 'string' || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+  return [toFrame(input as FrameInput)];
 }
 
 function notSendable(x: unknown, index: number | undefined, count?: number): ZmqError {
   const where = index === undefined ? 'message' : `frame ${index} of ${count}`;
   const nested = Array.isArray(x) ? ' (frames may not be nested)' : '';
   return new ZmqError('EINVAL', `${where} is ${describeValue(x)}${nested}, which is not sendable: a frame is a Buffer, Uint8Array, ArrayBuffer, string, or null for an empty frame`);
-}
-
-function throwNotSendable(x: unknown, index: number, count: number): never {
-  throw notSendable(x, index, count);
 }
 
 /** An empty frame, shared (frames are never written to by the runtime). */
