@@ -75,7 +75,6 @@ const setImmediateish: (f: () => void) => void =
 export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   readonly stream: NetSocket;
   readonly #host: EngineHost;
-  readonly #config: EngineConfig;
   readonly #greeting = new GreetingDecoder();
   readonly #decoder: FrameDecoder;
   readonly #encoder = new FrameEncoder();
@@ -120,7 +119,6 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   constructor(stream: NetSocket, host: EngineHost, config: EngineConfig) {
     this.stream = stream;
     this.#host = host;
-    this.#config = config;
     this.#decoder = new FrameDecoder({ maxMessageSize: config.maxMessageSize });
     this.#mechanism = new NullMechanism({ socketType: config.socketType, identity: config.identity });
     this.#subscriber = config.socketType === 'SUB' || config.socketType === 'XSUB';

@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import '../../src/transport/register-node.js';
 import { Context } from '../../src/socket/context.js';
-import { Dealer, Router } from '../../src/socket/dealer-router.js';
+import { Dealer } from '../../src/socket/dealer-router.js';
 import { Pair } from '../../src/socket/pair.js';
 import { Publisher, Subscriber } from '../../src/socket/pub-sub.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
