@@ -2,7 +2,7 @@
 // name) and spawns one connection actor per inproc connection. Creating pipes and attaching
 // them to sockets are effects the runtime provides; this machine only decides.
 
-import { assign, setup, spawnChild } from 'xstate';
+import { assign, setup, spawnChild, stopChild } from 'xstate';
 import { inprocConnectionMachine } from './inproc-connection.js';
 
 export interface BoundEndpoint {
@@ -29,7 +29,9 @@ export type SupervisorEvent =
   | { type: 'inproc.unbind'; name: string; socketId: number; requestId: number; keepConnections?: boolean }
   | { type: 'inproc.connect'; name: string; socketId: number; socketType: string; connectionId: string; immediate: boolean }
   | { type: 'inproc.disconnect'; connectionId: string }
-  | { type: 'socket.closed'; socketId: number };
+  | { type: 'socket.closed'; socketId: number }
+  /** A connection actor reached its end (closed or refused). */
+  | { type: `xstate.done.actor.${string}`; actorId: string };
 
 type Ev<T extends SupervisorEvent['type']> = Extract<SupervisorEvent, { type: T }>;
 
@@ -119,6 +121,14 @@ export const supervisorMachine = setup({
         return next;
       },
     }),
+    /** A finished connection actor leaves the children (xstate keeps done children until stopped). */
+    stopFinished: stopChild(({ event }) => (event as { actorId: string }).actorId),
+    forgetFinished: assign({
+      connections: ({ context, event }) => {
+        const { [(event as { actorId: string }).actorId]: _done, ...rest } = context.connections;
+        return rest;
+      },
+    }),
     forgetSocket: assign({
       endpoints: ({ context, event }) => {
         const e = event as Ev<'socket.closed'>;
@@ -152,6 +162,7 @@ export const supervisorMachine = setup({
         'inproc.connect': { actions: ['recordConnection', 'spawnConnection'] },
         'inproc.disconnect': { actions: ['closeConnections', 'forgetConnections'] },
         'socket.closed': { actions: ['closeConnections', 'forgetConnections', 'forgetSocket'] },
+        'xstate.done.actor.*': { actions: ['stopFinished', 'forgetFinished'] },
       },
     },
   },

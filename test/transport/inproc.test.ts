@@ -4,6 +4,7 @@ import { createActor } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.js';
 import { Context } from '../../src/socket/context.js';
 import { Pair } from '../../src/socket/pair.js';
+import { Publisher } from '../../src/socket/pub-sub.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { SocketEvent } from '../../src/socket/events.js';
 
@@ -78,6 +79,33 @@ describe('inproc registry (the supervisor)', () => {
     const states = Object.values(children).map((c) => c.getSnapshot().value);
     expect(states).toEqual(['attached', 'attached', 'attached']);
     expect(pull.getSnapshot().context.peers).toHaveLength(3);
+  });
+
+  it('registry: a finished connection actor is let go: none is left after connections close, disconnect or are refused', async () => {
+    const context = new Context();
+    const pull = track(new Pull({ context }));
+    await pull.bind('inproc://churn');
+    const count = () => {
+      const s = context.supervisor.getSnapshot();
+      return [Object.keys(s.children).length, Object.keys(s.context.connections).length];
+    };
+    for (let i = 0; i < 50; i++) {
+      const push = new Push({ context, linger: 0 });
+      push.connect('inproc://churn');
+      await push.send(String(i));
+      expect(text(await pull.receive())).toEqual([String(i)]);
+      if (i % 2 === 0) push.disconnect('inproc://churn');
+      push.close();
+    }
+    // A refused pairing (PUB cannot talk to PULL) ends its actor too.
+    const pub = new Publisher({ context, linger: 0 });
+    pub.connect('inproc://churn');
+    pub.close();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(count()).toEqual([0, 0]);
+    // And what is still connected is still there.
+    track(new Push({ context })).connect('inproc://churn');
+    expect(count()).toEqual([1, 1]);
   });
 
   it('registry: unbind removes the name and detaches its peers, who learn of it', async () => {
