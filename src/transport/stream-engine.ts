@@ -92,6 +92,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   #paused = false;
   /** node:net refused more (write returned false): `out` is not read until 'drain'. */
   #blocked = false;
+  /** The context of the newest PING not yet answered because node:net refused more (one PONG answers all). */
+  #pongOwed: Uint8Array | undefined;
   #flushScheduled = false;
   /** No flush pending since the loop last went round: the next message is written on a microtask. */
   #idle = true;
@@ -101,6 +103,11 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   readonly #onData = (chunk: Buffer): void => this.#receive(chunk);
   readonly #onDrain = (): void => {
     this.#blocked = false;
+    const owed = this.#pongOwed;
+    if (owed !== undefined) {
+      this.#pongOwed = undefined;
+      if (this.#phase === ACTIVE) this.#encoder.writeCommand('PONG', owed);
+    }
     this.#flush();
   };
   readonly #onClose = (): void => {
@@ -252,9 +259,15 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     if (name === 'PING') {
       const ping = parsePing(data);
       if (isViolation(ping)) return this.#fail(ping);
-      // Always answered, whatever our own heartbeat settings (libzmq `zmtp_engine.cpp`).
-      this.#encoder.writeCommand('PONG', ping.context);
-      this.#scheduleFlush();
+      // Always answered, whatever our own heartbeat settings (libzmq `zmtp_engine.cpp`). While
+      // node:net takes no more, only the newest PING is answered, once 'drain' comes: a peer that
+      // sends PINGs and never reads cannot make us buffer PONGs without end (libzmq keeps one too).
+      if (this.#blocked) {
+        this.#pongOwed = ping.context;
+      } else {
+        this.#encoder.writeCommand('PONG', ping.context);
+        this.#scheduleFlush();
+      }
       if (ping.ttl > 0) this.#host.enginePinged(this, ping.ttl * 100);
       return;
     }

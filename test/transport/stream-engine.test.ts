@@ -32,10 +32,12 @@ class RecordingStream extends EventEmitter {
     if (this.#corked !== undefined && this.#corked.length > 0) this.batches.push(this.#corked);
     this.#corked = undefined;
   }
+  /** Set to false to play a peer that does not read: every write is taken but refuses more. */
+  accepting = true;
   write(chunk: Uint8Array): boolean {
     if (this.#corked !== undefined) this.#corked.push(chunk);
     else this.batches.push([chunk]);
-    return true;
+    return this.accepting;
   }
 }
 
@@ -53,7 +55,7 @@ function bodies(batches: Uint8Array[][]): string[] {
 }
 
 /** An engine past its handshake with a PULL peer, its pipes attached, its greeting and READY written. */
-async function activeEngine(): Promise<{ stream: RecordingStream; out: Pipe }> {
+async function activeEngine(): Promise<{ stream: RecordingStream; out: Pipe; engine: StreamEngine }> {
   const stream = new RecordingStream();
   let ready = false;
   const host = {
@@ -76,7 +78,25 @@ async function activeEngine(): Promise<{ stream: RecordingStream; out: Pipe }> {
   await nextTurn();
   await nextTurn();
   stream.batches = [];
-  return { stream, out };
+  return { stream, out, engine };
+}
+
+/** A PING command frame (RFC 37): TTL 0 and a context naming it. */
+function ping(context: string): Buffer {
+  const body = Buffer.concat([Buffer.from([4]), Buffer.from('PING'), Buffer.from([0, 0]), Buffer.from(context)]);
+  return Buffer.concat([Buffer.from([0x04, body.length]), body]);
+}
+
+/** The PONG contexts in the written bytes. */
+function pongs(batches: Uint8Array[][]): string[] {
+  const out: string[] = [];
+  new FrameDecoder({ maxMessageSize: -1 }).push(Buffer.concat(batches.flat()), {
+    onMessage: () => {},
+    onCommand: (name, data) => {
+      if (name === 'PONG') out.push(Buffer.from(data).toString());
+    },
+  });
+  return out;
 }
 
 describe('stream engine writes', () => {
@@ -126,5 +146,24 @@ describe('stream engine writes', () => {
     out.write([Buffer.from('after')]);
     await Promise.resolve();
     expect(bodies(stream.batches)).toEqual(['after']);
+  });
+
+  it('engine: a peer that floods PINGs and does not read gets one PONG for all of them, after drain', async () => {
+    const { stream } = await activeEngine();
+    stream.emit('data', ping('p0'));
+    await nextTurn();
+    expect(pongs(stream.batches)).toEqual(['p0']);
+    stream.accepting = false; // node:net now refuses more: the peer is not reading
+    stream.emit('data', ping('p1'));
+    await nextTurn();
+    for (let i = 2; i < 10_000; i++) stream.emit('data', ping(`p${i}`));
+    await nextTurn();
+    expect(pongs(stream.batches)).toEqual(['p0', 'p1']); // p1's write is the one that was refused
+    stream.accepting = true;
+    stream.emit('drain');
+    expect(pongs(stream.batches)).toEqual(['p0', 'p1', 'p9999']); // the newest, once
+    stream.emit('data', ping('after'));
+    await nextTurn();
+    expect(pongs(stream.batches)).toEqual(['p0', 'p1', 'p9999', 'after']);
   });
 });
