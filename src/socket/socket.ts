@@ -130,6 +130,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #binds = new Map<string, BoundHandle>();
   #connects = new Map<string, ConnectHandle>();
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When a positive linger ends (Date.now() ms), once close() started it. */
+  #lingerDeadline = 0;
   #drainQueued = false;
   #closedWaiters: (() => void)[] = [];
 
@@ -241,6 +243,15 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected setOption<K extends OptionName>(name: K, value: unknown): void {
     this.#assertOpen();
     this.opt[name] = validateOption(name, value);
+  }
+
+  /**
+   * @internal How long a connection closing now may still spend sending what it holds, in ms:
+   * the linger option, or once close() started a positive linger, what is left of it (-1: no limit).
+   */
+  get lingerLeft(): number {
+    if (this.#lingerDeadline === 0) return this.opt.linger;
+    return Math.max(0, this.#lingerDeadline - Date.now());
   }
 
   /** @internal Read-only view of the option values, for transports. */
@@ -688,7 +699,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       p.out.end();
       p.in.drop();
     }
-    if (this.opt.linger > 0) this.#lingerTimer = setTimeout(() => this.tell({ type: 'linger.expired' }), this.opt.linger);
+    if (this.opt.linger > 0) {
+      this.#lingerDeadline = Date.now() + this.opt.linger;
+      this.#lingerTimer = setTimeout(() => this.tell({ type: 'linger.expired' }), this.opt.linger);
+    }
     this.#checkDrained();
   }
 

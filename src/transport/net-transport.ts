@@ -349,7 +349,7 @@ class NetConnection implements EngineHost {
     if (engine !== undefined) {
       this.#engine = undefined;
       if (failed) engine.destroy();
-      else engine.end(this.#socket.options.linger);
+      else engine.end(this.#socket.lingerLeft); // not a second full linger after the socket's own
       this.#streamGone(engine);
     }
     const peer = this.#peer;

@@ -466,6 +466,29 @@ describe('tcp: flow control and closing', () => {
     await push.whenReleased();
   });
 
+  it('linger is spent once: when it runs out with bytes still unsent, the stream goes at once, not a linger later', async () => {
+    // A peer that completes the handshake and then reads nothing: what we send piles up.
+    const server = await rawServer((s) => {
+      s.write(handshakeBytes('PULL'));
+      setTimeout(() => s.pause(), 20);
+    });
+    const tcpStreams = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const push = new Push({ context: new Context(), linger: 1000, sendHighWaterMark: 4 });
+    const up = nextEvent(push, 'handshake');
+    push.connect(server.endpoint);
+    await up;
+    await delay(50);
+    const payload = Buffer.alloc(64 * 1024);
+    for (;;) {
+      if ((await settled(push.send(payload))) === 'waiting') break; // HWM reached: node:net holds bytes too
+    }
+    const atClose = tcpStreams(); // ours and the server's end of it among them
+    push.close();
+    await push.whenReleased(); // linger ran out: the messages could not leave
+    await delay(300);
+    expect(tcpStreams()).toBeLessThanOrEqual(atClose - 1); // ours is gone, well before another 1000 ms
+  });
+
   it('a closed socket accepts no more connections and frees its port', async () => {
     const context = new Context();
     const pull = new Pull({ context });
