@@ -257,7 +257,10 @@ export class Router extends Socket<typeof routerMachine> {
   }
 
   protected override canSendNow(): boolean {
-    return true;
+    // libzmq `router_t::xhas_out`: always, unless mandatory; then only while some peer has room.
+    if (!this.#mandatory) return true;
+    for (const peer of this.peers.values()) if (peer.attached && peer.out.writable) return true;
+    return false;
   }
 
   protected override xrecv(): Message | undefined {

@@ -130,8 +130,8 @@ abstract class PublisherBase<TMachine extends AnyStateMachine> extends Socket<TM
   }
 
   protected override canSendNow(): boolean {
-    if (!this.opt.noDrop) return true;
-    for (const peer of this.peers.values()) if (!peer.out.writable) return false;
+    // libzmq `xpub_t::xhas_out` (dist_t::has_out): always, noDrop or not; whether a send waits
+    // depends on which subscribers the message matches.
     return true;
   }
 

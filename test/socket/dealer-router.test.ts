@@ -176,6 +176,28 @@ describe('Router over inproc', () => {
     expect(text(await dealer.receive())).toEqual(['found']);
   });
 
+  it('router: writable is always true, but with mandatory only while some peer has room (libzmq xhas_out)', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, sendHighWaterMark: 1 }));
+    expect(router.writable).toBe(true); // no peers, no mandatory: a send would be dropped, not wait
+    router.mandatory = true;
+    expect(router.writable).toBe(false); // nobody to take it
+    const dealer = track(new Dealer({ context, routingId: 'd', receiveHighWaterMark: 1 }));
+    await router.bind('inproc://wr');
+    dealer.connect('inproc://wr');
+    await tick();
+    expect(router.writable).toBe(true);
+    await router.send(['d', '1']);
+    await router.send(['d', '2']); // the pipe (1 + 1) is full
+    expect(router.writable).toBe(false);
+    router.mandatory = false;
+    expect(router.writable).toBe(true);
+    router.mandatory = true;
+    await dealer.receive();
+    await dealer.receive();
+    expect(router.writable).toBe(true);
+  });
+
   it('router: a lone routing id frame is dropped', async () => {
     const context = new Context();
     const router = track(new Router({ context, mandatory: true }));
