@@ -158,7 +158,8 @@ export class Router extends Socket<typeof routerMachine> {
   }
 
   /** ZMQ_ROUTER_HANDOVER: a peer announcing a routing id another peer holds takes it over, and
-   * the old holder is disconnected (without it, the newcomer is refused). */
+   * the old holder leaves the table (without it, the newcomer is refused). Over tcp/ipc the loser's
+   * connection stays open but unused, as libzmq keeps it, so it does not reconnect to fight back. */
   get handover(): boolean { return this.opt.handover; }
   set handover(v: boolean) {
     this.setOption('handover', v);
@@ -207,7 +208,10 @@ export class Router extends Socket<typeof routerMachine> {
         // libzmq `router.cpp identify_peer`: the old pipe is terminated; its unread messages go too.
         holder.in.drop();
         this.detachPeer(holder);
-        holder.close();
+        // Over tcp/ipc its connection stays, out of use (libzmq): closed, it would reconnect and
+        // take the id back, and the two would evict each other for as long as both lived.
+        if (holder.ignore !== undefined) holder.ignore();
+        else holder.close();
       },
       refuseDuplicate: ({ event }: { event: { peerId: number; routingId?: string } }) => {
         const peer = this.peers.get(event.peerId);

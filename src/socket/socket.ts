@@ -35,6 +35,13 @@ export interface PeerLink {
   remoteAddress?: string | undefined;
   /** Asks the transport to end this connection (the socket refused the peer, or is closing). */
   close(): void;
+  /**
+   * The socket refused this peer (a second PAIR peer, a taken routing id) or handed its routing id
+   * to a newcomer, and has dropped its pipes. A stream transport keeps the connection open and out
+   * of use, as libzmq does, so the peer does not reconnect and get refused again and again; without
+   * this method the connection is closed.
+   */
+  ignore?(): void;
 }
 
 /** @internal A connection as the socket keeps it. */
@@ -557,7 +564,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     peer.out.drop();
     peer.in.drop();
     this.emitEvent({ type: 'peer:refused', address: peer.endpoint, peer: eventPeer(peer), error: new ZmqError('EINVAL', why) });
-    peer.close();
+    if (peer.ignore !== undefined) peer.ignore();
+    else peer.close();
   }
 
   /** @internal The inproc transport refuses a pairing ZeroMQ does not allow. */

@@ -80,6 +80,10 @@ class NetConnection implements EngineHost {
   #remote: string | undefined;
   #done = false;
   readonly #closeLink = (): void => this.close();
+  /** The socket refused or evicted our peer: the stream stays, out of use, and is not redialled. */
+  readonly #ignoreLink = (): void => {
+    if (!this.#done && this.#role === 'connect') this.actor.send({ type: 'reconnect.stop' });
+  };
 
   constructor(
     context: Context,
@@ -254,7 +258,7 @@ class NetConnection implements EngineHost {
     // The link is announced as `connect:delay` (a connect in progress, as libzmq reports it): the
     // connection itself is reported by `connect` when a stream opens.
     this.#peer = socket.attachPeer(
-      { out: kept.out, in: kept.in, endpoint: this.#endpoint, peerType: '', transport: this.#spec.kind, close: this.#closeLink },
+      { out: kept.out, in: kept.in, endpoint: this.#endpoint, peerType: '', transport: this.#spec.kind, close: this.#closeLink, ignore: this.#ignoreLink },
       this.#spec.delayedConnect ? 'connect:delay' : null, // libzmq reports no delay for ipc: its connect is immediate
     );
   }
@@ -289,6 +293,7 @@ class NetConnection implements EngineHost {
           transport: this.#spec.kind,
           remoteAddress: this.#remote,
           close: this.#closeLink,
+          ignore: this.#ignoreLink,
         },
         null, // `accept` and `connect` were reported when the stream opened
       );

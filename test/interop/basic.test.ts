@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import '../../src/transport/register-node.js';
 import { Context } from '../../src/socket/context.js';
-import { Dealer } from '../../src/socket/dealer-router.js';
+import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Pair } from '../../src/socket/pair.js';
 import { Publisher, Subscriber } from '../../src/socket/pub-sub.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
@@ -255,4 +255,71 @@ it.skipIf(!exactAbstractNames)(`ipc://@name reaches libzmq both ways (needs libu
     await push.send('abstract');
     expect(text(await pull.receive())).toEqual(['abstract']);
   }
+});
+
+describe('refused and handed-over peers over tcp stay connected and ignored, as libzmq keeps them', () => {
+  const count = (s: Socket, type: 'handshake' | 'peer:refused' | 'disconnect') => {
+    const seen = { n: 0 };
+    s.events.on(type, () => seen.n++);
+    return seen;
+  };
+
+  it('router handover: the newcomer keeps the id; the old dealer does not come back to take it again', async () => {
+    const router = mine(new Router({ context: new Context(), handover: true, mandatory: true }));
+    const handshakes = count(router, 'handshake');
+    await router.bind('tcp://127.0.0.1:*');
+    const first = libzmq(new zmq.Dealer({ routingId: 'x', reconnectInterval: 20 }));
+    first.connect(router.lastEndpoint as string);
+    await first.send('from first');
+    expect(text(await router.receive())).toEqual(['x', 'from first']);
+    const second = libzmq(new zmq.Dealer({ routingId: 'x', reconnectInterval: 20 }));
+    second.connect(router.lastEndpoint as string);
+    await second.send('from second');
+    expect(text(await router.receive())).toEqual(['x', 'from second']);
+    await delay(300); // many reconnect intervals
+    await first.send('first again'); // goes nowhere, as with libzmq's router
+    await router.send(['x', 'to x']);
+    expect(text(await second.receive())).toEqual(['to x']);
+    await second.send('second again');
+    expect(text(await router.receive())).toEqual(['x', 'second again']);
+    expect(handshakes.n).toBe(2);
+  });
+
+  it('router without handover: a duplicate id is refused once and parked, not refused again every reconnect', async () => {
+    const router = mine(new Router({ context: new Context(), mandatory: true }));
+    const refused = count(router, 'peer:refused');
+    await router.bind('tcp://127.0.0.1:*');
+    const first = libzmq(new zmq.Dealer({ routingId: 'y', reconnectInterval: 20 }));
+    first.connect(router.lastEndpoint as string);
+    await first.send('hello');
+    expect(text(await router.receive())).toEqual(['y', 'hello']);
+    const second = libzmq(new zmq.Dealer({ routingId: 'y', reconnectInterval: 20 }));
+    second.connect(router.lastEndpoint as string);
+    await second.send('ignored');
+    await delay(300);
+    expect(refused.n).toBe(1);
+    await router.send(['y', 'still first']);
+    expect(text(await first.receive())).toEqual(['still first']);
+    await first.send('first again');
+    expect(text(await router.receive())).toEqual(['y', 'first again']); // nothing from the parked one
+  });
+
+  it('pair: a second peer is refused once and parked; the first keeps talking', async () => {
+    const pair = mine(new Pair({ context: new Context() }));
+    const refused = count(pair, 'peer:refused');
+    await pair.bind('tcp://127.0.0.1:*');
+    const a = libzmq(new zmq.Pair({ reconnectInterval: 20 }));
+    a.connect(pair.lastEndpoint as string);
+    await a.send('a1');
+    expect(text(await pair.receive())).toEqual(['a1']);
+    const b = libzmq(new zmq.Pair({ reconnectInterval: 20 }));
+    b.connect(pair.lastEndpoint as string);
+    await b.send('b1');
+    await delay(300);
+    expect(refused.n).toBe(1);
+    await pair.send('to a');
+    expect(text(await a.receive())).toEqual(['to a']);
+    await a.send('a2');
+    expect(text(await pair.receive())).toEqual(['a2']);
+  });
 });
