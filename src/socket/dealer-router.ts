@@ -145,26 +145,19 @@ export class Router extends Socket<typeof routerMachine> {
     // Start the actor now: its context is built from input by a function, which xstate wraps in
     // assign() and warns about if that happens inside another actor's action (an inproc attach).
     void this.actor;
-    if (this.opt.mandatory) this.tell({ type: 'option.changed', name: 'mandatory', value: true });
-    if (this.opt.handover) this.tell({ type: 'option.changed', name: 'handover', value: true });
+    this.tellMachineOptions(['mandatory', 'handover']);
   }
 
   /** ZMQ_ROUTER_MANDATORY: an unknown routing id fails with EHOSTUNREACH (instead of a silent
    * drop), and a message for a peer at its HWM waits (EAGAIN after `sendTimeout`) instead of being dropped. */
   get mandatory(): boolean { return this.opt.mandatory; }
-  set mandatory(v: boolean) {
-    this.setOption('mandatory', v);
-    this.tell({ type: 'option.changed', name: 'mandatory', value: this.opt.mandatory });
-  }
+  set mandatory(v: boolean) { this.setMachineOption('mandatory', v); }
 
   /** ZMQ_ROUTER_HANDOVER: a peer announcing a routing id another peer holds takes it over, and
    * the old holder leaves the table (without it, the newcomer is refused). Over tcp/ipc the loser's
    * connection stays open but unused, as libzmq keeps it, so it does not reconnect to fight back. */
   get handover(): boolean { return this.opt.handover; }
-  set handover(v: boolean) {
-    this.setOption('handover', v);
-    this.tell({ type: 'option.changed', name: 'handover', value: this.opt.handover });
-  }
+  set handover(v: boolean) { this.setMachineOption('handover', v); }
 
   override get readable(): boolean {
     return !this.closed && this.#in.hasMessages;

@@ -79,26 +79,19 @@ export class Request extends Socket<typeof requestMachine> {
 
   constructor(options?: RequestOptions) {
     super('REQ', requestMachine, options, ['relaxed', 'correlate']);
-    if (this.opt.relaxed) this.tell({ type: 'option.changed', name: 'relaxed', value: true });
-    if (this.opt.correlate) this.tell({ type: 'option.changed', name: 'correlate', value: true });
+    this.tellMachineOptions(['relaxed', 'correlate']);
     this.onTransition(this.getSnapshot());
   }
 
   /** ZMQ_REQ_RELAXED: a new request may be sent before the reply to the last one came; that
    * reply is then discarded. */
   get relaxed(): boolean { return this.opt.relaxed; }
-  set relaxed(v: boolean) {
-    this.setOption('relaxed', v);
-    this.tell({ type: 'option.changed', name: 'relaxed', value: this.opt.relaxed });
-  }
+  set relaxed(v: boolean) { this.setMachineOption('relaxed', v); }
 
   /** ZMQ_REQ_CORRELATE: each request carries a 4-byte id before its delimiter, and only a reply
    * that echoes the current id is accepted. */
   get correlate(): boolean { return this.opt.correlate; }
-  set correlate(v: boolean) {
-    this.setOption('correlate', v);
-    this.tell({ type: 'option.changed', name: 'correlate', value: this.opt.correlate });
-  }
+  set correlate(v: boolean) { this.setMachineOption('correlate', v); }
 
   override get readable(): boolean {
     return !this.closed && this.#awaiting && this.#in.hasMessages;

@@ -44,6 +44,9 @@ export interface PeerLink {
   ignore?(): void;
 }
 
+/** Boolean options a socket's machine also keeps (it hears of them as `option.changed`). */
+type MachineOption = 'relaxed' | 'correlate' | 'mandatory' | 'handover';
+
 /** @internal A connection as the socket keeps it. */
 export interface Peer extends PeerLink {
   readonly id: number;
@@ -259,6 +262,17 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   get lingerLeft(): number {
     if (this.#lingerDeadline === 0) return this.opt.linger;
     return Math.max(0, this.#lingerDeadline - Date.now());
+  }
+
+  /** @internal Sets an option the machine keeps too (a flag like `relaxed`): stored, then told. */
+  protected setMachineOption(name: MachineOption, value: unknown): void {
+    this.setOption(name, value);
+    this.tell({ type: 'option.changed', name, value: this.opt[name] });
+  }
+
+  /** @internal Tells the machine which of these flags the constructor's options turned on. */
+  protected tellMachineOptions(names: readonly MachineOption[]): void {
+    for (const name of names) if (this.opt[name]) this.tell({ type: 'option.changed', name, value: true });
   }
 
   /** @internal Read-only view of the option values, for transports. */
