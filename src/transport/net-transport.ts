@@ -80,10 +80,8 @@ class NetConnection implements EngineHost {
   #remote: string | undefined;
   #done = false;
   readonly #closeLink = (): void => this.close();
-  /** The socket refused or evicted our peer: the stream stays, out of use, and is not redialled. */
-  readonly #ignoreLink = (): void => {
-    if (!this.#done && this.#role === 'connect') this.actor.send({ type: 'reconnect.stop' });
-  };
+  /** The socket refused or evicted our peer: the stream stays open, unread (see StreamEngine.stall). */
+  readonly #ignoreLink = (): void => this.#engine?.stall();
 
   constructor(
     context: Context,
@@ -272,7 +270,10 @@ class NetConnection implements EngineHost {
     const kept = this.#kept;
     if (kept !== undefined) {
       const peer = this.#peer;
-      if (peer === undefined || !peer.attached) return;
+      if (peer === undefined || !peer.attached) {
+        engine.stall(); // a new stream for a peer the socket refused earlier: open, unread
+        return;
+      }
       peer.peerType = info.socketType;
       peer.routingId = routingId;
       peer.remoteAddress = this.#remote;

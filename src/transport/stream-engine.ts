@@ -90,6 +90,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   /** Messages decoded while `in` was full: at most the rest of one chunk. Reading is paused meanwhile. */
   #backlog: Message[] | undefined;
   #paused = false;
+  /** The socket refused the peer: reading stays paused for good (see `stall`). */
+  #stalled = false;
   /** node:net refused more (write returned false): `out` is not read until 'drain'. */
   #blocked = false;
   /** The context of the newest PING not yet answered because node:net refused more (one PONG answers all). */
@@ -181,6 +183,16 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   /** Reports the next frame received as traffic (one call of `engineTraffic`). */
   watchTraffic(): void {
     this.#watching = true;
+  }
+
+  /**
+   * The socket refused this peer (or handed its routing id to another) and dropped its pipes; the
+   * connection stays open. Reading stops for good, as libzmq's engine stops when its session has
+   * no pipe, so what the peer sends backs up to its HWM instead of vanishing here.
+   */
+  stall(): void {
+    this.#stalled = true;
+    this.#pause();
   }
 
   /** Closes the stream at once: unsent bytes are lost. */
@@ -328,7 +340,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
       }
       this.#backlog = undefined;
     }
-    if (this.#paused && pipe.writable && this.#phase === ACTIVE) {
+    if (this.#paused && !this.#stalled && pipe.writable && this.#phase === ACTIVE) {
       this.#paused = false;
       this.stream.resume();
     }
@@ -338,7 +350,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   pipeDropped(pipe: Pipe): void {
     if (pipe !== this.#in) return;
     this.#backlog = undefined;
-    if (this.#paused && this.#phase === ACTIVE) {
+    if (this.#paused && !this.#stalled && this.#phase === ACTIVE) {
       this.#paused = false;
       this.stream.resume();
     }

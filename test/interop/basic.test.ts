@@ -304,6 +304,27 @@ describe('refused and handed-over peers over tcp stay connected and ignored, as 
     expect(text(await router.receive())).toEqual(['y', 'first again']); // nothing from the parked one
   });
 
+  it('a parked peer is not read: what it sends backs up to its HWM instead of vanishing (as libzmq)', async () => {
+    const pair = mine(new Pair({ context: new Context() }));
+    await pair.bind('tcp://127.0.0.1:*');
+    const a = libzmq(new zmq.Pair());
+    a.connect(pair.lastEndpoint as string);
+    await a.send('a1');
+    expect(text(await pair.receive())).toEqual(['a1']);
+    const b = libzmq(new zmq.Pair({ sendHighWaterMark: 10, sendTimeout: 200 }));
+    b.connect(pair.lastEndpoint as string);
+    await delay(100);
+    const payload = Buffer.alloc(1024);
+    let sent = 0;
+    try {
+      for (; sent < 100_000; sent++) await b.send(payload);
+    } catch (e) {
+      expect((e as { code?: string }).code).toBe('EAGAIN');
+    }
+    // Kernel buffers and b's HWM take a few thousand; a peer we kept reading would take all 100k.
+    expect(sent).toBeLessThan(30_000);
+  });
+
   it('pair: a second peer is refused once and parked; the first keeps talking', async () => {
     const pair = mine(new Pair({ context: new Context() }));
     const refused = count(pair, 'peer:refused');
