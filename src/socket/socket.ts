@@ -140,7 +140,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #binds = new Map<string, BoundHandle>();
   #connects = new Map<string, ConnectHandle>();
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When a positive linger ends (Date.now() ms), once close() started it. */
+  /** When a positive linger ends (performance.now() ms), once close() started it. */
   #lingerDeadline = 0;
   #drainQueued = false;
   #closedWaiters: (() => void)[] = [];
@@ -152,7 +152,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       throw new ZmqError('EINVAL', `options of a ${type} socket must be an object like { linger: 0 }, not ${describeValue(options)}`);
     }
     const input = (options ?? {}) as Record<string, unknown>;
-    if (input.context !== undefined && !(input.context instanceof Context)) {
+    // Duck-typed, like error codes: a Context from another copy of the library is still one.
+    const ctx = input.context as Partial<Context> | undefined;
+    if (ctx !== undefined && (typeof ctx !== 'object' || ctx === null || typeof ctx.register !== 'function' || typeof ctx.transport !== 'function')) {
       throw new ZmqError('EINVAL', `option context of a ${type} socket: ${describeValue(input.context)} is not a Context (new Context())`);
     }
     this.context = (input.context as Context | undefined) ?? defaultContext();
@@ -261,7 +263,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    */
   get lingerLeft(): number {
     if (this.#lingerDeadline === 0) return this.opt.linger;
-    return Math.max(0, this.#lingerDeadline - Date.now());
+    return Math.max(0, Math.ceil(this.#lingerDeadline - performance.now()));
   }
 
   /** @internal Sets an option the machine keeps too (a flag like `relaxed`): stored, then told. */
@@ -333,8 +335,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** Undoes a connect: the connection is closed and will not be retried. */
   disconnect(address: string): void {
     this.#assertOpen();
-    // A malformed endpoint is EINVAL (an unknown transport EPROTONOSUPPORT), as libzmq says, not ENOENT.
-    const handle = this.#connects.get(address) ?? this.#connects.get(parseEndpoint(address, 'connect').address);
+    // A malformed endpoint is EINVAL (an unknown transport EPROTONOSUPPORT), as libzmq says, not
+    // ENOENT. Parsed as for bind: a wildcard is well-formed, just never connected (ENOENT).
+    const handle = this.#connects.get(address) ?? this.#connects.get(parseEndpoint(address, 'bind').address);
     if (handle === undefined) throw new ZmqError('ENOENT', `disconnect("${address}"): this socket is not connected to that endpoint`, { address });
     for (const [k, h] of this.#connects) if (h === handle) this.#connects.delete(k);
     handle.close();
@@ -722,7 +725,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       p.in.drop();
     }
     if (this.opt.linger > 0) {
-      this.#lingerDeadline = Date.now() + this.opt.linger;
+      this.#lingerDeadline = performance.now() + this.opt.linger;
       this.#lingerTimer = setTimeout(() => this.tell({ type: 'linger.expired' }), this.opt.linger);
     }
     this.#checkDrained();

@@ -35,6 +35,8 @@ describe('bad input at the socket surface', () => {
     // Well-formed but never used: ENOENT, as libzmq.
     await expect(s.unbind('tcp://127.0.0.1:5555')).rejects.toMatchObject({ code: 'ENOENT' });
     expect(thrown(() => s.disconnect('inproc://nothing'))).toMatchObject({ code: 'ENOENT' });
+    // Wildcards are well-formed endpoints, just never connected: ENOENT, as libzmq.
+    for (const wild of ['tcp://*:5555', 'tcp://127.0.0.1:*', 'ipc://*']) expect(thrown(() => s.disconnect(wild))).toMatchObject({ code: 'ENOENT' });
   });
 
   it.each(Object.keys(CLASSES))('%s: options set on a closed socket are EBADF and change nothing', (name) => {
