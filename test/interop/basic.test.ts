@@ -46,6 +46,25 @@ async function link(binder: Binder, t: Transport, our: Socket, their: zmq.Socket
   }
 }
 
+/**
+ * Publishes a "drop" and a "keep" message until the subscriber receives one (the subscription
+ * reaches the publisher some time after the connection); returns what it received.
+ */
+async function publishUntilOneArrives(
+  pub: { send(m: string[]): Promise<void> },
+  sub: { receive(): Promise<Buffer[]> },
+): Promise<string[]> {
+  let got: string[] | undefined;
+  const receiving = sub.receive().then((m) => (got = text(m)));
+  while (got === undefined) {
+    await pub.send(['drop', 'x']);
+    await pub.send(['keep', 'y']);
+    await delay(5);
+  }
+  await receiving;
+  return got;
+}
+
 const BIG = Buffer.alloc(1 << 20);
 for (let i = 0; i < BIG.length; i++) BIG[i] = i & 0xff;
 const MEDIUM = Buffer.alloc(300, 0x5a);
@@ -117,15 +136,7 @@ describe.each(CASES)('interop over %s, %s binding', (t, binder) => {
     const sub = libzmq(new zmq.Subscriber());
     sub.subscribe('keep');
     await link(binder, t, pub, sub);
-    let got: string[] | undefined;
-    const receiving = sub.receive().then((m) => (got = text(m)));
-    while (got === undefined) {
-      await pub.send(['drop', 'x']);
-      await pub.send(['keep', 'y']);
-      await delay(5);
-    }
-    await receiving;
-    expect(got).toEqual(['keep', 'y']);
+    expect(await publishUntilOneArrives(pub, sub)).toEqual(['keep', 'y']);
   });
 
   it('our sub → libzmq pub: our subscription reaches libzmq', async () => {
@@ -133,15 +144,7 @@ describe.each(CASES)('interop over %s, %s binding', (t, binder) => {
     sub.subscribe('keep');
     const pub = libzmq(new zmq.Publisher());
     await link(binder, t, sub, pub);
-    let got: string[] | undefined;
-    const receiving = sub.receive().then((m) => (got = text(m)));
-    while (got === undefined) {
-      await pub.send(['drop', 'x']);
-      await pub.send(['keep', 'y']);
-      await delay(5);
-    }
-    await receiving;
-    expect(got).toEqual(['keep', 'y']);
+    expect(await publishUntilOneArrives(pub, sub)).toEqual(['keep', 'y']);
   });
 });
 
