@@ -33,6 +33,9 @@ export const OPTION_SPECS = {
   maxMessageSize: int('ZMQ_MAXMSGSIZE', -1, -1, Number.MAX_SAFE_INTEGER),
   backlog: int('ZMQ_BACKLOG', 100, 0),
   ipv6: bool('ZMQ_IPV6'),
+  // Named after libzmq's draft ZMQ_BUSY_POLL (which sets the kernel's SO_BUSY_POLL); ours keeps the
+  // event loop polling while a receive waits on tcp/ipc (src/socket/busy-poll.ts). µs, up to 1 s.
+  busyPoll: int('ZMQ_BUSY_POLL', 50, 0, 1_000_000),
   relaxed: bool('ZMQ_REQ_RELAXED'),
   correlate: bool('ZMQ_REQ_CORRELATE'),
   mandatory: bool('ZMQ_ROUTER_MANDATORY'),
@@ -64,6 +67,7 @@ export interface SocketOptions {
   maxMessageSize: number;
   backlog: number;
   ipv6: boolean;
+  busyPoll: number;
   relaxed: boolean;
   correlate: boolean;
   mandatory: boolean;

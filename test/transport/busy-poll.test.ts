@@ -1,0 +1,174 @@
+// Busy polling (the busyPoll option): a receive that waits for an answer from a tcp/ipc peer keeps
+// the event loop turning for up to busyPoll µs and backs off when that finds nothing; one-way
+// receives and inproc-only sockets never poll.
+// Whether the loop is polling is read from Node's event-loop utilisation: a loop that never sleeps
+// in the kernel is ~100% utilised, one that waits on a socket is ~0%.
+
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { BusyPoll } from '../../src/socket/busy-poll.js';
+import { Context } from '../../src/socket/context.js';
+import { Pair } from '../../src/socket/pair.js';
+import { Pull, Push } from '../../src/socket/push-pull.js';
+import { Reply, Request } from '../../src/socket/request-reply.js';
+import { delay, text, track } from './helpers.js';
+
+/** The share of the next `ms` milliseconds the event loop spent not sleeping. */
+async function utilisation(ms: number): Promise<number> {
+  const start = performance.eventLoopUtilization();
+  await delay(ms);
+  return performance.eventLoopUtilization(start).utilization;
+}
+
+/** Waits (without polling of its own) until `cond` holds, for at most 2 s. */
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 2000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in 2 s');
+    await delay(1);
+  }
+}
+
+describe('BusyPoll: window and back-off', () => {
+  it('polls until the wait ends, and counts that as a hit', async () => {
+    let waiting = true;
+    const poll = new BusyPoll(() => waiting);
+    poll.start(1_000_000);
+    expect(poll.active).toBe(true);
+    await delay(5);
+    expect(poll.active).toBe(true);
+    waiting = false;
+    await until(() => !poll.active);
+    expect([poll.hits, poll.misses]).toEqual([1, 0]);
+  });
+
+  it('stops when the window runs out, then lets 1, 3, 7, … waits pass without polling', async () => {
+    const poll = new BusyPoll(() => true);
+    const polled: boolean[] = [];
+    for (let i = 0; i < 12; i++) {
+      poll.start(500);
+      polled.push(poll.active);
+      await until(() => !poll.active);
+    }
+    // Polls at waits 0, 2, 6 (after 1 and then 3 skipped); the next would be wait 14.
+    expect(polled.map((p, i) => (p ? i : -1)).filter((i) => i >= 0)).toEqual([0, 2, 6]);
+    expect([poll.hits, poll.misses]).toEqual([0, 3]);
+  });
+
+  it('a hit ends the back-off', async () => {
+    let waiting = true;
+    const poll = new BusyPoll(() => waiting);
+    poll.start(500);
+    await until(() => !poll.active); // miss: the next wait is skipped
+    poll.start(500);
+    expect(poll.active).toBe(false);
+    poll.start(1_000_000);
+    expect(poll.active).toBe(true);
+    waiting = false;
+    await until(() => !poll.active); // hit
+    waiting = true;
+    poll.start(500);
+    expect(poll.active).toBe(true);
+    poll.stop();
+    expect(poll.active).toBe(false);
+    expect([poll.hits, poll.misses]).toEqual([1, 1]);
+  });
+
+  it('a wait that starts while the last one was still being polled counts it as a hit and moves the deadline', async () => {
+    const poll = new BusyPoll(() => true);
+    poll.start(2000);
+    poll.start(1_000_000); // the loop has not turned: the first wait ended within its window
+    expect(poll.hits).toBe(1);
+    await delay(10);
+    expect(poll.active).toBe(true); // the new deadline holds, not the first 2 ms one
+    poll.stop();
+  });
+});
+
+describe('busyPoll on sockets', () => {
+  it('is 50 µs by default, settable, and a bad value is EINVAL naming it, keeping the old one', () => {
+    const pull = track(new Pull({ context: new Context(), busyPoll: 200 }));
+    expect(new Pull({ context: new Context() }).busyPoll).toBe(50);
+    expect(pull.busyPoll).toBe(200);
+    for (const bad of [-1, 1.5, 1_000_001, '50', null]) {
+      expect(() => { pull.busyPoll = bad as never; }).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringContaining('option busyPoll (ZMQ_BUSY_POLL)') }));
+    }
+    expect(pull.busyPoll).toBe(200);
+    expect(() => new Pull({ context: new Context(), busyPoll: -5 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+
+  it('a receive waiting for an answer from a tcp peer keeps the loop busy for busyPoll µs, then lets it sleep', async () => {
+    const context = new Context();
+    const a = track(new Pair({ context, busyPoll: 150_000 }));
+    await a.bind('tcp://127.0.0.1:*');
+    const b = track(new Pair({ context }));
+    b.connect(a.lastEndpoint!);
+    await b.send('warm');
+    expect(text(await a.receive())).toEqual(['warm']);
+
+    await a.send('question');
+    const answer = a.receive();
+    expect(await utilisation(60)).toBeGreaterThan(0.8);
+    await delay(150); // the 150 ms window is over
+    expect(a.busyPolling.active).toBe(false);
+    expect(await utilisation(60)).toBeLessThan(0.5);
+    expect(text(await b.receive())).toEqual(['question']);
+    await b.send('answer');
+    expect(text(await answer)).toEqual(['answer']);
+    expect([a.busyPolling.hits, a.busyPolling.misses]).toEqual([0, 1]);
+  });
+
+  it('a receive with no send() before it does not poll: a one-way stream, or busyPoll 0, or inproc only, lets the loop sleep', async () => {
+    const context = new Context();
+    const pull = track(new Pull({ context, busyPoll: 150_000 }));
+    await pull.bind('tcp://127.0.0.1:*');
+    const push = track(new Push({ context }));
+    push.connect(pull.lastEndpoint!);
+    await push.send('first');
+    expect(text(await pull.receive())).toEqual(['first']);
+    const quiet = track(new Pair({ context, busyPoll: 0 }));
+    await quiet.bind('tcp://127.0.0.1:*');
+    track(new Pair({ context })).connect(quiet.lastEndpoint!);
+    const inproc = track(new Pair({ context, busyPoll: 150_000 }));
+    await inproc.bind('inproc://busy-poll-inproc-only');
+    const peer = track(new Pair({ context }));
+    peer.connect('inproc://busy-poll-inproc-only');
+    await quiet.send('unanswered');
+    await inproc.send('unanswered');
+    const waits = [pull.receive(), quiet.receive(), inproc.receive()];
+    expect(await utilisation(60)).toBeLessThan(0.5);
+    expect([pull, quiet, inproc].map((s) => s.busyPolling.active)).toEqual([false, false, false]);
+    await push.send('second');
+    expect(text(await waits[0]!)).toEqual(['second']);
+    expect(pull.busyPolling.hits + pull.busyPolling.misses).toBe(0);
+    quiet.close();
+    inproc.close();
+    await Promise.allSettled(waits);
+  });
+
+  it('REQ/REP over tcp in one process: replies arrive while polling (hits), and close stops a poll', async () => {
+    const context = new Context();
+    const rep = track(new Reply({ context }));
+    await rep.bind('tcp://127.0.0.1:*');
+    const req = track(new Request({ context, busyPoll: 1_000_000 }));
+    req.connect(rep.lastEndpoint!);
+    void (async () => {
+      for await (const [m] of rep) await rep.send(m!);
+    })().catch(() => {});
+    for (let i = 0; i < 20; i++) {
+      await req.send(String(i));
+      expect(text(await req.receive())).toEqual([String(i)]);
+    }
+    expect(req.busyPolling.hits).toBeGreaterThanOrEqual(19);
+    expect(req.busyPolling.misses).toBe(0);
+
+    await req.send('unanswered');
+    rep.close();
+    const pending = req.receive();
+    expect(req.busyPolling.active).toBe(true);
+    req.close();
+    expect(req.busyPolling.active).toBe(false);
+    await expect(pending).rejects.toMatchObject({ code: 'EBADF' });
+    expect(await utilisation(40)).toBeLessThan(0.5);
+  });
+});
