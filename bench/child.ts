@@ -2,12 +2,13 @@
 // stdin, reporting JSON-line events on stdout (see lib/child.ts). Exits when stdin ends.
 //
 //   node --import tsx bench/child.ts --impl ours|zeromq|node --role pull|push|rep|req|pair-echo|pair
-//        [--bind tcp://127.0.0.1:*] [--connect tcp://127.0.0.1:5555] [--size 16]
+//        [--bind tcp://127.0.0.1:*] [--connect tcp://127.0.0.1:5555] [--size 16] [--busy-poll µs]
 //
 // Roles: pull binds or connects and, on {"cmd":"expect","count":N}, says "armed", receives N
 // messages and reports "done" with the rate measured from its first message to its last; push
 // sends N messages on {"cmd":"send","count":N} and reports "sent"; rep and pair-echo echo for ever; req and pair, on
-// {"cmd":"rtt","count":N}, makes N round trips and reports the median in µs.
+// {"cmd":"rtt","count":N}, makes N round trips and reports the median in µs. Any role answers
+// {"cmd":"usage"} with the CPU time the whole process (all its threads) has used, in µs.
 
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     bind: { type: 'string' },
     connect: { type: 'string' },
     size: { type: 'string', default: '16' },
+    'busy-poll': { type: 'string' },
   },
 });
 
@@ -46,6 +48,10 @@ async function main(): Promise<void> {
   const Class = impl[type];
   if (Class === undefined) throw Object.assign(new Error(`${impl.name} does not export ${type}`), { code: 'ENOTSUP' });
   const socket: BenchSocket = new Class();
+  if (args['busy-poll'] !== undefined) {
+    if (implName !== 'ours') throw new Error(`--busy-poll is our option; ${implName} has none`);
+    (socket as BenchSocket & { busyPoll: number }).busyPoll = Number(args['busy-poll']);
+  }
   if (args.bind !== undefined) await socket.bind(args.bind);
   if (args.connect !== undefined) socket.connect(args.connect);
   emit('ready', { endpoint: socket.lastEndpoint, pid: process.pid });
@@ -63,6 +69,10 @@ async function main(): Promise<void> {
   }
 
   const handlers: Record<string, (c: Command) => Promise<void>> = {
+    async usage() {
+      const { user, system } = process.cpuUsage();
+      emit('usage', { cpuMicros: user + system });
+    },
     async expect({ count = 0 }) {
       emit('armed');
       await socket.receive();

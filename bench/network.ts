@@ -18,15 +18,16 @@ async function unavailable(impl: Impl, transport: Transport, types: SocketTypeNa
 }
 
 /** Starts the binder, then the connector at the endpoint the binder reports. */
-async function pair(impl: Impl, transport: Transport, binder: 'pull' | 'rep' | 'pair-echo', connector: 'push' | 'req' | 'pair', size: number) {
-  const b = await Child.start({ impl: impl.name, role: binder, bind: bindAddress(transport) });
+async function pair(impl: Impl, transport: Transport, binder: 'pull' | 'rep' | 'pair-echo', connector: 'push' | 'req' | 'pair', size: number, busyPoll?: number) {
+  const poll = busyPoll !== undefined && impl.name === 'ours' ? { busyPoll } : {};
+  const b = await Child.start({ impl: impl.name, role: binder, bind: bindAddress(transport), ...poll });
   const endpoint = b.ready.endpoint;
   if (typeof endpoint !== 'string') {
     await b.child.close();
     throw new Error(`${impl.name} ${binder} child reported no endpoint`);
   }
   try {
-    const c = await Child.start({ impl: impl.name, role: connector, connect: endpoint, size });
+    const c = await Child.start({ impl: impl.name, role: connector, connect: endpoint, size, ...poll });
     return { binder: b.child, connector: c.child };
   } catch (e) {
     await b.child.close();
@@ -67,34 +68,45 @@ function pushPull(name: string, transport: Transport, size: number, count: numbe
 
 /**
  * REQ (one process) <-> REP (another), or PAIR <-> PAIR (the same echo without REQ/REP's lockstep):
- * median round trip in µs, measured by the connecting side.
+ * median round trip in µs, measured by the connecting side. Each round also reports the CPU time
+ * both processes used per round trip (`cpuMicros`), since busy polling trades CPU for latency.
+ * `busyPoll` sets our option on both sides (zeromq.js has no such option and runs as it is).
  */
-function roundTrip(name: string, transport: Transport, count: number, target: Target | undefined, kind: 'reqrep' | 'pair' = 'reqrep'): Benchmark {
+function roundTrip(name: string, transport: Transport, count: number, target: Target | undefined, kind: 'reqrep' | 'pair' = 'reqrep', busyPoll?: number): Benchmark {
   const types: SocketTypeName[] = kind === 'reqrep' ? ['Request', 'Reply'] : ['Pair'];
   return {
     name,
-    description: `${kind === 'reqrep' ? 'REQ <-> REP' : 'PAIR <-> PAIR'} over ${transport}, 16-byte echo, two processes, median round trip`,
+    description: `${kind === 'reqrep' ? 'REQ <-> REP' : 'PAIR <-> PAIR'} over ${transport}, 16-byte echo, two processes, median round trip` +
+      (busyPoll === undefined ? '' : `; ours with busyPoll ${busyPoll}`),
     unit: 'µs/rtt',
     better: 'lower',
     ...(target === undefined ? {} : { target }),
     unavailable: (impl) => unavailable(impl, transport, types),
-    ...(transport === 'tcp'
+    ...(transport === 'tcp' && busyPoll === undefined
       ? { floor: { label: 'node:net echo', open: async (scale: number) => echoSession(await loadImpl('node'), transport, 'pair', count, scale) } }
       : {}),
-    open: (impl, scale) => echoSession(impl, transport, kind, count, scale),
+    open: (impl, scale) => echoSession(impl, transport, kind, count, scale, busyPoll),
   };
 }
 
 /** Two child processes echoing 16 bytes; each round is the connector's median of `count` round trips. */
-async function echoSession(impl: Impl, transport: Transport, kind: 'reqrep' | 'pair', count: number, scale: number): Promise<Session> {
+async function echoSession(impl: Impl, transport: Transport, kind: 'reqrep' | 'pair', count: number, scale: number, busyPoll?: number): Promise<Session> {
   const n = scaled(count, scale);
   const { binder: server, connector: client } =
-    kind === 'reqrep' ? await pair(impl, transport, 'rep', 'req', 16) : await pair(impl, transport, 'pair-echo', 'pair', 16);
+    kind === 'reqrep' ? await pair(impl, transport, 'rep', 'req', 16, busyPoll) : await pair(impl, transport, 'pair-echo', 'pair', 16, busyPoll);
+  const cpu = async () => {
+    client.send({ cmd: 'usage' });
+    const c = (await client.expect('usage')).cpuMicros as number;
+    server.send({ cmd: 'usage' });
+    return c + ((await server.expect('usage')).cpuMicros as number);
+  };
   return {
     async round() {
+      const before = await cpu();
       client.send({ cmd: 'rtt', count: n });
       const done = await client.expect('done');
-      return { value: done.medianMicros as number, extra: { meanMicros: done.meanMicros as number } };
+      const used = (await cpu()) - before;
+      return { value: done.medianMicros as number, extra: { meanMicros: done.meanMicros as number, cpuMicros: used / (n + 1) } };
     },
     async close() {
       await Promise.all([client.close(), server.close()]);
@@ -107,5 +119,6 @@ export const networkBenchmarks: Benchmark[] = [
   pushPull('ipc-push-pull-16b', 'ipc', 16, 200_000, { op: '>=', ratio: 3 }),
   pushPull('tcp-push-pull-64k', 'tcp', 65_536, 5_000, { op: '>=', ratio: 1 }, true),
   roundTrip('tcp-req-rep-rtt', 'tcp', 5_000, { op: '<=', ratio: 0.5 }),
+  roundTrip('tcp-req-rep-rtt-nopoll', 'tcp', 5_000, undefined, 'reqrep', 0),
   roundTrip('tcp-pair-rtt', 'tcp', 5_000, undefined, 'pair'),
 ];

@@ -220,6 +220,13 @@ function table(rows: Row[]): string {
         `ours ${f.oursToFloor === null ? '-' : `${f.oursToFloor.toFixed(2)}x`} the floor (median of the per-round ratios)`);
     }
   }
+  const cpu = rows.filter((r) => r.error === undefined && (r.ours?.extra?.cpuMicros ?? r.zeromq?.extra?.cpuMicros) !== undefined);
+  if (cpu.length > 0) {
+    out.push('', 'cpu per round trip (user + system time of both processes, all threads; median of the rounds)');
+    const cell = (label: string, f: Figures | null | undefined) =>
+      f?.extra?.cpuMicros === undefined ? [] : [`${label} ${median(f.extra.cpuMicros).toFixed(1)} µs`];
+    for (const r of cpu) out.push(`  ${r.name}: ${[...cell('ours', r.ours), ...cell('zeromq.js', r.zeromq), ...cell(r.floor?.label ?? 'floor', r.floor)].join(', ')}`);
+  }
   return out.join('\n');
 }
 

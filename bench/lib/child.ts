@@ -35,6 +35,8 @@ export interface ChildSpec {
   connect?: string;
   /** Payload size in bytes, for senders. */
   size?: number;
+  /** Our `busyPoll` option in µs (ours only; unset leaves the default). */
+  busyPoll?: number;
 }
 
 export class Child {
@@ -50,6 +52,7 @@ export class Child {
     if (spec.bind !== undefined) args.push('--bind', spec.bind);
     if (spec.connect !== undefined) args.push('--connect', spec.connect);
     if (spec.size !== undefined) args.push('--size', String(spec.size));
+    if (spec.busyPoll !== undefined) args.push('--busy-poll', String(spec.busyPoll));
     this.#proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     live.add(this);
     const lines = createInterface({ input: this.#proc.stdout as NodeJS.ReadableStream });
