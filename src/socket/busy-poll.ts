@@ -21,14 +21,16 @@
 const MAX_BACKOFF = 6;
 
 type Schedule = (f: () => void) => unknown;
+// Both taken once, so a test that fakes timers or the clock cannot stall or stretch a poll.
 const schedule: Schedule | undefined = (globalThis as { setImmediate?: Schedule }).setImmediate;
+const clock: () => number = performance.now.bind(performance);
 
 /** The sockets polling now, each until its own deadline or until its wait ends. */
 const polling = new Set<BusyPoll>();
 let ticking = false;
 
 function tick(): void {
-  const now = performance.now();
+  const now = clock();
   for (const p of polling) if (!p.stillPolling(now)) polling.delete(p);
   if (polling.size > 0) (schedule as Schedule)(tick);
   else ticking = false;
@@ -66,7 +68,7 @@ export class BusyPoll {
   /** A receive has started to wait: poll for up to `micros` µs, unless backing off. */
   start(micros: number): void {
     if (micros <= 0 || schedule === undefined) return;
-    const now = performance.now();
+    const now = clock();
     if (this.#active) {
       // The previous wait ended while we polled (a new one could not start otherwise): a hit.
       this.#hit();

@@ -5,7 +5,7 @@
 // in the kernel is ~100% utilised, one that waits on a socket is ~0%.
 
 import { performance } from 'node:perf_hooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BusyPoll } from '../../src/socket/busy-poll.js';
 import { Context } from '../../src/socket/context.js';
 import { Pair } from '../../src/socket/pair.js';
@@ -82,6 +82,20 @@ describe('BusyPoll: window and back-off', () => {
     await delay(10);
     expect(poll.active).toBe(true); // the new deadline holds, not the first 2 ms one
     poll.stop();
+  });
+
+  it('a test that fakes timers and the clock neither stalls nor stretches a poll', async () => {
+    const realTimeout = setTimeout;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'performance', 'Date'] });
+    try {
+      const poll = new BusyPoll(() => true);
+      poll.start(2000);
+      expect(poll.active).toBe(true);
+      await new Promise((resolve) => realTimeout(resolve, 50));
+      expect([poll.active, poll.misses]).toEqual([false, 1]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
