@@ -141,7 +141,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #syncSends = 0;
   #syncRecvs = 0;
   #sentSinceReceive = false;
-  readonly #busyPoll = new BusyPoll(() => this.#recvs.length > 0 && !this.#closed);
+  readonly #busyPoll = new BusyPoll();
+  /** Whether some bind or connect is tcp or ipc (the only waits busy polling can shorten). */
+  #streamEndpoints = false;
   #binds = new Map<string, BoundHandle>();
   #connects = new Map<string, ConnectHandle>();
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
@@ -262,7 +264,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * Named after libzmq's draft ZMQ_BUSY_POLL (which asks the kernel instead); see busy-poll.ts.
    */
   get busyPoll(): number { return this.opt.busyPoll; }
-  set busyPoll(v: number) { this.setOption('busyPoll', v); }
+  set busyPoll(v: number) {
+    this.setOption('busyPoll', v);
+    if (v === 0) this.#busyPoll.stop();
+  }
 
   /** @internal Checks and stores one option (EINVAL on a bad value; the old value is kept). */
   protected setOption<K extends OptionName>(name: K, value: unknown): void {
@@ -313,6 +318,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       }
       this.#binds.set(handle.address, handle);
       if (handle.address !== address) this.#binds.set(address, handle);
+      this.#endpointsChanged();
       this.lastEndpoint = handle.address;
       this.emitEvent({ type: 'bind', address: handle.address });
     } catch (e) {
@@ -328,6 +334,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const handle = this.#binds.get(address) ?? this.#binds.get(parseEndpoint(address, 'bind').address);
     if (handle === undefined) throw new ZmqError('ENOENT', `unbind("${address}"): this socket is not bound to that endpoint`, { address });
     for (const [k, h] of this.#binds) if (h === handle) this.#binds.delete(k);
+    this.#endpointsChanged();
     handle.close();
   }
 
@@ -342,6 +349,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const handle = this.context.transport(ep).connect(this, ep);
     this.#connects.set(ep.address, handle);
     if (ep.address !== address) this.#connects.set(address, handle);
+    this.#endpointsChanged();
     this.lastEndpoint = ep.address;
   }
 
@@ -353,6 +361,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const handle = this.#connects.get(address) ?? this.#connects.get(parseEndpoint(address, 'bind').address);
     if (handle === undefined) throw new ZmqError('ENOENT', `disconnect("${address}"): this socket is not connected to that endpoint`, { address });
     for (const [k, h] of this.#connects) if (h === handle) this.#connects.delete(k);
+    this.#endpointsChanged();
     handle.close();
   }
 
@@ -409,7 +418,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#syncRecvs = 0;
     const waiting = this.#wait(this.#recvs, undefined, this.opt.receiveTimeout, options?.signal, 'receive') as Promise<Buffer[]>;
     // Only a wait for an answer polls (see busy-poll.ts): one with a send() since the last receive().
-    if (this.#recvs.length === 1 && answer && this.opt.busyPoll > 0 && this.#hasStreamEndpoint()) this.#busyPoll.start(this.opt.busyPoll);
+    if (answer && this.#streamEndpoints && this.opt.busyPoll > 0 && this.#recvs.length === 1) this.#busyPoll.start(this.#recvs[0] as Waiter, this.opt.busyPoll);
     return waiting;
   }
 
@@ -541,7 +550,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal Rejects every waiting receive with `error`. */
   protected failReceives(error: ZmqError): void {
-    for (const w of this.#recvs.splice(0)) this.#settle(w, error);
+    for (const w of this.#recvs.splice(0)) {
+      this.#settle(w, error);
+      this.#busyPoll.ended(w, false);
+    }
   }
 
   /** @internal Wakes waiting receives only (new input that is not a machine event). */
@@ -670,11 +682,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     return actor;
   }
 
-  /** Whether some bind or connect is tcp or ipc (the only waits busy polling can shorten). */
-  #hasStreamEndpoint(): boolean {
-    for (const k of this.#connects.keys()) if (!k.startsWith('inproc:')) return true;
-    for (const k of this.#binds.keys()) if (!k.startsWith('inproc:')) return true;
-    return false;
+  /** Called after every change to the binds and connects. */
+  #endpointsChanged(): void {
+    let stream = false;
+    for (const k of this.#connects.keys()) if (!k.startsWith('inproc:')) stream = true;
+    for (const k of this.#binds.keys()) if (!k.startsWith('inproc:')) stream = true;
+    this.#streamEndpoints = stream;
   }
 
   /** @internal This socket's busy polling (its counts are read by tests). */
@@ -715,6 +728,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const i = queue.indexOf(w);
     if (i >= 0) queue.splice(i, 1);
     if (w.signal !== undefined && w.onAbort !== undefined) w.signal.removeEventListener('abort', w.onAbort);
+    this.#busyPoll.ended(w, false);
   }
 
   #settle(w: Waiter, error: unknown, value?: unknown): void {
@@ -747,7 +761,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     while (q.length > 0) {
       const msg = this.xrecv();
       if (msg === undefined) return;
-      this.#settle(q.shift() as Waiter, undefined, msg);
+      const w = q.shift() as Waiter;
+      this.#settle(w, undefined, msg);
+      this.#busyPoll.ended(w, true);
     }
   }
 
