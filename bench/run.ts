@@ -213,7 +213,8 @@ function table(rows: Row[]): string {
   }
   const floors = rows.filter((r) => r.floor !== undefined && r.error === undefined);
   if (floors.length > 0) {
-    out.push('', 'floors (the same exchange over bare node:net, no ZeroMQ, measured in the same rounds: what Node and the kernel alone cost here)');
+    out.push('', 'floors (the same exchange over bare node:net, no ZeroMQ, measured in the same rounds: what Node and the kernel cost when each ' +
+      'process sleeps between messages, as zeromq.js and ours with busyPoll 0 do; busy polling goes below it)');
     for (const r of floors) {
       const f = r.floor as NonNullable<Row['floor']>;
       out.push(`  ${r.name}: ${f.label} ${formatValue(f.median)} ${r.unit} = ${f.ratioToZeromq === null ? '-' : `${f.ratioToZeromq.toFixed(2)}x`} zeromq.js; ` +
