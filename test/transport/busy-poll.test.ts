@@ -29,6 +29,16 @@ async function until(cond: () => boolean): Promise<void> {
   }
 }
 
+/** PAIR `a` (with `options`) bound on tcp, and PAIR `b` connected to it. */
+async function tcpPairs(options: { busyPoll: number; receiveTimeout?: number }): Promise<{ a: Pair; b: Pair }> {
+  const context = new Context();
+  const a = track(new Pair({ context, ...options }));
+  await a.bind('tcp://127.0.0.1:*');
+  const b = track(new Pair({ context }));
+  b.connect(a.lastEndpoint!);
+  return { a, b };
+}
+
 describe('BusyPoll: window and back-off', () => {
   it('polls until the wait it polls for is answered, and counts that as a hit', async () => {
     const poll = new BusyPoll();
@@ -109,11 +119,7 @@ describe('busyPoll on sockets', () => {
   });
 
   it('a receive waiting for an answer from a tcp peer keeps the loop busy until the answer comes', async () => {
-    const context = new Context();
-    const a = track(new Pair({ context, busyPoll: 1_000_000 }));
-    await a.bind('tcp://127.0.0.1:*');
-    const b = track(new Pair({ context }));
-    b.connect(a.lastEndpoint!);
+    const { a, b } = await tcpPairs({ busyPoll: 1_000_000 });
     await b.send('warm');
     expect(text(await a.receive())).toEqual(['warm']);
 
@@ -129,11 +135,7 @@ describe('busyPoll on sockets', () => {
   });
 
   it('after an answer, a second receive with no send() between does not poll', async () => {
-    const context = new Context();
-    const a = track(new Pair({ context, busyPoll: 1_000_000 }));
-    await a.bind('tcp://127.0.0.1:*');
-    const b = track(new Pair({ context }));
-    b.connect(a.lastEndpoint!);
+    const { a, b } = await tcpPairs({ busyPoll: 1_000_000 });
     await a.send('question');
     const answer = a.receive();
     expect(text(await b.receive())).toEqual(['question']);
@@ -149,11 +151,7 @@ describe('busyPoll on sockets', () => {
   });
 
   it('a receive that times out while polling counts neither as a hit nor a miss; busyPoll = 0 stops a poll', async () => {
-    const context = new Context();
-    const a = track(new Pair({ context, busyPoll: 1_000_000, receiveTimeout: 20 }));
-    await a.bind('tcp://127.0.0.1:*');
-    const b = track(new Pair({ context }));
-    b.connect(a.lastEndpoint!);
+    const { a, b } = await tcpPairs({ busyPoll: 1_000_000, receiveTimeout: 20 });
     await a.send('unanswered');
     await expect(a.receive()).rejects.toMatchObject({ code: 'EAGAIN' });
     expect([a.busyPolling.active, a.busyPolling.hits, a.busyPolling.misses]).toEqual([false, 0, 0]);
