@@ -6,7 +6,6 @@ import type { SnapshotFrom } from 'xstate';
 import { ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
 import { asFrame, toHex } from '../core/frame.js';
-import type { Pipe } from '../core/pipe.js';
 import { dealerMachine } from '../../machines/dealer.js';
 import { routerMachine } from '../../machines/router.js';
 import type { RouterContext } from '../../machines/router.js';
@@ -24,53 +23,6 @@ export interface RouterOptions extends SocketOptionsInput {
   mandatory?: boolean;
   /** ZMQ_ROUTER_HANDOVER: a peer announcing a taken routing id takes it over from the holder. */
   handover?: boolean;
-}
-
-/**
- * @internal Fair queueing over the incoming pipes of a socket's peers that also tells which peer
- * each message came from (the base class's `readFairly` does not: REQ, REP and ROUTER need it).
- * A pipe joins when it reports `pipeReadable` and leaves when a read finds it empty or it ends.
- */
-export class FairQueue {
-  #active: Pipe[] = [];
-  #next = 0;
-  /** The peer the last message returned by `read()` came from. */
-  from: Peer | undefined = undefined;
-
-  add(pipe: Pipe): void {
-    this.#active.push(pipe);
-  }
-
-  remove(pipe: Pipe): void {
-    const i = this.#active.indexOf(pipe);
-    if (i < 0) return;
-    this.#active[i] = this.#active[this.#active.length - 1] as Pipe;
-    this.#active.pop();
-  }
-
-  read(): Message | undefined {
-    const active = this.#active;
-    while (active.length > 0) {
-      if (this.#next >= active.length) this.#next = 0;
-      const pipe = active[this.#next] as Pipe;
-      const msg = pipe.read();
-      if (msg !== undefined) {
-        this.#next++;
-        this.from = pipe.readerTag as Peer;
-        return msg;
-      }
-      // Empty: the read armed its `pipeReadable`, so it rejoins on the next write.
-      active[this.#next] = active[active.length - 1] as Pipe;
-      active.pop();
-    }
-    return undefined;
-  }
-
-  /** Whether any pipe holds a message. */
-  get hasMessages(): boolean {
-    for (const p of this.#active) if (p.size > 0) return true;
-    return false;
-  }
 }
 
 /**
@@ -135,7 +87,6 @@ export class Router extends Socket<typeof routerMachine> {
   /** Each peer's routing id frame; kept after detach so its last queued messages can still be read. */
   #idOf = new WeakMap<Peer, Frame>();
   #mandatory = false;
-  #in = new FairQueue();
   /** The send target `checkSend` resolved for `#targetMsg` (the base calls xsend right after). */
   #targetMsg: Message | undefined = undefined;
   #target: Peer | undefined = undefined;
@@ -160,19 +111,7 @@ export class Router extends Socket<typeof routerMachine> {
   set handover(v: boolean) { this.setMachineOption('handover', v); }
 
   override get readable(): boolean {
-    return !this.closed && this.#in.hasMessages;
-  }
-
-  /** @internal */
-  override pipeReadable(pipe: Pipe): void {
-    this.#in.add(pipe);
-    this.flush();
-  }
-
-  /** @internal */
-  override pipeEnded(pipe: Pipe): void {
-    this.#in.remove(pipe);
-    super.pipeEnded(pipe);
+    return !this.closed && this.inbound.hasMessages;
   }
 
   protected override onTransition(snapshot: SnapshotFrom<typeof routerMachine>): void {
@@ -262,9 +201,9 @@ export class Router extends Socket<typeof routerMachine> {
 
   protected override xrecv(): Message | undefined {
     for (;;) {
-      const msg = this.#in.read();
+      const msg = this.inbound.read();
       if (msg === undefined) return undefined;
-      const id = this.#idOf.get(this.#in.from as Peer);
+      const id = this.#idOf.get(this.inbound.from as Peer);
       if (id === undefined) continue; // a refused peer's leftovers
       msg.unshift(id);
       return msg;

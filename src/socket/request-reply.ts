@@ -17,7 +17,6 @@ import { asFrame, emptyFrame } from '../core/frame.js';
 import type { Pipe } from '../core/pipe.js';
 import { nextRequestId, randomUint32, requestMachine } from '../../machines/request.js';
 import { replyMachine } from '../../machines/reply.js';
-import { FairQueue } from './dealer-router.js';
 import { Socket } from './socket.js';
 import type { Peer, SocketOptionsInput } from './socket.js';
 
@@ -66,7 +65,6 @@ export class Request extends Socket<typeof requestMachine> {
   #ready: Pipe[] = [];
   #rr = 0;
   #peersSeen: unknown = undefined;
-  #in = new FairQueue();
   /** The machine's `awaitingReply`, as the hot path reads it (see the top of this file). */
   #awaiting = false;
   /** The peer the request went to; null when none is out, or when that peer left (libzmq
@@ -94,19 +92,7 @@ export class Request extends Socket<typeof requestMachine> {
   set correlate(v: boolean) { this.setMachineOption('correlate', v); }
 
   override get readable(): boolean {
-    return !this.closed && this.#awaiting && this.#in.hasMessages;
-  }
-
-  /** @internal */
-  override pipeReadable(pipe: Pipe): void {
-    this.#in.add(pipe);
-    this.flush();
-  }
-
-  /** @internal */
-  override pipeEnded(pipe: Pipe): void {
-    this.#in.remove(pipe);
-    super.pipeEnded(pipe);
+    return !this.closed && this.#awaiting && this.inbound.hasMessages;
   }
 
   protected override onTransition(snapshot: SnapshotFrom<typeof requestMachine>): void {
@@ -161,7 +147,7 @@ export class Request extends Socket<typeof requestMachine> {
     this.#replyPeer = peer.id;
     this.tell({ type: 'request.sent', peerId: peer.id });
     // libzmq `req.cpp`: whatever arrived before this request (late replies to an earlier one) is dropped.
-    while (this.#in.read() !== undefined);
+    while (this.inbound.read() !== undefined);
     return true;
   }
 
@@ -174,10 +160,10 @@ export class Request extends Socket<typeof requestMachine> {
   protected override xrecv(): Message | undefined {
     if (!this.#awaiting) return undefined;
     for (;;) {
-      const msg = this.#in.read();
+      const msg = this.inbound.read();
       if (msg === undefined) return undefined;
       // Only the peer asked may answer (anyone, once that peer has left: libzmq `req.cpp`).
-      if (this.#replyPeer !== null && (this.#in.from as Peer).id !== this.#replyPeer) continue;
+      if (this.#replyPeer !== null && (this.inbound.from as Peer).id !== this.#replyPeer) continue;
       let body = 0;
       if (this.#correlate) {
         if (msg.length < 2 || !isRequestId(msg[0] as Frame, this.#requestId)) continue;
@@ -208,7 +194,6 @@ export class Request extends Socket<typeof requestMachine> {
  * ```
  */
 export class Reply extends Socket<typeof replyMachine> {
-  #in = new FairQueue();
   #replying = false;
   #replyPeer: Peer | undefined = undefined;
   #envelope: Frame[] | undefined = undefined;
@@ -218,19 +203,7 @@ export class Reply extends Socket<typeof replyMachine> {
   }
 
   override get readable(): boolean {
-    return !this.closed && !this.#replying && this.#in.hasMessages;
-  }
-
-  /** @internal */
-  override pipeReadable(pipe: Pipe): void {
-    this.#in.add(pipe);
-    this.flush();
-  }
-
-  /** @internal */
-  override pipeEnded(pipe: Pipe): void {
-    this.#in.remove(pipe);
-    super.pipeEnded(pipe);
+    return !this.closed && !this.#replying && this.inbound.hasMessages;
   }
 
   protected override checkSend(): void {
@@ -248,7 +221,7 @@ export class Reply extends Socket<typeof replyMachine> {
   protected override xrecv(): Message | undefined {
     if (this.#replying) return undefined;
     for (;;) {
-      const msg = this.#in.read();
+      const msg = this.inbound.read();
       if (msg === undefined) return undefined;
       // The envelope ends at the first empty frame that has a body after it; a request without
       // one is dropped (libzmq `rep.cpp` rolls it back).
@@ -260,7 +233,7 @@ export class Reply extends Socket<typeof replyMachine> {
         }
       }
       if (bottom < 0) continue;
-      const peer = this.#in.from as Peer;
+      const peer = this.inbound.from as Peer;
       this.#envelope = msg.splice(0, bottom + 1);
       this.#replyPeer = peer;
       this.#replying = true;

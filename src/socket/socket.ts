@@ -16,6 +16,7 @@ import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
 import { Context, defaultContext } from './context.js';
 import type { BoundHandle, ConnectHandle } from './context.js';
 import { BusyPoll } from './busy-poll.js';
+import { FairQueue } from './fair-queue.js';
 import { SocketEvents } from './events.js';
 import type { SocketEvent } from './events.js';
 
@@ -129,6 +130,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected readonly opt: SocketOptions;
   /** @internal */
   protected readonly peers = new Map<number, Peer>();
+  /** @internal The peers' incoming pipes that have messages, read in turn. */
+  protected readonly inbound = new FairQueue();
   #machine: TMachine;
   #actor: Actor<TMachine> | undefined;
   #closed = false;
@@ -136,8 +139,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #nextPeerId = 1;
   #sends: Waiter[] = [];
   #recvs: Waiter[] = [];
-  #active: Pipe[] = [];
-  #fq = 0;
   #syncSends = 0;
   #syncRecvs = 0;
   #sentSinceReceive = false;
@@ -194,9 +195,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** Whether a message is waiting to be received (ZMQ_EVENTS POLLIN). */
   get readable(): boolean {
-    if (this.#closed) return false;
-    for (const p of this.#active) if (p.size > 0) return true;
-    return false;
+    return !this.#closed && this.inbound.hasMessages;
   }
 
   /** Whether a send would complete at once (ZMQ_EVENTS POLLOUT). */
@@ -500,20 +499,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal Fair-queues over the pipes that have messages. */
   protected readFairly(): Message | undefined {
-    const active = this.#active;
-    while (active.length > 0) {
-      if (this.#fq >= active.length) this.#fq = 0;
-      const pipe = active[this.#fq] as Pipe;
-      const msg = pipe.read();
-      if (msg !== undefined) {
-        this.#fq++;
-        return msg;
-      }
-      // Empty: leave the active set until the pipe says it is readable again.
-      active[this.#fq] = active[active.length - 1] as Pipe;
-      active.pop();
-    }
-    return undefined;
+    return this.inbound.read();
   }
 
   /** @internal Reads from one peer's pipe (REQ takes replies only from the peer it asked). */
@@ -633,16 +619,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   // PipeReader
   /** @internal */
   pipeReadable(pipe: Pipe): void {
-    this.#active.push(pipe);
+    this.inbound.add(pipe);
     if (this.#recvs.length > 0) this.#flushRecvs();
   }
   /** @internal */
   pipeEnded(pipe: Pipe): void {
-    const i = this.#active.indexOf(pipe);
-    if (i >= 0) {
-      this.#active[i] = this.#active[this.#active.length - 1] as Pipe;
-      this.#active.pop();
-    }
+    this.inbound.remove(pipe);
   }
   // PipeWriter
   /** @internal */
@@ -808,7 +790,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#connects.clear();
     for (const h of new Set(this.#binds.values())) h.close();
     this.#binds.clear();
-    this.#active.length = 0;
+    this.inbound.clear();
     this.context.unregister(this);
     this.emitEvent({ type: 'end' });
     this.events.close();

@@ -1,0 +1,59 @@
+// Fair queueing: a socket reads its peers' pipes in turn, one message from each (RFC 28's
+// fair-queued input), skipping pipes that are empty until they say they are readable again.
+
+import type { Message } from '../core/frame.js';
+import type { Pipe } from '../core/pipe.js';
+import type { Peer } from './socket.js';
+
+/**
+ * @internal Fair queueing over the incoming pipes of a socket's peers (every socket's `inbound`),
+ * telling which peer each message came from (REQ, REP and ROUTER need it). A pipe joins when it
+ * reports `pipeReadable` and leaves when a read finds it empty or it ends.
+ */
+export class FairQueue {
+  #active: Pipe[] = [];
+  #next = 0;
+  /** The peer the last message returned by `read()` came from. */
+  from: Peer | undefined = undefined;
+
+  add(pipe: Pipe): void {
+    this.#active.push(pipe);
+  }
+
+  remove(pipe: Pipe): void {
+    const i = this.#active.indexOf(pipe);
+    if (i < 0) return;
+    this.#active[i] = this.#active[this.#active.length - 1] as Pipe;
+    this.#active.pop();
+  }
+
+  read(): Message | undefined {
+    const active = this.#active;
+    while (active.length > 0) {
+      if (this.#next >= active.length) this.#next = 0;
+      const pipe = active[this.#next] as Pipe;
+      const msg = pipe.read();
+      if (msg !== undefined) {
+        this.#next++;
+        this.from = pipe.readerTag as Peer;
+        return msg;
+      }
+      // Empty: the read armed its `pipeReadable`, so it rejoins on the next write.
+      active[this.#next] = active[active.length - 1] as Pipe;
+      active.pop();
+    }
+    return undefined;
+  }
+
+  /** Forgets every pipe (the socket is released). */
+  clear(): void {
+    this.#active.length = 0;
+    this.#next = 0;
+  }
+
+  /** Whether any pipe holds a message. */
+  get hasMessages(): boolean {
+    for (const p of this.#active) if (p.size > 0) return true;
+    return false;
+  }
+}
