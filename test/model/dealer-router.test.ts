@@ -21,7 +21,7 @@
 //            value, handover and the peers (id, ready, routing id with every generated id as one
 //            symbol), not by the generated-id counter.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SnapshotFrom } from 'xstate';
 import { dealerMachine } from '../../machines/dealer.js';
 import type { DealerEvent } from '../../machines/dealer.js';
@@ -29,17 +29,9 @@ import { routerMachine } from '../../machines/router.js';
 import type { RouterEvent } from '../../machines/router.js';
 import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
-import type { Socket } from '../../src/socket/socket.js';
-import { drain, hex, named, outcome, peerIdOf, pipeToward, received, tick, transitionCover, replayClosing } from './replay.js';
+import { closeEvents, closedAfterEach, connectPeer, detachPeer, drain, drainOthers, expectEnded, expectState, fill, hex, named, outcome, peerIdOf, pipeToward, received, replayClosing, replaySteps, transitionCover } from './replay.js';
 
-const open: Socket[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-function track<S extends Socket>(s: S): S {
-  open.push(s);
-  return s;
-}
+const track = closedAfterEach();
 
 describe('model: the Dealer machine replayed on Dealer peers', () => {
   type Label = 1 | 2;
@@ -54,9 +46,7 @@ describe('model: the Dealer machine replayed on Dealer peers', () => {
       if (p === undefined) out.push({ type: 'peer.attached', peerId: l, endpoint, peerType: 'DEALER' });
       else out.push({ type: 'peer.detached', peerId: l }, p.ready ? { type: 'pipe.muted', peerId: l } : { type: 'pipe.ready', peerId: l });
     }
-    const queued = s.context.peers.some((p) => !p.ready);
-    out.push({ type: 'close', linger: 0, queued: queued ? 2 : 0 });
-    if (queued) out.push({ type: 'close', linger: -1, queued: 2 });
+    out.push(...closeEvents(s.context.peers, 2));
     return out;
   };
   const paths = transitionCover(dealerMachine, { events: eventsAt });
@@ -73,49 +63,33 @@ describe('model: the Dealer machine replayed on Dealer peers', () => {
     await dealer.bind(endpoint);
     const peers = new Map<Label, Dealer>();
     let n = 0;
-    for (const [i, step] of path.steps.entries()) {
-      if (i === 0) continue;
+    for (const { step, next, label, peer } of replaySteps(path, peers)) {
       const e = step.event;
-      const label = 'peerId' in e ? (e.peerId as Label) : undefined;
-      const peer = label === undefined ? undefined : peers.get(label);
       switch (e.type) {
-        case 'peer.attached': {
-          const p = track(new Dealer({ context, receiveHighWaterMark: 1, sendTimeout: 0, receiveTimeout: 0, linger: 0 }));
-          p.connect(endpoint);
-          peers.set(label as Label, p);
+        case 'peer.attached':
+          connectPeer(peers, label as Label, track(new Dealer({ context, receiveHighWaterMark: 1, sendTimeout: 0, receiveTimeout: 0, linger: 0 })), endpoint);
           break;
-        }
         case 'peer.detached':
-          peer?.close();
-          peers.delete(label as Label);
+          detachPeer(peers, label as Label);
           break;
-        case 'pipe.muted': {
+        case 'pipe.muted':
           // Fill this peer's pipe (round-robin feeds the others too), then drain the others the
           // model keeps ready.
-          while (pipeToward(dealer, peer as object)?.writable) expect(await outcome(dealer.send(`fill${n++}`))).toBe('ok');
-          await tick();
-          for (const [other, p] of peers) {
-            if (other !== label && step.state.context.peers.find((x) => x.id === other)?.ready === true) await drain(p);
-          }
+          await fill(dealer, peer as object, () => `fill${n++}`);
+          await drainOthers(peers, label, step.state.context.peers);
           break;
-        }
         case 'pipe.ready':
           await drain(peer as Dealer);
           break;
         case 'close':
         case 'pipes.drained':
         case 'linger.expired':
-          await replayClosing(dealer, e, path.steps[i + 1]?.event.type, peers.values());
+          await replayClosing(dealer, e, next, peers.values());
           break;
       }
-      await tick();
-      expect(dealer.getSnapshot().value).toEqual(step.state.value);
+      await expectState(dealer, step.state);
+      if (await expectEnded(dealer, step.state)) continue;
       const value = JSON.stringify(step.state.value);
-      if (value === '"closed"' || value === '"lingering"') {
-        expect(await outcome(dealer.send('x'))).toBe('EBADF');
-        expect(await outcome(dealer.receive())).toBe('EBADF');
-        continue;
-      }
       const model = step.state.context.peers;
       const want = model.map((p) => [peerIdOf(dealer, peers.get(p.id as Label) as object), p.ready]);
       expect(dealer.getSnapshot().context.peers.map((p) => [p.id, p.ready])).toEqual(want);
@@ -139,8 +113,7 @@ describe('model: the Dealer machine replayed on Dealer peers', () => {
         expect(dealer.writable).toBe(false);
         expect(await outcome(dealer.send('probe'))).toBe('EAGAIN');
       }
-      await tick();
-      expect(dealer.getSnapshot().value).toEqual(step.state.value);
+      await expectState(dealer, step.state);
     }
   });
 });
@@ -185,9 +158,7 @@ describe.each([
     const mandatory = s.matches({ open: { mandatory: 'on' } });
     if (cfg.mandatory) out.push({ type: 'option.changed', name: 'mandatory', value: !mandatory });
     if (cfg.handover) out.push({ type: 'option.changed', name: 'handover', value: !s.context.handover });
-    const queued = s.context.peers.some((p) => !p.ready);
-    out.push({ type: 'close', linger: 0, queued: queued ? 2 : 0 });
-    if (queued) out.push({ type: 'close', linger: -1, queued: 2 });
+    out.push(...closeEvents(s.context.peers, 2));
     return out;
   };
   const serializeState = (s: SnapshotFrom<typeof routerMachine>) =>
@@ -223,22 +194,16 @@ describe.each([
     let n = 0;
     const newDealer = (routingId: string | undefined) =>
       track(new Dealer({ context, receiveHighWaterMark: 1, sendTimeout: 0, receiveTimeout: 0, linger: 0, ...(routingId === undefined ? {} : { routingId }) }));
-    for (const [i, step] of path.steps.entries()) {
-      if (i === 0) continue;
+    for (const { step, next, label, peer } of replaySteps(path, peers)) {
       const e = step.event;
-      const label = 'peerId' in e ? (e.peerId as Label) : undefined;
-      const peer = label === undefined ? undefined : peers.get(label);
       switch (e.type) {
         case 'peer.attached':
-          peer?.close();
-          peers.delete(label as Label);
+          detachPeer(peers, label as Label);
           if (label === 4) {
             late = `inproc://model-late-${n++}`;
             router.connect(late);
           } else {
-            const d = newDealer(label === 3 ? undefined : 'a');
-            d.connect(endpoint);
-            peers.set(label as Label, d);
+            connectPeer(peers, label as Label, newDealer(label === 3 ? undefined : 'a'), endpoint);
           }
           break;
         case 'peer.identified': {
@@ -254,7 +219,7 @@ describe.each([
           break;
         case 'pipe.muted': {
           const id = router.getSnapshot().context.peers.find((p) => p.id === peerIdOf(router, peer as object))?.routingId as string;
-          while (pipeToward(router, peer as object)?.writable) expect(await outcome(router.send([Buffer.from(id, 'hex'), `fill${n++}`]))).toBe('ok');
+          await fill(router, peer as object, () => [Buffer.from(id, 'hex'), `fill${n++}`]);
           break;
         }
         case 'pipe.ready':
@@ -267,18 +232,11 @@ describe.each([
         case 'close':
         case 'pipes.drained':
         case 'linger.expired':
-          await replayClosing(router, e, path.steps[i + 1]?.event.type, peers.values());
+          await replayClosing(router, e, next, peers.values());
           break;
       }
-      await tick();
-      const snap = router.getSnapshot();
-      expect(snap.value).toEqual(step.state.value);
-      const value = JSON.stringify(step.state.value);
-      if (value === '"closed"' || value === '"lingering"') {
-        expect(await outcome(router.send([A, 'x']))).toBe('EBADF');
-        expect(await outcome(router.receive())).toBe('EBADF');
-        continue;
-      }
+      const snap = await expectState(router, step.state);
+      if (await expectEnded(router, step.state, [A, 'x'])) continue;
       expect(snap.context.handover).toBe(step.state.context.handover);
       // The identity table: each model peer is the real connection to that label's Dealer, with
       // the same ready flag and routing id (a generated id: any `00` + 4 bytes).
@@ -322,8 +280,7 @@ describe.each([
       expect(await outcome(router.send([hex('nobody'), 'x']))).toBe(mandatory ? 'EHOSTUNREACH' : 'ok');
       // A refused or evicted Dealer has no link any more: its sends wait.
       for (const [l, d] of peers) if (!model.some((p) => p.id === l)) expect(await outcome(d.send('stray'))).toBe('EAGAIN');
-      await tick();
-      expect(router.getSnapshot().value).toEqual(step.state.value);
+      await expectState(router, step.state);
     }
   });
 });

@@ -13,17 +13,7 @@ import { pushMachine } from '../../machines/push.js';
 import type { PeerEvent } from '../../machines/peers.js';
 import { Context } from '../../src/socket/context.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
-
-const tick = () => new Promise((r) => setTimeout(r, 0));
-
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return (e as { code: string }).code;
-  }
-}
+import { connectPeer, detachPeer, fill, outcome, tick } from './replay.js';
 
 describe('model: the pipe machine replayed on Push → Pull', () => {
   const input = { capacity: 3, lowWater: 2 };
@@ -128,9 +118,7 @@ describe('model: the Push machine replayed on real peers', () => {
       const push = new Push({ context, sendHighWaterMark: 1, sendTimeout: 0, linger: 0 });
       await push.bind('inproc://model-push');
       const pulls = new Map<Label, Pull>();
-      // The pipe from push to a given pull: the carrier's own view, to know when a fill is done.
-      const pipeTo = (pull: Pull) =>
-        [...(push as unknown as { peers: Map<number, { out: { reader: unknown; writable: boolean } }> }).peers.values()].find((p) => p.out.reader === pull)?.out;
+      // Not replay's drain: that one stops at EAGAIN, and a Pull that says readable must deliver.
       const drain = async (pull: Pull) => {
         while (pull.readable) await pull.receive();
         await tick();
@@ -140,21 +128,16 @@ describe('model: the Push machine replayed on real peers', () => {
         const e = step.event;
         const label = 'peerId' in e ? (e.peerId as Label) : undefined;
         switch (e.type) {
-          case 'peer.attached': {
-            const pull = new Pull({ context, receiveHighWaterMark: 1, receiveTimeout: 0 });
-            pull.connect('inproc://model-push');
-            pulls.set(label as Label, pull);
+          case 'peer.attached':
+            connectPeer(pulls, label as Label, new Pull({ context, receiveHighWaterMark: 1, receiveTimeout: 0 }), 'inproc://model-push');
             break;
-          }
           case 'peer.detached':
-            pulls.get(label as Label)?.close();
-            pulls.delete(label as Label);
+            detachPeer(pulls, label as Label);
             break;
           case 'pipe.muted': {
             // Fill this peer's pipe (round-robin also feeds the others), then drain the others
             // the model wants ready.
-            const target = pulls.get(label as Label) as Pull;
-            while (pipeTo(target)?.writable) expect(await outcome(push.send(`m${n++}`))).toBe('ok');
+            await fill(push, pulls.get(label as Label) as Pull, () => `m${n++}`);
             await tick();
             for (const [other, pull] of pulls) {
               const want = step.state.context.peers.find((p) => p.id === other);

@@ -20,7 +20,7 @@
 //     not subscribed), close. No pipe.muted: publishers read subscriptions as they come, so a
 //     subscriber's pipe never fills.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnyStateMachine, SnapshotFrom } from 'xstate';
 import type { CloseEvent, PeerEntry, PeerEvent } from '../../machines/peers.js';
 import { publisherMachine } from '../../machines/publisher.js';
@@ -32,28 +32,30 @@ import type { NotifyParams } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
 import { Context } from '../../src/socket/context.js';
 import { Publisher, Subscriber, XPublisher, XSubscriber } from '../../src/socket/pub-sub.js';
-import type { Socket } from '../../src/socket/socket.js';
-import { drain, effectsOf, hex, named, outcome, peerIdOf, pipeToward, tick, transitionCover, replayClosing } from './replay.js';
+import { bindPeer, closeEvents, closedAfterEach, connectPeer, detachPeer, drain, drainOthers, effectsOf, expectEnded, expectState, fill, hex, named, outcome, peerIdOf, pipeToward, replayClosing, replaySteps, transitionCover } from './replay.js';
 
 type Label = 1 | 2;
 const labels: Label[] = [1, 2];
 const PREFIXES = ['', hex('a')];
 const TOPICS = ['a-probe', 'b-probe'];
 
-const open: Socket[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-function track<S extends Socket>(s: S): S {
-  open.push(s);
-  return s;
-}
+const track = closedAfterEach();
 
 const matches = (prefixHex: string, topic: string) => topic.startsWith(Buffer.from(prefixHex, 'hex').toString());
 const holds = (table: SubscriberTable, prefix: string, id: number) => Object.hasOwn(table, prefix) && (table[prefix] as number[]).includes(id);
 const wants = (table: SubscriberTable, id: number, topic: string) => PREFIXES.some((p) => holds(table, p, id) && matches(p, topic));
 /** A subscription message: 1 (subscribe) or 0 (cancel), then the prefix. */
 const subMsg = (subscribe: boolean, prefixHex: string) => Buffer.concat([Buffer.from([subscribe ? 1 : 0]), Buffer.from(prefixHex, 'hex')]);
+
+type PubSock = Publisher | XPublisher;
+type SubSock = Subscriber | XSubscriber;
+
+/** Subscribes or cancels as each kind does: an XSUB sends the subscription message, a SUB calls the method. */
+async function change(sub: SubSock, subscribe: boolean, prefixHex: string): Promise<void> {
+  if (sub instanceof XSubscriber) expect(await outcome(sub.send(subMsg(subscribe, prefixHex)))).toBe('ok');
+  else if (subscribe) (sub as Subscriber).subscribe(Buffer.from(prefixHex, 'hex'));
+  else (sub as Subscriber).unsubscribe(Buffer.from(prefixHex, 'hex'));
+}
 
 // ---------------------------------------------------------------------------------------------
 // The publishing side: PUB and XPUB.
@@ -110,9 +112,7 @@ function publisherEvents(cfg: PubAlphabet) {
     }
     if (cfg.noDrop) out.push({ type: 'configure', noDrop: whenMute === 'drop' });
     if (cfg.verbosity) out.push({ type: 'configure', verbosity: nextVerbosity(s.context.verbosity) });
-    const queued = peers.some((p) => !p.ready);
-    out.push({ type: 'close', linger: 0, queued: queued ? 3 : 0 });
-    if (queued) out.push({ type: 'close', linger: -1, queued: 3 });
+    out.push(...closeEvents(peers, 3));
     return out;
   };
 }
@@ -121,9 +121,6 @@ function publisherEvents(cfg: PubAlphabet) {
 const pubState = (s: PubSnap) =>
   JSON.stringify([s.value, [...s.context.peers].sort((a, b) => a.id - b.id).map((p) => [p.id, p.ready]), s.context.subscriptions, s.context.whenMute, s.context.verbosity]);
 
-type PubSock = Publisher | XPublisher;
-type SubSock = Subscriber | XSubscriber;
-
 async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { steps: { event: PubEvent; state: PubSnap }[] }): Promise<void> {
   const context = new Context();
   const endpoint = 'inproc://model-pub';
@@ -131,28 +128,15 @@ async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { 
   await pub.bind(endpoint);
   const subs = new Map<Label, SubSock>();
   const newSub = (): SubSock => track(xpub ? new XSubscriber({ context, receiveHighWaterMark: 1, receiveTimeout: 0, linger: 0 }) : new Subscriber({ context, receiveHighWaterMark: 1, receiveTimeout: 0, linger: 0 }));
-  const change = async (sub: SubSock, subscribe: boolean, prefixHex: string) => {
-    if (sub instanceof XSubscriber) expect(await outcome(sub.send(subMsg(subscribe, prefixHex)))).toBe('ok');
-    else if (subscribe) (sub as Subscriber).subscribe(Buffer.from(prefixHex, 'hex'));
-    else (sub as Subscriber).unsubscribe(Buffer.from(prefixHex, 'hex'));
-  };
   let n = 0;
-  for (const [i, step] of path.steps.entries()) {
-    if (i === 0) continue;
+  for (const { step, before, next, label, peer: sub } of replaySteps(path, subs)) {
     const e = step.event;
-    const before = path.steps[i - 1]?.state as PubSnap;
-    const label = 'peerId' in e ? (e.peerId as Label) : undefined;
-    const sub = label === undefined ? undefined : subs.get(label);
     switch (e.type) {
-      case 'peer.attached': {
-        const s = newSub();
-        s.connect(endpoint);
-        subs.set(label as Label, s);
+      case 'peer.attached':
+        connectPeer(subs, label as Label, newSub(), endpoint);
         break;
-      }
       case 'peer.detached':
-        sub?.close();
-        subs.delete(label as Label);
+        detachPeer(subs, label as Label);
         break;
       case 'subscription.added':
         await change(sub as SubSock, true, e.prefix);
@@ -162,11 +146,8 @@ async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { 
         break;
       case 'pipe.muted': {
         const topic = fillTopic(before, label as number);
-        while (pipeToward(pub, sub as object)?.writable) expect(await outcome(pub.send([topic, `${n++}`]))).toBe('ok');
-        await tick();
-        for (const [other, s] of subs) {
-          if (other !== label && step.state.context.peers.find((x) => x.id === other)?.ready === true) await drain(s);
-        }
+        await fill(pub, sub as object, () => [topic, `${n++}`]);
+        await drainOthers(subs, label, step.state.context.peers);
         break;
       }
       case 'pipe.ready':
@@ -179,17 +160,11 @@ async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { 
       case 'close':
       case 'pipes.drained':
       case 'linger.expired':
-        await replayClosing(pub, e, path.steps[i + 1]?.event.type, subs.values());
+        await replayClosing(pub, e, next, subs.values());
         break;
     }
-    await tick();
-    const snap = pub.getSnapshot() as unknown as PubSnap;
-    expect(snap.value).toEqual(step.state.value);
-    if (step.state.value === 'closed' || step.state.value === 'lingering') {
-      expect(await outcome(pub.send('x'))).toBe('EBADF');
-      expect(await outcome(pub.receive())).toBe('EBADF');
-      continue;
-    }
+    const snap = (await expectState(pub, step.state)) as unknown as PubSnap;
+    if (await expectEnded(pub, step.state)) continue;
     const model = step.state.context;
     // Peers, ready flags and the subscriber table, with runtime ids in place of labels.
     const idOf = (l: number) => peerIdOf(pub, subs.get(l as Label) as object) as number;
@@ -237,8 +212,7 @@ async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { 
       const got = (await drain(s)).map((m) => m.join('/'));
       expect(got).toEqual(accepted.filter((m) => wants(model.subscriptions, p.id, m)));
     }
-    await tick();
-    expect(pub.getSnapshot().value).toEqual(step.state.value);
+    await expectState(pub, step.state);
   }
 }
 
@@ -291,44 +265,28 @@ async function replaySubscriber(xsub: boolean, path: { steps: { event: SubEvent;
   const sub: SubSock = track(xsub ? new XSubscriber({ context, receiveTimeout: 0, sendTimeout: 0, linger: 0 }) : new Subscriber({ context, receiveTimeout: 0, linger: 0 }));
   const pubs = new Map<Label, PubSock>();
   let n = 0;
-  for (const [i, step] of path.steps.entries()) {
-    if (i === 0) continue;
+  for (const { step, before, label } of replaySteps(path, pubs)) {
     const e = step.event;
-    const before = path.steps[i - 1]?.state as SubSnap;
-    const label = 'peerId' in e ? (e.peerId as Label) : undefined;
     switch (e.type) {
       case 'peer.attached': {
         const p: PubSock = track(xsub ? new XPublisher({ context, sendTimeout: 0, receiveTimeout: 0, linger: 0 }) : new Publisher({ context, sendTimeout: 0, linger: 0 }));
-        const name = `inproc://model-sub-${label}-${n++}`;
-        await p.bind(name);
-        sub.connect(name);
-        pubs.set(label as Label, p);
+        await bindPeer(sub, pubs, label as Label, p, `inproc://model-sub-${label}-${n++}`);
         break;
       }
       case 'peer.detached':
-        pubs.get(label as Label)?.close();
-        pubs.delete(label as Label);
+        detachPeer(pubs, label as Label);
         break;
       case 'subscribe':
-      case 'unsubscribe': {
-        const bytes = Buffer.from(e.prefix, 'hex');
-        if (sub instanceof XSubscriber) expect(await outcome(sub.send(subMsg(e.type === 'subscribe', e.prefix)))).toBe('ok');
-        else if (e.type === 'subscribe') (sub as Subscriber).subscribe(bytes);
-        else (sub as Subscriber).unsubscribe(bytes);
+      case 'unsubscribe':
+        await change(sub, e.type === 'subscribe', e.prefix);
         break;
-      }
       case 'close':
         sub.close();
         break;
     }
-    await tick();
-    const snap = sub.getSnapshot() as SubSnap;
-    expect(snap.value).toEqual(step.state.value);
-    if (step.state.value === 'closed') {
-      expect(await outcome(sub.send('x'))).toBe('EBADF');
-      expect(await outcome(sub.receive())).toBe('EBADF');
-      continue;
-    }
+    const snap = (await expectState(sub, step.state)) as SubSnap;
+    // A subscriber never lingers: its only end is closed.
+    if (await expectEnded(sub, step.state)) continue;
     const model = step.state.context;
     expect(snap.context.peers.map((p) => p.id).sort()).toEqual(model.peers.map((p) => peerIdOf(sub, pubs.get(p.id as Label) as object)).sort());
     expect(snap.context.subscriptions).toEqual(model.subscriptions);
@@ -368,8 +326,7 @@ async function replaySubscriber(xsub: boolean, path: { steps: { event: SubEvent;
     expect([...got].sort()).toEqual([...want].sort());
     for (const l of pubs.keys()) expect(got.filter((m) => m.endsWith(`/${l}`))).toEqual(want.filter((m) => m.endsWith(`/${l}`)));
     expect(await outcome(sub.receive())).toBe('EAGAIN');
-    await tick();
-    expect(sub.getSnapshot().value).toEqual(step.state.value);
+    await expectState(sub, step.state);
   }
 }
 

@@ -1,11 +1,27 @@
 // Shared pieces of the model-based socket tests: which paths to replay (every transition once),
-// how to name them, and the small probes every replay uses. Test-only: no socket logic here.
+// how to name them, how a replay makes peers come and go and fills their pipes, and the probes and
+// checks every replay uses after each step. Test-only: no socket logic here.
 
+import { afterEach, expect } from 'vitest';
 import { transition } from 'xstate';
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
+import type { CloseEvent } from '../../machines/peers.js';
+import type { MessageInput } from '../../src/core/frame.js';
 
 export const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+/** A `track` for one test file: every socket handed to it is closed after each test, passed or failed. */
+export function closedAfterEach(): <S extends { close(): void }>(s: S) => S {
+  const open: { close(): void }[] = [];
+  afterEach(() => {
+    for (const s of open.splice(0)) s.close();
+  });
+  return (s) => {
+    open.push(s);
+    return s;
+  };
+}
 
 /** 'ok' when the call completes, else the error's `code` (EAGAIN, EFSM, EBADF, …). */
 export async function outcome(p: Promise<unknown>): Promise<string> {
@@ -123,6 +139,29 @@ export function named<P extends { steps: readonly { event: { type: string } }[] 
   });
 }
 
+/**
+ * The steps to replay (the first only names the start), each with the model's state before it, the
+ * next event's type (which tells replayClosing how long to linger), the peer label its event names
+ * and the peer in `peers` under that label (looked up as the step starts: the steps add and remove).
+ */
+export function* replaySteps<S, E extends { type: string }, L, P>(
+  path: { steps: readonly Step<S, E>[] },
+  peers: Map<L, P>,
+): Generator<{ step: Step<S, E>; before: S; next: string | undefined; label: L | undefined; peer: P | undefined }> {
+  for (let i = 1; i < path.steps.length; i++) {
+    const step = path.steps[i];
+    const label = 'peerId' in step.event ? (step.event.peerId as L) : undefined;
+    const peer = label === undefined ? undefined : peers.get(label);
+    yield { step, before: path.steps[i - 1].state, next: path.steps[i + 1]?.event.type, label, peer };
+  }
+}
+
+/** The close events a state offers: linger 0, and while some peer is mute (its full pipe holds `queued` messages) one that lingers too. */
+export function closeEvents(peers: readonly { ready: boolean }[], queued: number): CloseEvent[] {
+  if (!peers.some((p) => !p.ready)) return [{ type: 'close', linger: 0, queued: 0 }];
+  return [{ type: 'close', linger: 0, queued }, { type: 'close', linger: -1, queued }];
+}
+
 /** The pipe a socket writes toward `reader` (the runtime's own view: to know when a fill is done). */
 export function pipeToward(sock: object, reader: object): { writable: boolean; size: number } | undefined {
   const peers = (sock as unknown as { peers: Map<number, { out: { reader: unknown; writable: boolean; size: number } }> }).peers;
@@ -135,6 +174,37 @@ export function peerIdOf(sock: object, other: object): number | undefined {
   const peers = (sock as unknown as { peers: Map<number, { id: number; out: { reader: unknown } }> }).peers;
   for (const p of peers.values()) if (p.out.reader === other) return p.id;
   return undefined;
+}
+
+/** The label in `peers` of the connection `sock` knows as peer `id` (-1 if none). */
+export function labelOf<L>(sock: object, peers: Map<L, object>, id: number): L | -1 {
+  for (const [l, p] of peers) if (peerIdOf(sock, p) === id) return l;
+  return -1;
+}
+
+/** Peer `label` connects to the socket under test at `endpoint`, and is kept under that label. */
+export function connectPeer<L, P extends { connect(endpoint: string): void }>(peers: Map<L, P>, label: L, peer: P, endpoint: string): void {
+  peer.connect(endpoint);
+  peers.set(label, peer);
+}
+
+/** Peer `label` binds `name`, the socket under test connects to it, and it is kept under that label. */
+export async function bindPeer<L, P extends { bind(endpoint: string): Promise<void> }>(
+  sock: { connect(endpoint: string): void },
+  peers: Map<L, P>,
+  label: L,
+  peer: P,
+  name: string,
+): Promise<void> {
+  await peer.bind(name);
+  sock.connect(name);
+  peers.set(label, peer);
+}
+
+/** Peer `label` leaves: closed (if there) and forgotten. */
+export function detachPeer<L>(peers: Map<L, { close(): void }>, label: L): void {
+  peers.get(label)?.close();
+  peers.delete(label);
 }
 
 /**
@@ -157,6 +227,47 @@ export async function drain(sock: { readable: boolean; receive(): Promise<Buffer
 }
 
 export const hex = (s: string): string => Buffer.from(s).toString('hex');
+
+/** A `pipe.muted` step: sends until the pipe toward `reader` is full, every send taken at once. */
+export async function fill(sock: { send(message: MessageInput): Promise<void> }, reader: object, message: () => MessageInput): Promise<void> {
+  while (pipeToward(sock, reader)?.writable) expect(await outcome(sock.send(message()))).toBe('ok');
+}
+
+/** Once a fill has landed (a tick): drains the peers but `label` that the model keeps ready, as the fill may have fed them too. */
+export async function drainOthers<L extends number>(
+  peers: Map<L, { readable: boolean; receive(): Promise<Buffer[]> }>,
+  label: L | undefined,
+  model: readonly { id: number; ready: boolean }[],
+): Promise<void> {
+  await tick();
+  for (const [other, p] of peers) if (other !== label && model.find((x) => x.id === other)?.ready === true) await drain(p);
+}
+
+/** After a tick, the socket's machine is where the model is: returns the snapshot it checked. */
+export async function expectState<S extends { getSnapshot(): { value: unknown } }>(sock: S, state: { value: unknown }): Promise<ReturnType<S['getSnapshot']>> {
+  await tick();
+  const snap = sock.getSnapshot() as ReturnType<S['getSnapshot']>;
+  expect(snap.value).toEqual(state.value);
+  return snap;
+}
+
+/** Whether a state is one of the ends every socket machine shares: lingering, or closed. */
+export const ended = (s: { value: unknown }): boolean => s.value === 'lingering' || s.value === 'closed';
+
+/**
+ * Once the model has ended (lingering or closed), sending `message` and receiving are EBADF: true
+ * then, and the replay probes that step no further.
+ */
+export async function expectEnded(
+  sock: { send(message: MessageInput): Promise<void>; receive(): Promise<Buffer[]> },
+  state: { value: unknown },
+  message: MessageInput = 'x',
+): Promise<boolean> {
+  if (!ended(state)) return false;
+  expect(await outcome(sock.send(message))).toBe('EBADF');
+  expect(await outcome(sock.receive())).toBe('EBADF');
+  return true;
+}
 
 /**
  * Replays the closing events every socket machine shares: `close` (linger 0 as the model says,

@@ -26,7 +26,7 @@
 //             between requests: a run of request/reply turns fills it, so the real machine takes
 //             turn events the model step sums up), pipe.ready, close (as above).
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
 import type { SnapshotFrom } from 'xstate';
 import { requestMachine } from '../../machines/request.js';
@@ -36,26 +36,17 @@ import type { ReplyEvent } from '../../machines/reply.js';
 import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
-import type { Socket } from '../../src/socket/socket.js';
-import { drain, named, outcome, peerIdOf, pipeToward, received, tick, transitionCover, replayClosing } from './replay.js';
+import { bindPeer, closeEvents, closedAfterEach, connectPeer, detachPeer, drain, ended, expectEnded, expectState, labelOf, named, outcome, pipeToward, received, replayClosing, replaySteps, tick, transitionCover } from './replay.js';
 
 type Label = 1 | 2;
 const labels: Label[] = [1, 2];
 
-const open: Socket[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-function track<S extends Socket>(s: S): S {
-  open.push(s);
-  return s;
-}
+const track = closedAfterEach();
 
 /** Whether a state value names `name` somewhere (the machines' nesting is theirs to change). */
 function has(s: { value: unknown }, name: string): boolean {
   return JSON.stringify(s.value).includes(`"${name}"`);
 }
-const ended = (s: { value: unknown }) => s.value === 'lingering' || s.value === 'closed';
 
 function idFrame(id: number): Buffer {
   const b = Buffer.alloc(4);
@@ -93,9 +84,7 @@ describe.each([
     if (awaiting(s) && peers.length > 0) out.push({ type: 'reply.received' });
     out.push({ type: 'option.changed', name: 'relaxed', value: !relaxed });
     if (cfg.correlate && !awaiting(s)) out.push({ type: 'option.changed', name: 'correlate', value: !correlate });
-    const queued = peers.some((p) => !p.ready);
-    out.push({ type: 'close', linger: 0, queued: queued ? 2 : 0 });
-    if (queued) out.push({ type: 'close', linger: -1, queued: 2 });
+    out.push(...closeEvents(peers, 2));
     return out;
   };
   const paths = transitionCover(requestMachine, { events: eventsAt, input: {} });
@@ -122,28 +111,16 @@ describe.each([
     // What the runtime keeps and the machine does not: the peer asked, and the last request id.
     let asked: Label | null = null;
     let lastId: number | undefined;
-    const labelOf = (realId: number) => {
-      for (const [l, r] of routers) if (peerIdOf(req, r) === realId) return l;
-      return -1;
-    };
-    for (const [i, step] of path.steps.entries()) {
-      if (i === 0) continue;
+    for (const { step, before, next, label, peer: router } of replaySteps(path, routers)) {
       const e = step.event;
-      const before = path.steps[i - 1]?.state as Snap;
-      const label = 'peerId' in e ? (e.peerId as Label) : undefined;
-      const router = label === undefined ? undefined : routers.get(label);
       switch (e.type) {
         case 'peer.attached': {
           const r = track(new Router({ context, receiveHighWaterMark: 1, sendTimeout: 0, receiveTimeout: 0, linger: 0 }));
-          const name = `inproc://model-req-${label}-${n++}`;
-          await r.bind(name);
-          req.connect(name);
-          routers.set(label as Label, r);
+          await bindPeer(req, routers, label as Label, r, `inproc://model-req-${label}-${n++}`);
           break;
         }
         case 'peer.detached':
-          router?.close();
-          routers.delete(label as Label);
+          detachPeer(routers, label as Label);
           if (asked === label) asked = null;
           break;
         case 'request.sent': {
@@ -193,19 +170,13 @@ describe.each([
         case 'close':
         case 'pipes.drained':
         case 'linger.expired':
-          await replayClosing(req, e, path.steps[i + 1]?.event.type, routers.values());
+          await replayClosing(req, e, next, routers.values());
           break;
       }
-      await tick();
-      const snap = req.getSnapshot();
-      expect(snap.value).toEqual(step.state.value);
-      if (ended(step.state)) {
-        expect(await outcome(req.send('x'))).toBe('EBADF');
-        expect(await outcome(req.receive())).toBe('EBADF');
-        continue;
-      }
+      const snap = await expectState(req, step.state);
+      if (await expectEnded(req, step.state)) continue;
       const model = step.state.context;
-      expect(snap.context.peers.map((p) => [labelOf(p.id), p.ready]).sort()).toEqual(model.peers.map((p) => [p.id, p.ready]).sort());
+      expect(snap.context.peers.map((p) => [labelOf(req, routers, p.id), p.ready]).sort()).toEqual(model.peers.map((p) => [p.id, p.ready]).sort());
       expect([snap.context.relaxed, snap.context.correlate]).toEqual([model.relaxed, model.correlate]);
       const anyReady = model.peers.some((p) => p.ready);
       if (!awaiting(step.state)) {
@@ -233,8 +204,7 @@ describe.each([
           expect(await outcome(req.receive())).toBe('EAGAIN');
         }
       }
-      await tick();
-      expect(req.getSnapshot().value).toEqual(step.state.value);
+      await expectState(req, step.state);
     }
   });
 });
@@ -264,9 +234,7 @@ describe('model: the Reply machine replayed on Dealer peers', () => {
       else if (receiving(s)) out.push({ type: 'pipe.muted', peerId: l });
     }
     if (!receiving(s)) out.push({ type: 'reply.sent' });
-    const queued = s.context.peers.some((p) => !p.ready);
-    out.push({ type: 'close', linger: 0, queued: queued ? 2 : 0 });
-    if (queued) out.push({ type: 'close', linger: -1, queued: 2 });
+    out.push(...closeEvents(s.context.peers, 2));
     return out;
   };
   const paths = transitionCover(replyMachine, { events: eventsAt });
@@ -291,26 +259,15 @@ describe('model: the Reply machine replayed on Dealer peers', () => {
     const dealers = new Map<Label, Dealer>();
     let n = 0;
     let requester: Dealer | undefined; // the Dealer whose request is being answered
-    const labelOf = (realId: number) => {
-      for (const [l, d] of dealers) if (peerIdOf(rep, d) === realId) return l;
-      return -1;
-    };
-    for (const [i, step] of path.steps.entries()) {
-      if (i === 0) continue;
+    const newDealer = () => track(new Dealer({ context, receiveHighWaterMark: 1, sendTimeout: 0, receiveTimeout: 0, linger: 0 }));
+    for (const { step, before, next, label, peer: dealer } of replaySteps(path, dealers)) {
       const e = step.event;
-      const before = path.steps[i - 1]?.state as Snap;
-      const label = 'peerId' in e ? (e.peerId as Label) : undefined;
-      const dealer = label === undefined ? undefined : dealers.get(label);
       switch (e.type) {
-        case 'peer.attached': {
-          const d = track(new Dealer({ context, receiveHighWaterMark: 1, sendTimeout: 0, receiveTimeout: 0, linger: 0 }));
-          d.connect(endpoint);
-          dealers.set(label as Label, d);
+        case 'peer.attached':
+          connectPeer(dealers, label as Label, newDealer(), endpoint);
           break;
-        }
         case 'peer.detached':
-          dealer?.close();
-          dealers.delete(label as Label);
+          detachPeer(dealers, label as Label);
           break;
         case 'requester.detached':
           break; // made by the detach just before
@@ -352,21 +309,15 @@ describe('model: the Reply machine replayed on Dealer peers', () => {
         case 'close':
         case 'pipes.drained':
         case 'linger.expired':
-          await replayClosing(rep, e, path.steps[i + 1]?.event.type, dealers.values());
+          await replayClosing(rep, e, next, dealers.values());
           break;
       }
-      await tick();
       // A requester's detach while replying is two model steps; the real machine takes both at once.
       const settled = settle(step.state);
-      const snap = rep.getSnapshot();
-      expect(snap.value).toEqual(settled.value);
-      if (ended(settled)) {
-        expect(await outcome(rep.send('x'))).toBe('EBADF');
-        expect(await outcome(rep.receive())).toBe('EBADF');
-        continue;
-      }
+      const snap = await expectState(rep, settled);
+      if (await expectEnded(rep, settled)) continue;
       const model = settled.context;
-      expect(snap.context.peers.map((p) => [labelOf(p.id), p.ready]).sort()).toEqual(model.peers.map((p) => [p.id, p.ready]).sort());
+      expect(snap.context.peers.map((p) => [labelOf(rep, dealers, p.id), p.ready]).sort()).toEqual(model.peers.map((p) => [p.id, p.ready]).sort());
       if (receiving(settled)) {
         expect(await outcome(rep.send('x'))).toBe('EFSM');
         expect(rep.writable).toBe(false);
@@ -383,14 +334,11 @@ describe('model: the Reply machine replayed on Dealer peers', () => {
           // Take it back out of REP's queue is not possible; close and replace that Dealer so
           // the next request.received reads label 1's request.
           other.close();
-          const d = track(new Dealer({ context, receiveHighWaterMark: 1, sendTimeout: 0, receiveTimeout: 0, linger: 0 }));
-          dealers.set(2, d);
-          d.connect(endpoint);
+          connectPeer(dealers, 2, newDealer(), endpoint);
           await tick();
         }
       }
-      await tick();
-      expect(rep.getSnapshot().value).toEqual(settled.value);
+      await expectState(rep, settled);
     }
   });
 });
