@@ -6,9 +6,10 @@ import type { Pipe } from '../core/pipe.js';
 import type { Peer } from './socket.js';
 
 /**
- * @internal Fair queueing over the incoming pipes of a socket's peers (every socket's `inbound`),
- * telling which peer each message came from (REQ, REP and ROUTER need it). A pipe joins when it
- * reports `pipeReadable` and leaves when a read finds it empty or it ends.
+ * @internal Fair queueing over the incoming pipes of a socket's peers (a socket's `inbound`; PUB
+ * and XPUB do without, reading subscriptions as they arrive), telling which peer each message
+ * came from (REQ, REP and ROUTER need it). A pipe joins when it reports `pipeReadable` and leaves
+ * when a read finds it empty or it ends.
  */
 export class FairQueue {
   #active: Pipe[] = [];
@@ -49,6 +50,7 @@ export class FairQueue {
   clear(): void {
     this.#active.length = 0;
     this.#next = 0;
+    this.from = undefined;
   }
 
   /** Whether any pipe holds a message. */

@@ -130,7 +130,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected readonly opt: SocketOptions;
   /** @internal */
   protected readonly peers = new Map<number, Peer>();
-  /** @internal The peers' incoming pipes that have messages, read in turn. */
+  /** @internal The peers' incoming pipes that have messages, read in turn (PUB and XPUB read theirs at once, in pipeReadable). */
   protected readonly inbound = new FairQueue();
   #machine: TMachine;
   #actor: Actor<TMachine> | undefined;
@@ -500,11 +500,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** @internal Fair-queues over the pipes that have messages. */
   protected readFairly(): Message | undefined {
     return this.inbound.read();
-  }
-
-  /** @internal Reads from one peer's pipe (REQ takes replies only from the peer it asked). */
-  protected readFrom(peer: Peer): Message | undefined {
-    return peer.in.read();
   }
 
   /** @internal A pipe we write just reached its HWM: tell the machine. */
