@@ -2,13 +2,16 @@
 // by side, alternating round by round after a warm-up, and reports each one's median and the
 // ratio ours/zeromq.js. The machine is shared and noisy: quote medians and ratios, not single runs.
 //
-//   npm run bench                                   all benchmarks, 5 rounds each
+//   npm run bench                                   all benchmarks, 5 rounds each, then the scale rows
 //   npm run bench -- inproc-pair-rtt tcp            by name, or by prefix
+//   npm run bench -- scale                          the scale rows only (scale.ts): cost per item at
+//                                                   100 .. 100,000, each size in fresh processes
+//   npm run bench -- scale --scale-cap 30           a size is skipped when it projects past 30 s (default 60)
 //   npm run bench -- --rounds 9 --scale 0.5         BENCH_ROUNDS / BENCH_SCALE work too
 //   npm run bench -- --impl zeromq tcp              one implementation only (no ratio)
 //   npm run bench -- --list
 //
-// Results go to the terminal and to bench/results/latest.json.
+// Results go to the terminal and to bench/results/latest.json (the scale rows under "scaleRows").
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,8 +24,17 @@ import type { Benchmark, Session, Target } from './lib/benchmark.js';
 import { IMPL_NAMES, libzmqVersion, loadImpl } from './lib/impl.js';
 import type { Impl, ImplName } from './lib/impl.js';
 import { networkBenchmarks } from './network.js';
+import { scaleRows } from './scale.js';
+import { runScaleRow, scaleTable } from './lib/scale.js';
+import type { ScaleResult, ScaleRow } from './lib/scale.js';
 
 const ALL: Benchmark[] = [...inprocBenchmarks, ...networkBenchmarks];
+/** Scale rows run at most this many rounds per size: each is a fresh process per implementation. */
+const SCALE_ROUNDS = 3;
+/** Once a size has taken this long for an implementation, it gets no further round. */
+const SCALE_SIZE_SECONDS = 20;
+/** The scale rows together start no measurement after this many caps (20 min at the default 60 s). */
+const SCALE_BUDGET_CAPS = 20;
 const ROUND_TIMEOUT_MS = 60_000;
 const RESULTS = new URL('./results/latest.json', import.meta.url);
 
@@ -60,6 +72,7 @@ const { values: opts, positionals } = parseArgs({
   options: {
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '5' },
     scale: { type: 'string', default: process.env.BENCH_SCALE ?? '1' },
+    'scale-cap': { type: 'string', default: process.env.BENCH_SCALE_CAP ?? '60' },
     impl: { type: 'string' },
     list: { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
@@ -71,15 +84,15 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function select(): Benchmark[] {
-  if (positionals.length === 0) return ALL;
-  const chosen = new Set<Benchmark>();
+function select(): { benchmarks: Benchmark[]; scale: ScaleRow[] } {
+  if (positionals.length === 0) return { benchmarks: ALL, scale: scaleRows };
+  const chosen = new Set<Benchmark | ScaleRow>();
   for (const p of positionals) {
-    const hit = ALL.filter((b) => b.name === p || b.name.startsWith(p));
+    const hit = [...ALL, ...scaleRows].filter((b) => b.name === p || b.name.startsWith(p));
     if (hit.length === 0) fail(`no benchmark named or starting with "${p}"; try --list`);
     for (const b of hit) chosen.add(b);
   }
-  return ALL.filter((b) => chosen.has(b));
+  return { benchmarks: ALL.filter((b) => chosen.has(b)), scale: scaleRows.filter((r) => chosen.has(r)) };
 }
 
 /** `gc()` without a node flag (package.json runs plain `tsx`), so each round starts clean. */
@@ -223,9 +236,17 @@ function table(rows: Row[]): string {
   }
   const cpu = rows.filter((r) => r.error === undefined && (r.ours?.extra?.cpuMicros ?? r.zeromq?.extra?.cpuMicros) !== undefined);
   if (cpu.length > 0) {
-    out.push('', 'cpu per round trip (user + system time of both processes, all threads; median of the rounds)');
-    const cell = (label: string, f: Figures | null | undefined) =>
-      f?.extra?.cpuMicros === undefined ? [] : [`${label} ${median(f.extra.cpuMicros).toFixed(1)} µs`];
+    out.push('', 'cpu per round trip (user + system time of both processes, all threads; in brackets the client\'s and the server\'s share, ' +
+      'the server\'s event-loop utilisation and, for many clients, the messages per second; medians of the rounds)');
+    const cell = (label: string, f: Figures | null | undefined) => {
+      const x = f?.extra;
+      if (x?.cpuMicros === undefined) return [];
+      const split = x.cpuClientMicros === undefined || x.cpuServerMicros === undefined ? '' :
+        ` (client ${median(x.cpuClientMicros).toFixed(1)} + server ${median(x.cpuServerMicros).toFixed(1)}` +
+        (x.serverLoopUtilisation === undefined ? '' : `, server loop ${(median(x.serverLoopUtilisation) * 100).toFixed(0)} % busy`) +
+        (x.rate === undefined ? '' : `, ${formatValue(median(x.rate))} msg/s`) + ')';
+      return [`${label} ${median(x.cpuMicros).toFixed(1)} µs${split}`];
+    };
     for (const r of cpu) out.push(`  ${r.name}: ${[...cell('ours', r.ours), ...cell('zeromq.js', r.zeromq), ...cell(r.floor?.label ?? 'floor', r.floor)].join(', ')}`);
   }
   return out.join('\n');
@@ -233,26 +254,46 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<void> {
   if (opts.list) {
-    for (const b of ALL) console.log(`${b.name.padEnd(24)} ${b.unit.padEnd(7)} target ${describeTarget(b.target).padEnd(8)} ${b.description}`);
+    for (const b of ALL) console.log(`${b.name.padEnd(30)} ${b.unit.padEnd(7)} target ${describeTarget(b.target).padEnd(8)} ${b.description}`);
+    for (const r of scaleRows) console.log(`${r.name.padEnd(30)} ${'scale'.padEnd(7)} ${r.sizes.map((n) => n.toLocaleString('en-US')).join(' / ')}: ${r.description}`);
     return;
   }
   const rounds = Number(opts.rounds);
   const scale = Number(opts.scale);
   if (!Number.isInteger(rounds) || rounds < 1) fail(`--rounds must be a positive integer, not "${opts.rounds}"`);
   if (!(scale > 0)) fail(`--scale must be a positive number, not "${opts.scale}"`);
+  const capSeconds = Number(opts['scale-cap']);
+  if (!(capSeconds > 0)) fail(`--scale-cap must be a positive number of seconds, not "${opts['scale-cap']}"`);
   if (opts.impl !== undefined && !IMPL_NAMES.includes(opts.impl as ImplName)) fail(`--impl must be one of ${IMPL_NAMES.join(', ')}`);
   const names = opts.impl !== undefined ? [opts.impl as ImplName] : IMPL_NAMES;
   const impls = await Promise.all(names.map((n) => loadImpl(n)));
-  const selected = select();
+  const { benchmarks: selected, scale: scaleSelected } = select();
   const gc = exposeGc();
 
   console.log(`monocoque bench: ${selected.length} benchmark(s), ${rounds} rounds + 1 warm-up per implementation, scale ${scale}; ` +
-    `node ${process.version}, libzmq ${await libzmqVersion()}, ${os.cpus().length} cpus\n`);
+    `${scaleSelected.length} scale row(s); node ${process.version}, libzmq ${await libzmqVersion()}, ${os.cpus().length} cpus\n`);
   const rows: Row[] = [];
   for (const b of selected) rows.push(await runOne(b, impls, rounds, scale, gc, opts.verbose));
 
-  console.log(`\n${table(rows)}`);
-  console.log('\nratio = ours / zeromq.js (medians); higher is better for msg/s and MB/s, lower for µs/rtt.');
+  const scaleResults: ScaleResult[] = [];
+  const scaleRounds = Math.min(rounds, SCALE_ROUNDS);
+  const scaleRules = `a size is skipped when the smaller ones project one measurement past ${capSeconds} s (the cap) and stopped if still ` +
+    `running at ${2 * capSeconds} s; up to ${scaleRounds} round(s) per size, fewer once a size has taken ${SCALE_SIZE_SECONDS} s; ` +
+    `no measurement starts after ${(SCALE_BUDGET_CAPS * capSeconds / 60).toFixed(0)} min of scale rows`;
+  if (scaleSelected.length > 0) {
+    console.log(`${rows.length > 0 ? '\n' : ''}scale rows: ${scaleRules}`);
+    const limits = { capSeconds, rounds: scaleRounds, sizeSeconds: SCALE_SIZE_SECONDS, deadline: performance.now() + SCALE_BUDGET_CAPS * capSeconds * 1000 };
+    for (const r of scaleSelected) scaleResults.push(await runScaleRow(r, impls, limits, (line) => console.log(line)));
+  }
+
+  if (rows.length > 0) {
+    console.log(`\n${table(rows)}`);
+    console.log('\nratio = ours / zeromq.js (medians); higher is better for msg/s and MB/s, lower for µs/rtt.');
+  }
+  if (scaleResults.length > 0) {
+    console.log(`\nscale rows (cost per item at each size, medians of the rounds; ${scaleRules}):`);
+    for (const [i, r] of scaleResults.entries()) console.log(`\n${scaleTable(scaleSelected[i] as ScaleRow, r)}`);
+  }
 
   mkdirSync(new URL('./', RESULTS), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify({
@@ -266,9 +307,10 @@ async function main(): Promise<void> {
     scale,
     implementations: names,
     results: rows,
+    scaleRows: scaleResults,
   }, null, 2)}\n`);
   console.log(`results: bench/results/latest.json`);
-  if (rows.some((r) => r.error !== undefined)) process.exitCode = 1;
+  if (rows.some((r) => r.error !== undefined) || scaleResults.some((r) => r.error !== undefined)) process.exitCode = 1;
 }
 
 main().then(

@@ -1,5 +1,6 @@
-// The parent's side of a benchmark child process: spawn `node --import tsx bench/child.ts`, talk
-// to it in JSON lines (commands on its stdin, events on its stdout; its stderr is ours).
+// The parent's side of a benchmark child process: spawn `node --import tsx bench/child.ts` (or
+// another script under bench/, e.g. scale-child.ts), talk to it in JSON lines (commands on its
+// stdin, events on its stdout; its stderr is ours).
 //
 //   parent ──{"cmd":"expect","count":N}──▶ receiver child ──{"event":"armed"}──▶ parent
 //   parent ──{"cmd":"send","count":N}────▶ sender child
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ImplName } from './impl.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCRIPT = fileURLToPath(new URL('../child.ts', import.meta.url));
+const SCRIPT = new URL('../child.ts', import.meta.url);
 
 /** Children still running, killed if the parent exits first (an error mid-benchmark, Ctrl-C). */
 const live = new Set<Child>();
@@ -29,7 +30,7 @@ export interface ChildEvent {
 /** What a child is asked to be. */
 export interface ChildSpec {
   impl: ImplName;
-  role: 'pull' | 'push' | 'rep' | 'req' | 'pair-echo' | 'pair';
+  role: 'pull' | 'push' | 'rep' | 'req' | 'pair-echo' | 'pair' | 'router-echo' | 'dealers';
   /** Address to bind (`tcp://127.0.0.1:*`, `ipc:///tmp/…`); the child reports the real one. */
   bind?: string;
   connect?: string;
@@ -37,6 +38,28 @@ export interface ChildSpec {
   size?: number;
   /** Our `busyPoll` option in µs (ours only; unset leaves the default). */
   busyPoll?: number;
+  /** How many sockets the role opens (`dealers`: the clients sharing the process). */
+  peers?: number;
+}
+
+/** Any script under bench/ speaking the same JSON lines: what `Child.launch` runs. */
+export interface LaunchSpec {
+  /** Names the child in errors and in its relayed output. */
+  label: string;
+  script: URL;
+  args: string[];
+  /** Node flags before `--import tsx` (e.g. `--expose-gc`). */
+  nodeArgs?: string[];
+}
+
+/** An `error` or `failed` event from a child, as an Error that keeps the event (`failed.at`, …). */
+export class ChildError extends Error {
+  constructor(
+    message: string,
+    readonly event: ChildEvent,
+  ) {
+    super(message);
+  }
 }
 
 export class Child {
@@ -46,15 +69,13 @@ export class Child {
   #waiting: { resolve: (e: ChildEvent) => void; reject: (e: Error) => void } | undefined;
   #exited: Error | undefined;
 
-  private constructor(spec: ChildSpec) {
-    this.label = `${spec.impl}:${spec.role}`;
-    const args = ['--import', 'tsx', SCRIPT, '--impl', spec.impl, '--role', spec.role];
-    if (spec.bind !== undefined) args.push('--bind', spec.bind);
-    if (spec.connect !== undefined) args.push('--connect', spec.connect);
-    if (spec.size !== undefined) args.push('--size', String(spec.size));
-    if (spec.busyPoll !== undefined) args.push('--busy-poll', String(spec.busyPoll));
-    this.#proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  private constructor(spec: LaunchSpec) {
+    this.label = spec.label;
+    const argv = [...(spec.nodeArgs ?? []), '--import', 'tsx', fileURLToPath(spec.script), ...spec.args];
+    this.#proc = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     live.add(this);
+    // Writing to a child that has just died fails with EPIPE; its exit is reported on its own.
+    this.#proc.stdin?.on('error', () => {});
     const lines = createInterface({ input: this.#proc.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => this.#line(line));
     this.#proc.on('exit', (code, signal) => {
@@ -71,8 +92,19 @@ export class Child {
     });
   }
 
-  /** Starts a child and waits for its `ready` event (which carries `endpoint` for a binder). */
-  static async start(spec: ChildSpec): Promise<{ child: Child; ready: ChildEvent }> {
+  /** Starts a bench/child.ts child and waits for its `ready` event (which carries `endpoint` for a binder). */
+  static start(spec: ChildSpec): Promise<{ child: Child; ready: ChildEvent }> {
+    const args = ['--impl', spec.impl, '--role', spec.role];
+    if (spec.bind !== undefined) args.push('--bind', spec.bind);
+    if (spec.connect !== undefined) args.push('--connect', spec.connect);
+    if (spec.size !== undefined) args.push('--size', String(spec.size));
+    if (spec.busyPoll !== undefined) args.push('--busy-poll', String(spec.busyPoll));
+    if (spec.peers !== undefined) args.push('--peers', String(spec.peers));
+    return Child.launch({ label: `${spec.impl}:${spec.role}`, script: SCRIPT, args });
+  }
+
+  /** Starts any child script and waits for its `ready` event. */
+  static async launch(spec: LaunchSpec): Promise<{ child: Child; ready: ChildEvent }> {
     const child = new Child(spec);
     try {
       return { child, ready: await child.expect('ready', 30_000) };
@@ -86,12 +118,38 @@ export class Child {
     this.#proc.stdin?.write(`${JSON.stringify(cmd)}\n`);
   }
 
-  /** The next event, which must be `name` (an `error` event or anything else rejects). */
+  /** The next event, which must be `name` (an `error` or `failed` event or anything else rejects). */
   async expect(name: string, timeoutMs = 60_000): Promise<ChildEvent> {
     const e = await this.#next(timeoutMs);
     if (e.event === name) return e;
-    if (e.event === 'error') throw new Error(`child ${this.label}: ${String(e.message)}${e.code !== undefined ? ` (${String(e.code)})` : ''}`);
-    throw new Error(`child ${this.label}: expected "${name}", got ${JSON.stringify(e)}`);
+    throw this.#unexpected(name, e);
+  }
+
+  /**
+   * The first event named `name`, leaving other events queued for later calls: for a child that
+   * reports two things at once in an order it cannot promise (its sender's `attached`, its
+   * receiver's `done`). An `error` or `failed` event rejects, wherever it is.
+   */
+  async waitFor(name: string, timeoutMs = 60_000): Promise<ChildEvent> {
+    const at = this.#events.findIndex((e) => e.event === name || e.event === 'error' || e.event === 'failed');
+    if (at >= 0) {
+      const [e] = this.#events.splice(at, 1) as [ChildEvent];
+      if (e.event === name) return e;
+      throw this.#unexpected(name, e);
+    }
+    // Nothing queued matches: set the queue aside, read new events, then put it back in order.
+    const skipped = this.#events.splice(0);
+    const deadline = performance.now() + timeoutMs;
+    try {
+      for (;;) {
+        const e = await this.#next(Math.max(1, deadline - performance.now()));
+        if (e.event === name) return e;
+        if (e.event === 'error' || e.event === 'failed') throw this.#unexpected(name, e);
+        skipped.push(e);
+      }
+    } finally {
+      this.#events.unshift(...skipped);
+    }
   }
 
   /** Asks the child to close its sockets and exit; kills it if it has not within 5 s. */
@@ -106,6 +164,13 @@ export class Child {
 
   kill(): void {
     if (this.#exited === undefined) this.#proc.kill('SIGKILL');
+  }
+
+  #unexpected(name: string, e: ChildEvent): Error {
+    if (e.event === 'error' || e.event === 'failed') {
+      return new ChildError(`child ${this.label}: ${String(e.message)}${e.code !== undefined ? ` (${String(e.code)})` : ''}`, e);
+    }
+    return new ChildError(`child ${this.label}: expected "${name}", got ${JSON.stringify(e)}`, e);
   }
 
   #line(line: string): void {

@@ -36,9 +36,11 @@ export interface Impl {
   readonly Reply?: SocketClass;
   readonly Dealer?: SocketClass;
   readonly Router?: SocketClass;
+  readonly XPublisher?: SocketClass;
+  readonly Subscriber?: SocketClass;
 }
 
-export type SocketTypeName = 'Push' | 'Pull' | 'Pair' | 'Request' | 'Reply' | 'Dealer' | 'Router';
+export type SocketTypeName = 'Push' | 'Pull' | 'Pair' | 'Request' | 'Reply' | 'Dealer' | 'Router' | 'XPublisher' | 'Subscriber';
 
 function fromModule(name: ImplName, mod: object): Impl {
   const m = mod as Record<string, unknown>;
@@ -57,6 +59,8 @@ function fromModule(name: ImplName, mod: object): Impl {
     Reply: pick('Reply'),
     Dealer: pick('Dealer'),
     Router: pick('Router'),
+    XPublisher: pick('XPublisher'),
+    Subscriber: pick('Subscriber'),
   };
 }
 
