@@ -21,8 +21,8 @@ export async function dealerRouterScene(): Promise<void> {
 
   step("the router machine's identity table (snapshot context.routes, routing id -> peer):");
   const { routes, peers } = router.getSnapshot().context;
-  for (const [hex, peerId] of Object.entries(routes)) {
-    const peer = peers.find((p) => p.id === peerId);
+  for (const [hex, peerId] of Object.entries(routes.toJSON())) {
+    const peer = peers.get(peerId);
     step(`  "${fromHex(hex)}" (hex ${hex}) -> peer ${peerId}, a ${peer?.peerType} via ${peer?.endpoint}`);
   }
 

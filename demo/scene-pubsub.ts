@@ -47,10 +47,10 @@ export async function pubSubScene(): Promise<void> {
   step('"weather" subscribed to the prefix "weather."; "everything" to "" (every message)');
 
   // The subscriptions travel to the publisher as messages; its machine records them on arrival.
-  const table = (): Table => pub.getSnapshot().context.subscriptions;
-  await until(pub, (c) => Object.keys(c.subscriptions).length === 2, 'both subscriptions to reach the publisher');
+  const table = (): Table => pub.getSnapshot().context.subscriptions.toJSON();
+  await until(pub, (c) => c.subscriptions.size === 2, 'both subscriptions to reach the publisher');
   const names = new Map<number, string>();
-  for (const [i, p] of pub.getSnapshot().context.peers.entries()) names.set(p.id, i === 0 ? 'weather' : 'everything');
+  for (const [i, p] of pub.getSnapshot().context.peers.list().entries()) names.set(p.id, i === 0 ? 'weather' : 'everything');
   const showTable = () => {
     step("the publisher machine's context.subscriptions (prefix -> subscriber):");
     for (const [hex, ids] of Object.entries(table())) {
@@ -72,7 +72,7 @@ export async function pubSubScene(): Promise<void> {
   scene('Pub/Sub: unsubscribing');
   everything.unsubscribe();
   step('"everything" unsubscribed from ""');
-  await until(pub, (c) => Object.keys(c.subscriptions).length === 1, 'the cancel to reach the publisher');
+  await until(pub, (c) => c.subscriptions.size === 1, 'the cancel to reach the publisher');
   showTable();
   await publish(['weather.rome', 'sports.golf']);
   step('the publisher no longer sends anything to "everything" at all (filtering is upstream)');

@@ -1,6 +1,8 @@
 // One inproc connection: a connecting socket, and the binder it joins (now or when the bind
-// arrives, as libzmq 4 allows connect before bind). Spawned by the supervisor. Making pipes and
-// attaching them are effects the inproc transport provides.
+// arrives, as libzmq 4 allows connect before bind). Started by the supervisor, as an actor of its
+// system whose id is always `connection` (so the supervisor hears one event type for all of them:
+// `xstate.done.actor.connection`, with the connection's id as output). Making pipes and attaching
+// them are effects the inproc transport provides.
 
 import { assign, setup } from 'xstate';
 import { canPair } from '../src/protocol/socket-types.js';
@@ -18,6 +20,11 @@ export interface InprocConnectionInput {
 
 export type InprocConnectionContext = InprocConnectionInput;
 
+/** What a finished connection tells the supervisor. */
+export interface InprocConnectionOutput {
+  connectionId: string;
+}
+
 export type InprocConnectionEvent =
   | { type: 'binder.arrived'; binderId: number; binderType: string }
   | { type: 'connection.close' };
@@ -27,6 +34,7 @@ export const inprocConnectionMachine = setup({
     context: {} as InprocConnectionContext,
     events: {} as InprocConnectionEvent,
     input: {} as InprocConnectionInput,
+    output: {} as InprocConnectionOutput,
   },
   guards: {
     hasBinder: ({ context }) => context.binderId !== undefined,
@@ -34,6 +42,7 @@ export const inprocConnectionMachine = setup({
     typesPair: ({ context }) => canPair(context.connectorType, context.binderType ?? ''),
   },
   actions: {
+    takeInput: assign(({ event }) => ({ ...(event as unknown as { input: InprocConnectionInput }).input })),
     recordBinder: assign(({ event }) =>
       event.type === 'binder.arrived' ? { binderId: event.binderId, binderType: event.binderType } : {},
     ),
@@ -50,7 +59,12 @@ export const inprocConnectionMachine = setup({
   },
 }).createMachine({
   id: 'inprocConnection',
-  context: ({ input }) => ({ ...input }),
+  // The input becomes context by an entry assign rather than a context function: this actor is
+  // started inside the supervisor's `startConnection` effect, where xstate warns about the assign()
+  // it wraps a context function in (its dev build checks for assign() called in custom actions).
+  context: { connectionId: '', name: '', connectorId: 0, connectorType: '', immediate: false },
+  entry: 'takeInput',
+  output: ({ context }) => ({ connectionId: context.connectionId }),
   initial: 'starting',
   on: { 'connection.close': '.closed' },
   states: {

@@ -4,33 +4,48 @@
 import { setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { isKnownPeer, peerListActions } from './peers.js';
+import { isKnownPeer, PeerTable, peerListActions, peerUpdates } from './peers.js';
+import { withFastEdges } from './fast-edges.js';
 
 export interface PairContext {
-  peers: PeerEntry[];
+  /** The one peer, or none. */
+  peers: PeerTable;
 }
 
-export const pairMachine = setup({
+// ---- the rules a socket's fast path applies, the same functions the guards call ----
+
+/** Whether a newcomer is refused: PAIR already has its one peer. */
+export function isPaired(peers: PeerTable): boolean {
+  return peers.size > 0;
+}
+
+/** Where a message goes: the one peer, if its pipe has room; undefined: the send waits. */
+export function sendTarget(peers: PeerTable): PeerEntry | undefined {
+  const peer = peers.first();
+  return peer !== undefined && peer.ready ? peer : undefined;
+}
+
+// Peer edges take the fast-edge shortcut (machines/fast-edges.ts).
+export const pairMachine = withFastEdges(setup({
   types: {
     context: {} as PairContext,
     events: {} as PeerEvent | CloseEvent,
   },
   guards: {
-    isPaired: ({ context }) => context.peers.length > 0,
-    isOurPeer: ({ context, event }) => 'peerId' in event && isKnownPeer(context.peers, event.peerId),
-    isPeerReady: ({ context }) => context.peers[0]?.ready === true,
+    isPaired: ({ context }) => isPaired(context.peers),
+    isOurPeer: ({ context, event }) => isKnownPeer(context.peers, event),
     shouldLinger: closeShouldLinger,
   },
   actions: {
     ...peerListActions<PairContext, PeerEvent | CloseEvent>(),
-    /** Effect: the runtime detaches the peer named by the event (a second PAIR peer). */
+    /** Effect: the runtime refuses the peer named by the event (a second PAIR peer). */
     refusePeer: () => {},
     startLinger: () => {},
     release: () => {},
   },
 }).createMachine({
   id: 'pair',
-  context: { peers: [] },
+  context: () => ({ peers: new PeerTable() }),
   initial: 'open',
   states: {
     open: {
@@ -38,23 +53,20 @@ export const pairMachine = setup({
       on: {
         'peer.attached': [
           { guard: 'isPaired', actions: 'refusePeer' },
-          { target: '.routing', actions: 'attachPeer' },
+          { target: '.paired.ready', actions: 'attachPeer' },
         ],
-        'peer.detached': { guard: 'isOurPeer', target: '.routing', actions: 'detachPeer' },
-        'pipe.muted': { guard: 'isOurPeer', target: '.routing', actions: 'markMuted' },
-        'pipe.ready': { guard: 'isOurPeer', target: '.routing', actions: 'markReady' },
+        'peer.detached': { guard: 'isOurPeer', target: '.unpaired', actions: 'detachPeer' },
+        'peer.identified': { actions: 'identifyPeer' },
+        'pipe.muted': { guard: 'isOurPeer', target: '.paired.mute', actions: 'markMuted' },
+        'pipe.ready': { guard: 'isOurPeer', target: '.paired.ready', actions: 'markReady' },
         close: closeTransitions,
       },
       states: {
-        routing: {
-          always: [{ guard: 'isPaired', target: 'paired' }, { target: 'unpaired' }],
-        },
         /** No peer: send and receive wait. */
         unpaired: {},
         paired: {
-          initial: 'routing',
+          initial: 'ready',
           states: {
-            routing: { always: [{ guard: 'isPeerReady', target: 'ready' }, { target: 'mute' }] },
             /** The peer's pipe has room: send completes at once. */
             ready: {},
             /** The peer's pipe is at its HWM: send waits. */
@@ -65,4 +77,4 @@ export const pairMachine = setup({
     },
     ...closingStates,
   },
-});
+}), { guards: ['isPaired', 'isOurPeer'], effects: ['refusePeer'], updates: peerUpdates as never });

@@ -1,5 +1,6 @@
-// What every socket machine knows about its peers, and the pure updates its actions make.
-// Peers are plain JSON (ids, endpoints, flags): pipes and buffers stay in the runtime.
+// What every socket machine knows about its peers: a table of plain entries (ids, endpoints, flags;
+// pipes and buffers stay in the runtime), changed in place by the machines' actions so that an
+// attach, a detach or an HWM edge costs O(1) however many peers there are.
 
 import { assign } from 'xstate';
 import type { EventObject } from 'xstate';
@@ -10,7 +11,7 @@ export interface PeerEntry {
   id: number;
   /** The endpoint the connection came through (e.g. `inproc://jobs`, `tcp://127.0.0.1:5555`). */
   endpoint: string;
-  /** The peer's socket type as ZeroMQ spells it on the wire (`PULL`, `DEALER`, …). */
+  /** The peer's socket type as ZeroMQ spells it on the wire (`PULL`, `DEALER`, …); '' until known. */
   peerType: string;
   /** Whether our outgoing pipe to this peer has room (false once it reached its HWM: "mute"). */
   ready: boolean;
@@ -18,10 +19,160 @@ export interface PeerEntry {
   routingId?: string;
 }
 
+/*
+ * The entries sit in one array, ready ones first, as libzmq's `lb.cpp` keeps its pipes with an
+ * `active` count: marking a peer mute or ready swaps it across the boundary, detaching swaps it
+ * with the last entry, and the round-robin cursor walks the ready part only.
+ *
+ *   list   [ p3 | p1 | p7 ‖ p2 | p5 ]      ready = 3, cursor = 1 (p1 is next)
+ *            ready part      mute part
+ *   where  { 3→0, 1→1, 7→2, 2→3, 5→4 }
+ */
+
+/**
+ * The peers of one socket machine. Lives in machine context and is changed in place by the
+ * machine's actions (never copied per change); `version` counts the changes, for caches derived
+ * from it. Serialises as the entries in attach order (`toJSON`), which is what inspectors show.
+ */
+export class PeerTable implements Iterable<PeerEntry> {
+  #list: PeerEntry[] = [];
+  #where = new Map<number, number>();
+  #ready = 0;
+  #cursor = 0;
+  /** Incremented by every change (attach, detach, ready, mute, identify). */
+  version = 0;
+
+  /** Attached peers. */
+  get size(): number {
+    return this.#list.length;
+  }
+
+  /** Peers whose pipe has room. */
+  get readyCount(): number {
+    return this.#ready;
+  }
+
+  get(id: number): PeerEntry | undefined {
+    const i = this.#where.get(id);
+    return i === undefined ? undefined : this.#list[i];
+  }
+
+  has(id: number): boolean {
+    return this.#where.has(id);
+  }
+
+  /** Some peer, the first attached of those still here when there is one peer (PAIR's only peer). */
+  first(): PeerEntry | undefined {
+    return this.#list[0];
+  }
+
+  add(entry: PeerEntry): void {
+    if (this.#where.has(entry.id)) return;
+    this.#where.set(entry.id, this.#list.length);
+    this.#list.push(entry);
+    if (entry.ready) this.#swap(this.#list.length - 1, this.#ready++);
+    this.version++;
+  }
+
+  delete(id: number): PeerEntry | undefined {
+    let i = this.#where.get(id);
+    if (i === undefined) return undefined;
+    const entry = this.#list[i] as PeerEntry;
+    if (i < this.#ready) {
+      // Leave the ready part first, keeping it contiguous.
+      this.#swap(i, --this.#ready);
+      i = this.#ready;
+    }
+    this.#swap(i, this.#list.length - 1);
+    this.#list.pop();
+    this.#where.delete(id);
+    if (this.#cursor >= this.#ready) this.#cursor = 0;
+    this.version++;
+    return entry;
+  }
+
+  /** Marks a peer ready (its pipe has room) or mute; false when nothing changed. */
+  setReady(id: number, ready: boolean): boolean {
+    const i = this.#where.get(id);
+    if (i === undefined) return false;
+    const entry = this.#list[i] as PeerEntry;
+    if (entry.ready === ready) return false;
+    entry.ready = ready;
+    if (ready) this.#swap(i, this.#ready++);
+    else {
+      this.#swap(i, --this.#ready);
+      if (this.#cursor >= this.#ready) this.#cursor = 0;
+    }
+    this.version++;
+    return true;
+  }
+
+  /** Updates what became known of a peer after it attached (its type, its routing id). */
+  identify(id: number, peerType: string, routingId: string | undefined): boolean {
+    const entry = this.get(id);
+    if (entry === undefined) return false;
+    entry.peerType = peerType;
+    if (routingId === undefined) delete entry.routingId;
+    else entry.routingId = routingId;
+    this.version++;
+    return true;
+  }
+
+  /**
+   * The peer the next message goes to, round-robin over the ready ones (libzmq `lb.cpp`): each call
+   * moves on by one. Undefined when no peer is ready.
+   */
+  nextReady(): PeerEntry | undefined {
+    const n = this.#ready;
+    if (n === 0) return undefined;
+    if (this.#cursor >= n) this.#cursor = 0;
+    return this.#list[this.#cursor++];
+  }
+
+  /** The entries in attach order (ids grow with each attach). */
+  list(): PeerEntry[] {
+    return [...this.#list].sort(byId);
+  }
+
+  [Symbol.iterator](): Iterator<PeerEntry> {
+    return this.#list[Symbol.iterator]();
+  }
+
+  toJSON(): PeerEntry[] {
+    return this.list();
+  }
+
+  /** A deep copy, for exploring a machine from one snapshot down several paths (see forkable.ts). */
+  clone(): PeerTable {
+    const copy = new PeerTable();
+    for (const e of this.list()) copy.add({ ...e });
+    copy.#cursor = this.#cursor;
+    copy.version = this.version;
+    return copy;
+  }
+
+  #swap(i: number, j: number): void {
+    if (i === j) return;
+    const list = this.#list;
+    const a = list[i] as PeerEntry;
+    const b = list[j] as PeerEntry;
+    list[i] = b;
+    list[j] = a;
+    this.#where.set(b.id, i);
+    this.#where.set(a.id, j);
+  }
+}
+
+function byId(a: PeerEntry, b: PeerEntry): number {
+  return a.id - b.id;
+}
+
 /** Facts the runtime reports to every socket machine (past tense, dotted by source). */
 export type PeerEvent =
   | { type: 'peer.attached'; peerId: number; endpoint: string; peerType: string; routingId?: string }
   | { type: 'peer.detached'; peerId: number }
+  /** A peer that attached before its type and routing id were known (inproc connect before bind) now has them. */
+  | { type: 'peer.identified'; peerId: number; peerType: string; routingId?: string }
   | { type: 'pipe.muted'; peerId: number }
   | { type: 'pipe.ready'; peerId: number };
 
@@ -31,28 +182,16 @@ export type CloseEvent =
   | { type: 'pipes.drained' }
   | { type: 'linger.expired' };
 
-export function withPeer(peers: readonly PeerEntry[], e: Extract<PeerEvent, { type: 'peer.attached' }>): PeerEntry[] {
+/** The entry a `peer.attached` event describes. */
+export function entryOf(e: Extract<PeerEvent, { type: 'peer.attached' }>): PeerEntry {
   const entry: PeerEntry = { id: e.peerId, endpoint: e.endpoint, peerType: e.peerType, ready: true };
   if (e.routingId !== undefined) entry.routingId = e.routingId;
-  return [...peers, entry];
+  return entry;
 }
 
-export function withoutPeer(peers: readonly PeerEntry[], peerId: number): PeerEntry[] {
-  return peers.filter((p) => p.id !== peerId);
-}
-
-export function withReady(peers: readonly PeerEntry[], peerId: number, ready: boolean): PeerEntry[] {
-  return peers.map((p) => (p.id === peerId && p.ready !== ready ? { ...p, ready } : p));
-}
-
-export function hasReadyPeer(peers: readonly PeerEntry[]): boolean {
-  for (const p of peers) if (p.ready) return true;
-  return false;
-}
-
-export function isKnownPeer(peers: readonly PeerEntry[], peerId: number): boolean {
-  for (const p of peers) if (p.id === peerId) return true;
-  return false;
+/** Whether the event names a peer the table holds. */
+export function isKnownPeer(peers: PeerTable, event: { type: string }): boolean {
+  return 'peerId' in event && peers.has((event as unknown as { peerId: number }).peerId);
 }
 
 /** Whether a close should linger: there is queued output and linger is not 0. */
@@ -60,26 +199,58 @@ export function shouldLinger(e: CloseEvent): boolean {
   return e.type === 'close' && e.queued > 0 && e.linger !== 0;
 }
 
-/** An action that replaces `context.peers` with what `update` makes of it and the event. */
-function peersAction<TContext extends { peers: PeerEntry[] }, TEvent extends EventObject>(
-  update: (peers: PeerEntry[], event: PeerEvent) => PeerEntry[],
-) {
-  return assign<TContext, TEvent, undefined, TEvent, never>(
-    ({ context, event }) => ({ peers: update(context.peers, event as unknown as PeerEvent) }) as Partial<TContext>,
-  );
+/** After this event, would the table have no peer at all? (Guards pick the next state with it.) */
+export function leavesNoPeers(peers: PeerTable, event: { type: string }): boolean {
+  return event.type === 'peer.detached' && peers.size === 1 && isKnownPeer(peers, event);
 }
 
+/** After this event, would no peer be ready (every pipe at its HWM, or none left)? */
+export function leavesNoReadyPeer(peers: PeerTable, event: { type: string }): boolean {
+  if (!isKnownPeer(peers, event) || peers.readyCount !== 1) return false;
+  const entry = peers.get((event as unknown as { peerId: number }).peerId) as PeerEntry;
+  return entry.ready && (event.type === 'peer.detached' || event.type === 'pipe.muted');
+}
+
+/** The table update each peer event makes. */
+export function applyPeerEvent(peers: PeerTable, event: { type: string }): void {
+  const e = event as PeerEvent;
+  switch (e.type) {
+    case 'peer.attached':
+      peers.add(entryOf(e));
+      return;
+    case 'peer.detached':
+      peers.delete(e.peerId);
+      return;
+    case 'peer.identified':
+      peers.identify(e.peerId, e.peerType, e.routingId === '' ? undefined : e.routingId);
+      return;
+    case 'pipe.muted':
+      peers.setReady(e.peerId, false);
+      return;
+    case 'pipe.ready':
+      peers.setReady(e.peerId, true);
+  }
+}
+
+/** The in-place change each peer-table action makes (for machines/fast-edges.ts: the same as its assign). */
+export const peerUpdates = {
+  attachPeer: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
+  detachPeer: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
+  identifyPeer: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
+  markMuted: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
+  markReady: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
+};
+
 /**
- * The four peer-list actions most socket machines name (`attachPeer`, `detachPeer`, `markMuted`,
- * `markReady`), each leaving the list as it was for any other event. Spread into `setup({ actions })`
- * with the machine's context and event types; a machine that keeps more per peer (ROUTER's identity
- * table, PUB's subscriptions) writes its own instead.
+ * The peer-table actions most socket machines name (`attachPeer`, `detachPeer`, `identifyPeer`,
+ * `markMuted`, `markReady`): each changes `context.peers` in place. They are `assign`s, so they
+ * run wherever xstate computes a transition (pure `transition()` and xstate/graph included); the
+ * context object is replaced, the table inside it is not.
  */
-export function peerListActions<TContext extends { peers: PeerEntry[] }, TEvent extends EventObject>() {
-  return {
-    attachPeer: peersAction<TContext, TEvent>((peers, e) => (e.type === 'peer.attached' ? withPeer(peers, e) : peers)),
-    detachPeer: peersAction<TContext, TEvent>((peers, e) => (e.type === 'peer.detached' ? withoutPeer(peers, e.peerId) : peers)),
-    markMuted: peersAction<TContext, TEvent>((peers, e) => (e.type === 'pipe.muted' ? withReady(peers, e.peerId, false) : peers)),
-    markReady: peersAction<TContext, TEvent>((peers, e) => (e.type === 'pipe.ready' ? withReady(peers, e.peerId, true) : peers)),
-  };
+export function peerListActions<TContext extends { peers: PeerTable }, TEvent extends EventObject>() {
+  const act = assign<TContext, TEvent, undefined, TEvent, never>(({ context, event }) => {
+    applyPeerEvent(context.peers, event);
+    return {};
+  });
+  return { attachPeer: act, detachPeer: act, identifyPeer: act, markMuted: act, markReady: act };
 }

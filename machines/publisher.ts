@@ -1,22 +1,23 @@
 // PUB (RFC 29 PUBSUB): fans each message out to the subscribers whose prefixes match its first
 // frame; a subscriber at its HWM misses the message, and send never waits (unless noDrop). The
-// machine hears subscriptions as facts from its peers and keeps who wants which prefix; the
-// runtime keeps the matching trie in step through the effects named here. No IO, no timers.
+// machine hears subscriptions as facts from its peers and keeps who wants which prefix in the
+// matching trie the runtime fans out with (one structure, changed in place by the actions here).
+// No IO, no timers.
 
 import { assign, setup } from 'xstate';
 import type { EventObject } from 'xstate';
+import { MultiTrie } from '../src/core/trie.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
-import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { isKnownPeer, withPeer, withoutPeer, withReady } from './peers.js';
+import type { CloseEvent, PeerEvent } from './peers.js';
+import { applyPeerEvent, isKnownPeer, leavesNoPeers, PeerTable } from './peers.js';
+import { withFastEdges } from './fast-edges.js';
+import type { FastEdgeOptions } from './fast-edges.js';
 
-/**
- * Who wants which prefix: the prefix as lowercase hex (`''` is the empty prefix, which matches
- * every message) -> the ids of the peers subscribed to it. A peer holds a prefix at most once
- * (libzmq `mtrie.cpp` keeps a set of pipes per prefix, not a count).
- */
-export type SubscriberTable = Record<string, number[]>;
+/** Who wants which prefix: prefix bytes -> the ids of the peers subscribed to it (a set per prefix,
+ * libzmq `mtrie.cpp`). Shown to inspectors as `{ <prefix as hex>: [peer ids] }`. */
+export type SubscriberTrie = MultiTrie<number>;
 
-/** Subscriptions arriving from peers: `0x01`+prefix and `0x00`+prefix messages, as facts. */
+/** Subscriptions arriving from peers: `0x01`+prefix and `0x00`+prefix messages, as facts (prefix as hex). */
 export type SubscriptionEvent =
   | { type: 'subscription.added'; peerId: number; prefix: string }
   | { type: 'subscription.removed'; peerId: number; prefix: string };
@@ -35,196 +36,209 @@ export interface ConfigureEvent {
 export type WhenMute = 'drop' | 'wait';
 
 export interface PublisherContext {
-  peers: PeerEntry[];
-  subscriptions: SubscriberTable;
+  peers: PeerTable;
+  subscriptions: SubscriberTrie;
   whenMute: WhenMute;
 }
 
-/** Parameters of the trie effects: which peer, which prefix (hex). */
-export interface PrefixParams {
-  peerId: number;
-  prefix: string;
-}
+// ---- the rules, used by the machine's guards and by the socket's fast path ----
 
-// ---- pure helpers, shared with the XPUB machine ----
+let lastHex = '';
+let lastBytes = new Uint8Array(0);
 
-/** The table with `peerId` subscribed to `prefix` (unchanged if it already was). */
-export function withSubscriber(table: SubscriberTable, prefix: string, peerId: number): SubscriberTable {
-  const ids = Object.hasOwn(table, prefix) ? table[prefix] : undefined;
-  if (ids === undefined) return { ...table, [prefix]: [peerId] };
-  if (ids.includes(peerId)) return table;
-  return { ...table, [prefix]: [...ids, peerId] };
-}
-
-/** The table without `peerId` on `prefix`; a prefix nobody wants any more disappears. */
-export function withoutSubscriber(table: SubscriberTable, prefix: string, peerId: number): SubscriberTable {
-  const ids = Object.hasOwn(table, prefix) ? table[prefix] : undefined;
-  if (ids === undefined || !ids.includes(peerId)) return table;
-  const out: SubscriberTable = {};
-  for (const key of Object.keys(table)) {
-    if (key !== prefix) out[key] = table[key];
-    else if (ids.length > 1) out[key] = ids.filter((id) => id !== peerId);
-  }
-  return out;
-}
-
-/** The table without any subscription of `peerId` (it detached). */
-export function withoutSubscriberAnywhere(table: SubscriberTable, peerId: number): SubscriberTable {
-  let changed = false;
-  const out: SubscriberTable = {};
-  for (const key of Object.keys(table)) {
-    const ids = table[key];
-    if (!ids.includes(peerId)) {
-      out[key] = ids;
-      continue;
-    }
-    changed = true;
-    if (ids.length > 1) out[key] = ids.filter((id) => id !== peerId);
-  }
-  return changed ? out : table;
-}
-
-/** Whether `peerId` holds `prefix`. */
-export function holdsPrefix(table: SubscriberTable, prefix: string, peerId: number): boolean {
-  return Object.hasOwn(table, prefix) && table[prefix].includes(peerId);
-}
-
-/** How many peers hold `prefix`. */
-export function subscriberCount(table: SubscriberTable, prefix: string): number {
-  return Object.hasOwn(table, prefix) ? table[prefix].length : 0;
+/** The value of one hex digit's char code (0-9, a-f, A-F). */
+function nibble(c: number): number {
+  return c <= 57 ? c - 48 : (c | 0x20) - 87;
 }
 
 /**
- * The prefixes `peerId` holds; with `onlyLast`, just those nobody else holds. In byte order, as
- * libzmq walks its trie (lowercase hex sorts as its bytes do).
+ * Bytes of a prefix carried as hex in an event. The last answer is kept (a guard and an update of
+ * one event ask for the same prefix): callers read it and never change it.
  */
-export function prefixesOf(table: SubscriberTable, peerId: number, onlyLast: boolean): string[] {
-  const out: string[] = [];
-  for (const key of Object.keys(table)) {
-    const ids = table[key];
-    if (ids.includes(peerId) && (!onlyLast || ids.length === 1)) out.push(key);
-  }
-  return out.sort();
+export function prefixBytes(hex: string): Uint8Array {
+  if (hex === lastHex) return lastBytes;
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+  lastHex = hex;
+  lastBytes = out;
+  return out;
 }
 
-export function hasMutePeer(peers: readonly PeerEntry[]): boolean {
-  for (const p of peers) if (!p.ready) return true;
-  return false;
+/** Whether `peerId` holds `prefix` (hex). */
+export function holdsPrefix(subscriptions: SubscriberTrie, prefix: string, peerId: number): boolean {
+  return subscriptions.has(prefixBytes(prefix), peerId);
+}
+
+/** How many peers hold `prefix` (hex). */
+export function subscriberCount(subscriptions: SubscriberTrie, prefix: string): number {
+  return subscriptions.count(prefixBytes(prefix));
+}
+
+/** Some subscriber's pipe is at its HWM. */
+export function hasMutePeer(peers: PeerTable): boolean {
+  return peers.readyCount < peers.size;
+}
+
+/**
+ * Whether a send must first check that every subscriber it matches has room (libzmq
+ * `dist_t::check_hwm`): only with noDrop (`whenMute` 'wait') while some subscriber is mute. Otherwise
+ * a message reaches each matching subscriber with room, and the others miss it (`dist_t::write`).
+ */
+export function checksRoom(context: PublisherContext): boolean {
+  return context.whenMute === 'wait' && hasMutePeer(context.peers);
+}
+
+/** A subscribe that changes something: a known peer subscribing to a prefix it does not hold yet. */
+export function isNewSubscription(context: PublisherContext, event: { type: string; peerId?: number; prefix?: string }): boolean {
+  return event.type === 'subscription.added' && isKnownPeer(context.peers, event) && !holdsPrefix(context.subscriptions, event.prefix as string, event.peerId as number);
+}
+
+/** A cancel that changes something: a known peer cancelling a prefix it holds. */
+export function isHeldSubscription(context: PublisherContext, event: { type: string; peerId?: number; prefix?: string }): boolean {
+  return event.type === 'subscription.removed' && holdsPrefix(context.subscriptions, event.prefix as string, event.peerId as number);
 }
 
 type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent;
 
-const knownPeer = ({ context, event }: { context: { peers: PeerEntry[] }; event: Ev }) =>
-  'peerId' in event && isKnownPeer(context.peers, event.peerId);
+// ---- what the PUB and XPUB machines share ----
 
-// Context updates shared by the PUB and XPUB machines: peer bookkeeping and the subscriber table.
-const publisherUpdates = {
-  attachPeer: (context: PublisherContext, event: Ev): Partial<PublisherContext> =>
-    event.type === 'peer.attached' ? { peers: withPeer(context.peers, event) } : {},
-  detachPeer: (context: PublisherContext, event: Ev): Partial<PublisherContext> =>
-    event.type === 'peer.detached'
-      ? { peers: withoutPeer(context.peers, event.peerId), subscriptions: withoutSubscriberAnywhere(context.subscriptions, event.peerId) }
-      : {},
-  markMuted: (context: PublisherContext, event: Ev): Partial<PublisherContext> =>
-    event.type === 'pipe.muted' ? { peers: withReady(context.peers, event.peerId, false) } : {},
-  markReady: (context: PublisherContext, event: Ev): Partial<PublisherContext> =>
-    event.type === 'pipe.ready' ? { peers: withReady(context.peers, event.peerId, true) } : {},
-  addSubscription: (context: PublisherContext, event: Ev): Partial<PublisherContext> =>
-    event.type === 'subscription.added' ? { subscriptions: withSubscriber(context.subscriptions, event.prefix, event.peerId) } : {},
-  removeSubscription: (context: PublisherContext, event: Ev): Partial<PublisherContext> =>
-    event.type === 'subscription.removed' ? { subscriptions: withoutSubscriber(context.subscriptions, event.prefix, event.peerId) } : {},
-  configure: (_context: PublisherContext, event: Ev): Partial<PublisherContext> =>
-    event.type === 'configure' && event.noDrop !== undefined ? { whenMute: event.noDrop ? 'wait' : 'drop' } : {},
+/** The context updates PUB and XPUB share, in place. */
+export function applyPublisherEvent(context: PublisherContext, event: { type: string }): Partial<PublisherContext> {
+  const e = event as Ev;
+  switch (e.type) {
+    case 'peer.detached':
+      context.subscriptions.removePeer(e.peerId, ignorePrefix);
+      applyPeerEvent(context.peers, e);
+      return {};
+    case 'subscription.added':
+      context.subscriptions.add(prefixBytes(e.prefix), e.peerId);
+      return {};
+    case 'subscription.removed':
+      context.subscriptions.remove(prefixBytes(e.prefix), e.peerId);
+      return {};
+    case 'configure':
+      return e.noDrop !== undefined ? { whenMute: e.noDrop ? 'wait' : 'drop' } : {};
+    default:
+      applyPeerEvent(context.peers, e);
+      return {};
+  }
+}
+
+function ignorePrefix(_prefix: Uint8Array): void {}
+
+/** @internal The in-place change the subscription actions make (for machines/fast-edges.ts). */
+export const subscriptionUpdates = {
+  addSubscription: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
+  removeSubscription: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
+  attachPeer: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
+  detachPeer: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
+  identifyPeer: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
+  markMuted: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
+  markReady: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
 };
 
 /**
- * @internal The actions PUB and XPUB share (`attachPeer`, `detachPeer`, `markMuted`, `markReady`,
- * `addSubscription`, `removeSubscription`, `configure`), for `setup({ actions })` of a machine whose
- * context extends {@link PublisherContext}.
+ * @internal The actions PUB and XPUB share (`attachPeer`, `detachPeer`, `identifyPeer`, `markMuted`,
+ * `markReady`, `addSubscription`, `removeSubscription`, `configure`), for `setup({ actions })` of a
+ * machine whose context extends {@link PublisherContext}.
  */
 export function publisherActions<TContext extends PublisherContext, TEvent extends EventObject>() {
-  const act = (update: (context: PublisherContext, event: Ev) => Partial<PublisherContext>) =>
-    assign<TContext, TEvent, undefined, TEvent, never>(({ context, event }) => update(context, event as unknown as Ev) as Partial<TContext>);
+  const act = assign<TContext, TEvent, undefined, TEvent, never>(({ context, event }) => applyPublisherEvent(context, event) as Partial<TContext>);
   return {
-    attachPeer: act(publisherUpdates.attachPeer),
-    detachPeer: act(publisherUpdates.detachPeer),
-    markMuted: act(publisherUpdates.markMuted),
-    markReady: act(publisherUpdates.markReady),
-    addSubscription: act(publisherUpdates.addSubscription),
-    removeSubscription: act(publisherUpdates.removeSubscription),
-    configure: act(publisherUpdates.configure),
+    attachPeer: act,
+    detachPeer: act,
+    identifyPeer: act,
+    markMuted: act,
+    markReady: act,
+    addSubscription: act,
+    removeSubscription: act,
+    configure: act,
   };
 }
 
-/** @internal */
-export const prefixParams = ({ event }: { event: Ev }): PrefixParams =>
-  'prefix' in event ? { peerId: event.peerId, prefix: event.prefix } : { peerId: -1, prefix: '' };
+/** @internal Guards PUB and XPUB share: they pick the sending state (noPeers, flowing, congested). */
+export const publishingGuards = {
+  isKnownPeer: ({ context, event }: { context: PublisherContext; event: Ev }) => isKnownPeer(context.peers, event),
+  leavesNoPeers: ({ context, event }: { context: PublisherContext; event: Ev }) => leavesNoPeers(context.peers, event),
+  hasMutePeer: ({ context }: { context: PublisherContext }) => hasMutePeer(context.peers),
+  /** The last mute subscriber leaves or drains: every remaining pipe has room. */
+  leavesNoMutePeer: ({ context, event }: { context: PublisherContext; event: Ev }) => {
+    if (!isKnownPeer(context.peers, event) || context.peers.size - context.peers.readyCount !== 1) return false;
+    const entry = context.peers.get((event as { peerId: number }).peerId);
+    return entry !== undefined && !entry.ready && (event.type === 'peer.detached' || event.type === 'pipe.ready');
+  },
+};
 
 /**
- * The sending states PUB and XPUB share, picked from the peers after every edge: no subscriber,
- * all with room, or some at their HWM (where `whenMute` says drop or wait).
+ * The peer edges PUB and XPUB share, picking the sending state after each: no subscriber, all with
+ * room, or some at their HWM (where `whenMute` says drop or wait). `detach` is the detach
+ * transition's actions (XPUB reports cancels first).
  */
+export function publishingEdges(detach: readonly unknown[]): Record<string, never> {
+  // Typed loosely: the two machines' action names differ, and each machine's setup() checks its own.
+  const edges = {
+    // A new subscriber's pipe has room: congested stays congested if another is mute.
+    'peer.attached': [{ guard: 'hasMutePeer', target: '.congested', actions: 'attachPeer' }, { target: '.flowing', actions: 'attachPeer' }],
+    'peer.detached': [
+      { guard: 'leavesNoPeers', target: '.noPeers', actions: detach },
+      { guard: 'leavesNoMutePeer', target: '.flowing', actions: detach },
+      { guard: 'isKnownPeer', actions: detach },
+    ],
+    'peer.identified': { actions: 'identifyPeer' },
+    'pipe.muted': { guard: 'isKnownPeer', target: '.congested', actions: 'markMuted' },
+    'pipe.ready': [{ guard: 'leavesNoMutePeer', target: '.flowing', actions: 'markReady' }, { guard: 'isKnownPeer', actions: 'markReady' }],
+  };
+  return edges as unknown as Record<string, never>;
+}
+
+/** The sending states PUB and XPUB share. */
 export const publishingStates = {
-  // Transient: picks the state from the peers.
-  routing: {
-    always: [{ guard: 'hasNoPeers' as const, target: 'noPeers' }, { guard: 'hasMutePeer' as const, target: 'congested' }, { target: 'flowing' }],
-  },
   /** No subscriber: a message goes nowhere, and send completes at once (libzmq drops it). */
   noPeers: {},
   /** Every subscriber's pipe has room: a message reaches each subscriber that matches. */
   flowing: {},
   /** Some subscriber is at its HWM: it misses messages (`whenMute` 'drop'), or a send that
-   * matches it waits (`whenMute` 'wait', noDrop: EAGAIN once sendTimeout passes). */
+   * matches it waits (`whenMute` 'wait', noDrop: EAGAIN once sendTimeout passes): `checksRoom`. */
   congested: {},
 };
 
-export const publisherMachine = setup({
+// Subscriptions come by the thousand (a peer may send any number): they take the fast-edge
+// shortcut (machines/fast-edges.ts), a guard and an in-place trie update, no xstate macrostep.
+export const publisherMachine = withFastEdges(setup({
   types: {
     context: {} as PublisherContext,
     events: {} as Ev,
   },
   guards: {
-    hasNoPeers: ({ context }) => context.peers.length === 0,
-    hasMutePeer: ({ context }) => hasMutePeer(context.peers),
-    isKnownPeer: knownPeer,
-    /** A known peer subscribing to a prefix it does not hold yet (a repeat changes nothing). */
-    isNewSubscription: ({ context, event }) =>
-      event.type === 'subscription.added' && knownPeer({ context, event }) && !holdsPrefix(context.subscriptions, event.prefix, event.peerId),
-    /** A known peer cancelling a prefix it holds (other cancels change nothing). */
-    isHeldSubscription: ({ context, event }) =>
-      event.type === 'subscription.removed' && holdsPrefix(context.subscriptions, event.prefix, event.peerId),
+    ...publishingGuards,
+    isNewSubscription: ({ context, event }) => isNewSubscription(context, event),
+    isHeldSubscription: ({ context, event }) => isHeldSubscription(context, event),
     shouldLinger: closeShouldLinger,
   },
   actions: {
     ...publisherActions<PublisherContext, Ev>(),
-    // Effects, provided by the runtime: keep the matching trie in step with `subscriptions`.
-    /** Subscribe the peer's pipe to the prefix in the trie that `send()` matches against. */
-    subscribePeer: (_: unknown, _params: PrefixParams) => {},
-    /** Take the peer's pipe off the prefix in the trie. */
-    unsubscribePeer: (_: unknown, _params: PrefixParams) => {},
     startLinger: () => {},
     release: () => {},
   },
 }).createMachine({
   id: 'pub',
-  context: { peers: [], subscriptions: {}, whenMute: 'drop' },
+  context: () => ({ peers: new PeerTable(), subscriptions: new MultiTrie<number>(), whenMute: 'drop' as WhenMute }),
   initial: 'open',
   states: {
     open: {
       initial: 'noPeers',
       on: {
-        'peer.attached': { target: '.routing', actions: 'attachPeer' },
-        // The runtime forgets a detached peer's trie entries itself (it holds the pipe, not the id).
-        'peer.detached': { guard: 'isKnownPeer', target: '.routing', actions: 'detachPeer' },
-        'pipe.muted': { guard: 'isKnownPeer', target: '.routing', actions: 'markMuted' },
-        'pipe.ready': { guard: 'isKnownPeer', target: '.routing', actions: 'markReady' },
-        'subscription.added': { guard: 'isNewSubscription', actions: ['addSubscription', { type: 'subscribePeer', params: prefixParams }] },
-        'subscription.removed': { guard: 'isHeldSubscription', actions: ['removeSubscription', { type: 'unsubscribePeer', params: prefixParams }] },
-        configure: { target: '.routing', actions: 'configure' },
+        ...publishingEdges(['detachPeer']),
+        'subscription.added': { guard: 'isNewSubscription', actions: 'addSubscription' },
+        'subscription.removed': { guard: 'isHeldSubscription', actions: 'removeSubscription' },
+        configure: { actions: 'configure' },
         close: closeTransitions,
       },
       states: publishingStates,
     },
     ...closingStates,
   },
+}), {
+  guards: ['isNewSubscription', 'isHeldSubscription', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer'],
+  updates: subscriptionUpdates as FastEdgeOptions['updates'],
 });

@@ -3,45 +3,48 @@
 
 import { setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
-import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { peerListActions } from './peers.js';
+import type { CloseEvent, PeerEvent } from './peers.js';
+import { leavesNoPeers, PeerTable, peerListActions, peerUpdates } from './peers.js';
+import { withFastEdges } from './fast-edges.js';
 
 export interface PullContext {
-  peers: PeerEntry[];
+  peers: PeerTable;
 }
 
-// PULL never sends, so of the shared peer actions it names only attach and detach.
+// PULL never sends: of the shared peer actions it names attach, detach and identify.
 const peerActions = peerListActions<PullContext, PeerEvent | CloseEvent>();
 
-export const pullMachine = setup({
+// Peer edges take the fast-edge shortcut (machines/fast-edges.ts).
+export const pullMachine = withFastEdges(setup({
   types: {
     context: {} as PullContext,
     events: {} as PeerEvent | CloseEvent,
   },
   guards: {
-    hasNoPeers: ({ context }) => context.peers.length === 0,
+    leavesNoPeers: ({ context, event }) => leavesNoPeers(context.peers, event),
     shouldLinger: closeShouldLinger,
   },
   actions: {
     attachPeer: peerActions.attachPeer,
     detachPeer: peerActions.detachPeer,
+    identifyPeer: peerActions.identifyPeer,
     startLinger: () => {},
     release: () => {},
   },
 }).createMachine({
   id: 'pull',
-  context: { peers: [] },
+  context: () => ({ peers: new PeerTable() }),
   initial: 'open',
   states: {
     open: {
       initial: 'noPeers',
       on: {
-        'peer.attached': { target: '.routing', actions: 'attachPeer' },
-        'peer.detached': { target: '.routing', actions: 'detachPeer' },
+        'peer.attached': { target: '.attached', actions: 'attachPeer' },
+        'peer.detached': [{ guard: 'leavesNoPeers', target: '.noPeers', actions: 'detachPeer' }, { actions: 'detachPeer' }],
+        'peer.identified': { actions: 'identifyPeer' },
         close: closeTransitions,
       },
       states: {
-        routing: { always: [{ guard: 'hasNoPeers', target: 'noPeers' }, { target: 'attached' }] },
         /** Nobody to receive from: receive waits. */
         noPeers: {},
         /** One or more peers: receive takes from them in turn. */
@@ -50,4 +53,4 @@ export const pullMachine = setup({
     },
     ...closingStates,
   },
-});
+}), { guards: ['leavesNoPeers'], updates: peerUpdates as never });

@@ -1,28 +1,44 @@
 // The sending machine PUSH and DEALER share (RFC 30, RFC 28; libzmq `lb.cpp`): round-robin out
-// over the peers with room, wait when none has room. The machine keeps which peers are ready; the
-// runtime moves the messages. No message is an event.
+// over the peers with room, wait when none has room. The machine keeps which peers are ready, in a
+// table its actions change in place; the runtime moves the messages. No message is an event.
 
 import { setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { hasReadyPeer, peerListActions } from './peers.js';
+import { isKnownPeer, leavesNoPeers, leavesNoReadyPeer, PeerTable, peerListActions, peerUpdates } from './peers.js';
+import { withFastEdges } from './fast-edges.js';
 
 export interface RoundRobinContext {
-  peers: PeerEntry[];
+  /** Attached peers, ready ones first, with the round-robin cursor (see machines/peers.ts). */
+  peers: PeerTable;
 }
 
 export type RoundRobinEvent = PeerEvent | CloseEvent;
 
-/** The machine of a round-robin sender, named `id` (`push`, `dealer`). */
+// ---- the rules a socket's fast path applies, the same functions the guards call ----
+
+/** Which peer the next message goes to: the next ready one in turn (libzmq `lb.cpp`); none: the send waits. */
+export function nextPeer(peers: PeerTable): PeerEntry | undefined {
+  return peers.nextReady();
+}
+
+/** Whether a send would complete now: some peer has room. With none, a send waits (never drops). */
+export function hasRoom(peers: PeerTable): boolean {
+  return peers.readyCount > 0;
+}
+
+/** The machine of a round-robin sender, named `id` (`push`, `dealer`). Its peer edges take the
+ * fast-edge shortcut (machines/fast-edges.ts): a socket may have a hundred thousand peers. */
 export function createRoundRobinMachine<TId extends string>(id: TId) {
-  return setup({
+  return withFastEdges(setup({
     types: {
       context: {} as RoundRobinContext,
       events: {} as RoundRobinEvent,
     },
     guards: {
-      hasNoPeers: ({ context }) => context.peers.length === 0,
-      hasReadyPeer: ({ context }) => hasReadyPeer(context.peers),
+      leavesNoPeers: ({ context, event }) => leavesNoPeers(context.peers, event),
+      leavesNoRoom: ({ context, event }) => leavesNoReadyPeer(context.peers, event),
+      isKnownPeer: ({ context, event }) => isKnownPeer(context.peers, event),
       shouldLinger: closeShouldLinger,
     },
     actions: {
@@ -33,26 +49,28 @@ export function createRoundRobinMachine<TId extends string>(id: TId) {
     },
   }).createMachine({
     id,
-    context: { peers: [] },
+    context: () => ({ peers: new PeerTable() }),
     initial: 'open',
     states: {
       open: {
         initial: 'noPeers',
         on: {
-          'peer.attached': { target: '.routing', actions: 'attachPeer' },
-          'peer.detached': { target: '.routing', actions: 'detachPeer' },
-          'pipe.muted': { target: '.routing', actions: 'markMuted' },
-          'pipe.ready': { target: '.routing', actions: 'markReady' },
+          // A new peer's pipe is empty: it has room.
+          'peer.attached': { target: '.ready', actions: 'attachPeer' },
+          'peer.detached': [
+            { guard: 'leavesNoPeers', target: '.noPeers', actions: 'detachPeer' },
+            { guard: 'leavesNoRoom', target: '.mute', actions: 'detachPeer' },
+            { actions: 'detachPeer' },
+          ],
+          'peer.identified': { actions: 'identifyPeer' },
+          'pipe.muted': [{ guard: 'leavesNoRoom', target: '.mute', actions: 'markMuted' }, { actions: 'markMuted' }],
+          'pipe.ready': { guard: 'isKnownPeer', target: '.ready', actions: 'markReady' },
           close: closeTransitions,
         },
         states: {
-          // Transient: picks the sending state from the peers.
-          routing: {
-            always: [{ guard: 'hasNoPeers', target: 'noPeers' }, { guard: 'hasReadyPeer', target: 'ready' }, { target: 'mute' }],
-          },
           /** No peer: send waits (libzmq blocks a socket with no pipe). */
           noPeers: {},
-          /** At least one peer has room: send completes at once. */
+          /** At least one peer has room: send completes at once, to the next ready peer in turn. */
           ready: {},
           /** Every peer is at its HWM: send waits for one to drain. */
           mute: {},
@@ -60,5 +78,5 @@ export function createRoundRobinMachine<TId extends string>(id: TId) {
       },
       ...closingStates,
     },
-  });
+  }), { guards: ['leavesNoPeers', 'leavesNoRoom', 'isKnownPeer'], updates: peerUpdates as never });
 }

@@ -1,19 +1,111 @@
-// ROUTER (RFC 28 REQREP): the identity table. Each peer gets a routing id (the one it announced,
-// or a generated one), duplicates are refused or handed over, and whether an unroutable or blocked
-// message is dropped or reported depends on `mandatory` (libzmq `router.cpp`). Messages
-// themselves never pass through here: the runtime routes them with a map it rebuilds from `routes`.
+// ROUTER (RFC 28 REQREP): the identity table and what becomes of each message. Each peer gets a
+// routing id (the one it announced, or a generated one), duplicates are refused or handed over, and
+// whether an unroutable or blocked message is dropped, fails or waits depends on `mandatory`
+// (libzmq `router.cpp`). Messages never pass through here: the runtime looks each one up in the
+// table this machine keeps (`routeOutcome`), a table its actions change in place.
 
 import { assign, setup } from 'xstate';
+import { asFrame } from '../src/core/frame.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
+import { applyPeerEvent, entryOf, isKnownPeer, leavesNoPeers, PeerTable, peerListActions } from './peers.js';
 import { randomUint32 } from './request.js';
-import { peerListActions, withoutPeer } from './peers.js';
+
+/** One peer's routing id: its hex (as inspectors show it), its bytes, and the lookup key. */
+interface Route {
+  readonly hex: string;
+  readonly key: string;
+  readonly frame: Uint8Array;
+}
+
+/** The lookup key of a routing id: one UTF-16 unit per byte (a latin1 string), cheap to build per message. */
+export function routingKey(id: Uint8Array): string {
+  const n = id.byteLength;
+  if (n > 32) return String.fromCharCode.apply(null, id as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(id[i] as number);
+  return s;
+}
+
+function fromHex(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
+
+/**
+ * The identity table: routing id → peer, both ways. Lives in machine context and is changed in
+ * place by the machine's actions; the socket looks up each message in it. Serialises as
+ * `{ <routing id as hex>: peerId }`.
+ */
+export class RouteTable {
+  #byKey = new Map<string, number>();
+  #byPeer = new Map<number, Route>();
+
+  /** The peer holding routing id `frame` (the first frame of a message sent), if any. */
+  peerOf(frame: Uint8Array): number | undefined {
+    return this.#byKey.get(routingKey(frame));
+  }
+
+  /** The peer holding the routing id given as hex, if any. */
+  holderOf(hex: string): number | undefined {
+    return this.#byKey.get(routingKey(fromHex(hex)));
+  }
+
+  /** Peer `peerId`'s routing id as a frame (prepended to what it sends us). */
+  frameOf(peerId: number): Uint8Array | undefined {
+    return this.#byPeer.get(peerId)?.frame;
+  }
+
+  /** Peer `peerId`'s routing id as hex. */
+  hexOf(peerId: number): string | undefined {
+    return this.#byPeer.get(peerId)?.hex;
+  }
+
+  get size(): number {
+    return this.#byPeer.size;
+  }
+
+  /** Gives `peerId` the routing id `hex`, taking it from any holder and dropping the peer's old one. */
+  set(peerId: number, hex: string): void {
+    const frame = asFrame(fromHex(hex));
+    const key = routingKey(frame);
+    const holder = this.#byKey.get(key);
+    if (holder !== undefined && holder !== peerId) this.#byPeer.delete(holder);
+    this.forget(peerId);
+    this.#byKey.set(key, peerId);
+    this.#byPeer.set(peerId, { hex, key, frame });
+  }
+
+  /** Takes `peerId` and its routing id out of the table. */
+  forget(peerId: number): void {
+    const route = this.#byPeer.get(peerId);
+    if (route === undefined) return;
+    this.#byPeer.delete(peerId);
+    if (this.#byKey.get(route.key) === peerId) this.#byKey.delete(route.key);
+  }
+
+  toJSON(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [peerId, route] of [...this.#byPeer].sort((a, b) => a[0] - b[0])) out[route.hex] = peerId;
+    return out;
+  }
+
+  clone(): RouteTable {
+    const copy = new RouteTable();
+    for (const [peerId, route] of this.#byPeer) {
+      copy.#byPeer.set(peerId, route);
+      copy.#byKey.set(route.key, peerId);
+    }
+    return copy;
+  }
+}
 
 export interface RouterContext {
   /** Attached peers; `routingId` is the id this ROUTER knows the peer by (hex), always set. */
-  peers: PeerEntry[];
-  /** The identity table: routing id (hex) → peer id. */
-  routes: Record<string, number>;
+  peers: PeerTable;
+  /** The identity table: routing id ↔ peer id. */
+  routes: RouteTable;
   /** The counter of generated ids (libzmq `_next_integral_routing_id`, random start, uint32). */
   nextGeneratedId: number;
   /** ZMQ_ROUTER_HANDOVER: a newcomer with a taken id takes it over, and the holder is detached. */
@@ -27,12 +119,17 @@ export interface RouterInput {
 }
 
 /** ROUTER's own events, beyond the peer and close events every socket hears. */
-export type RouterOwnEvent =
-  | { type: 'option.changed'; name: 'mandatory' | 'handover'; value: boolean }
-  /** A peer that attached before its routing id was known (inproc connect before bind) now has one. */
-  | { type: 'peer.identified'; peerId: number; routingId?: string };
+export type RouterOwnEvent = { type: 'option.changed'; name: 'mandatory' | 'handover'; value: boolean };
 
 export type RouterEvent = PeerEvent | CloseEvent | RouterOwnEvent;
+
+/** Parameters of the `evictHolder` and `refuseDuplicate` effects: which peer, and the id at stake. */
+export interface PeerParams {
+  peerId: number;
+  routingId: string;
+}
+
+// ---- the rules, used by the machine's guards and by the socket's fast path ----
 
 /** The generated routing id for counter value `n`: 5 bytes, `00` + uint32 big-endian (libzmq `router.cpp`), as hex. */
 export function generatedRoutingId(n: number): string {
@@ -40,28 +137,81 @@ export function generatedRoutingId(n: number): string {
 }
 
 /** The non-empty routing id an attach or identify event announces, if any. */
-function announced(event: RouterEvent): string | undefined {
+export function announcedId(event: { type: string; routingId?: string }): string | undefined {
   if (event.type !== 'peer.attached' && event.type !== 'peer.identified') return undefined;
   return event.routingId === undefined || event.routingId === '' ? undefined : event.routingId;
 }
 
-/** Whether the event announces an id that another peer already holds. */
-function isTaken(context: RouterContext, event: RouterEvent): boolean {
-  const id = announced(event);
-  if (id === undefined || !('peerId' in event)) return false;
-  const holder = context.routes[id];
-  return holder !== undefined && holder !== event.peerId;
+/** The peer already holding the id the event announces (another peer than the event's), if any. */
+export function holderOfAnnounced(routes: RouteTable, event: { type: string; peerId?: number; routingId?: string }): number | undefined {
+  const id = announcedId(event);
+  if (id === undefined) return undefined;
+  const holder = routes.holderOf(id);
+  return holder !== undefined && holder !== event.peerId ? holder : undefined;
 }
 
-/** The table without `peerId`'s id (and without the peer, if `dropPeer`). */
-function forget(context: RouterContext, peerId: number): Pick<RouterContext, 'peers' | 'routes'> {
-  const entry = context.peers.find((p) => p.id === peerId);
-  const routes = { ...context.routes };
-  if (entry?.routingId !== undefined && routes[entry.routingId] === peerId) delete routes[entry.routingId];
-  return { peers: withoutPeer(context.peers, peerId), routes };
+/** Whether the mandatory region is on (ZMQ_ROUTER_MANDATORY), from a snapshot's value. */
+export function isMandatory(value: unknown): boolean {
+  return (value as { open?: { mandatory?: string } }).open?.mandatory === 'on';
 }
 
-// Mute and ready flags as every socket keeps them; attach and detach also touch the identity table.
+/** What becomes of a message the application sends (libzmq `router.cpp xsend`). */
+export type RouteOutcome = 'deliver' | 'drop' | 'unreachable' | 'wait';
+
+/**
+ * The fate of a message of `frameCount` frames whose first frame names `peer` (undefined: no peer
+ * holds that id): a lone id frame is dropped; an unknown id is dropped, or with `mandatory` fails
+ * (EHOSTUNREACH); a peer at its HWM misses it, or with `mandatory` the send waits.
+ */
+export function routeOutcome(mandatory: boolean, peer: PeerEntry | undefined, frameCount: number): RouteOutcome {
+  if (frameCount < 2) return 'drop';
+  if (peer === undefined) return mandatory ? 'unreachable' : 'drop';
+  if (!peer.ready) return mandatory ? 'wait' : 'drop';
+  return 'deliver';
+}
+
+/** Whether a send may complete now (`writable`, libzmq `router_t::xhas_out`): always, unless mandatory; then while some peer has room. */
+export function routerHasRoom(mandatory: boolean, peers: PeerTable): boolean {
+  return !mandatory || peers.readyCount > 0;
+}
+
+/** Enters the peer under its announced id or the next generated one, evicting a holder (handover). */
+function attachRouted(context: RouterContext, event: RouterEvent): Partial<RouterContext> {
+  if (event.type !== 'peer.attached') return {};
+  let id = announcedId(event);
+  let next = context.nextGeneratedId;
+  if (id === undefined) {
+    id = generatedRoutingId(next);
+    next = (next + 1) >>> 0;
+  } else {
+    const holder = context.routes.holderOf(id);
+    if (holder !== undefined) context.peers.delete(holder);
+  }
+  context.routes.set(event.peerId, id);
+  context.peers.add({ ...entryOf(event), routingId: id });
+  return next === context.nextGeneratedId ? {} : { nextGeneratedId: next };
+}
+
+/** Re-keys a peer that announced its id after attaching (it had a generated one), evicting a holder. */
+function rekey(context: RouterContext, event: RouterEvent): void {
+  const id = announcedId(event);
+  if (event.type !== 'peer.identified' || id === undefined) return;
+  const holder = holderOfAnnounced(context.routes, event);
+  if (holder !== undefined) context.peers.delete(holder);
+  context.routes.set(event.peerId, id);
+  context.peers.identify(event.peerId, event.peerType, id);
+}
+
+const evictParams = ({ context, event }: { context: RouterContext; event: RouterEvent }): PeerParams => ({
+  peerId: holderOfAnnounced(context.routes, event) ?? -1,
+  routingId: announcedId(event) ?? '',
+});
+const refuseParams = ({ event }: { event: RouterEvent }): PeerParams => ({
+  peerId: 'peerId' in event ? event.peerId : -1,
+  routingId: announcedId(event) ?? '',
+});
+
+// Mute and ready flags as every socket keeps them; attach, identify and detach also touch the identity table.
 const peerActions = peerListActions<RouterContext, RouterEvent>();
 
 export const routerMachine = setup({
@@ -71,13 +221,14 @@ export const routerMachine = setup({
     input: {} as RouterInput | undefined,
   },
   guards: {
-    hasNoPeers: ({ context }) => context.peers.length === 0,
-    isDuplicateId: ({ context, event }) => isTaken(context, event),
-    takesOverId: ({ context, event }) => context.handover && isTaken(context, event),
+    leavesNoPeers: ({ context, event }) => leavesNoPeers(context.peers, event),
+    isDuplicateId: ({ context, event }) => holderOfAnnounced(context.routes, event) !== undefined,
+    takesOverId: ({ context, event }) => context.handover && holderOfAnnounced(context.routes, event) !== undefined,
     keepsItsId: ({ context, event }) => {
-      const id = announced(event);
-      return id === undefined || ('peerId' in event && context.routes[id] === event.peerId);
+      const id = announcedId(event);
+      return id === undefined || ('peerId' in event && context.routes.holderOf(id) === event.peerId);
     },
+    isKnownPeer: ({ context, event }) => isKnownPeer(context.peers, event),
     setsMandatoryOn: ({ event }) => event.type === 'option.changed' && event.name === 'mandatory' && event.value,
     setsMandatoryOff: ({ event }) => event.type === 'option.changed' && event.name === 'mandatory' && !event.value,
     setsHandover: ({ event }) => event.type === 'option.changed' && event.name === 'handover',
@@ -85,54 +236,43 @@ export const routerMachine = setup({
   },
   actions: {
     /** Enters the peer under its announced id, or the next generated one. With handover, the
-     * previous holder of the id leaves the table in the same step (its connection is closed by
-     * `evictHolder`). */
-    attachPeer: assign(({ context, event }) => {
-      if (event.type !== 'peer.attached') return {};
-      let { peers, routes } = context;
-      let nextGeneratedId = context.nextGeneratedId;
-      let id = announced(event);
-      if (id === undefined) {
-        id = generatedRoutingId(nextGeneratedId);
-        nextGeneratedId = (nextGeneratedId + 1) >>> 0;
-      } else if (routes[id] !== undefined) {
-        ({ peers, routes } = forget(context, routes[id] as number));
-      }
-      const entry: PeerEntry = { id: event.peerId, endpoint: event.endpoint, peerType: event.peerType, ready: true, routingId: id };
-      return { peers: [...peers, entry], routes: { ...routes, [id]: event.peerId }, nextGeneratedId };
-    }),
+     * previous holder of the id leaves the table in the same step (`evictHolder` detaches it). */
+    attachPeer: assign(({ context, event }) => attachRouted(context, event)),
     /** Re-keys a peer that announced its id after attaching (it had a generated one). */
     rekeyPeer: assign(({ context, event }) => {
-      const id = announced(event);
-      if (event.type !== 'peer.identified' || id === undefined) return {};
-      const holder = context.routes[id];
-      let { peers, routes } = holder !== undefined && holder !== event.peerId ? forget(context, holder) : context;
-      routes = { ...routes };
-      const old = peers.find((p) => p.id === event.peerId)?.routingId;
-      if (old !== undefined && routes[old] === event.peerId) delete routes[old];
-      routes[id] = event.peerId;
-      peers = peers.map((p) => (p.id === event.peerId ? { ...p, routingId: id } : p));
-      return { peers, routes };
+      rekey(context, event);
+      return {};
     }),
-    detachPeer: assign(({ context, event }) => (event.type === 'peer.detached' ? forget(context, event.peerId) : {})),
-    forgetPeer: assign(({ context, event }) => ('peerId' in event ? forget(context, event.peerId) : {})),
+    identifyPeer: peerActions.identifyPeer,
+    detachPeer: assign(({ context, event }) => {
+      if (event.type === 'peer.detached') context.routes.forget(event.peerId);
+      applyPeerEvent(context.peers, event);
+      return {};
+    }),
+    /** Forgets the event's peer (a late identity that turned out to be taken). */
+    forgetPeer: assign(({ context, event }) => {
+      if ('peerId' in event) {
+        context.routes.forget(event.peerId);
+        context.peers.delete(event.peerId);
+      }
+      return {};
+    }),
     markMuted: peerActions.markMuted,
     markReady: peerActions.markReady,
     setHandover: assign({ handover: ({ context, event }) => (event.type === 'option.changed' ? event.value : context.handover) }),
     // Effects, provided by the runtime.
-    /** Closes the connection of the peer holding the event's routing id (handover). Runs before
-     * the table changes, so `context.routes[event.routingId]` names that peer. */
-    evictHolder: () => {},
+    /** Detaches the peer that held the event's routing id (handover); `params.peerId` names it. */
+    evictHolder: (_: unknown, _params: PeerParams) => {},
     /** Refuses the event's peer: its routing id is taken and `handover` is off. */
-    refuseDuplicate: () => {},
+    refuseDuplicate: (_: unknown, _params: PeerParams) => {},
     startLinger: () => {},
     release: () => {},
   },
 }).createMachine({
   id: 'router',
   context: ({ input }) => ({
-    peers: [],
-    routes: {},
+    peers: new PeerTable(),
+    routes: new RouteTable(),
     nextGeneratedId: (input?.nextGeneratedId ?? randomUint32()) >>> 0,
     handover: input?.handover ?? false,
   }),
@@ -150,25 +290,24 @@ export const routerMachine = setup({
           initial: 'noPeers',
           on: {
             'peer.attached': [
-              { guard: 'takesOverId', target: '.routing', actions: ['evictHolder', 'attachPeer'] },
-              { guard: 'isDuplicateId', actions: 'refuseDuplicate' },
-              { target: '.routing', actions: 'attachPeer' },
+              { guard: 'takesOverId', target: '.attached', actions: [{ type: 'evictHolder', params: evictParams }, 'attachPeer'] },
+              { guard: 'isDuplicateId', actions: { type: 'refuseDuplicate', params: refuseParams } },
+              { target: '.attached', actions: 'attachPeer' },
             ],
             'peer.identified': [
-              { guard: 'keepsItsId' },
-              { guard: 'takesOverId', actions: ['evictHolder', 'rekeyPeer'] },
-              { guard: 'isDuplicateId', target: '.routing', actions: ['refuseDuplicate', 'forgetPeer'] },
+              { guard: 'keepsItsId', actions: 'identifyPeer' },
+              { guard: 'takesOverId', actions: [{ type: 'evictHolder', params: evictParams }, 'rekeyPeer'] },
+              { guard: 'isDuplicateId', actions: [{ type: 'refuseDuplicate', params: refuseParams }, 'forgetPeer'] },
               { actions: 'rekeyPeer' },
             ],
-            'peer.detached': { target: '.routing', actions: 'detachPeer' },
-            'pipe.muted': { actions: 'markMuted' },
-            'pipe.ready': { actions: 'markReady' },
+            'peer.detached': [{ guard: 'leavesNoPeers', target: '.noPeers', actions: 'detachPeer' }, { actions: 'detachPeer' }],
+            'pipe.muted': { guard: 'isKnownPeer', actions: 'markMuted' },
+            'pipe.ready': { guard: 'isKnownPeer', actions: 'markReady' },
           },
           states: {
-            routing: { always: [{ guard: 'hasNoPeers', target: 'noPeers' }, { target: 'attached' }] },
             /** Nobody to route to: every message sent is unroutable. */
             noPeers: {},
-            /** Messages go to the peer their first frame names. */
+            /** Messages go to the peer their first frame names (`routeOutcome`). */
             attached: {},
           },
         },

@@ -1,28 +1,25 @@
 // SUB (RFC 29 PUBSUB): receives from its publishers, keeping the messages whose first frame starts
-// with a subscribed prefix. Subscriptions are counted (RFC 29: additive) and travel upstream as
-// `0x01`+prefix / `0x00`+prefix messages; the machine decides what is sent and when, the runtime
-// writes it and keeps the receive filter in step. No IO, no timers.
+// with a subscribed prefix. Subscriptions are counted (RFC 29: additive) in a trie the machine keeps
+// and its actions change in place; the receive filter reads that same trie. They travel upstream as
+// `0x01`+prefix / `0x00`+prefix messages: the machine decides what is sent and when, the runtime
+// writes it. No IO, no timers.
 
 import { assign, setup } from 'xstate';
+import { SubscriptionTrie } from '../src/core/trie.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
-import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { isKnownPeer, peerListActions } from './peers.js';
-
-/** Subscribed prefixes as lowercase hex (`''` matches every message) -> how many times. */
-export type SubscriptionCounts = Record<string, number>;
+import type { CloseEvent, PeerEvent } from './peers.js';
+import { applyPeerEvent, isKnownPeer, leavesNoPeers, PeerTable, peerListActions, peerUpdates } from './peers.js';
+import { prefixBytes } from './publisher.js';
+import { withFastEdges } from './fast-edges.js';
 
 export interface SubscriberContext {
-  peers: PeerEntry[];
-  subscriptions: SubscriptionCounts;
+  peers: PeerTable;
+  /** Subscribed prefixes with their counts (libzmq `trie.cpp`). Shown as `{ <prefix as hex>: count }`. */
+  subscriptions: SubscriptionTrie;
 }
 
 /** Commands from the application (prefix as hex). */
 export type SubscribeEvent = { type: 'subscribe'; prefix: string } | { type: 'unsubscribe'; prefix: string };
-
-/** Parameters of the filter effects. */
-export interface FilterParams {
-  prefix: string;
-}
 
 /** Parameters of the `sendSubscription` effect: one message to every publisher. */
 export interface SubscriptionParams {
@@ -39,38 +36,56 @@ export interface ReplayParams {
 
 type Ev = PeerEvent | CloseEvent | SubscribeEvent;
 
-export function countOf(counts: SubscriptionCounts, prefix: string): number {
-  return Object.hasOwn(counts, prefix) ? counts[prefix] : 0;
+// ---- the rules, used by the machine's guards and by the socket's fast path ----
+
+/** Whether a received message is kept: some subscribed prefix starts its first frame (libzmq
+ * `xsub.cpp` filters again on receive: a publisher may send more than was asked). */
+export function isWanted(subscriptions: SubscriptionTrie, topic: Uint8Array): boolean {
+  return subscriptions.matches(topic);
 }
 
-export function withCount(counts: SubscriptionCounts, prefix: string, delta: 1 | -1): SubscriptionCounts {
-  const n = countOf(counts, prefix) + delta;
-  if (n > 0) return { ...counts, [prefix]: n };
-  const out: SubscriptionCounts = {};
-  for (const key of Object.keys(counts)) if (key !== prefix) out[key] = counts[key];
+/** How many times `prefix` (hex) is subscribed. */
+export function countOf(subscriptions: SubscriptionTrie, prefix: string): number {
+  return subscriptions.count(prefixBytes(prefix));
+}
+
+function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i] as number).toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Every subscribed prefix once, in byte order, as hex (libzmq replays its trie in that order). */
+export function subscribedPrefixes(subscriptions: SubscriptionTrie): string[] {
+  const out: string[] = [];
+  for (const [prefix] of subscriptions.entries()) out.push(toHex(prefix));
   return out;
 }
 
-/** Every subscribed prefix once, in byte order (libzmq replays its trie in that order). */
-export function subscribedPrefixes(counts: SubscriptionCounts): string[] {
-  return Object.keys(counts).sort();
-}
+const prefixOf = ({ event }: { event: Ev }): string => ('prefix' in event ? event.prefix : '');
 
-const filterParams = ({ event }: { event: Ev }): FilterParams => ({ prefix: 'prefix' in event ? event.prefix : '' });
+/** The in-place changes `countUp` and `countDown` make (their assigns do the same). */
+const countUp = (context: SubscriberContext, event: Ev): void => {
+  if (event.type === 'subscribe') context.subscriptions.add(prefixBytes(event.prefix));
+};
+const countDown = (context: SubscriberContext, event: Ev): void => {
+  if (event.type === 'unsubscribe') context.subscriptions.remove(prefixBytes(event.prefix));
+};
 
 /**
  * @internal The SUB and XSUB machines are the same statechart (libzmq's `sub.cpp` is `xsub.cpp`
  * with `subscribe()` turned into messages); only the id differs.
  */
 export function createSubscriberMachine<Id extends string>(id: Id) {
-  return setup({
+  // subscribe() may be called thousands of times: those edges take the fast-edge shortcut.
+  return withFastEdges(setup({
     types: {
       context: {} as SubscriberContext,
       events: {} as Ev,
     },
     guards: {
-      hasNoPeers: ({ context }) => context.peers.length === 0,
-      isKnownPeer: ({ context, event }) => 'peerId' in event && isKnownPeer(context.peers, event.peerId),
+      leavesNoPeers: ({ context, event }) => leavesNoPeers(context.peers, event),
+      isKnownPeer: ({ context, event }) => isKnownPeer(context.peers, event),
       /** This unsubscribe takes the count to 0: the publishers are told. */
       isLastSubscription: ({ context, event }) => event.type === 'unsubscribe' && countOf(context.subscriptions, event.prefix) === 1,
       isSubscribed: ({ context, event }) => event.type === 'unsubscribe' && countOf(context.subscriptions, event.prefix) > 0,
@@ -78,13 +93,19 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
     },
     actions: {
       ...peerListActions<SubscriberContext, Ev>(),
-      countUp: assign({ subscriptions: ({ context, event }) => (event.type === 'subscribe' ? withCount(context.subscriptions, event.prefix, 1) : context.subscriptions) }),
-      countDown: assign({ subscriptions: ({ context, event }) => (event.type === 'unsubscribe' ? withCount(context.subscriptions, event.prefix, -1) : context.subscriptions) }),
+      countUp: assign(({ context, event }) => {
+        countUp(context, event);
+        return {};
+      }),
+      countDown: assign(({ context, event }) => {
+        countDown(context, event);
+        return {};
+      }),
+      detachPeer: assign(({ context, event }) => {
+        applyPeerEvent(context.peers, event);
+        return {};
+      }),
       // Effects, provided by the runtime.
-      /** Count the prefix once more in the receive filter. */
-      addFilter: (_: unknown, _params: FilterParams) => {},
-      /** Count the prefix once less in the receive filter. */
-      removeFilter: (_: unknown, _params: FilterParams) => {},
       /** Write a subscription message to every publisher whose pipe has room (dropped for the others). */
       sendSubscription: (_: unknown, _params: SubscriptionParams) => {},
       /** Write every subscribed prefix to a new publisher; what does not fit its SNDHWM is dropped
@@ -95,7 +116,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
     },
   }).createMachine({
     id,
-    context: { peers: [], subscriptions: {} },
+    context: () => ({ peers: new PeerTable(), subscriptions: new SubscriptionTrie() }),
     initial: 'open',
     states: {
       open: {
@@ -103,7 +124,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
         on: {
           // libzmq `xsub_t::xattach_pipe`: a new upstream peer gets every cached subscription.
           'peer.attached': {
-            target: '.routing',
+            target: '.attached',
             actions: [
               'attachPeer',
               {
@@ -112,43 +133,39 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
               },
             ],
           },
-          'peer.detached': { guard: 'isKnownPeer', target: '.routing', actions: 'detachPeer' },
+          'peer.detached': [{ guard: 'leavesNoPeers', target: '.noPeers', actions: 'detachPeer' }, { guard: 'isKnownPeer', actions: 'detachPeer' }],
+          'peer.identified': { actions: 'identifyPeer' },
           'pipe.muted': { guard: 'isKnownPeer', actions: 'markMuted' },
           'pipe.ready': { guard: 'isKnownPeer', actions: 'markReady' },
           // libzmq `xsub.cpp` forwards every subscribe, repeats included (a forwarding device's
           // verbose XPUB must see them), and a cancel only when the count reaches 0.
           subscribe: {
-            actions: [
-              'countUp',
-              { type: 'addFilter', params: filterParams },
-              { type: 'sendSubscription', params: ({ event }) => ({ subscribe: true, prefix: 'prefix' in event ? event.prefix : '' }) },
-            ],
+            actions: ['countUp', { type: 'sendSubscription', params: ({ event }) => ({ subscribe: true, prefix: prefixOf({ event }) }) }],
           },
           unsubscribe: [
             {
               guard: 'isLastSubscription',
-              actions: [
-                'countDown',
-                { type: 'removeFilter', params: filterParams },
-                { type: 'sendSubscription', params: ({ event }) => ({ subscribe: false, prefix: 'prefix' in event ? event.prefix : '' }) },
-              ],
+              actions: ['countDown', { type: 'sendSubscription', params: ({ event }) => ({ subscribe: false, prefix: prefixOf({ event }) }) }],
             },
             // Still wanted by an earlier subscribe: only the count drops. An unsubscribe of a
             // prefix that is not subscribed matches neither transition and changes nothing.
-            { guard: 'isSubscribed', actions: ['countDown', { type: 'removeFilter', params: filterParams }] },
+            { guard: 'isSubscribed', actions: 'countDown' },
           ],
           close: closeTransitions,
         },
         states: {
-          routing: { always: [{ guard: 'hasNoPeers', target: 'noPeers' }, { target: 'attached' }] },
           /** No publisher: receive waits; subscriptions are kept and replayed when one attaches. */
           noPeers: {},
-          /** One or more publishers: receive fair-queues the messages that match. */
+          /** One or more publishers: receive fair-queues the messages that match (`isWanted`). */
           attached: {},
         },
       },
       ...closingStates,
     },
+  }), {
+    guards: ['isLastSubscription', 'isSubscribed', 'leavesNoPeers', 'isKnownPeer'],
+    effects: ['sendSubscription', 'replaySubscriptions'],
+    updates: { ...peerUpdates, countUp, countDown } as never,
   });
 }
 

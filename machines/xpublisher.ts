@@ -3,12 +3,15 @@
 // which subscription changes the application is told of (libzmq `xpub.cpp`); the runtime queues
 // them. No IO, no timers.
 
-import { and, assign, not, setup } from 'xstate';
+import { assign, setup } from 'xstate';
+import { MultiTrie } from '../src/core/trie.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
-import { isKnownPeer } from './peers.js';
-import type { ConfigureEvent, PrefixParams, PublisherContext, SubscriptionEvent, Verbosity } from './publisher.js';
-import { hasMutePeer, publishingStates, holdsPrefix, prefixParams, prefixesOf, publisherActions, subscriberCount } from './publisher.js';
+import { isKnownPeer, PeerTable } from './peers.js';
+import type { ConfigureEvent, PublisherContext, SubscriptionEvent, Verbosity, WhenMute } from './publisher.js';
+import { holdsPrefix, publisherActions, publishingEdges, publishingGuards, publishingStates, subscriberCount, subscriptionUpdates } from './publisher.js';
+import { withFastEdges } from './fast-edges.js';
+import type { FastEdgeOptions } from './fast-edges.js';
 
 export interface XPublisherContext extends PublisherContext {
   /** null: only a prefix's first subscriber and its last cancel are reported; 'allSubs': every
@@ -26,13 +29,25 @@ export interface NotifyParams {
 
 type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent;
 
+// ---- the rules the guards and the notify parameters apply ----
+
+function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i] as number).toString(16).padStart(2, '0');
+  return s;
+}
+
 /**
  * The cancels the application sees when a subscriber goes away (libzmq `xpub_t::xpipe_terminated`
  * and `mtrie_t::rm (pipe, …)`): the prefixes nobody else wants, or with 'allSubsUnsubs' every
- * prefix the subscriber held.
+ * prefix the subscriber held; in byte order. Costs what the peer held, not the whole trie.
  */
 export function cancelsOnDetach(context: XPublisherContext, peerId: number): string[] {
-  return prefixesOf(context.subscriptions, peerId, context.verbosity !== 'allSubsUnsubs');
+  const out: string[] = [];
+  for (const prefix of context.subscriptions.prefixesOf(peerId)) {
+    if (context.verbosity === 'allSubsUnsubs' || context.subscriptions.count(prefix) === 1) out.push(toHex(prefix));
+  }
+  return out;
 }
 
 /**
@@ -58,28 +73,22 @@ const notifyOne = (subscribe: boolean) => ({ event }: { event: Ev }): NotifyPara
   prefixes: 'prefix' in event ? [event.prefix] : [],
 });
 
-export const xpublisherMachine = setup({
+// As PUB's, subscriptions take the fast-edge shortcut (machines/fast-edges.ts).
+export const xpublisherMachine = withFastEdges(setup({
   types: {
     context: {} as XPublisherContext,
     events: {} as Ev,
   },
   guards: {
-    hasNoPeers: ({ context }) => context.peers.length === 0,
-    hasMutePeer: ({ context }) => hasMutePeer(context.peers),
-    isKnownPeer: ({ context, event }) => 'peerId' in event && isKnownPeer(context.peers, event.peerId),
-    reportsSubscribe: ({ context, event }) => event.type === 'subscription.added' && reportsSubscribe(context, event.prefix),
-    reportsCancel: ({ context, event }) => event.type === 'subscription.removed' && reportsCancel(context, event.prefix, event.peerId),
-    leavesCancels: ({ context, event }) => event.type === 'peer.detached' && cancelsOnDetach(context, event.peerId).length > 0,
+    ...publishingGuards,
+    reportsSubscribe: ({ context, event }) => event.type === 'subscription.added' && isKnownPeer(context.peers, event) && reportsSubscribe(context, event.prefix),
+    reportsCancel: ({ context, event }) => event.type === 'subscription.removed' && isKnownPeer(context.peers, event) && reportsCancel(context, event.prefix, event.peerId),
     shouldLinger: closeShouldLinger,
   },
   actions: {
     ...publisherActions<XPublisherContext, Ev>(),
     configureVerbosity: assign(({ event }) => (event.type === 'configure' && event.verbosity !== undefined ? { verbosity: event.verbosity } : {})),
     // Effects, provided by the runtime.
-    /** Subscribe the peer's pipe to the prefix in the trie that `send()` matches against. */
-    subscribePeer: (_: unknown, _params: PrefixParams) => {},
-    /** Take the peer's pipe off the prefix in the trie. */
-    unsubscribePeer: (_: unknown, _params: PrefixParams) => {},
     /** Queue subscription messages for the application's `receive()`. */
     notify: (_: unknown, _params: NotifyParams) => {},
     startLinger: () => {},
@@ -87,46 +96,34 @@ export const xpublisherMachine = setup({
   },
 }).createMachine({
   id: 'xpub',
-  context: { peers: [], subscriptions: {}, whenMute: 'drop', verbosity: null },
+  context: () => ({ peers: new PeerTable(), subscriptions: new MultiTrie<number>(), whenMute: 'drop' as WhenMute, verbosity: null as Verbosity }),
   initial: 'open',
   states: {
     open: {
       initial: 'noPeers',
       on: {
-        'peer.attached': { target: '.routing', actions: 'attachPeer' },
-        // The cancels are computed before the peer leaves the table. The runtime forgets the
-        // detached peer's trie entries itself (it holds the pipe, not the id).
-        'peer.detached': [
-          {
-            guard: and(['isKnownPeer', 'leavesCancels']),
-            target: '.routing',
-            actions: [{ type: 'notify', params: ({ context, event }) => ({ subscribe: false, prefixes: 'peerId' in event ? cancelsOnDetach(context, event.peerId) : [] }) }, 'detachPeer'],
-          },
-          { guard: 'isKnownPeer', target: '.routing', actions: 'detachPeer' },
-        ],
-        'pipe.muted': { guard: 'isKnownPeer', target: '.routing', actions: 'markMuted' },
-        'pipe.ready': { guard: 'isKnownPeer', target: '.routing', actions: 'markReady' },
+        // The cancels are worked out before the peer leaves the trie.
+        ...publishingEdges([
+          { type: 'notify', params: ({ context, event }: { context: XPublisherContext; event: Ev }) => ({ subscribe: false, prefixes: 'peerId' in event ? cancelsOnDetach(context, event.peerId) : [] }) },
+          'detachPeer',
+        ]),
         'subscription.added': [
-          { guard: not('isKnownPeer') },
-          {
-            guard: 'reportsSubscribe',
-            actions: [{ type: 'notify', params: notifyOne(true) }, 'addSubscription', { type: 'subscribePeer', params: prefixParams }],
-          },
-          { actions: ['addSubscription', { type: 'subscribePeer', params: prefixParams }] },
+          { guard: 'reportsSubscribe', actions: [{ type: 'notify', params: notifyOne(true) }, 'addSubscription'] },
+          { guard: 'isKnownPeer', actions: 'addSubscription' },
         ],
         'subscription.removed': [
-          { guard: not('isKnownPeer') },
-          {
-            guard: 'reportsCancel',
-            actions: [{ type: 'notify', params: notifyOne(false) }, 'removeSubscription', { type: 'unsubscribePeer', params: prefixParams }],
-          },
-          { actions: ['removeSubscription', { type: 'unsubscribePeer', params: prefixParams }] },
+          { guard: 'reportsCancel', actions: [{ type: 'notify', params: notifyOne(false) }, 'removeSubscription'] },
+          { guard: 'isKnownPeer', actions: 'removeSubscription' },
         ],
-        configure: { target: '.routing', actions: ['configure', 'configureVerbosity'] },
+        configure: { actions: ['configure', 'configureVerbosity'] },
         close: closeTransitions,
       },
       states: publishingStates,
     },
     ...closingStates,
   },
+}), {
+  guards: ['reportsSubscribe', 'reportsCancel', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer'],
+  effects: ['notify'],
+  updates: subscriptionUpdates as FastEdgeOptions['updates'],
 });

@@ -25,6 +25,49 @@ export interface FoundMachine {
   machine: AnyStateMachine;
   /** The file's opening comment: what the machine is for. */
   summary: string;
+  /** The rules that decide what the machine's socket does, and the file that defines them. */
+  rules: { file: string; rules: Rule[] } | undefined;
+}
+
+/** One rule: an exported pure function the machine's guards and its socket's fast path call. */
+export interface Rule {
+  name: string;
+  /** The first sentence of its doc comment. */
+  doc: string;
+}
+
+/**
+ * The rules a machine file defines: the exported functions of its `// ---- the rules` section, each
+ * with the first sentence of its doc comment, in source order.
+ */
+export function rulesOf(source: string): Rule[] {
+  const at = source.indexOf('// ---- the rules');
+  if (at < 0) return [];
+  let section = source.slice(at + 1);
+  const end = section.search(/\n(?:export const \w+Machine\b|export function create\w+Machine\b|\/\/ ---- )/);
+  if (end >= 0) section = section.slice(0, end);
+  const out: Rule[] = [];
+  for (const m of section.matchAll(/\/\*\*([\s\S]*?)\*\/\s*export function (\w+)/g)) {
+    const doc = (m[1] as string).replace(/^\s*\* ?/gm, '').replace(/\s+/g, ' ').trim();
+    const sentence = /^(.*?\.)(\s|$)/.exec(doc);
+    out.push({ name: m[2] as string, doc: sentence === null ? doc : (sentence[1] as string) });
+  }
+  return out;
+}
+
+/**
+ * Where the rules of a machine exported from `file` live: the file itself, or the file of the
+ * factory it calls (`createRoundRobinMachine` in machines/round-robin.ts, for PUSH and DEALER).
+ */
+function rulesFor(dir: string, file: string): { file: string; rules: Rule[] } | undefined {
+  const source = readFileSync(join(dir, file), 'utf8');
+  const own = rulesOf(source);
+  if (own.length > 0) return { file: `machines/${file}`, rules: own };
+  const factory = /import \{[^}]*\bcreate\w+Machine\b[^}]*\} from '\.\/([\w-]+)\.js'/.exec(source);
+  if (factory === null) return undefined;
+  const from = `${factory[1] as string}.ts`;
+  const rules = rulesOf(readFileSync(join(dir, from), 'utf8'));
+  return rules.length > 0 ? { file: `machines/${from}`, rules } : undefined;
 }
 
 /** Every StateMachine exported from machines/*.ts, by file then export name; each machine once. */
@@ -38,7 +81,7 @@ export async function findMachines(dir: string = MACHINES_DIR): Promise<FoundMac
       const value = mod[name];
       if (!(value instanceof StateMachine) || seen.has(value)) continue;
       seen.add(value);
-      found.push({ name, file: `machines/${entry}`, machine: value as AnyStateMachine, summary: openingComment(readFileSync(path, 'utf8')) });
+      found.push({ name, file: `machines/${entry}`, machine: value as AnyStateMachine, summary: openingComment(readFileSync(path, 'utf8')), rules: rulesFor(dir, entry) });
     }
   }
   return found;
@@ -58,6 +101,7 @@ export async function generateMachinesDoc(dir: string = MACHINES_DIR): Promise<s
     '- A transition drawn from a state to itself has no target: it runs its actions and stays.',
     '- `entry / …` names what a state does on entry; the effects (startLinger, release, refusePeer, …) are provided by the runtime.',
     '- `[*] -->` marks the initial state of a machine or of a compound state; `--> [*]` a final state; `--` separates parallel regions.',
+    '- Under a socket machine, its rules: the pure functions that decide what the socket does (may it send or receive now, which peer gets a message, drop or wait at HWM, which replies count, what a subscription matches). The machine\'s guards call them, and so does the socket\'s fast path, which sends no event per message.',
     '',
     '## Contents',
     '',
@@ -65,6 +109,10 @@ export async function generateMachinesDoc(dir: string = MACHINES_DIR): Promise<s
   for (const m of machines) out.push(`- [${m.name}](#${m.name.toLowerCase()}): \`${m.file}\``);
   for (const m of machines) {
     out.push('', `## ${m.name}`, '', `\`${m.file}\`${m.summary === '' ? '' : `: ${m.summary}`}`, '', '```mermaid', toMermaid(m.machine), '```');
+    if (m.rules !== undefined) {
+      out.push('', `Rules (\`${m.rules.file}\`):`, '');
+      for (const r of m.rules.rules) out.push(`- \`${r.name}\`: ${r.doc}`);
+    }
   }
   return `${out.join('\n')}\n`;
 }

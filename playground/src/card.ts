@@ -62,11 +62,12 @@ export class Card {
     setAttr(el, 'data-received', String(live.receivedCount));
     setAttr(el, 'data-pending-sends', String(live.pendingSends));
     setAttr(el, 'data-pending-receives', String(live.pendingReceives));
-    const peers = (snapshot.context as { peers?: unknown[] } | undefined)?.peers;
+    // The machine's tables serialise as plain JSON (a peer table as its entries): read them that way.
+    const context = JSON.stringify(snapshot.context, null, 1);
+    const peers = (JSON.parse(context ?? '{}') as { peers?: unknown[] } | undefined)?.peers;
     setAttr(el, 'data-peers', String(peers?.length ?? 0));
     el.classList.toggle('closed', live.closed);
     this.#state.textContent = paths.join(', ');
-    const context = JSON.stringify(snapshot.context, null, 1);
     if (this.#context.textContent !== context) this.#context.textContent = context;
     this.#peers.textContent = peers === undefined ? '' : `${peers.length} peer${peers.length === 1 ? '' : 's'}`;
     const waits: string[] = [];

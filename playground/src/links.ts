@@ -1,6 +1,6 @@
 // The connections between a scenario's sockets and how full each direction is.
 //
-// Which peer is which comes from the sockets' machines (context.peers: id, endpoint, ready);
+// Which peer is which comes from the sockets' machines (context.peers, a table: id, endpoint, ready);
 // the depth of each pipe is not machine state (a message is not an XState event), so it is read
 // from the socket's internal peer table (`peers`: Map<id, { out: Pipe, in: Pipe }>). Two sockets
 // are connected where one's outgoing pipe is the other's incoming pipe: inproc hands both ends
@@ -49,8 +49,8 @@ function peerTable(live: LiveSocket): PeerView[] {
 }
 
 function readyFlag(live: LiveSocket, peerId: number): boolean | undefined {
-  const context = live.sock.getSnapshot().context as { peers?: { id: number; ready?: boolean }[] } | undefined;
-  return context?.peers?.find((p) => p.id === peerId)?.ready;
+  const context = live.sock.getSnapshot().context as { peers?: { get(id: number): { ready?: boolean } | undefined } } | undefined;
+  return context?.peers?.get(peerId)?.ready;
 }
 
 export function findLinks(sockets: readonly LiveSocket[]): Link[] {

@@ -46,11 +46,38 @@ export type LogKind = 'transition' | 'monitor' | 'call' | 'error';
 /** What a LiveSocket reports to the page. */
 export interface Stage {
   context: Context;
-  /** The sender of each frame object sent in this scenario. */
-  origins: WeakMap<Uint8Array, string>;
+  /** Who sent what in this scenario (a frame's bytes are copied at send, so kept by content). */
+  origins: Origins;
   record(kind: LogKind, socket: LiveSocket | undefined, text: string): void;
   changed(): void;
   delivered(from: string, to: string): void;
+}
+
+/**
+ * Senders by frame content, oldest first: small frames are copied at send (as zeromq.js does), so
+ * the frame a socket receives is not the object another sent; its bytes tell who sent it.
+ */
+export class Origins {
+  #byContent = new Map<string, string[]>();
+
+  /** `key` sent a message with these frames. */
+  sent(frames: readonly Uint8Array[], key: string): void {
+    for (const f of frames) {
+      const queue = this.#byContent.get(printFrame(f)) ?? [];
+      queue.push(key);
+      if (queue.length > 64) queue.shift(); // dropped messages (a PUB with no one listening) are forgotten
+      this.#byContent.set(printFrame(f), queue);
+    }
+  }
+
+  /** Who sent the message these frames were received in (the first frame whose content a sender sent). */
+  took(frames: readonly Uint8Array[]): string | undefined {
+    for (const f of frames) {
+      const queue = this.#byContent.get(printFrame(f));
+      if (queue !== undefined && queue.length > 0) return queue.shift();
+    }
+    return undefined;
+  }
 }
 
 const encoder = new TextEncoder();
@@ -155,7 +182,7 @@ export class LiveSocket {
   /** Sends `text` (frames split on `|`), addressed to `to` first on a Router. */
   send(text: string, to?: string): void {
     const frames = text.split('|').map((f) => encoder.encode(f.trim()));
-    for (const f of frames) this.#stage.origins.set(f, this.key);
+    this.#stage.origins.sent(frames, this.key);
     const message: Uint8Array[] = [...frames];
     if (this.can.addressed) {
       const id = to === undefined ? undefined : this.addressBook.get(to);
@@ -246,7 +273,7 @@ export class LiveSocket {
   }
 
   #took(frames: Uint8Array[]): void {
-    const from = frames.map((f) => this.#stage.origins.get(f)).find((k) => k !== undefined);
+    const from = this.#stage.origins.took(frames);
     this.receivedCount++;
     this.received.unshift({ frames, from, seq: this.receivedCount });
     this.received.length = Math.min(this.received.length, MESSAGES_KEPT);

@@ -8,7 +8,7 @@ import { Card } from './card.js';
 import { h, replace } from './dom.js';
 import { findLinks } from './links.js';
 import { LinksView } from './links-view.js';
-import { LiveSocket, socketClass } from './live.js';
+import { LiveSocket, Origins, socketClass } from './live.js';
 import type { LogKind, Stage } from './live.js';
 import { LogView } from './log-view.js';
 import { scenarios } from './scenarios.js';
@@ -21,12 +21,12 @@ type Observer = (event: InspectionEvent) => void;
 /** A scenario running on the page: its Context, sockets, cards and panels. */
 class Show implements Stage {
   readonly context: Context;
-  readonly origins = new WeakMap<Uint8Array, string>();
+  readonly origins = new Origins();
   readonly sockets: LiveSocket[] = [];
   readonly cards: Card[] = [];
   readonly log: LogView;
   readonly links: LinksView;
-  #byActor = new Map<unknown, { card: Card; value: string }>();
+  #byActor = new Map<unknown, { card: Card; value: string; microstepped?: unknown }>();
   #scheduled = false;
   #disposed = false;
 
@@ -97,6 +97,7 @@ class Show implements Stage {
     const entry = this.#byActor.get(event.actorRef);
     if (entry === undefined) return;
     if (event.type === '@xstate.microstep') {
+      entry.microstepped = event.event;
       entry.card.chart.flash(event._transitions);
       for (const t of event._transitions) {
         if (t.target === undefined || t.target.length === 0) this.log.add('transition', entry.card.live.key, `took ${entry.card.chart.describe(t) ?? t.eventType} (state unchanged)`);
@@ -106,7 +107,18 @@ class Show implements Stage {
     if (event.type !== '@xstate.snapshot') return;
     const value = (event.snapshot as { value?: unknown }).value as Parameters<typeof leafPaths>[0];
     const json = JSON.stringify(value);
-    if (json === entry.value) return;
+    // An edge the fast-edge shortcut took reports no microstep: name it from the chart instead.
+    const shortcut = entry.microstepped !== event.event;
+    entry.microstepped = undefined;
+    if (json === entry.value) {
+      if (shortcut && !event.event.type.startsWith('xstate.')) {
+        const taken = entry.card.chart.candidates(value, event.event.type);
+        entry.card.chart.flash(taken.slice(0, 1));
+        const first = taken[0];
+        this.log.add('transition', entry.card.live.key, `took ${(first === undefined ? undefined : entry.card.chart.describe(first)) ?? event.event.type} (state unchanged)`);
+      }
+      return;
+    }
     const before = JSON.parse(entry.value) as Parameters<typeof leafPaths>[0];
     entry.value = json;
     // In parallel states name only the regions that moved.

@@ -35,6 +35,11 @@ export interface Chart {
   flash(taken: readonly unknown[]): void;
   /** How a taken transition reads on the chart, e.g. `peer.attached [isPaired] ↺ / refusePeer`. */
   describe(transition: unknown): string | undefined;
+  /**
+   * The transitions for `eventType` that the states `value` is in hold, innermost first: what an
+   * event may have taken when no microstep was reported (an edge the fast-edge shortcut took).
+   */
+  candidates(value: StateValue, eventType: string): unknown[];
 }
 
 export function drawChart(machine: AnyStateMachine): Chart {
@@ -106,6 +111,16 @@ export function drawChart(machine: AnyStateMachine): Chart {
     },
     describe(t) {
       return rows.get(t)?.textContent ?? undefined;
+    },
+    candidates(value, eventType) {
+      const out: unknown[] = [];
+      for (const path of activePaths(value).reverse()) {
+        let node: ChartNode | undefined = root;
+        for (const key of path.split('.')) node = node?.states[key];
+        for (const t of node?.on[eventType] ?? []) out.push(t);
+      }
+      for (const t of root.on[eventType] ?? []) out.push(t);
+      return out;
     },
   };
 }

@@ -1,5 +1,6 @@
-// Frames and multipart messages: turning what users pass into the bytes we carry, without copying.
-// Imports nothing from node:, so the same code runs in a browser (where Buffer does not exist).
+// Frames and multipart messages: turning what users pass into the bytes we carry. Small frames are
+// copied (as zeromq.js does), larger ones are carried by reference. Imports nothing from node:, so
+// the same code runs in a browser (where Buffer does not exist).
 
 import { describeValue, ZmqError } from './errors.js';
 
@@ -16,32 +17,59 @@ interface BufferStatics {
   from(data: ArrayBuffer, offset: number, length: number): Uint8Array;
   from(data: string, encoding: 'utf8'): Uint8Array;
   alloc(size: number): Uint8Array;
+  allocUnsafe(size: number): Uint8Array;
   isBuffer(x: unknown): boolean;
 }
+
+/**
+ * Frames of up to this many bytes are copied when sent; larger ones are sent by reference. As
+ * zeromq.js does (it copies up to 128 bytes into the message, libzmq's "very small message"
+ * size, and shares larger buffers): the sender may reuse a small buffer at once, while a large one
+ * costs no copy and must not be changed after sending.
+ */
+export const COPY_AT_SEND = 128;
 const NodeBuffer: BufferStatics | undefined = (globalThis as { Buffer?: BufferStatics }).Buffer;
 const encoder = new TextEncoder();
 const EMPTY: Frame = NodeBuffer ? NodeBuffer.alloc(0) : new Uint8Array(0);
 
 /**
- * One frame from user input. A Buffer is passed through as the same object (zero copy over inproc);
- * any other Uint8Array or ArrayBuffer becomes a Buffer over the same memory; strings are UTF-8.
+ * One frame from user input, owned by the message: a Buffer, Uint8Array or ArrayBuffer of up to
+ * {@link COPY_AT_SEND} bytes is copied; a larger one is carried by reference (a Buffer as the same
+ * object, zero copy over inproc; any other view as a Buffer over the same memory); strings are
+ * UTF-8 (a new buffer anyway).
  */
 export function toFrame(input: FrameInput): Frame {
   if (NodeBuffer !== undefined) {
-    if (NodeBuffer.isBuffer(input)) return input as Uint8Array;
+    if (NodeBuffer.isBuffer(input)) return (input as Uint8Array).byteLength <= COPY_AT_SEND ? copyOf(input as Uint8Array) : (input as Uint8Array);
     if (typeof input === 'string') return NodeBuffer.from(input, 'utf8');
-    if (input instanceof Uint8Array) return NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+    if (input instanceof Uint8Array) return input.byteLength <= COPY_AT_SEND ? copyOf(input) : NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
     if (input === null) return EMPTY;
-    if (input instanceof ArrayBuffer) return NodeBuffer.from(input, 0, input.byteLength);
-    if (ArrayBuffer.isView(input)) return NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+    if (input instanceof ArrayBuffer) return input.byteLength <= COPY_AT_SEND ? copyOf(new Uint8Array(input)) : NodeBuffer.from(input, 0, input.byteLength);
+    if (ArrayBuffer.isView(input)) {
+      const view = new Uint8Array(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+      return view.byteLength <= COPY_AT_SEND ? copyOf(view) : NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+    }
   } else {
-    if (input instanceof Uint8Array) return input;
+    if (input instanceof Uint8Array) return input.byteLength <= COPY_AT_SEND ? copyOf(input) : input;
     if (typeof input === 'string') return encoder.encode(input);
     if (input === null) return EMPTY;
-    if (input instanceof ArrayBuffer) return new Uint8Array(input);
-    if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    if (input instanceof ArrayBuffer) return input.byteLength <= COPY_AT_SEND ? copyOf(new Uint8Array(input)) : new Uint8Array(input);
+    if (ArrayBuffer.isView(input)) {
+      const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      return view.byteLength <= COPY_AT_SEND ? copyOf(view) : view;
+    }
   }
   throw notSendable(input, undefined);
+}
+
+/** A copy of small bytes, as a Buffer where Buffer exists (from its pool: no allocation of its own). */
+function copyOf(bytes: Uint8Array): Frame {
+  const n = bytes.byteLength;
+  if (n === 0) return EMPTY;
+  const out = NodeBuffer !== undefined ? NodeBuffer.allocUnsafe(n) : new Uint8Array(n);
+  if (n < 32) for (let i = 0; i < n; i++) out[i] = bytes[i] as number;
+  else out.set(bytes);
+  return out;
 }
 
 /** A message from user input: one frame or an array of frames (an empty array is refused). */

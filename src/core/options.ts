@@ -35,7 +35,8 @@ export const OPTION_SPECS = {
   ipv6: bool('ZMQ_IPV6'),
   // Named after libzmq's draft ZMQ_BUSY_POLL (which sets the kernel's SO_BUSY_POLL); ours keeps the
   // event loop polling while a receive waits on tcp/ipc (src/socket/busy-poll.ts). µs, up to 1 s.
-  busyPoll: int('ZMQ_BUSY_POLL', 50, 0, 1_000_000),
+  // Off, as in libzmq; a REQ starts at 50 (defaultBusyPoll in src/socket/busy-poll.ts).
+  busyPoll: int('ZMQ_BUSY_POLL', 0, 0, 1_000_000),
   relaxed: bool('ZMQ_REQ_RELAXED'),
   correlate: bool('ZMQ_REQ_CORRELATE'),
   mandatory: bool('ZMQ_ROUTER_MANDATORY'),
@@ -76,11 +77,40 @@ export interface SocketOptions {
   verbosity: 'allSubs' | 'allSubsUnsubs' | null;
 }
 
-/** The default value of every option. */
+/**
+ * The default value of every option. Written out as one literal, not built in a loop: V8 keeps a
+ * literal's fields in a fixed shape (about 250 bytes), where adding them one by one made a
+ * dictionary (about 1.6 KB per socket); test/core/frame-options.test.ts checks it against the specs.
+ */
 export function defaultOptions(): SocketOptions {
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(OPTION_SPECS)) out[name] = spec.default;
-  return out as unknown as SocketOptions;
+  const d = OPTION_SPECS;
+  return {
+    sendHighWaterMark: d.sendHighWaterMark.default,
+    receiveHighWaterMark: d.receiveHighWaterMark.default,
+    sendTimeout: d.sendTimeout.default,
+    receiveTimeout: d.receiveTimeout.default,
+    linger: d.linger.default,
+    immediate: d.immediate.default,
+    conflate: d.conflate.default,
+    routingId: undefined,
+    reconnectInterval: d.reconnectInterval.default,
+    reconnectMaxInterval: d.reconnectMaxInterval.default,
+    connectTimeout: d.connectTimeout.default,
+    handshakeInterval: d.handshakeInterval.default,
+    heartbeatInterval: d.heartbeatInterval.default,
+    heartbeatTimeout: d.heartbeatTimeout.default,
+    heartbeatTimeToLive: d.heartbeatTimeToLive.default,
+    maxMessageSize: d.maxMessageSize.default,
+    backlog: d.backlog.default,
+    ipv6: d.ipv6.default,
+    busyPoll: d.busyPoll.default,
+    relaxed: d.relaxed.default,
+    correlate: d.correlate.default,
+    mandatory: d.mandatory.default,
+    handover: d.handover.default,
+    noDrop: d.noDrop.default,
+    verbosity: null,
+  };
 }
 
 /**

@@ -6,8 +6,9 @@
 //            ▲  full at `capacity` messages                  │
 //            └── pipeWritable() once the reader drains to `lowWater`
 //
-// The ring grows by doubling (an unlimited pipe, HWM 0, has no fixed size); it never shrinks
-// below its first size, so a steady stream allocates nothing.
+// The ring starts small (an idle connection costs little: a process may hold 100,000 of them) and
+// grows by doubling while messages queue up to the HWM; it never shrinks, so a steady stream
+// allocates nothing once its ring has grown.
 
 import type { Message } from './frame.js';
 
@@ -25,7 +26,7 @@ export interface PipeWriter {
   pipeDrained(pipe: Pipe): void;
 }
 
-const MIN_RING = 16;
+const MIN_RING = 8;
 const noop = (): void => {};
 const nullReader: PipeReader = { pipeReadable: noop, pipeEnded: noop };
 const nullWriter: PipeWriter = { pipeWritable: noop, pipeDropped: noop, pipeDrained: noop };
@@ -52,6 +53,8 @@ export class Pipe {
   readerTag: unknown = undefined;
   /** Free for the writer's use. */
   writerTag: unknown = undefined;
+  /** Free for the reader's use: its place in the reader's fair queue, -1 when not queued there. */
+  readerSlot = -1;
 
   #ring: (Message | undefined)[];
   #mask: number;
@@ -67,10 +70,8 @@ export class Pipe {
     this.capacity = conflate ? 1 : capacity > 0 ? capacity : 0;
     this.conflate = conflate;
     this.lowWater = lowWaterMark(this.capacity);
-    let size = MIN_RING;
-    while (this.capacity > 0 && size < this.capacity && size < 1024) size *= 2;
-    this.#ring = new Array(size);
-    this.#mask = size - 1;
+    this.#ring = new Array(MIN_RING);
+    this.#mask = MIN_RING - 1;
   }
 
   /** Messages waiting to be read. */

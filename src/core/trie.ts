@@ -218,6 +218,33 @@ export class SubscriptionTrie {
     this.#root = new CountNode();
     this.#size = 0;
   }
+
+  /** A copy that changes independently of this trie. */
+  clone(): SubscriptionTrie {
+    const copy = new SubscriptionTrie();
+    for (const [prefix, count] of this.entries()) for (let i = 0; i < count; i++) copy.add(prefix);
+    return copy;
+  }
+
+  /** `{ <prefix as hex>: count }` in byte order, for inspectors (machine context is shown as JSON). */
+  toJSON(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [prefix, count] of this.entries()) out[hexOf(prefix)] = count;
+    return out;
+  }
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += bytes[i].toString(16).padStart(2, '0');
+  return s;
+}
+
+/** A string with one UTF-16 unit per byte: sorts as the bytes do, and keys a Map cheaply. */
+function keyOf(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return s;
 }
 
 class PeerNode<P> implements Branch<PeerNode<P>> {
@@ -251,10 +278,11 @@ function takePeer<P>(node: PeerNode<P>, peer: P): boolean {
 }
 
 /**
- * Byte prefixes, each with the set of peers (pipes) subscribed to it, as libzmq's `mtrie.cpp`: what a
+ * Byte prefixes, each with the set of peers subscribed to it, as libzmq's `mtrie.cpp`: what a
  * PUB/XPUB socket knows of its subscribers. A peer subscribes to a prefix at most once (a set, not a
  * count); `add` / `remove` / `removePeer` report when a prefix gains its first or loses its last peer,
- * which is what XPUB tells its application by default.
+ * which is what XPUB tells its application by default. Each peer's prefixes are also indexed, so a
+ * peer leaving costs what it held, not a walk of the whole trie.
  *
  * ```ts
  * const subs = new MultiTrie<Pipe>();
@@ -265,6 +293,8 @@ function takePeer<P>(node: PeerNode<P>, peer: P): boolean {
 export class MultiTrie<P> {
   #root = new PeerNode<P>();
   #size = 0;
+  /** Each peer's prefixes, by key (see keyOf). */
+  #byPeer = new Map<P, Map<string, Uint8Array>>();
   // Nodes with peers along the path of the message being matched; reused across calls.
   #found: (PeerNode<P> | null)[] = [];
   #matching = false;
@@ -289,6 +319,12 @@ export class MultiTrie<P> {
     else if (node.where.has(peer)) return false;
     node.where.set(peer, node.peers.length);
     node.peers.push(peer);
+    let held = this.#byPeer.get(peer);
+    if (held === undefined) {
+      held = new Map();
+      this.#byPeer.set(peer, held);
+    }
+    held.set(keyOf(prefix), Uint8Array.from(prefix));
     if (node.peers.length !== 1) return false;
     this.#size++;
     return true;
@@ -299,10 +335,32 @@ export class MultiTrie<P> {
     const path = pathTo(this.#root, prefix);
     if (path === null) return false;
     const node = path[path.length - 1];
-    if (!takePeer(node, peer) || node.peers.length > 0) return false;
+    if (!takePeer(node, peer)) return false;
+    this.#forgetHeld(peer, keyOf(prefix));
+    if (node.peers.length > 0) return false;
     this.#size--;
     prune(path, prefix, hasNoPeers);
     return true;
+  }
+
+  #forgetHeld(peer: P, key: string): void {
+    const held = this.#byPeer.get(peer);
+    if (held === undefined) return;
+    held.delete(key);
+    if (held.size === 0) this.#byPeer.delete(peer);
+  }
+
+  /** How many peers hold exactly `prefix`. */
+  count(prefix: Uint8Array): number {
+    const path = pathTo(this.#root, prefix);
+    return path === null ? 0 : path[path.length - 1].peers.length;
+  }
+
+  /** The prefixes `peer` holds, in byte order (fresh copies). */
+  prefixesOf(peer: P): Uint8Array[] {
+    const held = this.#byPeer.get(peer);
+    if (held === undefined) return [];
+    return [...held.keys()].sort().map((k) => Uint8Array.from(held.get(k) as Uint8Array));
   }
 
   /** True when `peer` is subscribed to exactly `prefix`. */
@@ -318,15 +376,19 @@ export class MultiTrie<P> {
    * already consistent when `onLast` runs, and each prefix it gets is a fresh copy.
    */
   removePeer(peer: P, onLast: (prefix: Uint8Array) => void): void {
+    const held = this.#byPeer.get(peer);
+    if (held === undefined) return;
+    this.#byPeer.delete(peer);
     const orphans: Uint8Array[] = [];
-    walk(this.#root, (node, prefix) => {
-      if (takePeer(node, peer) && node.peers.length === 0) orphans.push(Uint8Array.from(prefix));
-    });
-    this.#size -= orphans.length;
-    for (const prefix of orphans) {
-      // A longer orphan may already have pruned this one on its way up.
+    for (const key of [...held.keys()].sort()) {
+      const prefix = held.get(key) as Uint8Array;
       const path = pathTo(this.#root, prefix);
-      if (path !== null) prune(path, prefix, hasNoPeers);
+      if (path === null) continue;
+      const node = path[path.length - 1];
+      if (!takePeer(node, peer) || node.peers.length > 0) continue;
+      this.#size--;
+      prune(path, prefix, hasNoPeers);
+      orphans.push(prefix);
     }
     for (const prefix of orphans) onLast(prefix);
   }
@@ -383,5 +445,22 @@ export class MultiTrie<P> {
   clear(): void {
     this.#root = new PeerNode<P>();
     this.#size = 0;
+    this.#byPeer.clear();
+  }
+
+  /** A copy that changes independently of this trie (the peers themselves are shared). */
+  clone(): MultiTrie<P> {
+    const copy = new MultiTrie<P>();
+    for (const [prefix, peers] of this.entries()) for (const p of peers) copy.add(prefix, p);
+    return copy;
+  }
+
+  /** `{ <prefix as hex>: peers }` in byte order, for inspectors (machine context is shown as JSON). */
+  toJSON(): Record<string, P[]> {
+    const out: Record<string, P[]> = {};
+    for (const [prefix, peers] of this.entries()) {
+      out[hexOf(prefix)] = peers.every((p) => typeof p === 'number') ? (peers as number[]).sort((a, b) => a - b) as P[] : peers;
+    }
+    return out;
   }
 }

@@ -1,14 +1,20 @@
 // The ZMTP 3.x greeting (RFC 23/37, 64 octets): encoding ours and incrementally decoding the peer's.
 // Sans-IO: bytes in, a verdict out; never reads a stream, never throws on wire input.
 
+import { ZmqError } from '../core/errors.js';
 import { allocZeroed, latin1, writeAscii } from './bytes.js';
 import { type Violation, violation } from './violation.js';
 
 /** Length of a ZMTP 3.x greeting. */
 export const GREETING_SIZE = 64;
 
-/** Security mechanisms this codec can announce. */
-export type MechanismName = 'NULL' | 'PLAIN' | 'CURVE';
+/**
+ * A security mechanism's name as the greeting carries it: the three ZMTP defines, or any other name a
+ * plugged-in mechanism announces (RFC 23: 1..20 of `A-Z 0-9 - _ . +`).
+ */
+export type MechanismName = 'NULL' | 'PLAIN' | 'CURVE' | (string & {});
+
+const MECHANISM_PATTERN = /^[A-Z0-9\-_.+]{1,20}$/;
 
 /** The peer's greeting, decoded. */
 export interface Greeting {
@@ -40,6 +46,12 @@ const NOT_DONE: GreetingResult = Object.freeze({ done: false }) as GreetingResul
  * CURVE: NULL requires 0 (RFC 23), so it is ignored there.
  */
 export function encodeGreeting(mechanism: MechanismName, asServer: boolean): Uint8Array {
+  if (!MECHANISM_PATTERN.test(mechanism)) {
+    throw new ZmqError(
+      'EINVAL',
+      `mechanism name ${JSON.stringify(mechanism)} cannot go in a greeting: it takes 1..20 of A-Z 0-9 - _ . +`,
+    );
+  }
   const g = allocZeroed(GREETING_SIZE);
   g[0] = 0xff;
   g[9] = 0x7f;

@@ -1,4 +1,4 @@
-// Sans-IO ZMTP 3.1 codec: greeting, frames, commands, metadata, the NULL mechanism. Re-exports only.
+// Sans-IO ZMTP 3.1 codec: greeting, frames, commands, metadata, the mechanism interface and NULL. Re-exports only.
 
 export * from './violation.js';
 export * from './greeting.js';
@@ -6,4 +6,5 @@ export * from './frame-decoder.js';
 export * from './frame-encoder.js';
 export * from './commands.js';
 export * from './socket-types.js';
+export * from './mechanism.js';
 export * from './null-mechanism.js';

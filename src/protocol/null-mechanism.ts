@@ -1,117 +1,83 @@
-// The NULL security mechanism (RFC 23/37 "The NULL Security Mechanism") as a sans-IO step object:
-// it produces our READY and judges the peer's handshake commands; the connection moves the bytes.
+// The NULL security mechanism (RFC 23/37 "The NULL Security Mechanism") as a sans-IO `Mechanism`:
+// it produces our READY, judges the peer's handshake commands and, when asked to, waits for a ZAP
+// verdict before sending READY. The engine moves the bytes; nothing here reads, writes or waits.
 
-import { latin1 } from './bytes.js';
+import { readyCommand } from './commands.js';
+import type { Greeting } from './greeting.js';
 import {
-  decodeMetadata,
-  getProperty,
-  parseError,
-  type Properties,
-  type PropertyValue,
-  readyCommand,
-} from './commands.js';
-import { canPair } from './socket-types.js';
-import { isViolation, type Violation, violation } from './violation.js';
+  type LocalSocket,
+  type Mechanism,
+  type MechanismStep,
+  type PeerInfo,
+  peerErrorViolation,
+  readPeerMetadata,
+  type ZapReply,
+  zapRefusal,
+} from './mechanism.js';
+import { violation } from './violation.js';
 
-/** Our side of a handshake: what we announce. */
-export interface LocalSocket {
-  /** Our socket type as spelled on the wire, e.g. `DEALER`. */
-  socketType: string;
-  /** `ZMQ_ROUTING_ID`; sent (empty when unset) only by REQ, DEALER and ROUTER, as libzmq does. */
-  identity?: Uint8Array;
-  /** `ZMQ_METADATA`: extra properties, conventionally `X-*` names. */
-  metadata?: Record<string, PropertyValue>;
+/** Options of a {@link NullMechanism}: what we announce, and whether a ZAP handler judges the peer. */
+export interface NullOptions extends LocalSocket {
+  /**
+   * Ask the ZAP handler (mechanism `NULL`, no credentials) before sending READY. libzmq does so when
+   * `ZMQ_ZAP_DOMAIN` is set and a handler is bound at `inproc://zeromq.zap.01` (PROTOCOL.md §6).
+   */
+  zap?: boolean | undefined;
 }
 
-/** What the peer announced in its handshake. */
-export interface PeerInfo {
-  /** The peer's Socket-Type, or '' when it sent none (libzmq accepts that). */
-  socketType: string;
-  /** The peer's Identity property, undefined when absent (only a ROUTER uses it, and only if non-empty). */
-  identity: Uint8Array | undefined;
-  /** Every property the peer sent, names as spelled; look up with `getProperty` to ignore case. */
-  properties: Properties;
-}
-
-/** Outcome of one handshake command. */
-export type HandshakeStep =
-  | { status: 'ready'; peer: PeerInfo }
-  | { status: 'error'; violation: Violation };
-
-/**
- * Validates a peer's handshake metadata: well-formed properties and a Socket-Type we may pair with.
- * Shared by the NULL READY and the PLAIN/CURVE commands that carry metadata.
- */
-export function readPeerMetadata(localSocketType: string, data: Uint8Array): HandshakeStep {
-  const properties = decodeMetadata(data);
-  if (isViolation(properties)) return { status: 'error', violation: properties };
-  const type = getProperty(properties, 'Socket-Type');
-  const socketType = type === undefined ? '' : latin1(type, 0, type.length);
-  if (type !== undefined && !canPair(localSocketType, socketType)) {
-    return {
-      status: 'error',
-      violation: violation(
-        'ERR_ZMTP_INCOMPATIBLE_SOCKET_TYPE',
-        `a ${localSocketType} socket cannot talk to a peer of type ${JSON.stringify(socketType)}`,
-      ),
-    };
-  }
-  return { status: 'ready', peer: { socketType, identity: getProperty(properties, 'Identity'), properties } };
-}
-
-/**
- * Turns a peer's ERROR command into a violation carrying its reason; a reason "300", "400" or "500"
- * also sets `status`, which libzmq reports as an authentication failure (`mechanism_base.cpp`).
- */
-export function peerErrorViolation(data: Uint8Array): Violation {
-  const reason = parseError(data);
-  if (isViolation(reason)) return reason;
-  const status = reason === '300' ? 300 : reason === '400' ? 400 : reason === '500' ? 500 : undefined;
-  const v: Violation = {
-    code: 'ERR_ZMTP_PEER_ERROR',
-    message: `peer refused the handshake with ERROR ${JSON.stringify(reason)}`,
-    reason,
-  };
-  return status === undefined ? v : { ...v, status };
-}
+const NO_CREDENTIALS: readonly Uint8Array[] = [];
 
 /**
  * NULL handshake: each side sends READY right after the greeting (libzmq does not wait for the client)
- * and traffic flows once READY has been sent and received.
+ * and traffic flows once READY has been sent and received. With `zap`, our READY waits for the
+ * handler's 200; a peer READY arriving meanwhile is kept until then.
  *
  * ```ts
  * const mech = new NullMechanism({ socketType: 'DEALER' });
- * write(mech.start());
- * // for each command the decoder reports before the handshake completes:
- * const step = mech.onCommand(name, data);
- * if (step.status === 'error') close(step.violation); else attach(step.peer);
+ * apply(mech.start(peerGreeting));           // { status: 'continue', send: [READY] }
+ * apply(mech.onCommand('READY', data));      // { status: 'ready', peer } or { status: 'error', violation }
  * ```
  */
-export class NullMechanism {
+export class NullMechanism implements Mechanism {
   readonly name = 'NULL';
-  readonly #local: LocalSocket;
-  #done = false;
+  readonly asServer = false;
+  readonly #local: NullOptions;
+  /** The peer's READY, judged and accepted while the ZAP verdict (and so our READY) was pending. */
+  #peer: PeerInfo | undefined;
+  #readyReceived = false;
+  #zapPending = false;
 
-  constructor(local: LocalSocket) {
+  constructor(local: NullOptions) {
     this.#local = local;
   }
 
-  /** Our READY command frame, to send right after the greeting. */
-  start(): Uint8Array {
+  /** Our READY command frame, to send right after the greeting (or after the ZAP handler's 200). */
+  #ready(): Uint8Array {
     return readyCommand(this.#local.socketType, this.#local.identity, this.#local.metadata);
   }
 
+  /** Sends our READY, unless a ZAP handler must first judge the peer. */
+  start(_peer: Greeting): MechanismStep {
+    if (this.#local.zap === true) {
+      this.#zapPending = true;
+      return { status: 'zap', request: { mechanism: 'NULL', credentials: NO_CREDENTIALS } };
+    }
+    return { status: 'continue', send: [this.#ready()] };
+  }
+
   /**
-   * Judges one handshake command from the peer. READY with valid metadata completes the handshake; ERROR
-   * is fatal (do not reconnect with the same credentials); anything else, or a second READY, is an
-   * unexpected command (libzmq `ZMTP_UNEXPECTED_COMMAND`). On an incompatible Socket-Type libzmq just
-   * closes rather than sending ERROR (RFC 23 says ERROR then close); the caller chooses.
+   * Judges one handshake command from the peer. READY with valid metadata completes the handshake
+   * (once ours is out); ERROR is fatal (do not reconnect with the same credentials); anything else, or
+   * a second READY, is an unexpected command (libzmq `ZMTP_UNEXPECTED_COMMAND`). On an incompatible
+   * Socket-Type libzmq just closes rather than sending ERROR (RFC 23 says ERROR then close); so do we.
    */
-  onCommand(name: string, data: Uint8Array): HandshakeStep {
-    if (name === 'READY' && !this.#done) {
-      const step = readPeerMetadata(this.#local.socketType, data);
-      this.#done = true;
-      return step;
+  onCommand(name: string, data: Uint8Array): MechanismStep {
+    if (name === 'READY' && !this.#readyReceived) {
+      this.#readyReceived = true;
+      const judged = readPeerMetadata(this.#local.socketType, data);
+      if (judged.status === 'error' || !this.#zapPending) return judged;
+      this.#peer = judged.peer;
+      return { status: 'continue' };
     }
     if (name === 'ERROR') return { status: 'error', violation: peerErrorViolation(data) };
     return {
@@ -123,5 +89,23 @@ export class NullMechanism {
           : `peer sent ${JSON.stringify(name)} during the NULL handshake; expected READY or ERROR`,
       ),
     };
+  }
+
+  /** The ZAP verdict: 200 sends our READY (and completes if the peer's came already); others fail. */
+  zapReplied(reply: ZapReply): MechanismStep {
+    if (!this.#zapPending) {
+      return {
+        status: 'error',
+        violation: violation('ERR_ZAP_UNSPECIFIED', `a ZAP reply (status ${reply.status}) came, but the NULL handshake asked for none`),
+      };
+    }
+    this.#zapPending = false;
+    const refused = zapRefusal(reply);
+    if (refused !== undefined) return refused;
+    const send = [this.#ready()];
+    const peer = this.#peer;
+    if (peer === undefined) return { status: 'continue', send };
+    this.#peer = undefined;
+    return { status: 'ready', send, peer };
   }
 }

@@ -1,8 +1,9 @@
 // Actor logic for embedding sockets in a user's XState machine: `invoke` or `spawnChild` a socket,
-// send it commands as events, hear its messages as events. It drives the socket's public API only;
-// the socket's own machine and pipes are untouched (and inspected through its Context).
+// send it commands as events, hear its messages as events. It drives the socket's public API only,
+// and xstate's public API only (users share xstate with their own machines and upgrade it).
 
-import type { ActorLogic, ActorRef, ActorScope, ActorSystem, AnyActorRef, EventObject, Snapshot } from 'xstate';
+import { fromCallback } from 'xstate';
+import type { ActorLogic, ActorRef, ActorSystem, AnyActorRef, CallbackSnapshot, EventObject, Snapshot } from 'xstate';
 import { ZmqError } from '../core/errors.js';
 import type { MessageInput } from '../core/frame.js';
 import { Dealer, Router } from './dealer-router.js';
@@ -55,7 +56,10 @@ export type SocketActorCommand<TSocket extends Socket = Socket> =
 export interface ZmqMessageEvent {
   type: 'zmq.message';
   actorId: string;
-  /** The frames: Buffers on Node, Uint8Arrays in a browser. Over inproc, the very objects the peer sent. */
+  /**
+   * The frames: Buffers on Node, Uint8Arrays in a browser. Over inproc, frames over 128 bytes are the
+   * very objects the peer sent (smaller ones are copied at send, as zeromq.js does); treat them as read-only.
+   */
   frames: Buffer[];
 }
 
@@ -107,26 +111,6 @@ export type SocketActorLogic<TSocket extends Socket = Socket, TOptions extends S
   SocketActorEvent
 >;
 
-/** Internal events the actor sends itself from its promises, so its snapshot changes through transitions. */
-type InternalEvent =
-  | { type: '@monocoque.started'; socketId: number }
-  | { type: '@monocoque.ready'; endpoints: string[] }
-  | { type: '@monocoque.failed'; error: unknown };
-
-interface Running {
-  socket: Socket;
-  scope: ActorScope<SocketActorSnapshot, EventObject, AnyActorSystem, SocketActorEvent>;
-  over: boolean;
-  /** Sends completed so far: a receive refused with EFSM is retried once one more has completed. */
-  sent: number;
-  /** Resolves the receive loop parked on EFSM (REQ before its request, REP before its reply). */
-  wake: (() => void) | undefined;
-}
-
-const inputs = new WeakMap<AnyActorRef, SocketActorInput>();
-const running = new WeakMap<AnyActorRef, Running>();
-const logics = new WeakMap<SocketClass<Socket, never>, SocketActorLogic<Socket, never>>();
-
 /**
  * Actor logic for a socket class, to `invoke` or `spawnChild` inside your own machine. The socket
  * is made when the actor starts and closed when it stops (its state is left, or it is sent `close`).
@@ -135,8 +119,9 @@ const logics = new WeakMap<SocketClass<Socket, never>, SocketActorLogic<Socket, 
  * - takes: `{ type: 'send', message }`, `{ type: 'close' }`, and for subscribers
  *   `{ type: 'subscribe' | 'unsubscribe', topics? }`
  * - tells its parent: `zmq.message` (one per message received), `zmq.sent`, `zmq.ready`, `zmq.error`
- *   (see {@link SocketActorEvent})
- * - fails (the parent's `onError`) when the socket cannot be made, bound or connected.
+ *   (see {@link SocketActorEvent}), and emits the same events for `actor.on(…)`
+ * - is done (the parent's `onDone`) after `close`; fails (the parent's `onError`) when the socket
+ *   cannot be made, bound or connected.
  *
  * Each received message is one XState event to the parent: right for control traffic; for bulk
  * streams use the socket directly (see {@link socketOf}).
@@ -173,105 +158,119 @@ export function socketOf<TSocket extends Socket = Socket>(actor: ActorRef<Socket
   return r === undefined || r.over ? undefined : (r.socket as TSocket);
 }
 
-/** PUSH as an actor (see {@link socketActor}). */
-export const pushActor = socketActor(Push);
-/** PULL as an actor (see {@link socketActor}). */
-export const pullActor = socketActor(Pull);
-/** PAIR as an actor (see {@link socketActor}). */
-export const pairActor = socketActor(Pair);
-/** REQ as an actor: receives only the reply to its last request (see {@link socketActor}). */
-export const requestActor = socketActor(Request);
-/** REP as an actor: answer each `zmq.message` with one `send` (see {@link socketActor}). */
-export const replyActor = socketActor(Reply);
-/** DEALER as an actor (see {@link socketActor}). */
-export const dealerActor = socketActor(Dealer);
-/** ROUTER as an actor: frames start with the peer's routing id (see {@link socketActor}). */
-export const routerActor = socketActor(Router);
-/** PUB as an actor (see {@link socketActor}). */
-export const publisherActor = socketActor(Publisher);
-/** SUB as an actor: takes `subscribe` / `unsubscribe` events (see {@link socketActor}). */
-export const subscriberActor = socketActor(Subscriber);
-/** XPUB as an actor: subscriptions arrive as messages (see {@link socketActor}). */
-export const xpublisherActor = socketActor(XPublisher);
-/** XSUB as an actor: send subscriptions as messages (see {@link socketActor}). */
-export const xsubscriberActor = socketActor(XSubscriber);
+const logics = new WeakMap<SocketClass<Socket, never>, SocketActorLogic<Socket, never>>();
+/** Each socket actor's input, kept aside until it starts: a snapshot stays JSON, and the input may hold a Context. */
+const inputs = new WeakMap<AnyActorRef, SocketActorInput>();
+/** Each started socket actor's IO, until it ends. */
+const running = new WeakMap<AnyActorRef, Running>();
 
+/** What a socket actor sends itself from its promises, so that its snapshot changes through transitions. */
+type InternalEvent =
+  | { type: '@monocoque.started'; socketId: number }
+  | { type: '@monocoque.ready'; endpoints: string[] }
+  | { type: '@monocoque.failed'; error: unknown };
+
+/** The snapshot as the callback logic inside sees it (its `input` stays undefined: see `inputs`). */
+type Snap = SocketActorSnapshot & CallbackSnapshot<undefined>;
+
+/**
+ * The logic of one socket class: xstate's callback actor logic (`fromCallback`) given a context and
+ * two ends. Its documented parts carry everything the socket actor needs of xstate: `sendBack`
+ * tells the parent (xstate relays it, so inspectors see the socket actor as the event's source;
+ * with no parent it does nothing), `emit` tells `actor.on()` listeners, and its cleanup runs when
+ * the actor is stopped. Around it, this logic keeps the snapshot's context (socket id, endpoints)
+ * and adds the ends a callback actor lacks: `done` after `close`, `error` when the socket cannot be
+ * opened (ending an actor through its snapshot's status is the `ActorLogic` contract).
+ *
+ * A socket actor as a machine (`setup()`, a callback child, `sendParent` and `emit`) was measured
+ * too: two macrosteps per message instead of one (about twice the cost per message delivered), and
+ * `sendParent` fails a machine that has no parent, where `createActor(pullActor).on(…)` must work.
+ */
 function makeLogic(SocketClass: SocketClass): SocketActorLogic {
-  const logic: SocketActorLogic = {
+  const callback = fromCallback<EventObject, undefined, SocketActorEvent>(({ self, sendBack, emit }) => {
+    const input = inputs.get(self) ?? {};
+    inputs.delete(self);
+    // A throw here (bad options) fails the actor at once: xstate reports it to the parent.
+    if (input.options?.receiveTimeout === 0) {
+      throw new ZmqError('EINVAL', `${SocketClass.name} actor: receiveTimeout 0 would make its receive loop spin; use -1 (wait) or a positive timeout`);
+    }
+    const socket = new SocketClass(input.options);
+    const r: Running = {
+      socket,
+      self,
+      tell: (event) => {
+        sendBack(event);
+        emit(event);
+      },
+      over: false,
+      sent: 0,
+      wake: undefined,
+    };
+    running.set(self, r);
+    const started: InternalEvent = { type: '@monocoque.started', socketId: socket.id };
+    self.send(started);
+    void open(r, input);
+    void receiveLoop(r);
+    return () => finish(r);
+  });
+
+  const logic: ActorLogic<Snap, EventObject, SocketActorInput, AnyActorSystem, SocketActorEvent> = {
     config: SocketClass,
     getInitialSnapshot: (scope, input) => {
-      // Kept aside until start: a snapshot stays JSON (the input may hold a Context), and no socket
-      // is made for an actor that is only created (xstate/graph walks machines without starting them).
+      // No socket yet: an actor that is only created (xstate/graph walks machines without starting
+      // them) makes none.
       if (input !== undefined) inputs.set(scope.self as AnyActorRef, input);
       return {
-        status: 'active',
-        output: undefined,
-        error: undefined,
+        ...callback.getInitialSnapshot(scope as never, undefined),
         context: { socketClass: SocketClass.name, socketId: null, endpoints: [] },
       };
     },
-    start: (_snapshot, scope) => {
-      const input = inputs.get(scope.self as AnyActorRef) ?? {};
-      inputs.delete(scope.self as AnyActorRef);
-      // A throw here (bad options) fails the actor at once: xstate reports it to the parent.
-      if (input.options?.receiveTimeout === 0) {
-        throw new ZmqError('EINVAL', `${SocketClass.name} actor: receiveTimeout 0 would make its receive loop spin; use -1 (wait) or a positive timeout`);
-      }
-      const socket = new SocketClass(input.options);
-      const r: Running = { socket, scope: scope as never, over: false, sent: 0, wake: undefined };
-      running.set(scope.self as AnyActorRef, r);
-      scope.self.send({ type: '@monocoque.started', socketId: socket.id } as never);
-      void open(r, input);
-      void receiveLoop(r);
-    },
+    start: (snapshot, scope) => callback.start?.(snapshot, scope as never),
     transition: (snapshot, event, scope) => {
+      if (snapshot.status !== 'active') return snapshot;
       const r = running.get(scope.self as AnyActorRef);
-      const e = event as SocketActorCommand<{ subscribe(): void } & Socket> | InternalEvent | EventObject;
-      if (e.type === 'xstate.stop') {
-        finish(r);
-        return { ...snapshot, status: 'stopped' } as SocketActorSnapshot;
-      }
-      if (snapshot.status !== 'active' || r === undefined || r.over) return snapshot;
+      const e = event as SocketActorCommand<{ subscribe(): void } & Socket> | InternalEvent;
       switch (e.type) {
-        case '@monocoque.started':
-          return { ...snapshot, context: { ...snapshot.context, socketId: (e as { socketId: number }).socketId } };
-        case '@monocoque.ready':
-          return { ...snapshot, context: { ...snapshot.context, endpoints: (e as { endpoints: string[] }).endpoints } };
-        case '@monocoque.failed':
-          finish(r);
-          return { ...snapshot, status: 'error', error: (e as { error: unknown }).error } as SocketActorSnapshot;
         case 'send':
-          sendMessage(r, (e as SocketSendCommand).message);
+          if (r !== undefined && !r.over) sendMessage(r, e.message);
           return snapshot;
         case 'subscribe':
         case 'unsubscribe':
-          subscription(r, e as SocketSubscribeCommand);
+          if (r !== undefined && !r.over) subscription(r, e);
           return snapshot;
         case 'close':
           finish(r);
-          return { ...snapshot, status: 'done', output: undefined } as SocketActorSnapshot;
-        default:
-          return snapshot;
+          return { ...snapshot, status: 'done', output: undefined };
+        case '@monocoque.started':
+          return { ...snapshot, context: { ...snapshot.context, socketId: e.socketId } };
+        case '@monocoque.ready':
+          return { ...snapshot, context: { ...snapshot.context, endpoints: e.endpoints } };
+        case '@monocoque.failed':
+          finish(r);
+          return { ...snapshot, status: 'error', error: e.error };
+        default: {
+          // Anything else is the callback logic's: xstate's stop ends in its cleanup (`finish`).
+          const next = callback.transition(snapshot, event, scope as never);
+          return next === snapshot ? snapshot : { ...next, context: snapshot.context };
+        }
       }
     },
     getPersistedSnapshot: (snapshot) => snapshot,
   };
-  return logic;
+  return logic as unknown as SocketActorLogic;
 }
 
-/** Tells the parent (through the system, so inspectors see it as coming from this actor) and emits. */
-function tellParent(r: Running, event: SocketActorEvent): void {
-  if (r.over) return;
-  const self = r.scope.self as AnyActorRef;
-  const parent = self._parent;
-  if (parent !== undefined) {
-    // `_relay` is how xstate's own callback actors reach their parent: inspectors then see this
-    // actor as the event's source. Plain `send` if a later xstate drops it.
-    const system = r.scope.system as unknown as { _relay?(s: AnyActorRef, t: AnyActorRef, e: EventObject): void };
-    if (typeof system._relay === 'function') system._relay(self, parent, event);
-    else parent.send(event);
-  }
-  r.scope.emit(event);
+interface Running {
+  socket: Socket;
+  /** The socket actor (its `id` is the one its parent gave it). */
+  self: AnyActorRef;
+  /** To the parent, and to `actor.on()` listeners. */
+  tell: (event: SocketActorEvent) => void;
+  over: boolean;
+  /** Sends completed so far: a receive refused with EFSM is retried once one more has completed. */
+  sent: number;
+  /** Resolves the receive loop parked on EFSM (REQ before its request, REP before its reply). */
+  wake: (() => void) | undefined;
 }
 
 async function open(r: Running, input: SocketActorInput): Promise<void> {
@@ -283,26 +282,26 @@ async function open(r: Running, input: SocketActorInput): Promise<void> {
     }
     for (const address of input.connect ?? []) r.socket.connect(address);
   } catch (error) {
-    if (!r.over) r.scope.self.send({ type: '@monocoque.failed', error } as never);
+    if (!r.over) r.self.send({ type: '@monocoque.failed', error } satisfies InternalEvent);
     return;
   }
   if (r.over) return;
-  r.scope.self.send({ type: '@monocoque.ready', endpoints } as never);
-  tellParent(r, { type: 'zmq.ready', actorId: r.scope.id, endpoints });
+  r.self.send({ type: '@monocoque.ready', endpoints } satisfies InternalEvent);
+  r.tell({ type: 'zmq.ready', actorId: r.self.id, endpoints });
 }
 
 function sendMessage(r: Running, message: MessageInput): void {
   r.socket.send(message).then(
     () => {
       r.sent++;
-      tellParent(r, { type: 'zmq.sent', actorId: r.scope.id });
+      if (!r.over) r.tell({ type: 'zmq.sent', actorId: r.self.id });
       // A REQ may now receive its reply, a REP its next request.
       const wake = r.wake;
       r.wake = undefined;
       wake?.();
     },
     (error: unknown) => {
-      if (!r.over) tellParent(r, { type: 'zmq.error', actorId: r.scope.id, operation: 'send', error: asZmqError(error) });
+      if (!r.over) r.tell({ type: 'zmq.error', actorId: r.self.id, operation: 'send', error: asZmqError(error) });
     },
   );
 }
@@ -313,7 +312,7 @@ function subscription(r: Running, e: SocketSubscribeCommand): void {
     if (typeof method !== 'function') throw new ZmqError('ENOTSUP', `${e.type} on a ${r.socket.type} socket: only subscriber sockets take topics`);
     (method as (...topics: (string | Uint8Array)[]) => void).apply(r.socket, [...(e.topics ?? [])]);
   } catch (error) {
-    tellParent(r, { type: 'zmq.error', actorId: r.scope.id, operation: e.type, error: asZmqError(error) });
+    r.tell({ type: 'zmq.error', actorId: r.self.id, operation: e.type, error: asZmqError(error) });
   }
 }
 
@@ -337,17 +336,18 @@ async function receiveLoop(r: Running): Promise<void> {
         if (r.sent === sentBefore) await new Promise<void>((resolve) => (r.wake = resolve));
         continue;
       }
-      tellParent(r, { type: 'zmq.error', actorId: r.scope.id, operation: 'receive', error: asZmqError(error) });
+      r.tell({ type: 'zmq.error', actorId: r.self.id, operation: 'receive', error: asZmqError(error) });
       continue;
     }
-    tellParent(r, { type: 'zmq.message', actorId: r.scope.id, frames });
+    if (!r.over) r.tell({ type: 'zmq.message', actorId: r.self.id, frames });
   }
 }
 
+/** Ends the IO: on `close`, on a failure, or (through the callback's cleanup) when the actor stops. */
 function finish(r: Running | undefined): void {
   if (r === undefined || r.over) return;
   r.over = true;
-  running.delete(r.scope.self as AnyActorRef);
+  running.delete(r.self);
   r.socket.close();
   const wake = r.wake;
   r.wake = undefined;
@@ -358,3 +358,26 @@ function asZmqError(error: unknown): ZmqError {
   if (error instanceof Error && typeof (error as { code?: unknown }).code === 'string') return error as ZmqError;
   return new ZmqError('EINVAL', error instanceof Error ? error.message : String(error), { cause: error });
 }
+
+/** PUSH as an actor (see {@link socketActor}). */
+export const pushActor = socketActor(Push);
+/** PULL as an actor (see {@link socketActor}). */
+export const pullActor = socketActor(Pull);
+/** PAIR as an actor (see {@link socketActor}). */
+export const pairActor = socketActor(Pair);
+/** REQ as an actor: receives only the reply to its last request (see {@link socketActor}). */
+export const requestActor = socketActor(Request);
+/** REP as an actor: answer each `zmq.message` with one `send` (see {@link socketActor}). */
+export const replyActor = socketActor(Reply);
+/** DEALER as an actor (see {@link socketActor}). */
+export const dealerActor = socketActor(Dealer);
+/** ROUTER as an actor: frames start with the peer's routing id (see {@link socketActor}). */
+export const routerActor = socketActor(Router);
+/** PUB as an actor (see {@link socketActor}). */
+export const publisherActor = socketActor(Publisher);
+/** SUB as an actor: takes `subscribe` / `unsubscribe` events (see {@link socketActor}). */
+export const subscriberActor = socketActor(Subscriber);
+/** XPUB as an actor: subscriptions arrive as messages (see {@link socketActor}). */
+export const xpublisherActor = socketActor(XPublisher);
+/** XSUB as an actor: send subscriptions as messages (see {@link socketActor}). */
+export const xsubscriberActor = socketActor(XSubscriber);

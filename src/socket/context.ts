@@ -6,32 +6,13 @@ import type { Actor, InspectionEvent } from 'xstate';
 import type { Endpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
 import { supervisorMachine } from '../../machines/supervisor.js';
+import type { PeerHost, Transport } from '../transport/host.js';
 import { inprocTransport } from '../transport/inproc.js';
+import { transportFactory } from '../transport/registry.js';
 import type { Socket } from './socket.js';
 
-/** @internal A bound endpoint, as a transport returns it. */
-export interface BoundHandle {
-  /** The endpoint resolved (e.g. the real port of `tcp://127.0.0.1:*`). */
-  address: string;
-  /** Stops listening and detaches the peers that came through this endpoint. */
-  close(): void;
-  /** Stops listening but keeps the peers (a closing socket lingers with them). */
-  stopListening?(): void;
-}
-
-/** @internal A connect, as a transport returns it. */
-export interface ConnectHandle {
-  /** Ends the connection and stops reconnecting. */
-  close(): void;
-  /** Stops reconnecting, keeping a live connection (a lingering close). */
-  stopReconnecting?(): void;
-}
-
-/** @internal What each transport provides. */
-export interface Transport {
-  bind(socket: Socket, endpoint: Endpoint): Promise<BoundHandle>;
-  connect(socket: Socket, endpoint: Endpoint): ConnectHandle;
-}
+export type { BoundHandle, ConnectHandle, Transport } from '../transport/host.js';
+export { registerTransport } from '../transport/registry.js';
 
 export interface ContextOptions {
   /**
@@ -41,24 +22,20 @@ export interface ContextOptions {
   inspect?: (event: InspectionEvent) => void;
 }
 
-const globalTransports = new Map<string, (context: Context) => Transport>();
 let nextSocketId = 1;
-
-/** @internal Makes a transport available to every Context (the Node entry adds tcp and ipc). */
-export function registerTransport(name: 'tcp' | 'ipc', make: (context: Context) => Transport): void {
-  globalTransports.set(name, make);
-}
 
 /**
  * Holds the sockets that can reach each other over inproc, and the supervisor actor that owns the
  * inproc registry. Most programs use the default one; make another to keep names apart (tests).
+ * Its actor system holds the supervisor, the sockets' actors and the connection actors, so one
+ * inspection observer sees them all.
  */
 export class Context {
   /** The supervisor actor: its context is the inproc registry and the live connections. */
   readonly supervisor: Actor<typeof supervisorMachine>;
-  /** @internal The inspection observer given at construction, passed to every actor. */
+  /** @internal The inspection observer given at construction. */
   readonly inspector: ((event: InspectionEvent) => void) | undefined;
-  #sockets = new Map<number, Socket>();
+  #sockets = new Map<number, { host: PeerHost; socket: Socket }>();
   #transports = new Map<string, Transport>();
   #replies = new Map<number, (error: ZmqError) => void>();
   #nextRequest = 1;
@@ -70,6 +47,7 @@ export class Context {
     this.#transports.set('inproc', inproc.transport);
     const machine = supervisorMachine.provide({
       actions: {
+        ...inproc.effects,
         refuseBind: ({ event }) => {
           if (event.type !== 'inproc.bind') return;
           this.#replies.get(event.requestId)?.(new ZmqError('EADDRINUSE', `bind("inproc://${event.name}"): the name is already bound in this context`, { address: `inproc://${event.name}` }));
@@ -79,7 +57,6 @@ export class Context {
           this.#replies.get(event.requestId)?.(new ZmqError('ENOENT', `unbind("inproc://${event.name}"): this socket is not bound to that name`, { address: `inproc://${event.name}` }));
         },
       },
-      actors: { inprocConnection: inproc.connectionLogic },
     });
     this.supervisor = createActor(machine, { systemId: 'supervisor', inspect: this.inspector } as never);
     this.supervisor.start();
@@ -87,41 +64,41 @@ export class Context {
 
   /** The inproc names bound in this Context. */
   listInprocEndpoints(): string[] {
-    return Object.keys(this.supervisor.getSnapshot().context.endpoints).map((n) => `inproc://${n}`);
+    return this.supervisor.getSnapshot().context.endpoints.names().map((n) => `inproc://${n}`);
   }
 
   /** The sockets of this Context that are not closed yet. */
   get sockets(): Socket[] {
-    return [...this.#sockets.values()];
+    return [...this.#sockets.values()].map((s) => s.socket);
   }
 
-  /** @internal */
-  register(socket: Socket): number {
+  /** @internal A new socket joins: returns its id. */
+  register(host: PeerHost, socket: Socket): number {
     const id = nextSocketId++;
-    this.#sockets.set(id, socket);
+    this.#sockets.set(id, { host, socket });
     return id;
   }
 
-  /** @internal */
-  unregister(socket: Socket): void {
-    this.#sockets.delete(socket.id);
-    this.supervisor.send({ type: 'socket.closed', socketId: socket.id });
+  /** @internal A socket was released. */
+  unregister(host: PeerHost): void {
+    this.#sockets.delete(host.id);
+    this.supervisor.send({ type: 'socket.closed', socketId: host.id });
   }
 
-  /** @internal */
-  socket(id: number): Socket | undefined {
-    return this.#sockets.get(id);
+  /** @internal The socket `id` of this Context, as transports see it. */
+  host(id: number): PeerHost | undefined {
+    return this.#sockets.get(id)?.host;
   }
 
   /** @internal */
   transport(endpoint: Endpoint): Transport {
     let t = this.#transports.get(endpoint.transport);
     if (t === undefined) {
-      const make = globalTransports.get(endpoint.transport);
+      const make = transportFactory(endpoint.transport);
       if (make === undefined) {
         throw new ZmqError('EPROTONOSUPPORT', `endpoint "${endpoint.address}": the ${endpoint.transport} transport is not available here (a browser has inproc only)`, { address: endpoint.address });
       }
-      t = make(this);
+      t = make(this as never);
       this.#transports.set(endpoint.transport, t);
     }
     return t;

@@ -4,45 +4,8 @@
 
 import { ZmqError } from '../core/errors.js';
 
-/** Who an event concerns, where a single peer is concerned. */
-export interface EventPeer {
-  /** The peer's socket type as ZeroMQ spells it (`DEALER`, `PULL`, …). */
-  socketType?: string;
-  /** The peer's routing id (its `routingId` option, or the one a Router generated for it). */
-  routingId?: Uint8Array;
-  /** The remote address of a tcp/ipc connection, where known. */
-  remoteAddress?: string;
-}
-
-export type EventType =
-  | 'accept'
-  | 'accept:error'
-  | 'bind'
-  | 'bind:error'
-  | 'connect'
-  | 'connect:delay'
-  | 'connect:retry'
-  | 'close'
-  | 'close:error'
-  | 'disconnect'
-  | 'end'
-  | 'handshake'
-  | 'handshake:error:protocol'
-  | 'handshake:error:auth'
-  | 'handshake:error:other'
-  | 'peer:refused'
-  | 'unknown';
-
-/** One monitor event. `address` is the endpoint it concerns (absent on `end`). */
-export interface SocketEvent {
-  type: EventType;
-  address?: string;
-  /** For connect:retry: milliseconds until the next attempt. */
-  interval?: number;
-  /** For the *:error events and peer:refused: what went wrong. */
-  error?: ZmqError;
-  peer?: EventPeer;
-}
+export type { EventPeer, EventType, SocketEvent } from '../core/events.js';
+import type { EventType, SocketEvent } from '../core/events.js';
 
 type Listener = (event: SocketEvent) => void;
 const QUEUE_LIMIT = 1000;
@@ -56,10 +19,11 @@ const QUEUE_LIMIT = 1000;
  * ```
  */
 export class SocketEvents implements AsyncIterable<SocketEvent> {
-  #listeners = new Map<EventType, Set<Listener>>();
-  #all = new Set<Listener>();
+  // Made on first use: most sockets are never watched, and a process may hold 100,000 of them.
+  #listeners: Map<EventType, Set<Listener>> | undefined;
+  #all: Set<Listener> | undefined;
   #queue: SocketEvent[] | undefined;
-  #waiting: { resolve: (e: SocketEvent) => void; reject: (e: Error) => void }[] = [];
+  #waiting: { resolve: (e: SocketEvent) => void; reject: (e: Error) => void }[] | undefined;
   #closed = false;
 
   /** True once the socket closed and the `end` event went out (or `close()` was called). */
@@ -69,18 +33,19 @@ export class SocketEvents implements AsyncIterable<SocketEvent> {
 
   /** Calls `listener` for each event of `type` ("*" for all). Returns this, as EventEmitter does. */
   on(type: EventType | '*', listener: Listener): this {
-    if (type === '*') this.#all.add(listener);
+    if (type === '*') (this.#all ??= new Set()).add(listener);
     else {
-      let set = this.#listeners.get(type);
-      if (set === undefined) this.#listeners.set(type, (set = new Set()));
+      const listeners = (this.#listeners ??= new Map());
+      let set = listeners.get(type);
+      if (set === undefined) listeners.set(type, (set = new Set()));
       set.add(listener);
     }
     return this;
   }
 
   off(type: EventType | '*', listener: Listener): this {
-    if (type === '*') this.#all.delete(listener);
-    else this.#listeners.get(type)?.delete(listener);
+    if (type === '*') this.#all?.delete(listener);
+    else this.#listeners?.get(type)?.delete(listener);
     return this;
   }
 
@@ -90,7 +55,7 @@ export class SocketEvents implements AsyncIterable<SocketEvent> {
     const next = this.#queue.shift();
     if (next !== undefined) return Promise.resolve(next);
     if (this.#closed) return Promise.reject(new ZmqError('EBADF', 'event stream is closed: the socket was closed'));
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.#waiting ??= []).push({ resolve, reject }));
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<SocketEvent> {
@@ -109,21 +74,21 @@ export class SocketEvents implements AsyncIterable<SocketEvent> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#waiting.splice(0)) w.reject(new ZmqError('EBADF', 'event stream is closed'));
+    for (const w of this.#waiting?.splice(0) ?? []) w.reject(new ZmqError('EBADF', 'event stream is closed'));
   }
 
   /** @internal Whether anyone listens (so emitters can skip building events). */
   get observed(): boolean {
-    return this.#all.size > 0 || this.#listeners.size > 0 || this.#queue !== undefined;
+    return (this.#all !== undefined && this.#all.size > 0) || (this.#listeners !== undefined && this.#listeners.size > 0) || this.#queue !== undefined;
   }
 
   /** @internal */
   emit(event: SocketEvent): void {
     if (this.#closed) return;
-    const set = this.#listeners.get(event.type);
+    const set = this.#listeners?.get(event.type);
     if (set !== undefined) for (const l of set) l(event);
-    for (const l of this.#all) l(event);
-    const w = this.#waiting.shift();
+    if (this.#all !== undefined) for (const l of this.#all) l(event);
+    const w = this.#waiting?.shift();
     if (w !== undefined) w.resolve(event);
     else if (this.#queue !== undefined) {
       this.#queue.push(event);

@@ -12,20 +12,20 @@ import type { Peer } from './socket.js';
  * when a read finds it empty or it ends.
  */
 export class FairQueue {
+  /** Pipes with messages; each knows its place here (`readerSlot`), so one leaves in O(1). */
   #active: Pipe[] = [];
   #next = 0;
   /** The peer the last message returned by `read()` came from. */
   from: Peer | undefined = undefined;
 
   add(pipe: Pipe): void {
+    if (pipe.readerSlot >= 0) return;
+    pipe.readerSlot = this.#active.length;
     this.#active.push(pipe);
   }
 
   remove(pipe: Pipe): void {
-    const i = this.#active.indexOf(pipe);
-    if (i < 0) return;
-    this.#active[i] = this.#active[this.#active.length - 1] as Pipe;
-    this.#active.pop();
+    if (pipe.readerSlot >= 0) this.#takeOut(pipe.readerSlot);
   }
 
   read(): Message | undefined {
@@ -40,17 +40,28 @@ export class FairQueue {
         return msg;
       }
       // Empty: the read armed its `pipeReadable`, so it rejoins on the next write.
-      active[this.#next] = active[active.length - 1] as Pipe;
-      active.pop();
+      this.#takeOut(this.#next);
     }
     return undefined;
   }
 
   /** Forgets every pipe (the socket is released). */
   clear(): void {
+    for (const pipe of this.#active) pipe.readerSlot = -1;
     this.#active.length = 0;
     this.#next = 0;
     this.from = undefined;
+  }
+
+  /** Swaps the pipe at `i` with the last one and drops it. */
+  #takeOut(i: number): void {
+    const active = this.#active;
+    const gone = active[i] as Pipe;
+    const last = active[active.length - 1] as Pipe;
+    active[i] = last;
+    last.readerSlot = i;
+    active.pop();
+    gone.readerSlot = -1;
   }
 
   /** Whether any pipe holds a message. */

@@ -1,42 +1,37 @@
 // Pair (RFC 31 EXPAIR): one peer, both directions; a second peer is refused by the machine.
 
-import type { SnapshotFrom } from 'xstate';
 import type { Message } from '../core/frame.js';
-import type { Pipe } from '../core/pipe.js';
-import { pairMachine } from '../../machines/pair.js';
-import { Socket } from './socket.js';
+import { pairMachine, sendTarget } from '../../machines/pair.js';
+import { Socket, socketMachine } from './socket.js';
 import type { SocketOptionsInput } from './socket.js';
 
 export type PairOptions = SocketOptionsInput;
+
+const pairLogic = socketMachine(pairMachine);
 
 /**
  * PAIR: an exclusive, bidirectional link between two sockets. Sends wait while there is no peer
  * or the peer's pipe is full; a second peer trying to join is refused (a `peer:refused` event).
  */
 export class Pair extends Socket<typeof pairMachine> {
-  #out: Pipe | undefined;
-
   constructor(options?: PairOptions) {
-    super('PAIR', pairMachine, options);
+    super('PAIR', pairLogic, options);
   }
 
-  protected override onTransition(snapshot: SnapshotFrom<typeof pairMachine>): void {
-    const p = snapshot.context.peers[0];
-    this.#out = p !== undefined && p.ready ? this.peers.get(p.id)?.out : undefined;
-  }
-
+  /** @internal */
   protected override xsend(msg: Message): boolean {
-    const out = this.#out;
-    if (out === undefined || !out.write(msg)) return false;
-    if (!out.writable) this.pipeFilled(out);
-    return true;
+    const entry = sendTarget(this.machineContext.peers);
+    const peer = entry === undefined ? undefined : this.link(entry.id);
+    return peer !== undefined && this.writeTo(peer, msg);
   }
 
+  /** @internal */
   protected override canSendNow(): boolean {
-    return this.#out?.writable === true;
+    return sendTarget(this.machineContext.peers) !== undefined;
   }
 
+  /** @internal */
   protected override xrecv(): Message | undefined {
-    return this.readFairly();
+    return this.inbound.read();
   }
 }

@@ -1,22 +1,21 @@
 // Publisher, Subscriber, XPublisher, XSubscriber (RFC 29 PUBSUB). Subscriptions travel through the
 // pipes as `0x01`+prefix / `0x00`+prefix messages from the subscribing side to the publishing side
 // (the tcp transport turns SUBSCRIBE/CANCEL commands into these); each subscription change is a
-// machine event, each published message is not: it goes from the trie straight into the pipes.
+// machine event, and the machines keep the tries (machines/publisher.ts, machines/subscriber.ts).
+// A published message is no event: it goes from the machine's trie straight into the pipes.
 
-import type { AnyStateMachine, SnapshotFrom } from 'xstate';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
 import { asFrame, toHex } from '../core/frame.js';
 import type { Pipe } from '../core/pipe.js';
-import { MultiTrie, SubscriptionTrie } from '../core/trie.js';
-import { publisherMachine } from '../../machines/publisher.js';
-import type { PrefixParams, Verbosity } from '../../machines/publisher.js';
-import { subscriberMachine } from '../../machines/subscriber.js';
-import type { FilterParams, ReplayParams, SubscriptionParams } from '../../machines/subscriber.js';
+import { checksRoom, prefixBytes, publisherMachine } from '../../machines/publisher.js';
+import type { PublisherContext, Verbosity } from '../../machines/publisher.js';
+import { isWanted, subscriberMachine } from '../../machines/subscriber.js';
+import type { ReplayParams, SubscriberContext, SubscriptionParams } from '../../machines/subscriber.js';
 import { xpublisherMachine } from '../../machines/xpublisher.js';
 import type { NotifyParams } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
-import { Socket } from './socket.js';
+import { Socket, socketMachine } from './socket.js';
 import type { Peer, SocketOptionsInput } from './socket.js';
 
 export type { Verbosity } from '../../machines/publisher.js';
@@ -42,24 +41,27 @@ export interface XPublisherOptions extends SocketOptionsInput {
 
 export type XSubscriberOptions = SocketOptionsInput;
 
-type Effects = Record<string, (args: { event: never; context: never }) => void>;
-
 const SUBSCRIBE = 1;
 const CANCEL = 0;
 const encoder = new TextEncoder();
+/**
+ * Subscription messages a publisher applies in one turn of the event loop before it lets other work
+ * run: a peer sending thousands of SUBSCRIBEs must not freeze the process (each is a machine event,
+ * a few µs). What waits stays in the peer's pipe, which pushes back on the peer at its HWM (over
+ * tcp the engine then stops reading the stream).
+ */
+/** @internal */
+export const SUBSCRIPTIONS_PER_TURN = 256;
+const setImmediateish: (f: () => void) => void =
+  (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
 
-/** Bytes of a hex prefix (as the machines carry it). */
-function fromHex(hex: string, lead = -1): Uint8Array {
-  const skip = lead < 0 ? 0 : 1;
-  const out = new Uint8Array(hex.length / 2 + skip);
-  if (lead >= 0) out[0] = lead;
-  for (let i = 0; i < hex.length; i += 2) out[skip + i / 2] = parseInt(hex.slice(i, i + 2), 16);
-  return out;
-}
-
-/** A `0x01`+prefix or `0x00`+prefix message. */
+/** A `0x01`+prefix or `0x00`+prefix message (prefix as hex, as the machines carry it). */
 function subscriptionMessage(subscribe: boolean, hexPrefix: string): Message {
-  return [asFrame(fromHex(hexPrefix, subscribe ? SUBSCRIBE : CANCEL))];
+  const prefix = prefixBytes(hexPrefix);
+  const bytes = new Uint8Array(prefix.length + 1);
+  bytes[0] = subscribe ? SUBSCRIBE : CANCEL;
+  bytes.set(prefix, 1);
+  return [asFrame(bytes)];
 }
 
 /**
@@ -72,23 +74,28 @@ function subscriptionByte(msg: Message): number {
   return f.byteLength > 0 && (f[0] === SUBSCRIBE || f[0] === CANCEL) ? (f[0] as number) : -1;
 }
 
-function prefixBytes(prefix: unknown, method: string): Uint8Array {
+function userPrefix(prefix: unknown, method: string): Uint8Array {
   if (typeof prefix === 'string') return encoder.encode(prefix);
   if (prefix instanceof Uint8Array) return prefix;
   throw new ZmqError('EINVAL', `${method}(): the prefix ${describeValue(prefix)} is not a string or bytes (Uint8Array)`);
 }
 
-function ignorePrefix(_prefix: Uint8Array): void {}
-
 /**
- * @internal What PUB and XPUB share: the subscriber trie (prefix -> peers), fan-out on send, and
+ * What PUB and XPUB share: fan-out on send through the machine's subscriber trie, and
  * subscription messages read as soon as a pipe has them (libzmq `xpub_t::xread_activated`).
  */
-abstract class PublisherBase<TMachine extends AnyStateMachine> extends Socket<TMachine> {
-  #subscribers = new MultiTrie<Peer>();
+abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof xpublisherMachine> extends Socket<TMachine> {
   #msg: Message | undefined = undefined;
+  /** How many subscribers the message being fanned out has reached (the first takes the array itself). */
+  #copies = 0;
   #room = true;
   #sending = false;
+  /** Pipes with subscription messages still to apply (see SUBSCRIPTIONS_PER_TURN). */
+  #unread = new Set<Pipe>();
+  #applying = false;
+  /** Subscriptions still to apply in this turn of the event loop. */
+  #budget = SUBSCRIPTIONS_PER_TURN;
+  #refillQueued = false;
 
   /** ZMQ_XPUB_NODROP: a send that matches a subscriber at its HWM waits (EAGAIN after sendTimeout) instead of dropping. */
   get noDrop(): boolean { return this.opt.noDrop; }
@@ -97,21 +104,24 @@ abstract class PublisherBase<TMachine extends AnyStateMachine> extends Socket<TM
     this.tell({ type: 'configure', noDrop: this.opt.noDrop });
   }
 
+  /** @internal */
   protected override xsend(msg: Message): boolean {
     // Re-entered from a flush that our own delivery caused (a pipe filled, the machine moved): the
     // outer call is still delivering, so the waiting send stays queued.
     if (this.#sending) return false;
+    const context = this.machineContext as PublisherContext;
     const topic = msg[0] as Frame;
-    if (this.opt.noDrop) {
-      // libzmq `dist_t::check_hwm`: every matching subscriber must have room, or nobody gets it.
+    if (checksRoom(context)) {
+      // noDrop with a subscriber at its HWM: every matching subscriber must have room, or the send waits.
       this.#room = true;
-      this.#subscribers.match(topic, this.#checkRoom, this);
+      context.subscriptions.match(topic, this.#checkRoom, this);
       if (!this.#room) return false;
     }
     this.#sending = true;
     this.#msg = msg;
+    this.#copies = 0;
     try {
-      this.#subscribers.match(topic, this.#deliver, this);
+      context.subscriptions.match(topic, this.#deliver, this);
     } finally {
       this.#msg = undefined;
       this.#sending = false;
@@ -119,53 +129,86 @@ abstract class PublisherBase<TMachine extends AnyStateMachine> extends Socket<TM
     return true;
   }
 
-  #deliver(peer: Peer): void {
-    const out = peer.out;
+  #deliver(peerId: number): void {
+    const peer = this.link(peerId);
+    if (peer === undefined) return;
+    // Each subscriber gets its own frames array (it may shift or splice it); the frames are shared.
+    const msg = this.#copies++ === 0 ? (this.#msg as Message) : (this.#msg as Message).slice();
     // A full pipe drops the message for this subscriber only (libzmq `dist_t::write`).
-    if (out.write(this.#msg as Message) && !out.writable) this.pipeFilled(out);
+    this.writeTo(peer, msg);
   }
 
-  #checkRoom(peer: Peer): void {
-    if (!peer.out.writable) this.#room = false;
+  #checkRoom(peerId: number): void {
+    const peer = this.link(peerId);
+    if (peer !== undefined && !peer.out.writable) this.#room = false;
   }
 
+  /** @internal */
   protected override canSendNow(): boolean {
     // libzmq `xpub_t::xhas_out` (dist_t::has_out): always, noDrop or not; whether a send waits
     // depends on which subscribers the message matches.
     return true;
   }
 
-  protected override effects(): Effects {
-    return {
-      subscribePeer: (_: unknown, p: PrefixParams) => {
-        const peer = this.peers.get(p.peerId);
-        if (peer !== undefined) this.#subscribers.add(fromHex(p.prefix), peer);
-      },
-      unsubscribePeer: (_: unknown, p: PrefixParams) => {
-        const peer = this.peers.get(p.peerId);
-        if (peer !== undefined) this.#subscribers.remove(fromHex(p.prefix), peer);
-      },
-    } as unknown as Effects;
-  }
-
-  protected override peerDetached(peer: Peer): void {
-    this.#subscribers.removePeer(peer, ignorePrefix);
-  }
-
   /** @internal Subscriptions are applied as soon as they arrive, whether or not anyone receives. */
   override pipeReadable(pipe: Pipe): void {
-    const peer = pipe.readerTag as Peer | undefined;
-    for (let msg = pipe.read(); msg !== undefined; msg = pipe.read()) {
-      if (peer === undefined || !peer.attached) continue;
-      const kind = subscriptionByte(msg);
-      if (kind < 0) this.upstream(msg);
-      else this.tell({ type: kind === SUBSCRIBE ? 'subscription.added' : 'subscription.removed', peerId: peer.id, prefix: toHex((msg[0] as Frame).subarray(1)) });
+    this.#unread.add(pipe);
+    this.#applySubscriptions();
+  }
+
+  #applySubscriptions(): void {
+    if (this.#applying) return; // a pipe that became readable meanwhile is in #unread: the loop gets to it
+    this.#applying = true;
+    try {
+      for (const pipe of this.#unread) {
+        const peer = pipe.readerTag as Peer | undefined;
+        // Only a stream is held back: its engine stops reading when the pipe is full, and nothing
+        // is lost. An inproc subscriber writes into the pipe itself, and a full pipe would drop its
+        // subscriptions, so what it sends is applied as it comes (its own loop is the one running).
+        const metered = peer !== undefined && peer.transport !== 'inproc';
+        for (;;) {
+          if (this.closed) {
+            this.#unread.clear();
+            return;
+          }
+          if (metered && this.#budget <= 0) break; // the rest next turn (see #spend)
+          const msg = pipe.read();
+          if (msg === undefined) {
+            this.#unread.delete(pipe);
+            break;
+          }
+          if (peer === undefined || !peer.attached) continue;
+          const kind = subscriptionByte(msg);
+          if (kind < 0) {
+            this.upstream(msg);
+            continue;
+          }
+          if (metered) this.#spend();
+          this.tell({ type: kind === SUBSCRIBE ? 'subscription.added' : 'subscription.removed', peerId: peer.id, prefix: toHex((msg[0] as Frame).subarray(1)) });
+        }
+      }
+    } finally {
+      this.#applying = false;
     }
   }
 
-  /** A message that is not a subscription arrived from a subscriber (an XSUB sending upstream). */
+  /** Counts one subscription against this turn's budget; the budget comes back on the next turn. */
+  #spend(): void {
+    this.#budget--;
+    if (this.#refillQueued) return;
+    this.#refillQueued = true;
+    setImmediateish(() => {
+      this.#refillQueued = false;
+      this.#budget = SUBSCRIPTIONS_PER_TURN;
+      if (this.#unread.size > 0) this.#applySubscriptions();
+    });
+  }
+
+  /** @internal A message that is not a subscription arrived from a subscriber (an XSUB sending upstream). */
   protected abstract upstream(msg: Message): void;
 }
+
+const publisherLogic = socketMachine(publisherMachine);
 
 /**
  * PUB: sends each message to every subscriber that subscribed to a prefix of its first frame.
@@ -180,7 +223,7 @@ abstract class PublisherBase<TMachine extends AnyStateMachine> extends Socket<TM
  */
 export class Publisher extends PublisherBase<typeof publisherMachine> {
   constructor(options?: PublisherOptions) {
-    super('PUB', publisherMachine, options, ['noDrop', 'conflate']);
+    super('PUB', publisherLogic, options, ['noDrop', 'conflate']);
     if (this.opt.noDrop) this.tell({ type: 'configure', noDrop: true });
   }
 
@@ -188,18 +231,25 @@ export class Publisher extends PublisherBase<typeof publisherMachine> {
   get conflate(): boolean { return this.opt.conflate; }
   set conflate(v: boolean) { this.setOption('conflate', v); }
 
+  /** @internal */
   protected override upstream(): void {
     // libzmq `xpub.cpp`: a PUB never hands upstream messages to its application; they are discarded.
   }
 
+  /** @internal */
   protected override xrecv(): Message | undefined {
     return undefined;
   }
 
+  /** @internal */
   protected override checkReceive(): void {
     throw new ZmqError('ENOTSUP', 'receive() on a PUB socket: PUB only sends (use XPUB to see subscriptions)');
   }
 }
+
+const xpublisherLogic = socketMachine(xpublisherMachine, {
+  notify: (s: XPublisher, _args, p: NotifyParams) => s.notify(p),
+});
 
 /**
  * XPUB: a Publisher whose application also receives the subscriptions, as messages whose first
@@ -220,7 +270,7 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
   #head = 0;
 
   constructor(options?: XPublisherOptions) {
-    super('XPUB', xpublisherMachine, options, ['noDrop', 'verbosity']);
+    super('XPUB', xpublisherLogic, options, ['noDrop', 'verbosity']);
     if (this.opt.noDrop || this.opt.verbosity !== null) this.tell({ type: 'configure', noDrop: this.opt.noDrop, verbosity: this.opt.verbosity });
   }
 
@@ -240,27 +290,21 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
     return !this.closed && this.#head < this.#pending.length;
   }
 
-  protected override effects(): Effects {
-    return {
-      ...super.effects(),
-      notify: (_: unknown, p: NotifyParams) => {
-        for (const prefix of p.prefixes) this.#pending.push(subscriptionMessage(p.subscribe, prefix));
-      },
-    } as unknown as Effects;
-  }
-
-  protected override upstream(msg: Message): void {
-    this.#pending.push(msg);
+  /** @internal The `notify` effect: subscription notices the machine decided the application sees. */
+  notify(p: NotifyParams): void {
+    if (p.prefixes.length === 0) return;
+    for (const prefix of p.prefixes) this.#pending.push(subscriptionMessage(p.subscribe, prefix));
+    // Reading #pending tells the machine nothing, so waiting receives may take these now.
+    this.flushReceives();
   }
 
   /** @internal */
-  override pipeReadable(pipe: Pipe): void {
-    const before = this.#pending.length;
-    super.pipeReadable(pipe);
-    // Upstream messages are no machine event, so nothing else would wake a waiting receive.
-    if (this.#pending.length > before) this.flush();
+  protected override upstream(msg: Message): void {
+    this.#pending.push(msg);
+    this.flushReceives();
   }
 
+  /** @internal */
   protected override xrecv(): Message | undefined {
     const pending = this.#pending;
     if (this.#head >= pending.length) return undefined;
@@ -278,70 +322,47 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
 }
 
 /**
- * @internal What SUB and XSUB share: the counted subscriptions (kept by the machine, mirrored in a
- * trie for the receive filter), their messages upstream, and filtered fair-queued receive.
+ * What SUB and XSUB share: the machine's counted subscriptions (its trie is the receive
+ * filter), their messages upstream, and filtered fair-queued receive.
  */
-abstract class SubscriberBase<TMachine extends AnyStateMachine> extends Socket<TMachine> {
-  #filter = new SubscriptionTrie();
+abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof xsubscriberMachine> extends Socket<TMachine> {
   /** A matching message `readable` read ahead; the next receive returns it first. */
   #ahead: Message | undefined = undefined;
-  #outs: Pipe[] = [];
-  #peersSeen: unknown = undefined;
 
-  protected override onTransition(snapshot: SnapshotFrom<TMachine>): void {
-    const peers = (snapshot as unknown as { context: { peers: { id: number }[] } }).context.peers;
-    if (peers === this.#peersSeen) return;
-    this.#peersSeen = peers;
-    const outs: Pipe[] = [];
-    for (const p of peers) {
-      const peer = this.peers.get(p.id);
-      if (peer !== undefined) outs.push(peer.out);
+  /** @internal The `sendSubscription` effect: one message to every publisher (each its own array). */
+  sendSubscription(p: SubscriptionParams): void {
+    for (const entry of (this.machineContext as SubscriberContext).peers) {
+      const peer = this.link(entry.id);
+      if (peer !== undefined) this.writeOrDrop(peer, subscriptionMessage(p.subscribe, p.prefix));
     }
-    this.#outs = outs;
   }
 
-  protected override effects(): Effects {
-    return {
-      addFilter: (_: unknown, p: FilterParams) => {
-        this.#filter.add(fromHex(p.prefix));
-      },
-      removeFilter: (_: unknown, p: FilterParams) => {
-        this.#filter.remove(fromHex(p.prefix));
-      },
-      sendSubscription: (_: unknown, p: SubscriptionParams) => {
-        const msg = subscriptionMessage(p.subscribe, p.prefix);
-        for (const peer of this.peers.values()) if (peer.attached) this.writeOrDrop(peer.out, msg);
-      },
-      replaySubscriptions: (_: unknown, p: ReplayParams) => {
-        const peer = this.peers.get(p.peerId);
-        if (peer === undefined) return;
-        for (const prefix of p.prefixes) this.writeOrDrop(peer.out, subscriptionMessage(true, prefix));
-      },
-    } as unknown as Effects;
+  /** @internal The `replaySubscriptions` effect: every subscription, to a publisher that just attached. */
+  replaySubscriptions(p: ReplayParams): void {
+    const peer = this.link(p.peerId);
+    if (peer === undefined) return;
+    for (const prefix of p.prefixes) this.writeOrDrop(peer, subscriptionMessage(true, prefix));
   }
 
   /** Writes to one publisher; a full pipe drops the message (libzmq `dist_t`, libzmq#2258). */
-  protected writeOrDrop(out: Pipe, msg: Message): void {
-    if (out.write(msg) && !out.writable) this.pipeFilled(out);
-  }
-
-  /** Every attached publisher's pipe, as of the machine's last transition. */
-  protected get upstreamPipes(): readonly Pipe[] {
-    return this.#outs;
+  protected writeOrDrop(peer: Peer, msg: Message): void {
+    this.writeTo(peer, msg);
   }
 
   // libzmq `xsub.cpp` filters again on receive: a publisher may send more than we asked for (a
-  // cancel still travelling, or a peer that does not filter).
+  // cancel still travelling, or a peer that does not filter). The filter is the machine's trie.
+  /** @internal */
   protected override xrecv(): Message | undefined {
     const ahead = this.#ahead;
     if (ahead !== undefined) {
       this.#ahead = undefined;
       return ahead;
     }
+    const subscriptions = (this.machineContext as SubscriberContext).subscriptions;
     for (;;) {
-      const msg = this.readFairly();
+      const msg = this.inbound.read();
       if (msg === undefined) return undefined;
-      if (this.#filter.matches(msg[0] as Frame)) return msg;
+      if (isWanted(subscriptions, msg[0] as Frame)) return msg;
     }
   }
 
@@ -357,6 +378,13 @@ abstract class SubscriberBase<TMachine extends AnyStateMachine> extends Socket<T
   }
 }
 
+const subscriberEffects = {
+  sendSubscription: (s: SubscriberBase<typeof subscriberMachine>, _args: unknown, p: SubscriptionParams) => s.sendSubscription(p),
+  replaySubscriptions: (s: SubscriberBase<typeof subscriberMachine>, _args: unknown, p: ReplayParams) => s.replaySubscriptions(p),
+};
+const subscriberLogic = socketMachine(subscriberMachine, subscriberEffects as never);
+const xsubscriberLogic = socketMachine(xsubscriberMachine, subscriberEffects as never);
+
 /**
  * SUB: receives the messages of its publishers whose first frame starts with a subscribed prefix.
  * It receives nothing until it subscribes; `subscribe()` with no argument subscribes to everything.
@@ -371,7 +399,7 @@ abstract class SubscriberBase<TMachine extends AnyStateMachine> extends Socket<T
  */
 export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
   constructor(options?: SubscriberOptions) {
-    super('SUB', subscriberMachine, options, ['conflate']);
+    super('SUB', subscriberLogic, options, ['conflate']);
   }
 
   /** ZMQ_CONFLATE: keep only the newest message per publisher (single-part messages). */
@@ -396,18 +424,21 @@ export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
 
   #change(type: 'subscribe' | 'unsubscribe', prefixes: readonly unknown[]): void {
     if (this.closed) throw new ZmqError('EBADF', 'Socket is closed');
-    const bytes = prefixes.length === 0 ? [new Uint8Array(0)] : prefixes.map((p) => prefixBytes(p, type));
+    const bytes = prefixes.length === 0 ? [new Uint8Array(0)] : prefixes.map((p) => userPrefix(p, type));
     for (const b of bytes) this.subscriptionCommand(type, b);
   }
 
+  /** @internal */
   protected override xsend(): boolean {
     return false;
   }
 
+  /** @internal */
   protected override canSendNow(): boolean {
     return false;
   }
 
+  /** @internal */
   protected override checkSend(): void {
     throw new ZmqError('ENOTSUP', 'send() on a SUB socket: SUB only receives (use subscribe(), or XSUB to send upstream)');
   }
@@ -426,21 +457,29 @@ export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
  */
 export class XSubscriber extends SubscriberBase<typeof xsubscriberMachine> {
   constructor(options?: XSubscriberOptions) {
-    super('XSUB', xsubscriberMachine, options);
+    super('XSUB', xsubscriberLogic, options);
   }
 
+  /** @internal */
   protected override xsend(msg: Message): boolean {
     const kind = subscriptionByte(msg);
     if (kind >= 0) {
       this.subscriptionCommand(kind === SUBSCRIBE ? 'subscribe' : 'unsubscribe', (msg[0] as Frame).subarray(1));
       return true;
     }
-    // libzmq `xsub.cpp`: other messages go to every publisher; a full pipe drops it for that one.
-    const outs = this.upstreamPipes;
-    for (let i = 0; i < outs.length; i++) this.writeOrDrop(outs[i] as Pipe, msg);
+    // libzmq `xsub.cpp`: other messages go to every publisher (each its own array); a full pipe
+    // drops it for that one.
+    let first = true;
+    for (const entry of this.machineContext.peers) {
+      const peer = this.link(entry.id);
+      if (peer === undefined) continue;
+      this.writeOrDrop(peer, first ? msg : msg.slice());
+      first = false;
+    }
     return true;
   }
 
+  /** @internal */
   protected override canSendNow(): boolean {
     return true;
   }

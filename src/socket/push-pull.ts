@@ -1,12 +1,12 @@
-// Push and Pull (RFC 30 PIPELINE). Push round-robins over the peers its machine marks ready;
-// Pull fair-queues. Neither sends an XState event per message.
+// Push and Pull (RFC 30 PIPELINE). Push sends to the peer its machine names (round-robin over the
+// ready ones); Pull fair-queues. Neither sends an XState event per message.
 
 import { ZmqError } from '../core/errors.js';
 import type { Message } from '../core/frame.js';
 import { pushMachine } from '../../machines/push.js';
 import { pullMachine } from '../../machines/pull.js';
 import { RoundRobinSocket } from './round-robin.js';
-import { Socket } from './socket.js';
+import { Socket, socketMachine } from './socket.js';
 import type { SocketOptionsInput } from './socket.js';
 
 export interface PushOptions extends SocketOptionsInput {
@@ -14,6 +14,9 @@ export interface PushOptions extends SocketOptionsInput {
   conflate?: boolean;
 }
 export type PullOptions = PushOptions;
+
+const pushLogic = socketMachine(pushMachine);
+const pullLogic = socketMachine(pullMachine);
 
 /**
  * PUSH: sends each message to one peer in turn, skipping peers at their HWM; waits when every
@@ -27,13 +30,15 @@ export type PullOptions = PushOptions;
  */
 export class Push extends RoundRobinSocket<typeof pushMachine> {
   constructor(options?: PushOptions) {
-    super('PUSH', pushMachine, options, ['conflate']);
+    super('PUSH', pushLogic, options, ['conflate']);
   }
 
+  /** @internal */
   protected override xrecv(): Message | undefined {
     return undefined;
   }
 
+  /** @internal */
   protected override checkReceive(): void {
     throw new ZmqError('ENOTSUP', 'receive() on a PUSH socket: PUSH only sends (use PULL to receive)');
   }
@@ -50,25 +55,29 @@ export class Push extends RoundRobinSocket<typeof pushMachine> {
  */
 export class Pull extends Socket<typeof pullMachine> {
   constructor(options?: PullOptions) {
-    super('PULL', pullMachine, options, ['conflate']);
+    super('PULL', pullLogic, options, ['conflate']);
   }
 
   /** ZMQ_CONFLATE: keep only the newest message per peer (single-part messages). */
   get conflate(): boolean { return this.opt.conflate; }
   set conflate(v: boolean) { this.setOption('conflate', v); }
 
+  /** @internal */
   protected override xrecv(): Message | undefined {
-    return this.readFairly();
+    return this.inbound.read();
   }
 
+  /** @internal */
   protected override xsend(): boolean {
     return false;
   }
 
+  /** @internal */
   protected override canSendNow(): boolean {
     return false;
   }
 
+  /** @internal */
   protected override checkSend(): void {
     throw new ZmqError('ENOTSUP', 'send() on a PULL socket: PULL only receives (use PUSH to send)');
   }

@@ -1,24 +1,17 @@
 // Request and Reply (RFC 28 REQREP, the synchronous halves). Every turn (request out, request in,
-// reply out, reply in) is an event to the socket's machine; the frames, with their envelopes, go
-// through pipes. Envelope rules after libzmq `req.cpp` and `rep.cpp`.
-//
-// The hot path reads the turn from fields of the socket, not from the snapshot: a turn changes the
-// fields and tells the machine the same turn in one step (the socket checks the machine's rule
-// first, so the machine takes every turn it is told). At rest the two agree (test/model replays the
-// machines' paths on real sockets to show it); a turn event the machine hears late (queued behind
-// the one it is handling) never leaves the socket acting on a stale turn. The peer asked and the
-// request id live here only: the machines keep no per-request context (an `assign` per turn would
-// cost a second snapshot per event).
+// reply out, reply in) is an event to the socket's machine, which keeps whose turn it is, the peer
+// asked and the request id; what may be sent or received now, which peer gets a request, which
+// replies and requests count, where a reply goes: each is a rule in machines/request.ts or
+// machines/reply.ts, asked here. The frames, with their envelopes, go through pipes.
 
-import type { SnapshotFrom } from 'xstate';
 import { ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
 import { asFrame, emptyFrame } from '../core/frame.js';
-import type { Pipe } from '../core/pipe.js';
-import { nextRequestId, randomUint32, requestMachine } from '../../machines/request.js';
-import { replyMachine } from '../../machines/reply.js';
-import { Socket } from './socket.js';
-import type { Peer, SocketOptionsInput } from './socket.js';
+import { mayReceiveReply, maySendRequest, nextRequestId, replyBodyStart, requestMachine } from '../../machines/request.js';
+import { maySendReply, mayReceiveRequest, replyMachine, replyTarget, requestBodyStart } from '../../machines/reply.js';
+import { nextPeer } from '../../machines/round-robin.js';
+import { Socket, socketMachine } from './socket.js';
+import type { SocketOptionsInput } from './socket.js';
 
 export interface RequestOptions extends SocketOptionsInput {
   /** ZMQ_REQ_RELAXED: allow a new request before the reply to the previous one (which is then discarded). */
@@ -39,11 +32,12 @@ function requestIdFrame(id: number): Frame {
 // Turn events without a payload: one shared object each (events are never mutated).
 const REPLY_RECEIVED = Object.freeze({ type: 'reply.received' });
 const REPLY_SENT = Object.freeze({ type: 'reply.sent' });
-const REQUESTER_DETACHED = Object.freeze({ type: 'requester.detached' });
 
-function isRequestId(frame: Frame, id: number): boolean {
-  return frame.byteLength === 4 && new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true) === id;
-}
+const requestLogic = socketMachine(requestMachine, {
+  // libzmq `req.cpp`: whatever arrived before this request (late replies to an earlier one) is dropped.
+  discardReplies: (s: Request) => s.discardInbound(),
+});
+const replyLogic = socketMachine(replyMachine);
 
 /**
  * REQ: sends a request, then receives its reply, then may send the next one. Sending twice
@@ -62,23 +56,9 @@ function isRequestId(frame: Frame, id: number): boolean {
  * for the reply to that request (calls are queued in the order made).
  */
 export class Request extends Socket<typeof requestMachine> {
-  #ready: Pipe[] = [];
-  #rr = 0;
-  #peersSeen: unknown = undefined;
-  /** The machine's `awaitingReply`, as the hot path reads it (see the top of this file). */
-  #awaiting = false;
-  /** The peer the request went to; null when none is out, or when that peer left (libzmq
-   * `req.cpp` then takes a reply from anyone). */
-  #replyPeer: number | null = null;
-  /** ZMQ_REQ_CORRELATE: the id of the last request sent (uint32; libzmq starts at a random value). */
-  #requestId = randomUint32();
-  #relaxed = false;
-  #correlate = false;
-
   constructor(options?: RequestOptions) {
-    super('REQ', requestMachine, options, ['relaxed', 'correlate']);
+    super('REQ', requestLogic, options, ['relaxed', 'correlate']);
     this.tellMachineOptions(['relaxed', 'correlate']);
-    this.onTransition(this.getSnapshot());
   }
 
   /** ZMQ_REQ_RELAXED: a new request may be sent before the reply to the last one came; that
@@ -92,89 +72,71 @@ export class Request extends Socket<typeof requestMachine> {
   set correlate(v: boolean) { this.setMachineOption('correlate', v); }
 
   override get readable(): boolean {
-    return !this.closed && this.#awaiting && this.inbound.hasMessages;
+    return !this.closed && this.machineState === 'awaitingReply' && this.inbound.hasMessages;
   }
 
-  protected override onTransition(snapshot: SnapshotFrom<typeof requestMachine>): void {
-    const ctx = snapshot.context;
-    this.#relaxed = ctx.relaxed;
-    this.#correlate = ctx.correlate;
-    // Only a peer edge rebuilds the list of ready pipes (turn events leave `peers` as it was).
-    if (ctx.peers === this.#peersSeen) return;
-    this.#peersSeen = ctx.peers;
-    const ready: Pipe[] = [];
-    for (const p of ctx.peers) {
-      const peer = this.peers.get(p.id);
-      if (p.ready && peer !== undefined) ready.push(peer.out);
-    }
-    this.#ready = ready;
+  /** @internal The `discardReplies` effect: reads and drops what is queued. */
+  discardInbound(): void {
+    while (this.inbound.read() !== undefined);
   }
 
-  protected override peerDetached(peer: Peer): void {
-    if (peer.id === this.#replyPeer) this.#replyPeer = null;
-  }
-
+  /** @internal */
   protected override checkSend(): void {
-    if (this.#awaiting && !this.#relaxed) {
+    if (!maySendRequest(this.machineState === 'awaitingReply', this.machineContext.relaxed)) {
       throw new ZmqError('EFSM', 'send on REQ: a request is out and its reply has not been received; receive it first (or set relaxed)');
     }
   }
 
+  /** @internal */
   protected override checkReceive(): void {
     // A send still waiting for a peer counts: this receive waits for that request's reply.
-    if (!this.#awaiting && !this.sendsWaiting) {
+    if (!mayReceiveReply(this.machineState === 'awaitingReply', this.sendsWaiting)) {
       throw new ZmqError('EFSM', 'receive on REQ: no request has been sent; send one first');
     }
   }
 
+  /** @internal */
   protected override sendGaveUp(): void {
     // The receives that waited behind it have no request to hear from.
-    if (!this.#awaiting && !this.sendsWaiting) {
+    if (!mayReceiveReply(this.machineState === 'awaitingReply', this.sendsWaiting)) {
       this.failReceives(new ZmqError('EFSM', 'receive on REQ: the send it waited behind failed, so no request is out; send one first'));
     }
   }
 
+  /** @internal */
   protected override xsend(msg: Message): boolean {
-    const id = nextRequestId(this.#requestId);
-    const frames: Message = this.#correlate ? [requestIdFrame(id), emptyFrame(), ...msg] : [emptyFrame(), ...msg];
-    const ready = this.#ready;
-    const cursor = Socket.writeRoundRobin(this, ready, this.#rr, frames);
-    if (cursor < 0) return false;
-    this.#rr = cursor;
-    const peer = (ready[cursor - 1] as Pipe).writerTag as Peer;
-    this.#requestId = id;
-    this.#awaiting = true;
-    this.#replyPeer = peer.id;
-    this.tell({ type: 'request.sent', peerId: peer.id });
-    // libzmq `req.cpp`: whatever arrived before this request (late replies to an earlier one) is dropped.
-    while (this.inbound.read() !== undefined);
-    return true;
-  }
-
-  protected override canSendNow(): boolean {
-    if (this.#awaiting && !this.#relaxed) return false;
-    for (const p of this.#ready) if (p.writable) return true;
+    const context = this.machineContext;
+    const id = nextRequestId(context.turn.requestId);
+    const frames: Message = context.correlate ? [requestIdFrame(id), emptyFrame(), ...msg] : [emptyFrame(), ...msg];
+    for (let tries = context.peers.readyCount; tries > 0; tries--) {
+      const entry = nextPeer(context.peers);
+      if (entry === undefined) return false;
+      const peer = this.link(entry.id);
+      if (peer === undefined || !this.writeTo(peer, frames)) continue;
+      // The machine decides what becomes of replies still queued (it drops them); it hears whether any are.
+      this.tell({ type: 'request.sent', peerId: peer.id, requestId: id, queued: this.inbound.hasMessages });
+      return true;
+    }
     return false;
   }
 
+  /** @internal */
+  protected override canSendNow(): boolean {
+    const context = this.machineContext;
+    return maySendRequest(this.machineState === 'awaitingReply', context.relaxed) && context.peers.readyCount > 0;
+  }
+
+  /** @internal */
   protected override xrecv(): Message | undefined {
-    if (!this.#awaiting) return undefined;
+    if (this.machineState !== 'awaitingReply') return undefined;
+    const context = this.machineContext;
     for (;;) {
       const msg = this.inbound.read();
       if (msg === undefined) return undefined;
-      // Only the peer asked may answer (anyone, once that peer has left: libzmq `req.cpp`).
-      if (this.#replyPeer !== null && (this.inbound.from as Peer).id !== this.#replyPeer) continue;
-      let body = 0;
-      if (this.#correlate) {
-        if (msg.length < 2 || !isRequestId(msg[0] as Frame, this.#requestId)) continue;
-        body = 1;
-      }
-      // The delimiter must be empty and followed by at least one frame.
-      if (msg.length < body + 2 || (msg[body] as Frame).byteLength !== 0) continue;
-      this.#awaiting = false;
-      this.#replyPeer = null;
+      const body = replyBodyStart(context, this.inbound.from!.id, msg);
+      if (body < 0) continue;
       this.tell(REPLY_RECEIVED);
-      msg.splice(0, body + 1);
+      msg.splice(0, body);
       return msg;
     }
   }
@@ -194,70 +156,55 @@ export class Request extends Socket<typeof requestMachine> {
  * ```
  */
 export class Reply extends Socket<typeof replyMachine> {
-  #replying = false;
-  #replyPeer: Peer | undefined = undefined;
+  /** The envelope of the request being answered: message data, so it stays out of the machine. */
   #envelope: Frame[] | undefined = undefined;
 
   constructor(options?: ReplyOptions) {
-    super('REP', replyMachine, options);
+    super('REP', replyLogic, options);
   }
 
   override get readable(): boolean {
-    return !this.closed && !this.#replying && this.inbound.hasMessages;
+    return !this.closed && mayReceiveRequest(this.machineState as string) && this.inbound.hasMessages;
   }
 
+  /** @internal */
   protected override checkSend(): void {
-    if (!this.#replying) throw new ZmqError('EFSM', 'send on REP: no request is being answered; receive one first');
+    if (!maySendReply(this.machineState as string)) throw new ZmqError('EFSM', 'send on REP: no request is being answered; receive one first');
   }
 
+  /** @internal */
   protected override checkReceive(): void {
-    if (this.#replying) throw new ZmqError('EFSM', 'receive on REP: the last request has not been answered; send its reply first');
+    if (!mayReceiveRequest(this.machineState as string)) throw new ZmqError('EFSM', 'receive on REP: the last request has not been answered; send its reply first');
   }
 
-  protected override peerDetached(peer: Peer): void {
-    if (this.#replying && peer === this.#replyPeer && !this.closed) this.tell(REQUESTER_DETACHED);
-  }
-
+  /** @internal */
   protected override xrecv(): Message | undefined {
-    if (this.#replying) return undefined;
+    if (!mayReceiveRequest(this.machineState as string)) return undefined;
     for (;;) {
       const msg = this.inbound.read();
       if (msg === undefined) return undefined;
-      // The envelope ends at the first empty frame that has a body after it; a request without
-      // one is dropped (libzmq `rep.cpp` rolls it back).
-      let bottom = -1;
-      for (let i = 0; i < msg.length - 1; i++) {
-        if ((msg[i] as Frame).byteLength === 0) {
-          bottom = i;
-          break;
-        }
-      }
-      if (bottom < 0) continue;
-      const peer = this.inbound.from as Peer;
-      this.#envelope = msg.splice(0, bottom + 1);
-      this.#replyPeer = peer;
-      this.#replying = true;
-      this.tell({ type: 'request.received', peerId: peer.id });
-      if (!peer.attached) this.tell(REQUESTER_DETACHED);
+      const body = requestBodyStart(msg);
+      if (body < 0) continue; // no delimiter: dropped (libzmq `rep.cpp` rolls it back)
+      this.#envelope = msg.splice(0, body);
+      this.tell({ type: 'request.received', peerId: this.inbound.from!.id });
       return msg;
     }
   }
 
+  /** @internal */
   protected override xsend(msg: Message): boolean {
-    const peer = this.#replyPeer;
+    const target = replyTarget(this.machineState as string, this.machineContext);
     const envelope = this.#envelope as Frame[];
-    this.#replyPeer = undefined;
     this.#envelope = undefined;
-    this.#replying = false;
-    if (peer !== undefined && peer.attached) {
-      // A full pipe drops the reply: REP never waits (libzmq `rep.cpp` sends through `router.cpp`).
-      if (peer.out.write(envelope.concat(msg)) && !peer.out.writable) this.pipeFilled(peer.out);
-    }
+    const peer = target === null ? undefined : this.link(target);
+    // A full pipe drops the reply: REP never waits (libzmq `rep.cpp` sends through `router.cpp`).
+    if (peer !== undefined) this.writeTo(peer, envelope.concat(msg));
     this.tell(REPLY_SENT);
     return true;
   }
 
+  /** @internal */
   protected override canSendNow(): boolean {
-    return this.#replying;
+    return maySendReply(this.machineState as string);
   }
 }

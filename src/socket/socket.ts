@@ -1,60 +1,30 @@
 // The base of every socket class: the zeromq.js-shaped API (bind, connect, send, receive, close,
 // options, events), the queue of waiting calls, and the bridge between the socket's XState actor
-// and its pipes. The machine decides (who is attached, who is ready, whose turn it is); this class
-// carries messages, and provides the effects the machine names.
+// and its pipes. The machine decides (who is attached, who is ready, whose turn it is, where a
+// message goes); this class carries messages through pipes, asks the machine's rules, and provides
+// the effects the machine names. Transports see it only as a PeerHost (src/transport/host.ts).
 
 import { createActor } from 'xstate';
-import type { Actor, AnyStateMachine, SnapshotFrom } from 'xstate';
+import type { Actor, AnyActorRef, AnyStateMachine, SnapshotFrom } from 'xstate';
 import { parseEndpoint } from '../core/endpoint.js';
 import type { Endpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
+import type { SocketEvent } from '../core/events.js';
 import type { Frame, Message, MessageInput } from '../core/frame.js';
 import { toHex, toMessage } from '../core/frame.js';
 import { defaultOptions, validateOption } from '../core/options.js';
 import type { OptionName, SocketOptions } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
+import type { AttachEvent, BoundHandle, ConnectHandle, Peer, PeerHost, PeerLink } from '../transport/host.js';
 import { Context, defaultContext } from './context.js';
-import type { BoundHandle, ConnectHandle } from './context.js';
-import { BusyPoll } from './busy-poll.js';
+import { BusyPoll, defaultBusyPoll } from './busy-poll.js';
 import { FairQueue } from './fair-queue.js';
 import { SocketEvents } from './events.js';
-import type { SocketEvent } from './events.js';
 
-/** @internal What a transport hands a socket for one connection. */
-export interface PeerLink {
-  /** Messages we send to the peer. */
-  out: Pipe;
-  /** Messages the peer sends us. */
-  in: Pipe;
-  /** The endpoint this connection belongs to (what bind/connect was called with, resolved). */
-  endpoint: string;
-  /** The peer's socket type as ZeroMQ spells it on the wire. */
-  peerType: string;
-  /** The peer's routing id, if it announced one. */
-  routingId?: Frame | undefined;
-  transport: 'inproc' | 'tcp' | 'ipc';
-  /** The remote address of a tcp/ipc stream. */
-  remoteAddress?: string | undefined;
-  /** Asks the transport to end this connection (the socket refused the peer, or is closing). */
-  close(): void;
-  /**
-   * The socket refused this peer (a second PAIR peer, a taken routing id) or handed its routing id
-   * to a newcomer, and has dropped its pipes. A stream transport keeps the connection open and out
-   * of use, as libzmq does, so the peer does not reconnect and get refused again and again; without
-   * this method the connection is closed.
-   */
-  ignore?(): void;
-}
+export type { Peer, PeerLink } from '../transport/host.js';
 
 /** Boolean options a socket's machine also keeps (it hears of them as `option.changed`). */
 type MachineOption = 'relaxed' | 'correlate' | 'mandatory' | 'handover';
-
-/** @internal A connection as the socket keeps it. */
-export interface Peer extends PeerLink {
-  readonly id: number;
-  /** False once the peer has left the machine (its incoming pipe may still be drained). */
-  attached: boolean;
-}
 
 /** Options every socket takes: the zeromq.js names. */
 export interface SocketOptionsInput {
@@ -82,6 +52,13 @@ export interface SocketOptionsInput {
   context?: Context;
 }
 
+/** A bind or connect with the addresses it is known by and whether it is a stream (tcp, ipc). */
+interface Endpointed<H> {
+  handle: H;
+  keys: string[];
+  stream: boolean;
+}
+
 interface Waiter {
   msg: Message | undefined;
   resolve: (value: never) => void;
@@ -96,6 +73,9 @@ export interface CallOptions {
   /** Aborting rejects the call (ECANCELED, with the signal's reason as `cause`) if it is still waiting. */
   signal?: AbortSignal;
 }
+
+/** @internal What an effect implementation receives: the socket, xstate's action arguments, the params. */
+export type Effect<S> = (socket: S, args: { context: never; event: never }, params: never) => void;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 /** After this many calls that completed at once, one waits a macrotask so IO is not starved (zeromq.js uses 512). */
@@ -112,10 +92,15 @@ function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediateish(resolve));
 }
 
+/** Each running socket actor's socket, for the effects provided once per socket type. */
+const socketOfActor = new WeakMap<AnyActorRef, Socket>();
+/** The actor every socket of a type shares the id of: its Context's supervisor hears one event type for all. */
+const SOCKET_ACTOR_ID = 'socket';
+
 /**
  * What all socket classes share. Not constructed directly: use `Push`, `Pull`, `Pair`, ….
  */
-export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine> implements PipeReader, PipeWriter, AsyncIterable<Buffer[]> {
+export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine> implements AsyncIterable<Buffer[]> {
   /** The socket type as ZeroMQ spells it on the wire (`PUSH`, `ROUTER`, …). */
   readonly type: string;
   readonly context: Context;
@@ -128,9 +113,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal */
   protected readonly opt: SocketOptions;
-  /** @internal */
+  /** @internal The connections (pipes) of the peers the machine knows, by peer id. */
   protected readonly peers = new Map<number, Peer>();
-  /** @internal The peers' incoming pipes that have messages, read in turn (PUB and XPUB read theirs at once, in pipeReadable). */
+  /** @internal The peers' incoming pipes that have messages, read in turn. */
   protected readonly inbound = new FairQueue();
   #machine: TMachine;
   #actor: Actor<TMachine> | undefined;
@@ -142,15 +127,21 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #syncSends = 0;
   #syncRecvs = 0;
   #sentSinceReceive = false;
-  readonly #busyPoll = new BusyPoll();
-  /** Whether some bind or connect is tcp or ipc (the only waits busy polling can shorten). */
-  #streamEndpoints = false;
-  #binds = new Map<string, BoundHandle>();
-  #connects = new Map<string, ConnectHandle>();
+  #busyPoll: BusyPoll | undefined;
+  /** How many binds and connects are tcp or ipc (the only waits busy polling can shorten). */
+  #streamEndpoints = 0;
+  /** Binds and connects, each under the address given and the address resolved. */
+  #binds = new Map<string, Endpointed<BoundHandle>>();
+  #connects = new Map<string, Endpointed<ConnectHandle>>();
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** When a positive linger ends (performance.now() ms), once close() started it. */
   #lingerDeadline = 0;
   #drainQueued = false;
+  #flushQueued = false;
+  /** Inside xsend/xrecv: a transition they cause is followed by the caller's own flush, not a queued one. */
+  #busy = false;
+  /** A transition happened while busy (it may have unblocked another waiting call). */
+  #missed = false;
   #closedWaiters: (() => void)[] = [];
 
   protected constructor(type: string, machine: TMachine, options: object | undefined, extraOptions: readonly OptionName[] = []) {
@@ -167,20 +158,25 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
     this.context = (input.context as Context | undefined) ?? defaultContext();
     this.opt = defaultOptions();
-    const allowed = new Set<string>([...COMMON_OPTIONS, ...extraOptions]);
-    for (const [name, value] of Object.entries(input)) {
+    this.opt.busyPoll = defaultBusyPoll(type);
+    for (const name of Object.keys(input)) {
+      const value = input[name];
       if (name === 'context' || value === undefined) continue;
-      if (!allowed.has(name)) {
-        throw new ZmqError('EINVAL', `option "${name}" is not an option of a ${type} socket; accepted: ${[...allowed].join(', ')}`);
+      if (!COMMON_OPTIONS.includes(name as OptionName) && !extraOptions.includes(name as OptionName)) {
+        throw new ZmqError('EINVAL', `option "${name}" is not an option of a ${type} socket; accepted: ${[...COMMON_OPTIONS, ...extraOptions].join(', ')}`);
       }
       (this.opt as unknown as Record<string, unknown>)[name] = validateOption(name as OptionName, value);
     }
-    this.id = this.context.register(this);
+    this.id = this.context.register(asHost(this), this);
+    // Started now, not on first use: a machine whose context is made by a function (tables per
+    // actor) runs xstate's assign() as it starts, which xstate warns about when that happens inside
+    // another actor's action (an inproc attach would start it there).
+    this.#start();
   }
 
-  /** The socket's XState actor (started on first use): subscribe to it, inspect it, send it nothing. */
+  /** The socket's XState actor: subscribe to it, inspect it, send it nothing. */
   get actor(): Actor<TMachine> {
-    return this.#actor ?? this.#start();
+    return this.#actor as Actor<TMachine>;
   }
 
   /** The machine's current snapshot: its state value and context (peers, ready flags, …). */
@@ -259,28 +255,20 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /**
    * µs a receive() that waits for an answer (a send() came since the last receive()) from a tcp/ipc
    * peer keeps the event loop polling instead of sleeping: that saves the OS wake-up (tens of µs on
-   * a VM) at the price of CPU time, and backs off when polls find nothing. 0 = never; default 50.
-   * Named after libzmq's draft ZMQ_BUSY_POLL (which asks the kernel instead); see busy-poll.ts.
+   * a VM) at the price of CPU time. Default 50 for a REQ (a client waiting for its own answer), 0
+   * for every other type (servers never spin unless asked). Named after libzmq's draft
+   * ZMQ_BUSY_POLL (which asks the kernel instead); see busy-poll.ts.
    */
   get busyPoll(): number { return this.opt.busyPoll; }
   set busyPoll(v: number) {
     this.setOption('busyPoll', v);
-    if (v === 0) this.#busyPoll.stop();
+    if (v === 0) this.#busyPoll?.stop();
   }
 
   /** @internal Checks and stores one option (EINVAL on a bad value; the old value is kept). */
   protected setOption<K extends OptionName>(name: K, value: unknown): void {
     this.#assertOpen();
     this.opt[name] = validateOption(name, value);
-  }
-
-  /**
-   * @internal How long a connection closing now may still spend sending what it holds, in ms:
-   * the linger option, or once close() started a positive linger, what is left of it (-1: no limit).
-   */
-  get lingerLeft(): number {
-    if (this.#lingerDeadline === 0) return this.opt.linger;
-    return Math.max(0, Math.ceil(this.#lingerDeadline - performance.now()));
   }
 
   /** @internal Sets an option the machine keeps too (a flag like `relaxed`): stored, then told. */
@@ -294,11 +282,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     for (const name of names) if (this.opt[name]) this.tell({ type: 'option.changed', name, value: true });
   }
 
-  /** @internal Read-only view of the option values, for transports. */
-  get options(): Readonly<SocketOptions> {
-    return this.opt;
-  }
-
   // ---- endpoints ----
 
   /**
@@ -310,14 +293,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     let ep: Endpoint;
     try {
       ep = parseEndpoint(address, 'bind');
-      const handle = await this.context.transport(ep).bind(this, ep);
+      const handle = await this.context.transport(ep).bind(asHost(this), ep);
       if (this.#closed) {
         handle.close();
         throw closedError();
       }
-      this.#binds.set(handle.address, handle);
-      if (handle.address !== address) this.#binds.set(address, handle);
-      this.#endpointsChanged();
+      this.#remember(this.#binds, { handle, keys: [handle.address, address], stream: ep.transport !== 'inproc' });
       this.lastEndpoint = handle.address;
       this.emitEvent({ type: 'bind', address: handle.address });
     } catch (e) {
@@ -330,11 +311,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** Undoes a bind: the endpoint is released and the peers that came through it are detached. */
   async unbind(address: string): Promise<void> {
     this.#assertOpen();
-    const handle = this.#binds.get(address) ?? this.#binds.get(parseEndpoint(address, 'bind').address);
-    if (handle === undefined) throw new ZmqError('ENOENT', `unbind("${address}"): this socket is not bound to that endpoint`, { address });
-    for (const [k, h] of this.#binds) if (h === handle) this.#binds.delete(k);
-    this.#endpointsChanged();
-    handle.close();
+    const bound = this.#binds.get(address) ?? this.#binds.get(parseEndpoint(address, 'bind').address);
+    if (bound === undefined) throw new ZmqError('ENOENT', `unbind("${address}"): this socket is not bound to that endpoint`, { address });
+    this.#forget(this.#binds, bound);
+    bound.handle.close();
   }
 
   /**
@@ -345,10 +325,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#assertOpen();
     const ep = parseEndpoint(address, 'connect');
     if (this.#connects.has(ep.address)) return;
-    const handle = this.context.transport(ep).connect(this, ep);
-    this.#connects.set(ep.address, handle);
-    if (ep.address !== address) this.#connects.set(address, handle);
-    this.#endpointsChanged();
+    const handle = this.context.transport(ep).connect(asHost(this), ep);
+    this.#remember(this.#connects, { handle, keys: [ep.address, address], stream: ep.transport !== 'inproc' });
     this.lastEndpoint = ep.address;
   }
 
@@ -357,11 +335,20 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#assertOpen();
     // A malformed endpoint is EINVAL (an unknown transport EPROTONOSUPPORT), as libzmq says, not
     // ENOENT. Parsed as for bind: a wildcard is well-formed, just never connected (ENOENT).
-    const handle = this.#connects.get(address) ?? this.#connects.get(parseEndpoint(address, 'bind').address);
-    if (handle === undefined) throw new ZmqError('ENOENT', `disconnect("${address}"): this socket is not connected to that endpoint`, { address });
-    for (const [k, h] of this.#connects) if (h === handle) this.#connects.delete(k);
-    this.#endpointsChanged();
-    handle.close();
+    const connected = this.#connects.get(address) ?? this.#connects.get(parseEndpoint(address, 'bind').address);
+    if (connected === undefined) throw new ZmqError('ENOENT', `disconnect("${address}"): this socket is not connected to that endpoint`, { address });
+    this.#forget(this.#connects, connected);
+    connected.handle.close();
+  }
+
+  #remember<H>(map: Map<string, Endpointed<H>>, entry: Endpointed<H>): void {
+    for (const k of entry.keys) map.set(k, entry);
+    if (entry.stream) this.#streamEndpoints++;
+  }
+
+  #forget<H>(map: Map<string, Endpointed<H>>, entry: Endpointed<H>): void {
+    for (const k of entry.keys) if (map.get(k) === entry) map.delete(k);
+    if (entry.stream) this.#streamEndpoints--;
   }
 
   // ---- sending and receiving ----
@@ -369,8 +356,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /**
    * Sends one message: a frame or an array of frames (Buffer, Uint8Array, ArrayBuffer, string,
    * null). Resolves when the message is queued to a peer. Calls made while one is waiting queue
-   * behind it in call order (zeromq.js fails them with EBUSY). Over inproc the receiver gets the
-   * very Buffer object sent: do not reuse a Buffer you have sent unless you mean it to be seen.
+   * behind it in call order (zeromq.js fails them with EBUSY).
+   *
+   * Who owns the bytes: as in zeromq.js, a frame of up to 128 bytes is copied here, so the caller
+   * may reuse its buffer at once; a larger frame is sent by reference (over inproc the receiver
+   * gets that very Buffer; over tcp/ipc it is written from it later), so do not change it after
+   * sending. Receivers must not change the frames they get either: they may be shared.
    */
   send(message: MessageInput, options?: CallOptions): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
@@ -383,7 +374,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       return Promise.reject(e);
     }
     this.#sentSinceReceive = true;
-    if (this.#sends.length === 0 && this.xsend(msg)) {
+    if (this.#sends.length === 0 && this.#xsend(msg)) {
       if (++this.#syncSends < SYNC_RUN_LIMIT) return RESOLVED;
       this.#syncSends = 0;
       return yieldToLoop();
@@ -394,7 +385,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /**
    * Receives one message as an array of Buffers (plain Uint8Arrays in a browser). Calls made while
-   * one is waiting queue behind it in call order.
+   * one is waiting queue behind it in call order. The array is the caller's own; the frames in it
+   * are shared read-only (see `send`).
    */
   receive(options?: CallOptions): Promise<Buffer[]> {
     if (this.#closed) return Promise.reject(closedError());
@@ -407,7 +399,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const answer = this.#sentSinceReceive;
     this.#sentSinceReceive = false;
     if (this.#recvs.length === 0) {
-      const msg = this.xrecv();
+      const msg = this.#xrecv();
       if (msg !== undefined) {
         if (++this.#syncRecvs < SYNC_RUN_LIMIT) return Promise.resolve(msg as Buffer[]);
         this.#syncRecvs = 0;
@@ -417,7 +409,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#syncRecvs = 0;
     const waiting = this.#wait(this.#recvs, undefined, this.opt.receiveTimeout, options?.signal, 'receive') as Promise<Buffer[]>;
     // Only a wait for an answer polls (see busy-poll.ts): one with a send() since the last receive().
-    if (answer && this.#streamEndpoints && this.opt.busyPoll > 0 && this.#recvs.length === 1) this.#busyPoll.start(this.#recvs[0] as Waiter, this.opt.busyPoll);
+    if (answer && this.#streamEndpoints > 0 && this.opt.busyPoll > 0 && this.#recvs.length === 1) {
+      (this.#busyPoll ??= new BusyPoll()).start(this.#recvs[0] as Waiter, this.opt.busyPoll);
+    }
     return waiting;
   }
 
@@ -440,13 +434,13 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#busyPoll.stop();
+    this.#busyPoll?.stop();
     for (const w of this.#sends.splice(0)) this.#settle(w, closedError());
     for (const w of this.#recvs.splice(0)) this.#settle(w, closedError());
     let queued = 0;
     for (const p of this.peers.values()) if (p.attached) queued += p.out.size;
-    for (const h of new Set(this.#connects.values())) h.stopReconnecting?.();
-    for (const h of new Set(this.#binds.values())) h.stopListening?.();
+    for (const e of new Set(this.#connects.values())) e.handle.stopReconnecting?.();
+    for (const e of new Set(this.#binds.values())) e.handle.stopListening?.();
     this.actor.send({ type: 'close', linger: this.opt.linger, queued } as never);
   }
 
@@ -458,54 +452,56 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   // ---- what each socket type provides ----
 
-  /** Tries to queue `msg` now. True: taken (or dropped by the type's rules). False: wait. */
+  /** @internal Tries to queue `msg` now. True: taken (or dropped by the type's rules). False: wait. */
   protected abstract xsend(msg: Message): boolean;
-  /** Takes the next message for the user, or undefined if none is ready. */
+  /** @internal Takes the next message for the user, or undefined if none is ready. */
   protected abstract xrecv(): Message | undefined;
-  /** Whether a send would complete now (for `writable`). */
+  /** @internal Whether a send would complete now (for `writable`). */
   protected abstract canSendNow(): boolean;
-  /** Throws if this message may not be sent now (ENOTSUP for a type that never sends, EFSM…). */
+  /** @internal Throws if this message may not be sent now (ENOTSUP for a type that never sends, EFSM…). */
   protected checkSend(_msg: Message): void {}
-  /** Throws if receive may not be called now. */
+  /** @internal Throws if receive may not be called now. */
   protected checkReceive(): void {}
-  /** A waiting send left the queue unsent (timeout, abort, or refused when its turn came). */
+  /** @internal A waiting send left the queue unsent (timeout, abort, or refused when its turn came). */
   protected sendGaveUp(): void {}
-  /** Called after every transition of the machine: refresh what the hot path reads. */
-  protected onTransition(_snapshot: SnapshotFrom<TMachine>): void {}
-  /** Effects the machine names beyond the common ones (`startLinger`, `release`, `refusePeer`). */
-  protected effects(): Record<string, (args: { event: never; context: never }) => void> {
-    return {};
-  }
-  /** A peer was attached (after the machine heard of it). */
-  protected peerAttached(_peer: Peer): void {}
-  /** A peer left (after the machine heard of it). */
+  /** @internal A peer is about to leave the machine (its pipes are still there, the machine still knows it). */
+  protected peerLeaving(_peer: Peer): void {}
+  /** @internal A peer left (after the machine heard of it). */
   protected peerDetached(_peer: Peer): void {}
 
   // ---- helpers for the socket types ----
 
-  /** @internal Round-robins over `pipes` from `cursor`; returns the new cursor, or -1 if none took it. */
-  protected static writeRoundRobin(owner: Socket, pipes: readonly Pipe[], cursor: number, msg: Message): number {
-    const n = pipes.length;
-    for (let k = 0; k < n; k++) {
-      if (cursor >= n) cursor = 0;
-      const pipe = pipes[cursor++] as Pipe;
-      if (pipe.write(msg)) {
-        if (!pipe.writable) owner.pipeFilled(pipe);
-        return cursor;
-      }
-    }
-    return -1;
+  /** @internal The machine's context now: its tables are the ones the fast path reads. */
+  protected get machineContext(): SnapshotFrom<TMachine>['context'] {
+    return (this.actor.getSnapshot() as { context: SnapshotFrom<TMachine>['context'] }).context;
   }
 
-  /** @internal Fair-queues over the pipes that have messages. */
-  protected readFairly(): Message | undefined {
-    return this.inbound.read();
+  /** @internal The machine's state value now. */
+  protected get machineState(): unknown {
+    return (this.actor.getSnapshot() as { value: unknown }).value;
+  }
+
+  /** @internal The link of an attached peer the machine names. */
+  protected link(peerId: number): Peer | undefined {
+    return this.peers.get(peerId);
+  }
+
+  /**
+   * @internal Writes `msg` to `peer`'s pipe; tells the machine if that filled the pipe (the mute
+   * edge). False when the pipe took nothing: full (the machine heard so when it filled), or ended
+   * or dropped (the peer is leaving: the machine hears `peer.detached`).
+   */
+  protected writeTo(peer: Peer, msg: Message): boolean {
+    const out = peer.out;
+    if (!out.write(msg)) return false;
+    if (!out.writable) this.pipeFilled(out);
+    return true;
   }
 
   /** @internal A pipe we write just reached its HWM: tell the machine. */
   protected pipeFilled(pipe: Pipe): void {
     const peer = pipe.writerTag as Peer | undefined;
-    if (peer?.attached) this.actor.send({ type: 'pipe.muted', peerId: peer.id } as never);
+    if (peer?.attached) this.tell({ type: 'pipe.muted', peerId: peer.id });
   }
 
   /** @internal Emits a monitor event (only built when someone listens). */
@@ -518,10 +514,26 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.actor.send(event as never);
   }
 
-  /** @internal Wakes waiting sends and receives (after a transition, or a pipe event). */
+  /**
+   * @internal Wakes waiting sends and receives (after a transition, or a pipe event). Transitions
+   * that their own xsend/xrecv cause are noted, and the loops run again rather than queue a flush.
+   */
   protected flush(): void {
-    this.#flushSends();
-    this.#flushRecvs();
+    if (this.#busy) {
+      this.#missed = true;
+      return;
+    }
+    this.#busy = true;
+    try {
+      do {
+        this.#missed = false;
+        this.#flushSends();
+        this.#flushRecvs();
+      } while (this.#missed && (this.#sends.length > 0 || this.#recvs.length > 0));
+    } finally {
+      this.#busy = false;
+      this.#missed = false;
+    }
   }
 
   /** @internal Whether a send() is waiting to be queued. */
@@ -533,22 +545,169 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected failReceives(error: ZmqError): void {
     for (const w of this.#recvs.splice(0)) {
       this.#settle(w, error);
-      this.#busyPoll.ended(w, false);
+      this.#busyPoll?.ended(w, false);
     }
   }
 
   /** @internal Wakes waiting receives only (new input that is not a machine event). */
   protected flushReceives(): void {
-    this.#flushRecvs();
+    this.#wakeReceives();
   }
 
-  // ---- transports call these ----
+  /** @internal Refuses a peer the machine does not accept (a second PAIR peer, a taken routing id). */
+  protected refuse(peer: Peer, why: string): void {
+    this.peerLeaving(peer);
+    peer.attached = false;
+    this.peers.delete(peer.id);
+    peer.out.drop();
+    peer.in.drop();
+    this.emitEvent({ type: 'peer:refused', address: peer.endpoint, peer: eventPeer(peer), error: new ZmqError('EINVAL', why) });
+    if (peer.ignore !== undefined) peer.ignore();
+    else peer.close();
+  }
 
   /**
-   * @internal A transport attaches a connection. Returns the peer record. `event` is the monitor
-   * event to emit (`connect:delay` for pipes made before a tcp/ipc stream exists; null for none).
+   * @internal Detaches a peer the machine evicted (ROUTER handover): its unread messages go too, and
+   * its connection is kept out of use like a refused one.
    */
-  attachPeer(link: PeerLink, event: 'connect' | 'accept' | 'connect:delay' | null): Peer {
+  protected evict(peer: Peer): void {
+    peer.in.drop();
+    this.detachPeer(peer);
+    if (peer.ignore !== undefined) peer.ignore();
+    else peer.close();
+  }
+
+  /** @internal The socket as transports and pipes see it (tests look peers up by it). */
+  get host(): PeerHost {
+    return asHost(this);
+  }
+
+  /** @internal This socket's busy polling (its counts are read by tests), made on first use. */
+  get busyPolling(): BusyPoll {
+    return (this.#busyPoll ??= new BusyPoll());
+  }
+
+  /** @internal The effects every socket machine names, for {@link socketMachine}. */
+  static readonly commonEffects: Record<string, Effect<Socket>> = {
+    startLinger: (s) => s.#startLinger(),
+    release: (s) => s.#release(),
+    refusePeer: (s, { event }) => {
+      const peer = s.peers.get((event as { peerId: number }).peerId);
+      if (peer !== undefined) s.refuse(peer, `a ${s.type} socket takes one peer; a second (${peer.peerType} via ${peer.endpoint}) was refused`);
+    },
+  };
+
+  // ---- internals ----
+
+  #start(): Actor<TMachine> {
+    // One machine per socket type (effects provided once, see socketMachine); the actor finds this
+    // socket through the WeakMap. It joins its Context's actor system under the shared id `socket`,
+    // so inspectors see it there and the supervisor hears one event type however many sockets end.
+    const actor = createActor(this.#machine, { systemId: `socket-${this.id}`, id: SOCKET_ACTOR_ID, parent: this.context.supervisor } as never) as Actor<TMachine>;
+    this.#actor = actor;
+    socketOfActor.set(actor, this);
+    actor.subscribe(() => this.#afterTransition());
+    actor.start();
+    return actor;
+  }
+
+  /**
+   * After each transition, waiting calls may proceed. Not at once: the machine is still handling
+   * the event (a send from here would queue behind it and act on the old state), so on a microtask.
+   */
+  #afterTransition(): void {
+    if (this.#busy) {
+      this.#missed = true;
+      return;
+    }
+    this.#queueFlush();
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued || (this.#sends.length === 0 && this.#recvs.length === 0)) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.flush();
+    });
+  }
+
+  /** A transition happened while busy: let waiting calls proceed (if any wait). */
+  #followUp(): void {
+    this.#missed = false;
+    if (this.#sends.length > 0 || this.#recvs.length > 0) this.flush();
+  }
+
+  /** xsend for a user's call: a transition it causes may let another waiting call go. */
+  #xsend(msg: Message): boolean {
+    this.#busy = true;
+    let taken: boolean;
+    try {
+      taken = this.xsend(msg);
+    } finally {
+      this.#busy = false;
+    }
+    if (this.#missed) this.#followUp();
+    return taken;
+  }
+
+  /** xrecv for a user's call (see #xsend). */
+  #xrecv(): Message | undefined {
+    this.#busy = true;
+    let msg: Message | undefined;
+    try {
+      msg = this.xrecv();
+    } finally {
+      this.#busy = false;
+    }
+    if (this.#missed) this.#followUp();
+    return msg;
+  }
+
+  // ---- the PeerHost and the pipes' reader and writer: what transports and pipes call ----
+  // (members marked @internal are left out of the published types; transports see PeerHost only)
+
+  /** @internal The options, as transports read them. */
+  get options(): Readonly<SocketOptions> {
+    return this.opt;
+  }
+
+  /** @internal */
+  pipeDrained(_pipe: Pipe): void {
+    if (this.#closed) this.#checkDrained();
+  }
+
+  /** @internal A peer's incoming pipe has messages (PipeReader); PUB/XPUB read subscriptions here. */
+  pipeReadable(pipe: Pipe): void {
+    this.inbound.add(pipe);
+    if (this.#recvs.length > 0) this.#wakeReceives();
+  }
+
+  /** @internal A peer's incoming pipe ended and is empty (PipeReader). */
+  pipeEnded(pipe: Pipe): void {
+    this.inbound.remove(pipe);
+  }
+
+  /** @internal A pipe we write drained to its low-water mark (PipeWriter). */
+  pipeWritable(pipe: Pipe): void {
+    const peer = pipe.writerTag as Peer | undefined;
+    if (peer?.attached && !this.#closed) this.tell({ type: 'pipe.ready', peerId: peer.id });
+  }
+
+  /** @internal The peer stopped reading: it is gone as far as sending goes (PipeWriter). */
+  pipeDropped(pipe: Pipe): void {
+    const peer = pipe.writerTag as Peer | undefined;
+    if (peer !== undefined) this.detachPeer(peer);
+  }
+
+  /** @internal */
+  get lingerLeft(): number {
+    if (this.#lingerDeadline === 0) return this.opt.linger;
+    return Math.max(0, Math.ceil(this.#lingerDeadline - performance.now()));
+  }
+
+  /** @internal */
+  attachPeer(link: PeerLink, event: AttachEvent): Peer {
     const peer = link as Peer;
     (peer as { id: number }).id = this.#nextPeerId++;
     peer.attached = true;
@@ -565,21 +724,20 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (link.routingId !== undefined) attached.routingId = toHex(link.routingId);
     this.tell(attached as { type: string });
     if (!this.peers.has(peer.id) || !peer.attached) return peer; // refused by the machine
-    this.peerAttached(peer);
     if (link.in.size > 0) this.pipeReadable(link.in);
     if (event !== null) this.emitEvent({ type: event, address: link.endpoint, peer: eventPeer(link) });
     this.flush();
     return peer;
   }
 
-  /** @internal A transport (or the socket) ends a connection. Idempotent. */
+  /** @internal */
   detachPeer(peer: Peer, quiet = false): void {
     if (!peer.attached) return;
+    this.peerLeaving(peer);
     peer.attached = false;
     // What we queued stays readable by the peer; what the peer queued for us is still ours to read
     // until its pipe ends (a lingering peer's last messages arrive).
     peer.out.end();
-    // The machine hears of it while the peer record can still be looked up by its effects.
     if (!this.#closed) this.tell({ type: 'peer.detached', peerId: peer.id });
     this.peers.delete(peer.id);
     this.peerDetached(peer);
@@ -587,20 +745,20 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (this.#closed) this.#checkDrained();
   }
 
-  /** @internal Refuses a peer the machine does not accept (e.g. a second PAIR peer). */
-  protected refuse(peer: Peer, why: string): void {
-    peer.attached = false;
-    this.peers.delete(peer.id);
-    peer.out.drop();
-    peer.in.drop();
-    this.emitEvent({ type: 'peer:refused', address: peer.endpoint, peer: eventPeer(peer), error: new ZmqError('EINVAL', why) });
-    if (peer.ignore !== undefined) peer.ignore();
-    else peer.close();
+  /** @internal */
+  identifyPeer(peer: Peer, peerType: string, routingId: Frame | undefined): void {
+    peer.peerType = peerType;
+    peer.routingId = routingId;
+    if (!peer.attached || this.#closed) return;
+    const e: Record<string, unknown> = { type: 'peer.identified', peerId: peer.id, peerType };
+    if (routingId !== undefined && routingId.byteLength > 0) e.routingId = toHex(routingId);
+    this.tell(e as { type: string });
   }
 
-  /** @internal The inproc transport refuses a pairing ZeroMQ does not allow. */
-  refuseInproc(peer: Peer | undefined, endpoint: string, peerType: string, why: string): void {
+  /** @internal */
+  refusePairing(peer: Peer | undefined, endpoint: string, peerType: string, why: string): void {
     if (peer !== undefined && peer.attached) {
+      this.peerLeaving(peer);
       peer.attached = false;
       this.peers.delete(peer.id);
       this.tell({ type: 'peer.detached', peerId: peer.id });
@@ -609,67 +767,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       peer.in.drop();
     }
     this.emitEvent({ type: 'peer:refused', address: endpoint, peer: { socketType: peerType }, error: new ZmqError('ENOCOMPATPROTO', why) });
-  }
-
-  // PipeReader
-  /** @internal */
-  pipeReadable(pipe: Pipe): void {
-    this.inbound.add(pipe);
-    if (this.#recvs.length > 0) this.#flushRecvs();
-  }
-  /** @internal */
-  pipeEnded(pipe: Pipe): void {
-    this.inbound.remove(pipe);
-  }
-  // PipeWriter
-  /** @internal */
-  pipeWritable(pipe: Pipe): void {
-    const peer = pipe.writerTag as Peer | undefined;
-    if (peer?.attached && !this.#closed) this.tell({ type: 'pipe.ready', peerId: peer.id });
-  }
-  /** @internal The peer stopped reading: it is gone as far as sending goes. */
-  pipeDropped(pipe: Pipe): void {
-    const peer = pipe.writerTag as Peer | undefined;
-    if (peer !== undefined) this.detachPeer(peer);
-  }
-  /** @internal */
-  pipeDrained(_pipe: Pipe): void {
-    if (this.#closed) this.#checkDrained();
-  }
-
-  // ---- internals ----
-
-  #start(): Actor<TMachine> {
-    const common = {
-      startLinger: () => this.#startLinger(),
-      release: () => this.#release(),
-      refusePeer: ({ event }: { event: { peerId: number } }) => {
-        const peer = this.peers.get(event.peerId);
-        if (peer !== undefined) this.refuse(peer, `a ${this.type} socket takes one peer; a second (${peer.peerType} via ${peer.endpoint}) was refused`);
-      },
-    };
-    const machine = this.#machine.provide({ actions: { ...common, ...this.effects() } } as never) as TMachine;
-    const actor = createActor(machine, { systemId: `socket-${this.id}`, inspect: this.context.inspector } as never) as Actor<TMachine>;
-    this.#actor = actor;
-    actor.subscribe((snapshot) => {
-      this.onTransition(snapshot as SnapshotFrom<TMachine>);
-      this.flush();
-    });
-    actor.start();
-    return actor;
-  }
-
-  /** Called after every change to the binds and connects. */
-  #endpointsChanged(): void {
-    let stream = false;
-    for (const k of this.#connects.keys()) if (!k.startsWith('inproc:')) stream = true;
-    for (const k of this.#binds.keys()) if (!k.startsWith('inproc:')) stream = true;
-    this.#streamEndpoints = stream;
-  }
-
-  /** @internal This socket's busy polling (its counts are read by tests). */
-  get busyPolling(): BusyPoll {
-    return this.#busyPoll;
   }
 
   #assertOpen(): void {
@@ -705,7 +802,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const i = queue.indexOf(w);
     if (i >= 0) queue.splice(i, 1);
     if (w.signal !== undefined && w.onAbort !== undefined) w.signal.removeEventListener('abort', w.onAbort);
-    this.#busyPoll.ended(w, false);
+    this.#busyPoll?.ended(w, false);
   }
 
   #settle(w: Waiter, error: unknown, value?: unknown): void {
@@ -733,6 +830,21 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
   }
 
+  /** Wakes waiting receives only (new input); a transition that lets a send go is followed up. */
+  #wakeReceives(): void {
+    if (this.#busy) {
+      this.#flushRecvs();
+      return;
+    }
+    this.#busy = true;
+    try {
+      this.#flushRecvs();
+    } finally {
+      this.#busy = false;
+    }
+    if (this.#missed) this.#followUp();
+  }
+
   #flushRecvs(): void {
     const q = this.#recvs;
     while (q.length > 0) {
@@ -740,7 +852,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       if (msg === undefined) return;
       const w = q.shift() as Waiter;
       this.#settle(w, undefined, msg);
-      this.#busyPoll.ended(w, true);
+      this.#busyPoll?.ended(w, true);
     }
   }
 
@@ -759,12 +871,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #checkDrained(): void {
     if (this.#released || this.#actor === undefined) return;
     for (const p of this.peers.values()) if (p.out.size > 0 && !p.out.dropped) return;
-    if (this.#drainQueued || (this.#actor.getSnapshot() as { value: unknown }).value !== 'lingering') return;
+    if (this.#drainQueued) return;
     // Several peers may drain in one turn: one event is enough, and only while still lingering.
     this.#drainQueued = true;
     queueMicrotask(() => {
       this.#drainQueued = false;
-      if (!this.#released && (this.actor.getSnapshot() as { value: unknown }).value === 'lingering') this.tell({ type: 'pipes.drained' });
+      if (!this.#released && this.machineState === 'lingering') this.tell({ type: 'pipes.drained' });
     });
   }
 
@@ -781,16 +893,43 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       peer.in.drop();
     }
     for (const peer of peers) peer.close();
-    for (const h of new Set(this.#connects.values())) h.close();
+    for (const e of new Set(this.#connects.values())) e.handle.close();
     this.#connects.clear();
-    for (const h of new Set(this.#binds.values())) h.close();
+    for (const e of new Set(this.#binds.values())) e.handle.close();
     this.#binds.clear();
     this.inbound.clear();
-    this.context.unregister(this);
+    this.context.unregister(asHost(this));
     this.emitEvent({ type: 'end' });
     this.events.close();
+    if (this.#actor !== undefined) socketOfActor.delete(this.#actor);
     for (const f of this.#closedWaiters.splice(0)) f();
   }
+}
+
+/**
+ * @internal A socket type's machine with the runtime's effects provided, built once per type: each
+ * action finds its socket from the actor it runs in. `effects` come on top of the common ones
+ * (`startLinger`, `release`, `refusePeer`).
+ */
+export function socketMachine<M extends AnyStateMachine, S extends Socket>(machine: M, effects: Record<string, Effect<S>> = {}): M {
+  const actions: Record<string, (args: { self: AnyActorRef; context: never; event: never }, params: never) => void> = {};
+  const all = { ...(Socket.commonEffects as Record<string, Effect<S>>), ...effects };
+  for (const [name, effect] of Object.entries(all)) {
+    actions[name] = (args, params) => {
+      const socket = socketOfActor.get(args.self) as S | undefined;
+      if (socket !== undefined) effect(socket, args, params);
+    };
+  }
+  return machine.provide({ actions } as never) as M;
+}
+
+/**
+ * A socket as transports see it (a PeerHost) and as its pipes do (their reader and writer). Its
+ * members for them are marked @internal, so the published class does not claim these interfaces;
+ * this function is where the compiler checks that it has them.
+ */
+function asHost(socket: Socket): PeerHost & PipeReader & PipeWriter {
+  return socket;
 }
 
 function closedError(): ZmqError {

@@ -1,16 +1,29 @@
 // The inproc transport: two pipes per connection, handed to both sockets by reference, so a
-// message goes from send() to the peer's receive() with no copy and no serialisation. The
-// supervisor decides who connects to whom; this file provides the effects that make it so.
-// No node: imports: it runs in a browser.
+// message goes from send() to the peer's receive() with no serialisation. The supervisor decides
+// who connects to whom and starts a connection actor for each; this file provides the effects that
+// make it so. No node: imports: it runs in a browser.
 
+import { createActor } from 'xstate';
+import type { Actor, AnyActorRef } from 'xstate';
+import type { Endpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
 import { routingIdBytes } from '../core/options.js';
 import { Pipe } from '../core/pipe.js';
-import type { Endpoint } from '../core/endpoint.js';
 import { inprocConnectionMachine } from '../../machines/inproc-connection.js';
 import type { InprocConnectionContext } from '../../machines/inproc-connection.js';
-import type { Context, Transport } from '../socket/context.js';
-import type { Peer, Socket } from '../socket/socket.js';
+import type { ConnectionParams, ConnectionsParams } from '../../machines/supervisor.js';
+import type { Peer, PeerHost, Transport } from './host.js';
+
+/** What the inproc transport needs of its Context. */
+export interface InprocHub {
+  /** The supervisor actor: parent of the connection actors, keeper of the registry. */
+  readonly supervisor: AnyActorRef;
+  /** The socket with this id, if it belongs to the Context and is open. */
+  host(id: number): PeerHost | undefined;
+  /** Sends a registry request (bind, unbind) to the supervisor; throws what it refused with. */
+  request(event: { type: 'inproc.bind' | 'inproc.unbind'; name: string; socketId: number; socketType?: string; keepConnections?: boolean }): void;
+  newConnectionId(): string;
+}
 
 interface Live {
   toBinder: Pipe;
@@ -23,22 +36,23 @@ interface Live {
  * inproc HWM, as libzmq sizes it: one pipe per direction holding the sender's SNDHWM plus the
  * receiver's RCVHWM; either being 0 makes it unlimited.
  */
-export function inprocCapacity(sender: Socket, receiver: Socket | undefined): number {
+export function inprocCapacity(sender: PeerHost, receiver: PeerHost | undefined): number {
   const snd = sender.options.sendHighWaterMark;
   const rcv = receiver === undefined ? 0 : receiver.options.receiveHighWaterMark;
   if (snd === 0 || (receiver !== undefined && rcv === 0)) return 0;
   return snd + rcv;
 }
 
-/** @internal The inproc transport of one Context and the connection actor logic it provides. */
-export function inprocTransport(context: Context) {
+/** @internal The inproc transport of one Context, and the supervisor effects it provides. */
+export function inprocTransport(hub: InprocHub) {
   const live = new Map<string, Live>();
+  const actors = new Map<string, Actor<typeof connectionLogic>>();
 
   const endpointOf = (c: InprocConnectionContext) => `inproc://${c.name}`;
 
-  function makePipes(c: InprocConnectionContext): Live {
-    const connector = context.socket(c.connectorId);
-    const binder = c.binderId === undefined ? undefined : context.socket(c.binderId);
+  function makePipes(c: InprocConnectionContext): Live | undefined {
+    const connector = hub.host(c.connectorId);
+    const binder = c.binderId === undefined ? undefined : hub.host(c.binderId);
     let l = live.get(c.connectionId);
     if (l === undefined && connector !== undefined) {
       l = {
@@ -47,91 +61,113 @@ export function inprocTransport(context: Context) {
       };
       live.set(c.connectionId, l);
     }
-    return l as Live;
+    return l;
   }
 
-  function closeLink(connectionId: string): () => void {
+  /** What a socket's `peer.close()` does: ends the connection (unless that socket is closing: its
+   * release tells the supervisor `socket.closed`, which ends all its connections in one event). */
+  function closeLink(connectionId: string, ownerId: number): () => void {
     return () => {
-      if (live.has(connectionId)) context.supervisor.send({ type: 'inproc.disconnect', connectionId });
+      if (live.has(connectionId) && hub.host(ownerId)?.closed !== true) hub.supervisor.send({ type: 'inproc.disconnect', connectionId });
     };
   }
 
   const connectionLogic = inprocConnectionMachine.provide({
     actions: {
       attachConnector: ({ context: c }) => {
-        const connector = context.socket(c.connectorId);
+        const connector = hub.host(c.connectorId);
         if (connector === undefined || c.immediate) return;
-        const l = makePipes(c);
+        const l = makePipes(c) as Live;
         // The peer type is not known yet: the socket queues to it as to any peer (libzmq does).
         l.connectorPeer = connector.attachPeer(
-          { out: l.toBinder, in: l.toConnector, endpoint: endpointOf(c), peerType: '', transport: 'inproc', close: closeLink(c.connectionId) },
+          { out: l.toBinder, in: l.toConnector, endpoint: endpointOf(c), peerType: '', transport: 'inproc', close: closeLink(c.connectionId, c.connectorId) },
           'connect',
         );
       },
       attachBoth: ({ context: c }) => {
-        const connector = context.socket(c.connectorId);
-        const binder = c.binderId === undefined ? undefined : context.socket(c.binderId);
+        const connector = hub.host(c.connectorId);
+        const binder = c.binderId === undefined ? undefined : hub.host(c.binderId);
         if (connector === undefined || binder === undefined) return;
-        const l = makePipes(c);
+        const l = makePipes(c) as Live;
         l.toBinder.resize(inprocCapacity(connector, binder));
         l.toConnector.resize(inprocCapacity(binder, connector));
-        const link = { endpoint: endpointOf(c), transport: 'inproc' as const, close: closeLink(c.connectionId) };
+        const endpoint = endpointOf(c);
         if (l.connectorPeer === undefined) {
-          l.connectorPeer = connector.attachPeer({ ...link, out: l.toBinder, in: l.toConnector, peerType: binder.type, routingId: routingIdOf(binder) }, 'connect');
+          l.connectorPeer = connector.attachPeer({ endpoint, transport: 'inproc', close: closeLink(c.connectionId, c.connectorId), out: l.toBinder, in: l.toConnector, peerType: binder.type, routingId: routingIdOf(binder) }, 'connect');
         } else {
-          l.connectorPeer.peerType = binder.type;
-          l.connectorPeer.routingId = routingIdOf(binder);
+          connector.identifyPeer(l.connectorPeer, binder.type, routingIdOf(binder));
         }
-        l.binderPeer = binder.attachPeer({ ...link, out: l.toConnector, in: l.toBinder, peerType: connector.type, routingId: routingIdOf(connector) }, 'accept');
+        l.binderPeer = binder.attachPeer({ endpoint, transport: 'inproc', close: closeLink(c.connectionId, binder.id), out: l.toConnector, in: l.toBinder, peerType: connector.type, routingId: routingIdOf(connector) }, 'accept');
       },
       refuse: ({ context: c }) => {
         const l = live.get(c.connectionId);
         live.delete(c.connectionId);
-        const connector = context.socket(c.connectorId);
+        actors.delete(c.connectionId);
         const why = `inproc://${c.name}: a ${c.connectorType} socket may not connect to a ${c.binderType} socket (ZeroMQ pairs ${c.connectorType} only with its peer types)`;
-        if (connector !== undefined) refusePeer(connector, l?.connectorPeer, endpointOf(c), c.binderType ?? '', why);
-        const binder = c.binderId === undefined ? undefined : context.socket(c.binderId);
-        if (binder !== undefined) refusePeer(binder, undefined, endpointOf(c), c.connectorType, why);
+        hub.host(c.connectorId)?.refusePairing(l?.connectorPeer, endpointOf(c), c.binderType ?? '', why);
+        if (c.binderId !== undefined) hub.host(c.binderId)?.refusePairing(undefined, endpointOf(c), c.connectorType, why);
       },
       detach: ({ context: c }) => {
         const l = live.get(c.connectionId);
         live.delete(c.connectionId);
+        actors.delete(c.connectionId);
         if (l === undefined) return;
-        if (l.connectorPeer !== undefined) context.socket(c.connectorId)?.detachPeer(l.connectorPeer);
-        if (l.binderPeer !== undefined && c.binderId !== undefined) context.socket(c.binderId)?.detachPeer(l.binderPeer);
+        if (l.connectorPeer !== undefined) hub.host(c.connectorId)?.detachPeer(l.connectorPeer);
+        if (l.binderPeer !== undefined && c.binderId !== undefined) hub.host(c.binderId)?.detachPeer(l.binderPeer);
       },
     },
   });
 
-  const transport: Transport = {
-    async bind(socket: Socket, ep: Endpoint) {
-      if (ep.transport !== 'inproc') throw new ZmqError('EINVAL', `not an inproc endpoint: ${ep.address}`);
-      context.request({ type: 'inproc.bind', name: ep.name, socketId: socket.id, socketType: socket.type });
-      const unbind = (keepConnections: boolean) => {
-        try {
-          context.request({ type: 'inproc.unbind', name: ep.name, socketId: socket.id, keepConnections });
-        } catch {
-          // already given back
-        }
-      };
-      return { address: ep.address, close: () => unbind(false), stopListening: () => unbind(true) };
+  /** The supervisor's effects: starting connection actors, and telling them what it decided. */
+  const effects = {
+    startConnection: (_: unknown, p: ConnectionParams) => {
+      // An actor of the supervisor's system (inspectors see it), not one of its children: xstate
+      // copies a machine's children on every spawn, which would make n connections cost O(n^2).
+      // Every one has the id `connection`, so their done events are one event type; each is found
+      // in the system by its connection id.
+      const actor = createActor(connectionLogic, { parent: hub.supervisor, id: 'connection', systemId: p.connectionId, input: { ...p } } as never) as Actor<typeof connectionLogic>;
+      actors.set(p.connectionId, actor);
+      actor.start();
     },
-    connect(socket: Socket, ep: Endpoint) {
-      if (ep.transport !== 'inproc') throw new ZmqError('EINVAL', `not an inproc endpoint: ${ep.address}`);
-      const connectionId = context.newConnectionId();
-      context.supervisor.send({ type: 'inproc.connect', name: ep.name, socketId: socket.id, socketType: socket.type, connectionId, immediate: socket.options.immediate });
-      return { close: () => context.supervisor.send({ type: 'inproc.disconnect', connectionId }) };
+    announceBinder: (_: unknown, p: ConnectionsParams & { binderId: number; binderType: string }) => {
+      for (const id of p.connectionIds) actors.get(id)?.send({ type: 'binder.arrived', binderId: p.binderId, binderType: p.binderType });
+    },
+    closeConnections: (_: unknown, p: ConnectionsParams) => {
+      for (const id of p.connectionIds) actors.get(id)?.send({ type: 'connection.close' });
     },
   };
 
-  return { transport, connectionLogic };
+  const transport: Transport = {
+    async bind(host: PeerHost, ep: Endpoint) {
+      if (ep.transport !== 'inproc') throw new ZmqError('EINVAL', `not an inproc endpoint: ${ep.address}`);
+      hub.request({ type: 'inproc.bind', name: ep.name, socketId: host.id, socketType: host.type });
+      let listening = true;
+      let connected = true;
+      // A closing socket stops listening first (its connections stay while it lingers), then
+      // closes the handle; each step is asked of the supervisor once.
+      const unbind = (keepConnections: boolean) => {
+        if (!listening && (keepConnections || !connected)) return;
+        if (!listening) {
+          connected = false;
+          return; // the name is gone already; the connections end with the socket (`socket.closed`)
+        }
+        listening = false;
+        if (!keepConnections) connected = false;
+        hub.request({ type: 'inproc.unbind', name: ep.name, socketId: host.id, keepConnections });
+      };
+      return { address: ep.address, close: () => unbind(false), stopListening: () => unbind(true) };
+    },
+    connect(host: PeerHost, ep: Endpoint) {
+      if (ep.transport !== 'inproc') throw new ZmqError('EINVAL', `not an inproc endpoint: ${ep.address}`);
+      const connectionId = hub.newConnectionId();
+      hub.supervisor.send({ type: 'inproc.connect', name: ep.name, socketId: host.id, socketType: host.type, connectionId, immediate: host.options.immediate });
+      return { close: () => hub.supervisor.send({ type: 'inproc.disconnect', connectionId }) };
+    },
+  };
+
+  return { transport, effects };
 }
 
-function routingIdOf(socket: Socket): Uint8Array | undefined {
-  return routingIdBytes(socket.options.routingId);
-}
-
-/** Tells a socket that a peer was refused (it may have early pipes to take back). */
-function refusePeer(socket: Socket, peer: Peer | undefined, endpoint: string, peerType: string, why: string): void {
-  socket.refuseInproc(peer, endpoint, peerType, why);
+function routingIdOf(host: PeerHost): Uint8Array | undefined {
+  return routingIdBytes(host.options.routingId);
 }

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Endpoint, IpcEndpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
-import type { Context, Transport } from '../socket/context.js';
-import type { Socket } from '../socket/socket.js';
+import type { PeerHost, Transport } from './host.js';
+import type { TransportContext } from './registry.js';
 import { listenError, netTransport } from './net-transport.js';
 import type { Listening, StreamSpec } from './net-transport.js';
 
@@ -71,7 +71,7 @@ const ipcSpec: StreamSpec = {
   // A Unix socket connect completes or fails at once (libzmq reports no connect:delay for ipc).
   delayedConnect: false,
 
-  async listen(socket: Socket, endpoint: Endpoint): Promise<Listening> {
+  async listen(socket: PeerHost, endpoint: Endpoint): Promise<Listening> {
     const ep = endpoint as IpcEndpoint;
     const backlog = socket.options.backlog;
     const server = createServer({ noDelay: true } as never);
@@ -113,7 +113,7 @@ const ipcSpec: StreamSpec = {
     return { server, address: ep.address };
   },
 
-  dial(_socket: Socket, endpoint: Endpoint): NetSocket {
+  dial(_socket: PeerHost, endpoint: Endpoint): NetSocket {
     return netConnect({ path: netPath(endpoint as IpcEndpoint) });
   },
 
@@ -123,7 +123,7 @@ const ipcSpec: StreamSpec = {
 };
 
 /** @internal The ipc transport of one Context. */
-export function ipcTransport(context: Context): Transport {
+export function ipcTransport(context: TransportContext): Transport {
   if (process.platform === 'win32') {
     throw new ZmqError('EPROTONOSUPPORT', 'the ipc transport needs Unix domain sockets, which this platform lacks here');
   }

@@ -1,7 +1,8 @@
 // What tcp and ipc share: a listener that accepts streams, a dialer that (re)connects, and one
 // connection actor (machines/connection.ts) per accepted stream or per connect, whose effects are
-// provided here. The actor decides when to connect, time out and retry; this file does the IO and
-// attaches pipes to the socket. Socket rules stay in the socket; wire rules in src/protocol/.
+// provided here. The actor decides when to connect, time out and retry; this file does the IO, gives
+// each stream's engine its byte stream (node:net) and mechanism (NULL), and attaches pipes to the
+// socket. PeerHost rules stay in the socket; wire rules in src/protocol/.
 
 import type { Server, Socket as NetSocket } from 'node:net';
 import { createActor } from 'xstate';
@@ -12,12 +13,14 @@ import type { ZmqErrorCode } from '../core/errors.js';
 import { toHex } from '../core/frame.js';
 import { routingIdBytes } from '../core/options.js';
 import { Pipe } from '../core/pipe.js';
-import type { Greeting, PeerInfo, Violation } from '../protocol/index.js';
+import { NullMechanism, violation } from '../protocol/index.js';
+import type { Greeting, PeerInfo, Violation, ZapRequest } from '../protocol/index.js';
 import { connectionMachine } from '../../machines/connection.js';
 import type { ConnectionContext, ConnectionRole } from '../../machines/connection.js';
-import type { BoundHandle, ConnectHandle, Context, Transport } from '../socket/context.js';
-import type { EventPeer, SocketEvent } from '../socket/events.js';
-import type { Peer, Socket } from '../socket/socket.js';
+import type { EventPeer, SocketEvent } from '../core/events.js';
+import type { BoundHandle, ConnectHandle, Peer, PeerHost, Transport } from './host.js';
+import type { TransportContext } from './registry.js';
+import { NodeStream } from './node-stream.js';
 import { idleReader, idleWriter, StreamEngine } from './stream-engine.js';
 import type { EngineHost } from './stream-engine.js';
 
@@ -35,15 +38,15 @@ export interface StreamSpec {
   kind: 'tcp' | 'ipc';
   /** libzmq reports `connect:delay` when a connect does not complete at once, as tcp connects do. */
   delayedConnect: boolean;
-  listen(socket: Socket, ep: Endpoint): Promise<Listening>;
+  listen(socket: PeerHost, ep: Endpoint): Promise<Listening>;
   /** Starts one connect attempt. */
-  dial(socket: Socket, ep: Endpoint): NetSocket;
+  dial(socket: PeerHost, ep: Endpoint): NetSocket;
   /** The remote end of a stream, for monitor events. */
   remoteAddress(stream: NetSocket, endpoint: string): string | undefined;
 }
 
 /**
- * Socket types whose connecting side keeps one pair of pipes across reconnects when `immediate` is off,
+ * PeerHost types whose connecting side keeps one pair of pipes across reconnects when `immediate` is off,
  * attached at connect() time so sends queue before the first connection (libzmq `socket_base.cpp
  * connect` makes the pipe at once; `session_base.cpp reconnect` keeps it). ROUTER needs the peer's
  * identity before it can route (libzmq holds such a pipe anonymous until then); publishers and
@@ -52,11 +55,11 @@ export interface StreamSpec {
  */
 const FRESH_PIPES_PER_CONNECTION = new Set(['ROUTER', 'PUB', 'XPUB', 'SUB', 'XSUB']);
 
-function keepsPipes(socket: Socket): boolean {
+function keepsPipes(socket: PeerHost): boolean {
   return !socket.options.immediate && !FRESH_PIPES_PER_CONNECTION.has(socket.type);
 }
 
-function emit(socket: Socket, event: SocketEvent): void {
+function emit(socket: PeerHost, event: SocketEvent): void {
   if (socket.events.observed) socket.events.emit(event);
 }
 
@@ -67,7 +70,7 @@ function emit(socket: Socket, event: SocketEvent): void {
 class NetConnection implements EngineHost {
   readonly actor: Actor<typeof connectionMachine>;
   readonly #spec: StreamSpec;
-  readonly #socket: Socket;
+  readonly #socket: PeerHost;
   readonly #role: ConnectionRole;
   readonly #endpoint: string;
   readonly #ep: Endpoint | undefined;
@@ -80,13 +83,16 @@ class NetConnection implements EngineHost {
   #remote: string | undefined;
   #done = false;
   readonly #closeLink = (): void => this.close();
-  /** The socket refused or evicted our peer: the stream stays open, unread (see StreamEngine.stall). */
-  readonly #ignoreLink = (): void => this.#engine?.stall();
+  /**
+   * The socket refused or evicted our peer: the stream stays open, read and dropped up to the receive
+   * HWM, then unread (see StreamEngine.stall); closed when the peer goes.
+   */
+  readonly #ignoreLink = (): void => this.#engine?.stall(this.#socket.options.receiveHighWaterMark);
 
   constructor(
-    context: Context,
+    context: TransportContext,
     spec: StreamSpec,
-    socket: Socket,
+    socket: PeerHost,
     role: ConnectionRole,
     endpoint: string,
     ep: Endpoint | undefined,
@@ -164,6 +170,11 @@ class NetConnection implements EngineHost {
     if (engine === this.#engine) this.actor.send({ type: 'greeting.received', major: g.major, minor: g.minor });
   }
 
+  engineZapRequest(engine: StreamEngine, request: ZapRequest): void {
+    // The NULL mechanism built here asks no ZAP handler; the security work wires one in.
+    engine.zapReplied(violation('ERR_ZAP_UNSPECIFIED', `the ${request.mechanism} mechanism asked for ZAP, but this transport has no ZAP handler`));
+  }
+
   engineReady(engine: StreamEngine, peer: PeerInfo): void {
     if (engine !== this.#engine) return;
     this.#info = peer;
@@ -200,10 +211,10 @@ class NetConnection implements EngineHost {
 
   #startEngine(stream: NetSocket): void {
     const o = this.#socket.options;
-    const engine = new StreamEngine(stream, this, {
+    const engine = new StreamEngine(new NodeStream(stream), this, {
       socketType: this.#socket.type,
-      identity: routingIdBytes(o.routingId),
       maxMessageSize: o.maxMessageSize,
+      mechanism: new NullMechanism({ socketType: this.#socket.type, identity: routingIdBytes(o.routingId) }),
     });
     this.#engine = engine;
     engine.start();
@@ -271,7 +282,7 @@ class NetConnection implements EngineHost {
     if (kept !== undefined) {
       const peer = this.#peer;
       if (peer === undefined || !peer.attached) {
-        engine.stall(); // a new stream for a peer the socket refused earlier: open, unread
+        engine.stall(socket.options.receiveHighWaterMark); // a new stream for a peer the socket refused earlier
         return;
       }
       peer.peerType = info.socketType;
@@ -383,9 +394,9 @@ class NetConnection implements EngineHost {
 }
 
 /** @internal A tcp or ipc transport for one Context. */
-export function netTransport(context: Context, spec: StreamSpec): Transport {
+export function netTransport(context: TransportContext, spec: StreamSpec): Transport {
   return {
-    async bind(socket: Socket, ep: Endpoint): Promise<BoundHandle> {
+    async bind(socket: PeerHost, ep: Endpoint): Promise<BoundHandle> {
       const listening = await spec.listen(socket, ep);
       const { server, address } = listening;
       const accepted = new Set<NetConnection>();
@@ -421,7 +432,7 @@ export function netTransport(context: Context, spec: StreamSpec): Transport {
       };
     },
 
-    connect(socket: Socket, ep: Endpoint): ConnectHandle {
+    connect(socket: PeerHost, ep: Endpoint): ConnectHandle {
       const c = new NetConnection(context, spec, socket, 'connect', ep.address, ep);
       c.start();
       return { close: () => c.close(), stopReconnecting: () => c.stopReconnecting() };

@@ -1,38 +1,58 @@
-// One ZMTP 3.1 stream (a node:net socket, tcp or ipc): greeting, NULL handshake, then frames between
-// the wire and the socket's pipes. It moves bytes and reports facts to its host; it decides nothing
-// about reconnecting or timing out (machines/connection.ts does) and knows no socket rules.
+// One ZMTP 3.x connection over a byte stream: greeting, the mechanism's handshake, then frames between
+// the stream and the socket's pipes. It is given its ByteStream (node:net today, a WebSocket later) and
+// its Mechanism (NULL today, PLAIN and CURVE later) and names neither. It moves bytes and reports facts
+// to its host; it decides nothing about reconnecting or timing out (machines/connection.ts does) and
+// knows no socket rules.
 //
-//   socket ──out pipe──▶ engine ──FrameEncoder──▶ corked writes (see #scheduleFlush) ──▶ net.Socket
-//   socket ◀──in pipe─── engine ◀──FrameDecoder── 'data' chunks (views, no copy) ◀── net.Socket
+//   socket ──out pipe──▶ engine ──FrameEncoder (cipher?)──▶ one gathered write per flush ──▶ ByteStream
+//   socket ◀──in pipe─── engine ◀──FrameDecoder (cipher?)── chunks (views, no copy) ◀────── ByteStream
 
-import type { Socket as NetSocket } from 'node:net';
 import type { Message } from '../core/frame.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
 import {
   checkMechanism,
+  commandBody,
   encodeGreeting,
   FrameDecoder,
   FrameEncoder,
   GreetingDecoder,
+  isViolation,
   isZmtp31,
-  NullMechanism,
   parsePing,
   readSubscriptionCommand,
+  SEALED_COMMAND,
+  SEALED_MORE,
+  splitCommandBody,
   subscriptionMessage,
   violation,
 } from '../protocol/index.js';
-import type { FrameSink, Greeting, PeerInfo, Violation } from '../protocol/index.js';
-import { isViolation } from '../protocol/index.js';
+import type {
+  FrameCipher,
+  FrameSink,
+  Greeting,
+  Mechanism,
+  MechanismStep,
+  PeerInfo,
+  Violation,
+  ZapReply,
+  ZapRequest,
+} from '../protocol/index.js';
+import type { ByteStream, ByteStreamListener } from './byte-stream.js';
 
 /** What an engine tells the one who owns it. Each call names the engine, so stale ones can be ignored. */
 export interface EngineHost {
-  /** The peer's greeting was accepted (our READY is on its way). */
+  /** The peer's greeting was accepted (same mechanism); the mechanism's handshake starts. */
   engineGreeted(engine: StreamEngine, greeting: Greeting): void;
+  /**
+   * The mechanism asks the ZAP handler (RFC 27). Answer with `engine.zapReplied`, now or later; the
+   * handshake waits for it (bounded by the handshake deadline the host keeps).
+   */
+  engineZapRequest(engine: StreamEngine, request: ZapRequest): void;
   /** The handshake completed: call `attach()` to start traffic. */
   engineReady(engine: StreamEngine, peer: PeerInfo): void;
-  /** The peer broke the protocol; the engine stopped decoding and waits to be destroyed. */
+  /** The peer broke the protocol, or the handshake failed; the engine stopped decoding and waits to be destroyed. */
   engineFailed(engine: StreamEngine, v: Violation, handshaking: boolean): void;
-  /** The stream ended by itself (the peer closed it, or it failed). */
+  /** The stream ended by itself: the peer closed or half-closed it, or it failed. */
   engineClosed(engine: StreamEngine): void;
   /** The first frame after `watchTraffic()`. */
   engineTraffic(engine: StreamEngine): void;
@@ -40,14 +60,14 @@ export interface EngineHost {
   enginePinged(engine: StreamEngine, ttl: number): void;
 }
 
-/** Our side, as the handshake announces it. */
+/** Our side of one connection. */
 export interface EngineConfig {
-  /** Our socket type as spelled on the wire (`PUSH`, `DEALER`, …). */
+  /** Our socket type as spelled on the wire (`PUSH`, `SUB`, …): subscriptions travel as commands to and from some. */
   socketType: string;
-  /** ZMQ_ROUTING_ID, announced by REQ, DEALER and ROUTER. */
-  identity?: Uint8Array | undefined;
   /** ZMQ_MAXMSGSIZE: per-frame limit; -1 = none. */
   maxMessageSize: number;
+  /** The security mechanism of this connection (a fresh one per connection: it keeps handshake state). */
+  mechanism: Mechanism;
 }
 
 // Phases of a stream.
@@ -59,6 +79,12 @@ const DONE = 3;
 /** Bytes gathered into one flush before the rest waits for the next turn of the loop. */
 const FLUSH_LIMIT = 256 * 1024;
 
+/**
+ * How long a failed handshake's last words (an ERROR command) may take to leave before the stream is
+ * cut: a few bytes, which a peer that reads at all takes at once.
+ */
+const LAST_WORDS_GRACE_MS = 1000;
+
 const noop = (): void => {};
 /** Pipe ends nobody holds: an engine hands these back when it lets go of a pipe. */
 export const idleReader: PipeReader = { pipeReadable: noop, pipeEnded: noop };
@@ -68,20 +94,25 @@ const setImmediateish: (f: () => void) => void =
   (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
 
 /**
- * A ZMTP 3.1 engine over one node:net stream. Sends its greeting at once (libzmq waits for ours;
- * waiting for its 64 octets would deadlock, PROTOCOL.md §2), then READY once the peer's greeting
- * passed. After `attach(out, in)` it is the reader of `out` and the writer of `in`.
+ * A ZMTP 3.x engine over one byte stream. Sends its greeting at once (libzmq waits for ours; waiting
+ * for its 64 octets would deadlock, PROTOCOL.md §2), then runs the mechanism's handshake. After
+ * `attach(out, in)` it is the reader of `out` and the writer of `in`.
  */
-export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
-  readonly stream: NetSocket;
+export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStreamListener {
+  readonly #stream: ByteStream;
   readonly #host: EngineHost;
   readonly #greeting = new GreetingDecoder();
   readonly #decoder: FrameDecoder;
   readonly #encoder = new FrameEncoder();
-  readonly #mechanism: NullMechanism;
+  readonly #mechanism: Mechanism;
   #phase = GREETING;
   #ready = false;
   #zmtp31 = false;
+  /** Set by a mechanism that protects every frame after the handshake (CURVE). */
+  #cipher: FrameCipher | undefined;
+  /** Opened frames of a sealed message still waiting for its last frame. */
+  #sealed: Uint8Array[] | undefined;
+  #zapPending = false;
   // Conversions between subscription messages and ZMTP 3.1 commands (PROTOCOL.md §8).
   readonly #subscriber: boolean;
   readonly #publisher: boolean;
@@ -90,11 +121,15 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   /** Messages decoded while `in` was full: at most the rest of one chunk. Reading is paused meanwhile. */
   #backlog: Message[] | undefined;
   #paused = false;
-  /** The socket refused the peer: reading stays paused for good (see `stall`). */
+  /** The socket refused the peer: messages are dropped, then reading stops for good (see `stall`). */
   #stalled = false;
-  /** node:net refused more (write returned false): `out` is not read until 'drain'. */
+  /** Messages a stalled engine still reads and drops before it stops reading. */
+  #dropBudget = 0;
+  /** The stream ended or failed and the host has been told (once). */
+  #gone = false;
+  /** The stream refused more (write returned false): `out` is not read until it drains. */
   #blocked = false;
-  /** The context of the newest PING not yet answered because node:net refused more (one PONG answers all). */
+  /** The context of the newest PING not yet answered because the stream took no more (one PONG answers all). */
   #pongOwed: Uint8Array | undefined;
   #flushScheduled = false;
   /** No flush pending since the loop last went round: the next message is written on a microtask. */
@@ -102,22 +137,6 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   #watching = false;
   #closedByUs = false;
 
-  readonly #onData = (chunk: Buffer): void => this.#receive(chunk);
-  readonly #onDrain = (): void => {
-    this.#blocked = false;
-    const owed = this.#pongOwed;
-    if (owed !== undefined) {
-      this.#pongOwed = undefined;
-      if (this.#phase === ACTIVE) this.#encoder.writeCommand('PONG', owed);
-    }
-    this.#flush();
-  };
-  readonly #onClose = (): void => {
-    const wasOurs = this.#closedByUs;
-    this.#phase = DONE;
-    this.#release();
-    if (!wasOurs) this.#host.engineClosed(this);
-  };
   readonly #flushBound = (): void => this.#flush();
   readonly #idleBound = (): void => {
     // A batch still waiting means the sender is mid-burst: stay batching, look again next turn.
@@ -125,24 +144,19 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     else this.#idle = true;
   };
 
-  constructor(stream: NetSocket, host: EngineHost, config: EngineConfig) {
-    this.stream = stream;
+  constructor(stream: ByteStream, host: EngineHost, config: EngineConfig) {
+    this.#stream = stream;
     this.#host = host;
     this.#decoder = new FrameDecoder({ maxMessageSize: config.maxMessageSize });
-    this.#mechanism = new NullMechanism({ socketType: config.socketType, identity: config.identity });
+    this.#mechanism = config.mechanism;
     this.#subscriber = config.socketType === 'SUB' || config.socketType === 'XSUB';
     this.#publisher = config.socketType === 'PUB' || config.socketType === 'XPUB';
   }
 
   /** Starts: writes our greeting and listens. */
   start(): void {
-    const s = this.stream;
-    s.setNoDelay?.(true);
-    s.on('data', this.#onData);
-    s.on('drain', this.#onDrain);
-    s.on('close', this.#onClose);
-    s.on('error', noop); // 'close' follows; the host hears of it there
-    s.write(encodeGreeting('NULL', false));
+    this.#stream.open(this);
+    this.#stream.write([encodeGreeting(this.#mechanism.name, this.#mechanism.asServer)]);
   }
 
   /** True once the handshake completed. */
@@ -176,7 +190,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     const data = new Uint8Array(2);
     data[0] = ttl >>> 8;
     data[1] = ttl & 0xff;
-    this.#encoder.writeCommand('PING', data);
+    this.#writeCommand('PING', data);
     this.#scheduleFlush();
   }
 
@@ -186,13 +200,39 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   }
 
   /**
-   * The socket refused this peer (or handed its routing id to another) and dropped its pipes; the
-   * connection stays open. Reading stops for good, as libzmq's engine stops when its session has
-   * no pipe, so what the peer sends backs up to its HWM instead of vanishing here.
+   * The host's answer to `engineZapRequest`: the handler's reply, or a violation when the exchange
+   * itself failed (no handler, a malformed reply: PROTOCOL.md §12), which fails the handshake.
    */
-  stall(): void {
+  zapReplied(reply: ZapReply | Violation): void {
+    if (!this.#zapPending || this.#phase !== HANDSHAKE) return;
+    this.#zapPending = false;
+    if (isViolation(reply)) return this.#fail(reply, false);
+    this.#apply(this.#mechanism.zapReplied(reply));
+  }
+
+  /**
+   * The socket refused this peer (a second PAIR peer, a taken routing id) or handed its routing id to
+   * another, and dropped its pipes. The stream stays open: closed, a live peer would reconnect and be
+   * refused again every reconnect interval. The engine reads on, dropping up to `budget` messages (the
+   * receive HWM; <= 0: no limit) and answering PINGs, then stops reading for good, so a busy refused
+   * peer is held back by its HWM. Until then a peer that closes or half-closes its stream is seen and
+   * the host told (`engineClosed`). libzmq 4.3.5, measured: a refused PAIR or ROUTER peer is read until
+   * RCVHWM messages wait in a pipe nobody reads, a holder evicted by handover until its first message;
+   * a peer that goes before that is closed, one that goes after is kept (CLOSE-WAIT) until the socket
+   * closes. Past the budget we keep it too: only reading could see its FIN.
+   */
+  stall(budget: number): void {
+    if (this.#stalled) return;
     this.#stalled = true;
-    this.#pause();
+    this.#dropBudget = budget > 0 ? budget : Infinity;
+    this.#release();
+    this.#in = undefined;
+    this.#out = undefined;
+    // Paused because `in` was full: nothing is held for the socket any more, read on.
+    if (this.#paused && this.#phase === ACTIVE) {
+      this.#paused = false;
+      this.#stream.resume();
+    }
   }
 
   /** Closes the stream at once: unsent bytes are lost. */
@@ -200,11 +240,11 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     if (this.#closedByUs) return;
     this.#closedByUs = true;
     this.#stop();
-    this.stream.destroy();
+    this.#stream.destroy();
   }
 
   /**
-   * Closes after what was handed to node:net has been written (a lingering socket's last messages),
+   * Closes after what was handed to the stream has been written (a lingering socket's last messages),
    * or after `graceMs` (< 0: no limit) if the peer does not read.
    */
   end(graceMs: number): void {
@@ -212,72 +252,138 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     this.#flush();
     this.#closedByUs = true;
     this.#stop();
-    const s = this.stream;
-    if (s.destroyed) return;
-    if (s.writableLength === 0 || graceMs === 0) {
-      s.destroy();
-      return;
-    }
-    s.once('finish', () => s.destroy());
-    s.end();
-    if (graceMs > 0) setTimeout(() => s.destroy(), graceMs).unref?.();
+    this.#stream.end(graceMs);
   }
 
-  // ---- receiving ----
+  // ---- ByteStreamListener ----
 
-  #receive(chunk: Buffer): void {
+  /** @internal Bytes from the peer. */
+  onStreamData(chunk: Uint8Array): void {
     if (this.#phase === GREETING) {
       const r = this.#greeting.push(chunk);
       if (!r.done) return;
-      if (r.error !== undefined) return this.#fail(r.error);
-      const mismatch = checkMechanism('NULL', r.greeting);
-      if (mismatch !== undefined) return this.#fail(mismatch);
+      if (r.error !== undefined) return this.#fail(r.error, false);
+      const mismatch = checkMechanism(this.#mechanism.name, r.greeting);
+      if (mismatch !== undefined) return this.#fail(mismatch, false);
       this.#zmtp31 = isZmtp31(r.greeting);
       this.#phase = HANDSHAKE;
-      this.stream.write(this.#mechanism.start());
       this.#host.engineGreeted(this, r.greeting);
-      if (r.rest.length === 0 || this.#phase !== HANDSHAKE) return;
-      chunk = r.rest as Buffer;
+      if (this.#phase !== HANDSHAKE) return;
+      this.#apply(this.#mechanism.start(r.greeting));
+      if (r.rest.length === 0) return;
+      chunk = r.rest;
     }
     if (this.#phase === DONE) return;
     const v = this.#decoder.push(chunk, this);
-    if (v !== undefined && this.#phase !== DONE) this.#fail(v);
+    if (v !== undefined && this.#phase !== DONE) this.#fail(v, false);
   }
+
+  /** @internal The stream takes writes again: answer a PING that waited, flush what waits. */
+  onStreamDrain(): void {
+    this.#blocked = false;
+    const owed = this.#pongOwed;
+    if (owed !== undefined) {
+      this.#pongOwed = undefined;
+      if (this.#phase === ACTIVE) this.#writeCommand('PONG', owed);
+    }
+    this.#flush();
+  }
+
+  /**
+   * @internal The peer sent its FIN. A ZMTP peer half-closes only when it is going away, and libzmq
+   * closes on it at once (`stream_engine_base.cpp`, a read of 0 is an error): so do we, through the
+   * host, rather than wait for a close that a peer which never reads our last bytes would delay.
+   */
+  onStreamEnd(): void {
+    if (this.#closedByUs) return;
+    this.#streamGone();
+  }
+
+  /** @internal The stream is gone. */
+  onStreamClose(): void {
+    if (this.#closedByUs) {
+      this.#phase = DONE;
+      this.#release();
+      return;
+    }
+    this.#streamGone();
+  }
+
+  #streamGone(): void {
+    this.#phase = DONE;
+    this.#decoder.stop();
+    this.#release();
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#host.engineClosed(this);
+  }
+
+  // ---- handshake ----
+
+  /** Carries out a mechanism's step: its commands first, then what it asks for. */
+  #apply(step: MechanismStep): void {
+    if (this.#phase === DONE) return;
+    const send = step.send;
+    const speaks = send !== undefined && send.length > 0;
+    if (speaks) this.#stream.write(send);
+    switch (step.status) {
+      case 'continue':
+        return;
+      case 'zap':
+        this.#zapPending = true;
+        this.#host.engineZapRequest(this, step.request);
+        return;
+      case 'ready':
+        this.#phase = ACTIVE;
+        this.#ready = true;
+        this.#cipher = step.cipher;
+        this.#host.engineReady(this, step.peer);
+        return;
+      case 'error':
+        this.#fail(step.violation, speaks);
+        return;
+    }
+  }
+
+  // ---- receiving ----
 
   /** @internal FrameSink: a whole message from the peer. */
   onMessage(frames: Uint8Array[]): void {
     if (this.#phase !== ACTIVE) {
       if (this.#phase === HANDSHAKE) {
-        this.#fail(violation('ERR_ZMTP_UNEXPECTED_COMMAND', 'peer sent a message before completing the NULL handshake; expected READY'));
+        this.#fail(
+          violation('ERR_ZMTP_UNEXPECTED_COMMAND', `peer sent a message before completing the ${this.#mechanism.name} handshake`),
+          false,
+        );
       }
       return;
     }
+    if (this.#cipher !== undefined) return this.#unsealed(`a message of ${frames.length} frame(s)`);
     if (this.#watching) this.#seen();
     this.#deliver(frames);
   }
 
   /** @internal FrameSink: a command from the peer. */
   onCommand(name: string, data: Uint8Array): void {
-    if (this.#phase === HANDSHAKE) {
-      const step = this.#mechanism.onCommand(name, data);
-      if (step.status === 'error') return this.#fail(step.violation);
-      this.#phase = ACTIVE;
-      this.#ready = true;
-      this.#host.engineReady(this, step.peer);
-      return;
-    }
+    if (this.#phase === HANDSHAKE) return this.#apply(this.#mechanism.onCommand(name, data));
     if (this.#phase !== ACTIVE) return;
+    if (this.#cipher !== undefined) return this.#open(this.#cipher, name, data);
+    this.#command(name, data);
+  }
+
+  /** A command after the handshake, plain or opened. */
+  #command(name: string, data: Uint8Array): void {
     if (this.#watching) this.#seen();
     if (name === 'PING') {
       const ping = parsePing(data);
-      if (isViolation(ping)) return this.#fail(ping);
-      // Always answered, whatever our own heartbeat settings (libzmq `zmtp_engine.cpp`). While
-      // node:net takes no more, only the newest PING is answered, once 'drain' comes: a peer that
-      // sends PINGs and never reads cannot make us buffer PONGs without end (libzmq keeps one too).
+      if (isViolation(ping)) return this.#fail(ping, false);
+      // Always answered, whatever our own heartbeat settings (libzmq `zmtp_engine.cpp`). While the
+      // stream takes no more, only the newest PING is answered, once it drains: a peer that sends
+      // PINGs and never reads cannot make us buffer PONGs without end (libzmq keeps one too).
       if (this.#blocked) {
         this.#pongOwed = ping.context;
       } else {
-        this.#encoder.writeCommand('PONG', ping.context);
+        this.#writeCommand('PONG', ping.context);
         this.#scheduleFlush();
       }
       if (ping.ttl > 0) this.#host.enginePinged(this, ping.ttl * 100);
@@ -290,9 +396,57 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     // PONG only counts as traffic; other commands after the handshake are dropped, as libzmq does.
   }
 
+  /** A frame under a cipher: one carrier command, opened into a message frame or a command. */
+  #open(cipher: FrameCipher, name: string, data: Uint8Array): void {
+    if (name !== cipher.carrier) return this.#unsealed(`a ${name} command`);
+    const opened = cipher.open(data);
+    if (isViolation(opened)) return this.#fail(opened, false);
+    if (opened.length === 0) {
+      return this.#fail(violation('ERR_ZMTP_MALFORMED_COMMAND_MESSAGE', `peer sent a ${name} that opened to no flags octet`), false);
+    }
+    const flags = opened[0];
+    const body = opened.subarray(1);
+    if ((flags & SEALED_COMMAND) !== 0) {
+      const c = splitCommandBody(body);
+      if (isViolation(c)) return this.#fail(c, false);
+      return this.#command(c.name, c.data);
+    }
+    if (this.#watching) this.#seen();
+    if ((flags & SEALED_MORE) !== 0) {
+      if (this.#sealed === undefined) this.#sealed = [body];
+      else this.#sealed.push(body);
+      return;
+    }
+    const frames = this.#sealed;
+    if (frames === undefined) {
+      this.#deliver([body]);
+    } else {
+      this.#sealed = undefined;
+      frames.push(body);
+      this.#deliver(frames);
+    }
+  }
+
+  #unsealed(what: string): void {
+    this.#fail(
+      violation(
+        'ERR_ZMTP_UNEXPECTED_COMMAND',
+        `peer sent ${what} after the ${this.#mechanism.name} handshake; every frame must travel in ${this.#cipher!.carrier}`,
+      ),
+      false,
+    );
+  }
+
   #deliver(frames: Message): void {
     const inn = this.#in;
-    if (inn === undefined) return;
+    if (inn === undefined) {
+      // Refused peer: drop, and past the budget stop reading for good (see `stall`).
+      if (this.#stalled && --this.#dropBudget === 0) {
+        this.#decoder.stop();
+        this.#pause();
+      }
+      return;
+    }
     if (this.#backlog !== undefined) {
       this.#backlog.push(frames);
       return;
@@ -315,13 +469,22 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   #pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    this.stream.pause();
+    this.#stream.pause();
   }
 
-  #fail(v: Violation): void {
+  /**
+   * Stops decoding and tells the host. `lastWords`: the mechanism's final commands (an ERROR) were just
+   * written; the stream then closes once they are out, not at once when the host destroys the engine.
+   */
+  #fail(v: Violation, lastWords: boolean): void {
     const handshaking = this.#phase !== ACTIVE;
     this.#phase = DONE;
     this.#decoder.stop();
+    if (lastWords) {
+      this.#closedByUs = true;
+      this.#release();
+      this.#stream.end(LAST_WORDS_GRACE_MS);
+    }
     this.#host.engineFailed(this, v, handshaking);
   }
 
@@ -340,9 +503,9 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
       }
       this.#backlog = undefined;
     }
-    if (this.#paused && !this.#stalled && pipe.writable && this.#phase === ACTIVE) {
+    if (this.#paused && pipe.writable && this.#phase === ACTIVE) {
       this.#paused = false;
-      this.stream.resume();
+      this.#stream.resume();
     }
   }
 
@@ -350,9 +513,9 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
   pipeDropped(pipe: Pipe): void {
     if (pipe !== this.#in) return;
     this.#backlog = undefined;
-    if (this.#paused && !this.#stalled && this.#phase === ACTIVE) {
+    if (this.#paused && this.#phase === ACTIVE) {
       this.#paused = false;
-      this.stream.resume();
+      this.#stream.resume();
     }
   }
 
@@ -387,7 +550,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     }
   }
 
-  /** Drains `out` into the encoder and hands node:net one corked batch. */
+  /** Drains `out` into the encoder and hands the stream one gathered write. */
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#phase !== ACTIVE) return;
@@ -395,26 +558,48 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink {
     const out = this.#out;
     if (out !== undefined && !this.#blocked) {
       const convert = this.#subscriber && this.#zmtp31;
-      while (enc.pendingBytes < FLUSH_LIMIT) {
-        const msg = out.read();
-        if (msg === undefined) break;
-        if (convert && msg.length === 1 && msg[0].length > 0 && msg[0][0] <= 1) {
-          // ZMTP 3.1: subscriptions travel as SUBSCRIBE / CANCEL commands (RFC 37, PROTOCOL.md §8).
-          enc.writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
-        } else {
-          enc.writeMessage(msg);
+      const cipher = this.#cipher;
+      if (cipher !== undefined) {
+        this.#sealFrom(out, cipher, convert);
+      } else {
+        while (enc.pendingBytes < FLUSH_LIMIT) {
+          const msg = out.read();
+          if (msg === undefined) break;
+          if (convert && msg.length === 1 && msg[0].length > 0 && msg[0][0] <= 1) {
+            // ZMTP 3.1: subscriptions travel as SUBSCRIBE / CANCEL commands (RFC 37, PROTOCOL.md §8).
+            enc.writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
+          } else {
+            enc.writeMessage(msg);
+          }
         }
       }
     }
     if (enc.pendingBytes === 0) return;
-    const chunks = enc.flush();
-    const s = this.stream;
-    let ok = true;
-    s.cork();
-    for (let i = 0; i < chunks.length; i++) ok = s.write(chunks[i]);
-    s.uncork();
-    if (!ok) this.#blocked = true;
+    if (!this.#stream.write(enc.flush())) this.#blocked = true;
     else if (out !== undefined && out.size > 0) this.#scheduleFlush();
+  }
+
+  /** #flush under a cipher: each frame sealed into its own carrier command (CURVE MESSAGE, PROTOCOL.md §11). */
+  #sealFrom(out: Pipe, cipher: FrameCipher, convert: boolean): void {
+    const enc = this.#encoder;
+    const carrier = cipher.carrier;
+    while (enc.pendingBytes < FLUSH_LIMIT) {
+      const msg = out.read();
+      if (msg === undefined) break;
+      if (convert && msg.length === 1 && msg[0].length > 0 && msg[0][0] <= 1) {
+        this.#writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
+        continue;
+      }
+      const last = msg.length - 1;
+      for (let i = 0; i <= last; i++) enc.writeCommand(carrier, cipher.seal(i < last ? SEALED_MORE : 0, msg[i]));
+    }
+  }
+
+  /** Queues a command after the handshake, sealed when there is a cipher. */
+  #writeCommand(name: string, data: Uint8Array | undefined): void {
+    const cipher = this.#cipher;
+    if (cipher === undefined) this.#encoder.writeCommand(name, data);
+    else this.#encoder.writeCommand(cipher.carrier, cipher.seal(SEALED_COMMAND, commandBody(name, data)));
   }
 
   #stop(): void {

@@ -7,8 +7,8 @@ import { connect as netConnect, createServer, isIP } from 'node:net';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Endpoint, TcpEndpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
-import type { Context, Transport } from '../socket/context.js';
-import type { Socket } from '../socket/socket.js';
+import type { PeerHost, Transport } from './host.js';
+import type { TransportContext } from './registry.js';
 import { listenError, netTransport } from './net-transport.js';
 import type { Listening, StreamSpec } from './net-transport.js';
 
@@ -18,7 +18,7 @@ function tcpAddress(host: string, port: number): string {
 }
 
 /** The address to listen on: `*` is every IPv4 interface (every interface, dual stack, with ipv6), a name is resolved. */
-async function bindHost(socket: Socket, ep: TcpEndpoint): Promise<string> {
+async function bindHost(socket: PeerHost, ep: TcpEndpoint): Promise<string> {
   if (ep.host === '*') return socket.options.ipv6 ? '::' : '0.0.0.0';
   const family = isIP(ep.host);
   if (family === 6 && !socket.options.ipv6) {
@@ -44,7 +44,7 @@ const tcpSpec: StreamSpec = {
   kind: 'tcp',
   delayedConnect: true,
 
-  async listen(socket: Socket, endpoint: Endpoint): Promise<Listening> {
+  async listen(socket: PeerHost, endpoint: Endpoint): Promise<Listening> {
     const ep = endpoint as TcpEndpoint;
     const host = await bindHost(socket, ep);
     const server = createServer({ noDelay: true });
@@ -61,7 +61,7 @@ const tcpSpec: StreamSpec = {
     return { server, address: tcpAddress(a.address, a.port) };
   },
 
-  dial(_socket: Socket, endpoint: Endpoint): NetSocket {
+  dial(_socket: PeerHost, endpoint: Endpoint): NetSocket {
     const ep = endpoint as TcpEndpoint;
     return netConnect({ host: ep.host, port: ep.port, noDelay: true });
   },
@@ -74,6 +74,6 @@ const tcpSpec: StreamSpec = {
 };
 
 /** @internal The tcp transport of one Context. */
-export function tcpTransport(context: Context): Transport {
+export function tcpTransport(context: TransportContext): Transport {
   return netTransport(context, tcpSpec);
 }

@@ -1,20 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { toFrame, toMessage } from '../../src/core/frame.js';
+import { COPY_AT_SEND, toFrame, toMessage } from '../../src/core/frame.js';
 import { describeValue } from '../../src/core/errors.js';
-import { defaultOptions, routingIdBytes, validateOption } from '../../src/core/options.js';
+import { defaultOptions, OPTION_SPECS, routingIdBytes, validateOption } from '../../src/core/options.js';
 
 describe('frames', () => {
-  it('frame: a Buffer passes through as the same object', () => {
-    const b = Buffer.from('x');
+  it('frame: a Buffer over 128 bytes passes through as the same object', () => {
+    const b = Buffer.alloc(COPY_AT_SEND + 1, 1);
     expect(toFrame(b)).toBe(b);
   });
 
-  it('frame: a Uint8Array becomes a Buffer over the same memory', () => {
-    const u = new Uint8Array([1, 2, 3, 4]).subarray(1, 3);
+  it('frame: a Uint8Array over 128 bytes becomes a Buffer over the same memory', () => {
+    const u = new Uint8Array(COPY_AT_SEND + 3).subarray(1, COPY_AT_SEND + 2);
     const f = toFrame(u);
     expect(Buffer.isBuffer(f)).toBe(true);
     u[0] = 9;
-    expect([...f]).toEqual([9, 3]);
+    expect(f[0]).toBe(9);
+  });
+
+  it('frame: up to 128 bytes are copied (as zeromq.js does): later changes to the input do not reach the frame', () => {
+    expect(COPY_AT_SEND).toBe(128);
+    const b = Buffer.alloc(COPY_AT_SEND, 1);
+    const u = new Uint8Array([1, 2, 3, 4]).subarray(1, 3);
+    const ab = new Uint8Array([5, 6]).buffer;
+    const [fb, fu, fab] = [toFrame(b), toFrame(u), toFrame(ab)];
+    expect(fb).not.toBe(b);
+    expect(Buffer.isBuffer(fu)).toBe(true);
+    b.fill(0);
+    u[0] = 9;
+    new Uint8Array(ab)[0] = 0;
+    expect([fb[0], fb[COPY_AT_SEND - 1]]).toEqual([1, 1]);
+    expect([...fu]).toEqual([2, 3]);
+    expect([...fab]).toEqual([5, 6]);
   });
 
   it('frame: strings are UTF-8, null is an empty frame, ArrayBuffer is viewed', () => {
@@ -59,6 +75,12 @@ describe('options', () => {
     expect(o.sendTimeout).toBe(-1);
     expect(o.reconnectInterval).toBe(100);
     expect(o.handshakeInterval).toBe(30000);
+  });
+
+  it('options: the defaults object names every option once, each with its spec\'s default', () => {
+    const o = defaultOptions() as unknown as Record<string, unknown>;
+    expect(Object.keys(o).sort()).toEqual(Object.keys(OPTION_SPECS).sort());
+    for (const [name, spec] of Object.entries(OPTION_SPECS)) expect(o[name], name).toBe(spec.default);
   });
 
   it('options: a negative HWM is EINVAL naming the option, the value and the range', () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
-import { findMachines, generateMachinesDoc, MACHINES_DOC, toMermaid } from '../../scripts/machines.js';
+import { findMachines, generateMachinesDoc, MACHINES_DOC, rulesOf, toMermaid } from '../../scripts/machines.js';
 import { pairMachine } from '../../machines/pair.js';
 
 describe('docs/machines.md', () => {
@@ -27,6 +27,36 @@ describe('docs/machines.md', () => {
   });
 });
 
+describe('rules', () => {
+  it('each socket machine lists the rules its guards and its socket call, from its own file or its factory\'s', async () => {
+    const machines = await findMachines();
+    const rules = (name: string) => machines.find((m) => m.name === name)?.rules;
+    expect(rules('requestMachine')?.file).toBe('machines/request.ts');
+    expect(rules('requestMachine')?.rules.map((r) => r.name)).toEqual(expect.arrayContaining(['maySendRequest', 'mayReceiveReply', 'replyBodyStart']));
+    expect(rules('pushMachine')?.file).toBe('machines/round-robin.ts');
+    expect(rules('dealerMachine')?.rules.map((r) => r.name)).toEqual(['nextPeer', 'hasRoom']);
+    expect(rules('routerMachine')?.rules.map((r) => r.name)).toContain('routeOutcome');
+    expect(rules('xsubscriberMachine')?.rules.map((r) => r.name)).toContain('isWanted');
+    for (const name of ['pushMachine', 'pairMachine', 'publisherMachine', 'subscriberMachine', 'xpublisherMachine', 'replyMachine', 'routerMachine']) {
+      for (const r of rules(name)?.rules ?? []) expect(r.doc.length, `${name} ${r.name}`).toBeGreaterThan(10);
+    }
+  });
+
+  it('rulesOf reads the exported functions of a `// ---- the rules` section, with their first sentence', () => {
+    const source = [
+      '// ---- the rules',
+      '/** Whether it may go. Then more. */',
+      'export function mayGo(): boolean { return true; }',
+      '/** Not a rule: after the machine. */',
+      'export const fooMachine = 1;',
+      '/** Ignored. */',
+      'export function later() {}',
+    ].join('\n');
+    expect(rulesOf(source)).toEqual([{ name: 'mayGo', doc: 'Whether it may go.' }]);
+    expect(rulesOf('export function x() {}')).toEqual([]);
+  });
+});
+
 describe('toMermaid', () => {
   it('draws the pair machine: initial states, nesting, guarded transitions, targetless ones, final state', () => {
     const lines = toMermaid(pairMachine).split('\n');
@@ -35,8 +65,8 @@ describe('toMermaid', () => {
     expect(lines).toContain('  state open {');
     expect(lines).toContain('    [*] --> open_unpaired');
     expect(lines).toContain('    state open_paired {');
-    expect(lines).toContain('      [*] --> open_paired_routing');
-    expect(lines).toContain('      open_paired_routing --> open_paired_ready : always [isPeerReady]');
+    expect(lines).toContain('      [*] --> open_paired_ready');
+    expect(lines).toContain('  open --> open_paired_mute : pipe.muted [isOurPeer] / markMuted');
     expect(lines).toContain('  open --> open : peer.attached [isPaired] / refusePeer');
     expect(lines).toContain('  open --> lingering : close [shouldLinger]');
     expect(lines).toContain('  closed : entry / release');

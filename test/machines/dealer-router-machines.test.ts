@@ -6,6 +6,7 @@ import { initialTransition, transition } from 'xstate';
 import type { SnapshotFrom } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import { dealerMachine } from '../../machines/dealer.js';
+import { forkable } from '../../machines/forkable.js';
 import type { DealerEvent } from '../../machines/dealer.js';
 import { generatedRoutingId, routerMachine } from '../../machines/router.js';
 import type { RouterEvent } from '../../machines/router.js';
@@ -16,23 +17,30 @@ const attach = (peerId: number, routingId?: string) =>
   ({ type: 'peer.attached', peerId, endpoint: 'inproc://x', peerType: 'DEALER', ...(routingId === undefined ? {} : { routingId }) }) as const;
 const hex = (s: string) => Buffer.from(s).toString('hex');
 
+// The machines change their tables in place: steps taken from one snapshot down several paths go
+// through forkable copies (machines/forkable.ts), so every snapshot below stays as it was.
+const dealerFork = forkable(dealerMachine);
+const routerFork = forkable(routerMachine);
+
 function dealer(events: DealerEvent[]) {
-  let [s] = initialTransition(dealerMachine);
-  for (const e of events) [s] = transition(dealerMachine, s, e);
+  let [s] = initialTransition(dealerFork);
+  for (const e of events) [s] = transition(dealerFork, s, e);
   return s;
 }
 
 function router(events: RouterEvent[], input: { nextGeneratedId?: number; handover?: boolean } = { nextGeneratedId: 7 }): RouterSnap {
-  let [s] = initialTransition(routerMachine, input);
-  for (const e of events) [s] = transition(routerMachine, s, e);
+  let [s] = initialTransition(routerFork, input);
+  for (const e of events) [s] = transition(routerFork, s, e);
   return s;
 }
 
 /** The effect names a step asks the runtime to run, in order. */
 function effects(s: RouterSnap, e: RouterEvent): string[] {
-  const [, actions] = transition(routerMachine, s, e);
+  const [, actions] = transition(routerFork, s, e);
   return actions.map((a) => a.type).filter((t) => t === 'evictHolder' || t === 'refuseDuplicate');
 }
+
+const ids = (s: { context: { peers: { list(): { id: number }[] } } }) => s.context.peers.list().map((p) => p.id);
 
 describe('dealerMachine', () => {
   it('dealer: noPeers → ready on attach; mute when every peer is full; ready when one drains', () => {
@@ -41,8 +49,8 @@ describe('dealerMachine', () => {
     expect(dealer([attach(1), attach(2), { type: 'pipe.muted', peerId: 1 }]).value).toEqual({ open: 'ready' });
     const mute = dealer([attach(1), attach(2), { type: 'pipe.muted', peerId: 1 }, { type: 'pipe.muted', peerId: 2 }]);
     expect(mute.value).toEqual({ open: 'mute' });
-    expect(mute.context.peers.map((p) => p.ready)).toEqual([false, false]);
-    const [again] = transition(dealerMachine, mute, { type: 'pipe.ready', peerId: 2 });
+    expect(mute.context.peers.list().map((p) => p.ready)).toEqual([false, false]);
+    const [again] = transition(dealerFork, mute, { type: 'pipe.ready', peerId: 2 });
     expect(again.value).toEqual({ open: 'ready' });
   });
 
@@ -53,7 +61,7 @@ describe('dealerMachine', () => {
   });
 
   it('dealer: xstate/graph walks it', () => {
-    const paths = getShortestPaths(dealerMachine, {
+    const paths = getShortestPaths(dealerFork, {
       events: [attach(1), { type: 'pipe.muted', peerId: 1 }, { type: 'pipe.ready', peerId: 1 }, { type: 'peer.detached', peerId: 1 }],
       serializeState: (s) => JSON.stringify(s.value),
     });
@@ -71,19 +79,19 @@ describe('routerMachine', () => {
 
   it('router: a peer without an id gets the next generated one; the counter advances', () => {
     const s = router([attach(1), attach(2)]);
-    expect(s.context.peers.map((p) => p.routingId)).toEqual(['0000000007', '0000000008']);
-    expect(s.context.routes).toEqual({ '0000000007': 1, '0000000008': 2 });
+    expect(s.context.peers.list().map((p) => p.routingId)).toEqual(['0000000007', '0000000008']);
+    expect(s.context.routes.toJSON()).toEqual({ '0000000007': 1, '0000000008': 2 });
     expect(s.context.nextGeneratedId).toBe(9);
   });
 
   it('router: the generated counter wraps at 2^32', () => {
     const s = router([attach(1), attach(2)], { nextGeneratedId: 0xffffffff });
-    expect(s.context.peers.map((p) => p.routingId)).toEqual(['00ffffffff', '0000000000']);
+    expect(s.context.peers.list().map((p) => p.routingId)).toEqual(['00ffffffff', '0000000000']);
   });
 
   it('router: an announced id is used as is and does not advance the counter', () => {
     const s = router([attach(1, hex('alice'))]);
-    expect(s.context.routes).toEqual({ [hex('alice')]: 1 });
+    expect(s.context.routes.toJSON()).toEqual({ [hex('alice')]: 1 });
     expect(s.context.nextGeneratedId).toBe(7);
     expect(s.value).toEqual({ open: { peers: 'attached', mandatory: 'off' } });
   });
@@ -91,86 +99,94 @@ describe('routerMachine', () => {
   it('router: a duplicate id without handover is refused; the table is unchanged', () => {
     const s = router([attach(1, hex('x'))]);
     expect(effects(s, attach(2, hex('x')))).toEqual(['refuseDuplicate']);
-    const [t] = transition(routerMachine, s, attach(2, hex('x')));
-    expect(t.context.routes).toEqual({ [hex('x')]: 1 });
-    expect(t.context.peers.map((p) => p.id)).toEqual([1]);
+    const [t] = transition(routerFork, s, attach(2, hex('x')));
+    expect(t.context.routes.toJSON()).toEqual({ [hex('x')]: 1 });
+    expect(ids(t)).toEqual([1]);
   });
 
   it('router: with handover the newcomer takes the id and the holder leaves the table', () => {
     const s = router([{ type: 'option.changed', name: 'handover', value: true }, attach(1, hex('x')), attach(2, hex('y'))]);
     expect(s.context.handover).toBe(true);
     expect(effects(s, attach(3, hex('x')))).toEqual(['evictHolder']);
-    const [t] = transition(routerMachine, s, attach(3, hex('x')));
-    expect(t.context.routes).toEqual({ [hex('x')]: 3, [hex('y')]: 2 });
-    expect(t.context.peers.map((p) => p.id)).toEqual([2, 3]);
+    const [t] = transition(routerFork, s, attach(3, hex('x')));
+    expect(t.context.routes.toJSON()).toEqual({ [hex('y')]: 2, [hex('x')]: 3 });
+    expect(ids(t)).toEqual([2, 3]);
     // The evicted peer's later peer.detached must not take the id from its new holder.
-    const [u] = transition(routerMachine, t, { type: 'peer.detached', peerId: 1 });
-    expect(u.context.routes).toEqual({ [hex('x')]: 3, [hex('y')]: 2 });
+    const [u] = transition(routerFork, t, { type: 'peer.detached', peerId: 1 });
+    expect(u.context.routes.toJSON()).toEqual({ [hex('y')]: 2, [hex('x')]: 3 });
   });
 
-  it('router: the evictHolder effect sees the table before the change (it names the old holder)', () => {
+  it('router: the evictHolder effect names the old holder (worked out before the table changes)', () => {
     const s = router([attach(1, hex('x'))], { nextGeneratedId: 0, handover: true });
-    const [, actions] = transition(routerMachine, s, attach(2, hex('x')));
+    const [, actions] = transition(routerFork, s, attach(2, hex('x')));
     const evict = actions.find((a) => a.type === 'evictHolder')!;
-    expect((evict.info.context as { routes: Record<string, number> }).routes[hex('x')]).toBe(1);
+    expect(evict.params).toEqual({ peerId: 1, routingId: hex('x') });
   });
 
   it('router: detach removes the peer and its id', () => {
     const s = router([attach(1, hex('a')), attach(2), { type: 'peer.detached', peerId: 1 }]);
-    expect(s.context.routes).toEqual({ '0000000007': 2 });
+    expect(s.context.routes.toJSON()).toEqual({ '0000000007': 2 });
     const none = router([attach(1), { type: 'peer.detached', peerId: 1 }]);
     expect(none.value).toEqual({ open: { peers: 'noPeers', mandatory: 'off' } });
   });
 
   it('router: mute per peer follows pipe.muted / pipe.ready', () => {
     const s = router([attach(1), attach(2), { type: 'pipe.muted', peerId: 2 }]);
-    expect(s.context.peers.map((p) => p.ready)).toEqual([true, false]);
-    const [t] = transition(routerMachine, s, { type: 'pipe.ready', peerId: 2 });
-    expect(t.context.peers.map((p) => p.ready)).toEqual([true, true]);
+    expect(s.context.peers.list().map((p) => p.ready)).toEqual([true, false]);
+    const [t] = transition(routerFork, s, { type: 'pipe.ready', peerId: 2 });
+    expect(t.context.peers.list().map((p) => p.ready)).toEqual([true, true]);
   });
 
   it('router: the mandatory region says what happens to an undeliverable message (drop, or fail/wait)', () => {
     const on = router([{ type: 'option.changed', name: 'mandatory', value: true }]);
     expect(on.matches({ open: { mandatory: 'on' } })).toBe(true);
-    const [off] = transition(routerMachine, on, { type: 'option.changed', name: 'mandatory', value: false });
+    const [off] = transition(routerFork, on, { type: 'option.changed', name: 'mandatory', value: false });
     expect(off.matches({ open: { mandatory: 'off' } })).toBe(true);
     // A handover change does not touch the mandatory region.
-    const [still] = transition(routerMachine, on, { type: 'option.changed', name: 'handover', value: true });
+    const [still] = transition(routerFork, on, { type: 'option.changed', name: 'handover', value: true });
     expect(still.matches({ open: { mandatory: 'on' } })).toBe(true);
     expect(still.context.handover).toBe(true);
   });
 
   it('router: peer.identified re-keys a peer from its generated id to the announced one', () => {
-    const s = router([attach(1), { type: 'peer.identified', peerId: 1, routingId: hex('B') }]);
-    expect(s.context.routes).toEqual({ [hex('B')]: 1 });
-    expect(s.context.peers[0]!.routingId).toBe(hex('B'));
-    // No id, or the same id: nothing changes.
-    const same = router([attach(1), { type: 'peer.identified', peerId: 1 }]);
-    expect(same.context.routes).toEqual({ '0000000007': 1 });
+    const s = router([attach(1), { type: 'peer.identified', peerId: 1, peerType: 'DEALER', routingId: hex('B') }]);
+    expect(s.context.routes.toJSON()).toEqual({ [hex('B')]: 1 });
+    expect(s.context.peers.list()[0]!.routingId).toBe(hex('B'));
+    // No id, or the same id: the table does not change.
+    const same = router([attach(1), { type: 'peer.identified', peerId: 1, peerType: 'DEALER' }]);
+    expect(same.context.routes.toJSON()).toEqual({ '0000000007': 1 });
   });
 
   it('router: peer.identified with a taken id refuses the peer, or hands over with handover', () => {
     const s = router([attach(1, hex('B')), attach(2)]);
-    const ev: RouterEvent = { type: 'peer.identified', peerId: 2, routingId: hex('B') };
+    const ev: RouterEvent = { type: 'peer.identified', peerId: 2, peerType: 'DEALER', routingId: hex('B') };
     expect(effects(s, ev)).toEqual(['refuseDuplicate']);
-    const [refused] = transition(routerMachine, s, ev);
-    expect(refused.context.routes).toEqual({ [hex('B')]: 1 });
-    expect(refused.context.peers.map((p) => p.id)).toEqual([1]);
+    const [refused] = transition(routerFork, s, ev);
+    expect(refused.context.routes.toJSON()).toEqual({ [hex('B')]: 1 });
+    expect(ids(refused)).toEqual([1]);
 
     const h = router([{ type: 'option.changed', name: 'handover', value: true }, attach(1, hex('B')), attach(2)]);
     expect(effects(h, ev)).toEqual(['evictHolder']);
-    const [handed] = transition(routerMachine, h, ev);
-    expect(handed.context.routes).toEqual({ [hex('B')]: 2 });
-    expect(handed.context.peers.map((p) => p.id)).toEqual([2]);
+    const [handed] = transition(routerFork, h, ev);
+    expect(handed.context.routes.toJSON()).toEqual({ [hex('B')]: 2 });
+    expect(ids(handed)).toEqual([2]);
   });
 
-  it('router: context stays plain JSON (the inspector serialises it)', () => {
+  it('router: context serialises as plain JSON (the inspector shows it): peers, the identity table, the counter', () => {
     const s = router([attach(1, hex('a')), attach(2)]);
-    expect(JSON.parse(JSON.stringify(s.context))).toEqual(s.context);
+    expect(JSON.parse(JSON.stringify(s.context))).toEqual({
+      peers: [
+        { id: 1, endpoint: 'inproc://x', peerType: 'DEALER', ready: true, routingId: hex('a') },
+        { id: 2, endpoint: 'inproc://x', peerType: 'DEALER', ready: true, routingId: '0000000007' },
+      ],
+      routes: { [hex('a')]: 1, '0000000007': 2 },
+      nextGeneratedId: 8,
+      handover: false,
+    });
   });
 
   it('router: xstate/graph walks it', () => {
-    const paths = getShortestPaths(routerMachine, {
+    const paths = getShortestPaths(routerFork, {
       input: { nextGeneratedId: 0 },
       events: [
         attach(1, hex('a')),
@@ -185,6 +201,6 @@ describe('routerMachine', () => {
     expect(values).toContain(JSON.stringify({ open: { peers: 'attached', mandatory: 'on' } }));
     expect(values).toContain(JSON.stringify({ open: { peers: 'noPeers', mandatory: 'off' } }));
     // Some path hands 'a' over from peer 1 to peer 2.
-    expect(paths.some((p) => p.state.context.routes[hex('a')] === 2)).toBe(true);
+    expect(paths.some((p) => p.state.context.routes.holderOf(hex('a')) === 2)).toBe(true);
   });
 });

@@ -1,19 +1,22 @@
 // The PUB, XPUB, SUB and XSUB machines as pure steps: no actor, no pipes. Each step checks the
-// state, the JSON context the inspector shows, and the effects the machine asks the runtime for.
+// state, the JSON context the inspector shows (the tries the machines keep), and the effects the
+// machine asks the runtime for. Steps go through forkable copies: the tries change in place.
 
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition } from 'xstate';
 import type { AnyStateMachine, SnapshotFrom } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
-import { publisherMachine, withSubscriber, withoutSubscriber, withoutSubscriberAnywhere } from '../../machines/publisher.js';
-import { subscriberMachine, withCount } from '../../machines/subscriber.js';
+import { forkable } from '../../machines/forkable.js';
+import { checksRoom, holdsPrefix, publisherMachine, subscriberCount } from '../../machines/publisher.js';
+import { countOf, isWanted, subscribedPrefixes, subscriberMachine } from '../../machines/subscriber.js';
 import { xpublisherMachine } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
 
 type Step = { type: string; [key: string]: unknown };
 
 /** Runs events from the initial state; returns the last snapshot and the effects of the last step. */
-function run<M extends AnyStateMachine>(machine: M, events: Step[]) {
+function run<M extends AnyStateMachine>(original: M, events: Step[]) {
+  const machine = forkable(original);
   let [snapshot] = initialTransition(machine as AnyStateMachine) as [SnapshotFrom<M>, unknown];
   let effects: { type: string; params: unknown }[] = [];
   for (const e of events) {
@@ -21,7 +24,8 @@ function run<M extends AnyStateMachine>(machine: M, events: Step[]) {
     snapshot = next as SnapshotFrom<M>;
     effects = actions.filter((a) => !a.type.startsWith('xstate.')).map((a) => ({ type: a.type, params: a.params }));
   }
-  return { snapshot, effects, effectTypes: effects.map((e) => e.type) };
+  const json = JSON.parse(JSON.stringify((snapshot as { context: unknown }).context)) as Record<string, unknown>;
+  return { snapshot, effects, effectTypes: effects.map((e) => e.type), json };
 }
 
 const attach = (peerId: number, peerType = 'SUB'): Step => ({ type: 'peer.attached', peerId, endpoint: 'inproc://t', peerType });
@@ -29,52 +33,52 @@ const detach = (peerId: number): Step => ({ type: 'peer.detached', peerId });
 const added = (peerId: number, prefix: string): Step => ({ type: 'subscription.added', peerId, prefix });
 const removed = (peerId: number, prefix: string): Step => ({ type: 'subscription.removed', peerId, prefix });
 
-describe('subscriber table helpers', () => {
-  it('helpers: a peer holds a prefix at most once, and an emptied prefix disappears', () => {
-    let t = withSubscriber({}, '41', 1);
-    expect(withSubscriber(t, '41', 1)).toBe(t);
-    t = withSubscriber(t, '41', 2);
-    t = withSubscriber(t, '', 2);
-    expect(t).toEqual({ '41': [1, 2], '': [2] });
-    expect(withoutSubscriber(t, '41', 1)).toEqual({ '41': [2], '': [2] });
-    expect(withoutSubscriber(t, '42', 1)).toBe(t);
-    expect(withoutSubscriberAnywhere(t, 2)).toEqual({ '41': [1] });
-    expect(withoutSubscriberAnywhere(t, 9)).toBe(t);
+describe('the tries as the machines keep them', () => {
+  it('rules: a peer holds a prefix at most once, and an emptied prefix disappears', () => {
+    const r = run(publisherMachine, [attach(1), attach(2), added(1, '41'), added(1, '41'), added(2, '41'), added(2, '')]);
+    const t = r.snapshot.context.subscriptions;
+    expect(r.json.subscriptions).toEqual({ '41': [1, 2], '': [2] });
+    expect([holdsPrefix(t, '41', 1), holdsPrefix(t, '42', 1), subscriberCount(t, '41'), subscriberCount(t, '')]).toEqual([true, false, 2, 1]);
+    expect(run(publisherMachine, [attach(1), attach(2), added(1, '41'), added(2, '41'), removed(1, '41')]).json.subscriptions).toEqual({ '41': [2] });
+    expect(run(publisherMachine, [attach(2), added(2, '41'), added(2, ''), detach(2)]).json.subscriptions).toEqual({});
   });
 
-  it('helpers: counts go up and down, and a count of 0 removes the prefix', () => {
-    const c = withCount(withCount({}, 'ff', 1), 'ff', 1);
-    expect(c).toEqual({ ff: 2 });
-    expect(withCount(withCount(c, 'ff', -1), 'ff', -1)).toEqual({});
+  it('rules: counts go up and down, a count of 0 removes the prefix, and the filter matches prefixes', () => {
+    const two = run(subscriberMachine, [{ type: 'subscribe', prefix: 'ff' }, { type: 'subscribe', prefix: 'ff' }]);
+    expect(two.json.subscriptions).toEqual({ ff: 2 });
+    expect(countOf(two.snapshot.context.subscriptions, 'ff')).toBe(2);
+    expect(isWanted(two.snapshot.context.subscriptions, Buffer.from([0xff, 1]))).toBe(true);
+    expect(isWanted(two.snapshot.context.subscriptions, Buffer.from([0xfe]))).toBe(false);
+    expect(subscribedPrefixes(two.snapshot.context.subscriptions)).toEqual(['ff']);
+    const none = run(subscriberMachine, [{ type: 'subscribe', prefix: 'ff' }, { type: 'subscribe', prefix: 'ff' }, { type: 'unsubscribe', prefix: 'ff' }, { type: 'unsubscribe', prefix: 'ff' }]);
+    expect(none.json.subscriptions).toEqual({});
   });
 });
 
 describe('publisherMachine', () => {
-  it('pub machine: subscriptions from known peers build the table and ask the runtime to update its trie', () => {
+  it('pub machine: subscriptions from known peers build the trie the runtime fans out with', () => {
     const first = run(publisherMachine, [attach(1), added(1, '41')]);
-    expect(first.snapshot.context.subscriptions).toEqual({ '41': [1] });
-    expect(first.effects).toEqual([{ type: 'subscribePeer', params: { peerId: 1, prefix: '41' } }]);
-    // A repeat from the same peer changes nothing and asks for nothing.
+    expect(first.json.subscriptions).toEqual({ '41': [1] });
+    expect(first.effects).toEqual([]);
+    // A repeat from the same peer changes nothing.
     const repeat = run(publisherMachine, [attach(1), added(1, '41'), added(1, '41')]);
-    expect(repeat.effects).toEqual([]);
+    expect(repeat.json.subscriptions).toEqual({ '41': [1] });
     // An unknown peer is ignored.
     const stranger = run(publisherMachine, [attach(1), added(7, '41')]);
-    expect(stranger.snapshot.context.subscriptions).toEqual({});
-    expect(stranger.effects).toEqual([]);
+    expect(stranger.json.subscriptions).toEqual({});
   });
 
   it('pub machine: a cancel of a held prefix removes it; other cancels are ignored', () => {
     const r = run(publisherMachine, [attach(1), attach(2), added(1, '41'), added(2, '41'), removed(1, '41')]);
-    expect(r.snapshot.context.subscriptions).toEqual({ '41': [2] });
-    expect(r.effects).toEqual([{ type: 'unsubscribePeer', params: { peerId: 1, prefix: '41' } }]);
+    expect(r.json.subscriptions).toEqual({ '41': [2] });
     const none = run(publisherMachine, [attach(1), removed(1, '41')]);
-    expect(none.effects).toEqual([]);
+    expect(none.json.subscriptions).toEqual({});
   });
 
   it('pub machine: a detached peer leaves the peer list and every prefix', () => {
     const r = run(publisherMachine, [attach(1), attach(2), added(1, '41'), added(1, ''), added(2, '41'), detach(1)]);
-    expect(r.snapshot.context.peers.map((p) => p.id)).toEqual([2]);
-    expect(r.snapshot.context.subscriptions).toEqual({ '41': [2] });
+    expect(r.snapshot.context.peers.list().map((p) => p.id)).toEqual([2]);
+    expect(r.json.subscriptions).toEqual({ '41': [2] });
     expect(r.snapshot.value).toEqual({ open: 'flowing' });
   });
 
@@ -83,8 +87,14 @@ describe('publisherMachine', () => {
     expect(run(publisherMachine, [attach(1)]).snapshot.value).toEqual({ open: 'flowing' });
     const muted = run(publisherMachine, [attach(1), attach(2), { type: 'pipe.muted', peerId: 2 }]);
     expect(muted.snapshot.value).toEqual({ open: 'congested' });
-    expect(muted.snapshot.context.peers.map((p) => p.ready)).toEqual([true, false]);
+    expect(muted.snapshot.context.peers.list().map((p) => p.ready)).toEqual([true, false]);
     expect(muted.snapshot.context.whenMute).toBe('drop');
+    expect(checksRoom(muted.snapshot.context)).toBe(false);
+    const waiting = run(publisherMachine, [{ type: 'configure', noDrop: true }, attach(1), attach(2), { type: 'pipe.muted', peerId: 2 }]);
+    expect(checksRoom(waiting.snapshot.context)).toBe(true);
+    // A mute subscriber leaving, or draining, leaves everyone with room again.
+    expect(run(publisherMachine, [attach(1), attach(2), { type: 'pipe.muted', peerId: 2 }, detach(2)]).snapshot.value).toEqual({ open: 'flowing' });
+    expect(run(publisherMachine, [attach(1), attach(2), { type: 'pipe.muted', peerId: 2 }, attach(3)]).snapshot.value).toEqual({ open: 'congested' });
     const back = run(publisherMachine, [attach(1), { type: 'pipe.muted', peerId: 1 }, { type: 'pipe.ready', peerId: 1 }]);
     expect(back.snapshot.value).toEqual({ open: 'flowing' });
     expect(run(publisherMachine, [{ type: 'configure', noDrop: true }]).snapshot.context.whenMute).toBe('wait');
@@ -98,14 +108,16 @@ describe('publisherMachine', () => {
     expect(closed.effectTypes).toEqual(['release']);
   });
 
-  it('pub machine: the context stays JSON (what the inspector shows)', () => {
+  it('pub machine: the context serialises as JSON (what the inspector shows)', () => {
     const r = run(publisherMachine, [attach(1), added(1, '00ff')]);
-    expect(JSON.parse(JSON.stringify(r.snapshot.context))).toEqual(r.snapshot.context);
+    expect(r.json).toEqual({ peers: [{ id: 1, endpoint: 'inproc://t', peerType: 'SUB', ready: true }], subscriptions: { '00ff': [1] }, whenMute: 'drop' });
   });
 });
 
 describe('xpublisherMachine', () => {
-  const notices = (effects: { type: string; params: unknown }[]) => effects.filter((e) => e.type === 'notify').map((e) => e.params);
+  // What the application is told: notify effects with at least one prefix (an empty one queues nothing).
+  const notices = (effects: { type: string; params: unknown }[]) =>
+    effects.filter((e) => e.type === 'notify' && (e.params as { prefixes: string[] }).prefixes.length > 0).map((e) => e.params);
 
   it('xpub machine: by default only the first subscriber of a prefix is reported', () => {
     expect(notices(run(xpublisherMachine, [attach(1), added(1, '41')]).effects)).toEqual([{ subscribe: true, prefixes: ['41'] }]);
@@ -116,7 +128,7 @@ describe('xpublisherMachine', () => {
   it('xpub machine: allSubs reports every subscribe, repeats from the same peer included', () => {
     const r = run(xpublisherMachine, [{ type: 'configure', verbosity: 'allSubs' }, attach(1), added(1, '41'), added(1, '41')]);
     expect(notices(r.effects)).toEqual([{ subscribe: true, prefixes: ['41'] }]);
-    expect(r.snapshot.context.subscriptions).toEqual({ '41': [1] });
+    expect(r.json.subscriptions).toEqual({ '41': [1] });
   });
 
   it('xpub machine: a cancel is reported when no other subscriber remains, or for a prefix never held (libzmq not_found)', () => {
@@ -134,7 +146,7 @@ describe('xpublisherMachine', () => {
     const base = [attach(1), attach(2), added(1, 'ff'), added(1, '41'), added(1, '00'), added(2, '41')];
     const plain = run(xpublisherMachine, [...base, detach(1)]);
     expect(notices(plain.effects)).toEqual([{ subscribe: false, prefixes: ['00', 'ff'] }]);
-    expect(plain.snapshot.context.subscriptions).toEqual({ '41': [2] });
+    expect(plain.json.subscriptions).toEqual({ '41': [2] });
     const verboser = run(xpublisherMachine, [{ type: 'configure', verbosity: 'allSubsUnsubs' }, ...base, detach(1)]);
     expect(notices(verboser.effects)).toEqual([{ subscribe: false, prefixes: ['00', '41', 'ff'] }]);
     expect(notices(run(xpublisherMachine, [attach(1), detach(1)]).effects)).toEqual([]);
@@ -152,27 +164,23 @@ describe('subscriberMachine and xsubscriberMachine', () => {
   for (const [name, machine] of [['sub', subscriberMachine], ['xsub', xsubscriberMachine]] as const) {
     it(`${name} machine: every subscribe counts, filters and travels upstream`, () => {
       const once = run(machine, [attach(1, 'PUB'), { type: 'subscribe', prefix: '41' }]);
-      expect(once.snapshot.context.subscriptions).toEqual({ '41': 1 });
-      expect(once.effects).toEqual([
-        { type: 'addFilter', params: { prefix: '41' } },
-        { type: 'sendSubscription', params: { subscribe: true, prefix: '41' } },
-      ]);
+      expect(once.json.subscriptions).toEqual({ '41': 1 });
+      expect(isWanted(once.snapshot.context.subscriptions, Buffer.from('AB'))).toBe(true);
+      expect(once.effects).toEqual([{ type: 'sendSubscription', params: { subscribe: true, prefix: '41' } }]);
       const twice = run(machine, [{ type: 'subscribe', prefix: '41' }, { type: 'subscribe', prefix: '41' }]);
-      expect(twice.snapshot.context.subscriptions).toEqual({ '41': 2 });
-      expect(twice.effectTypes).toEqual(['addFilter', 'sendSubscription']);
+      expect(twice.json.subscriptions).toEqual({ '41': 2 });
+      expect(twice.effectTypes).toEqual(['sendSubscription']);
     });
 
     it(`${name} machine: a cancel travels only when the count reaches 0; unknown prefixes are ignored`, () => {
       const s = [{ type: 'subscribe', prefix: '41' }, { type: 'subscribe', prefix: '41' }];
       const first = run(machine, [...s, { type: 'unsubscribe', prefix: '41' }]);
-      expect(first.snapshot.context.subscriptions).toEqual({ '41': 1 });
-      expect(first.effects).toEqual([{ type: 'removeFilter', params: { prefix: '41' } }]);
+      expect(first.json.subscriptions).toEqual({ '41': 1 });
+      expect(first.effects).toEqual([]);
       const last = run(machine, [...s, { type: 'unsubscribe', prefix: '41' }, { type: 'unsubscribe', prefix: '41' }]);
-      expect(last.snapshot.context.subscriptions).toEqual({});
-      expect(last.effects).toEqual([
-        { type: 'removeFilter', params: { prefix: '41' } },
-        { type: 'sendSubscription', params: { subscribe: false, prefix: '41' } },
-      ]);
+      expect(last.json.subscriptions).toEqual({});
+      expect(isWanted(last.snapshot.context.subscriptions, Buffer.from('AB'))).toBe(false);
+      expect(last.effects).toEqual([{ type: 'sendSubscription', params: { subscribe: false, prefix: '41' } }]);
       expect(run(machine, [{ type: 'unsubscribe', prefix: '42' }]).effects).toEqual([]);
     });
 
@@ -198,9 +206,9 @@ describe('subscriberMachine and xsubscriberMachine', () => {
 describe('xstate/graph walks the machines (pure: no invoke, no after)', () => {
   it('graph: the publisher machines reach every open state and closed', () => {
     for (const machine of [publisherMachine, xpublisherMachine]) {
-      const paths = getShortestPaths(machine as AnyStateMachine, {
+      const paths = getShortestPaths(forkable(machine as AnyStateMachine), {
         // One peer at a time (the runtime never attaches an id twice), so the state space is finite.
-        filterEvents: (state, event) => event.type !== 'peer.attached' || (state.context as { peers: unknown[] }).peers.length === 0,
+        filterEvents: (state, event) => event.type !== 'peer.attached' || (state.context as { peers: { size: number } }).peers.size === 0,
         events: [attach(1), detach(1), { type: 'pipe.muted', peerId: 1 }, { type: 'pipe.ready', peerId: 1 }, added(1, '41'), removed(1, '41'), { type: 'close', linger: 0, queued: 0 }],
         limit: 10_000,
       });
@@ -211,12 +219,12 @@ describe('xstate/graph walks the machines (pure: no invoke, no after)', () => {
 
   it('graph: the subscriber machines reach every open state and closed', () => {
     for (const machine of [subscriberMachine, xsubscriberMachine]) {
-      const paths = getShortestPaths(machine as AnyStateMachine, {
+      const paths = getShortestPaths(forkable(machine as AnyStateMachine), {
         // One peer at a time and a count of at most 2 keep the state space finite.
         filterEvents: (state, event) => {
-          const c = state.context as { peers: unknown[]; subscriptions: Record<string, number> };
-          if (event.type === 'peer.attached') return c.peers.length === 0;
-          if (event.type === 'subscribe') return (c.subscriptions['41'] ?? 0) < 2;
+          const c = state.context as SnapshotFrom<typeof subscriberMachine>['context'];
+          if (event.type === 'peer.attached') return c.peers.size === 0;
+          if (event.type === 'subscribe') return countOf(c.subscriptions, '41') < 2;
           return true;
         },
         events: [attach(1, 'PUB'), detach(1), { type: 'subscribe', prefix: '41' }, { type: 'unsubscribe', prefix: '41' }, { type: 'close', linger: 0, queued: 0 }],

@@ -42,7 +42,7 @@ describe('model: the Dealer machine replayed on Dealer peers', () => {
     if (s.value === 'lingering') return [{ type: 'pipes.drained' }, { type: 'linger.expired' }];
     const out: DealerEvent[] = [];
     for (const l of labels) {
-      const p = s.context.peers.find((x) => x.id === l);
+      const p = s.context.peers.get(l);
       if (p === undefined) out.push({ type: 'peer.attached', peerId: l, endpoint, peerType: 'DEALER' });
       else out.push({ type: 'peer.detached', peerId: l }, p.ready ? { type: 'pipe.muted', peerId: l } : { type: 'pipe.ready', peerId: l });
     }
@@ -91,8 +91,8 @@ describe('model: the Dealer machine replayed on Dealer peers', () => {
       if (await expectEnded(dealer, step.state)) continue;
       const value = JSON.stringify(step.state.value);
       const model = step.state.context.peers;
-      const want = model.map((p) => [peerIdOf(dealer, peers.get(p.id as Label) as object), p.ready]);
-      expect(dealer.getSnapshot().context.peers.map((p) => [p.id, p.ready])).toEqual(want);
+      const want = model.list().map((p) => [peerIdOf(dealer, peers.get(p.id as Label) as object), p.ready]).sort((a, b) => Number(a[0]) - Number(b[0]));
+      expect(dealer.getSnapshot().context.peers.list().map((p) => [p.id, p.ready])).toEqual(want);
       // Receiving: every peer's message arrives once (fair queueing over all of them).
       const up: string[] = [];
       for (const [l, p] of peers) {
@@ -145,14 +145,14 @@ describe.each([
     if (s.value === 'lingering') return [{ type: 'pipes.drained' }, { type: 'linger.expired' }];
     const out: RouterEvent[] = [];
     for (const l of labels) {
-      const p = s.context.peers.find((x) => x.id === l);
+      const p = s.context.peers.get(l);
       if (p === undefined) {
         if (l === 4) out.push({ type: 'peer.attached', peerId: l, endpoint: 'inproc://model-late', peerType: '' });
         else out.push({ type: 'peer.attached', peerId: l, endpoint, peerType: 'DEALER', ...(l === 3 ? {} : { routingId: A }) });
         continue;
       }
       out.push({ type: 'peer.detached', peerId: l });
-      if (l === 4 && isGenerated(p.routingId)) out.push({ type: 'peer.identified', peerId: l, routingId: A });
+      if (l === 4 && isGenerated(p.routingId)) out.push({ type: 'peer.identified', peerId: l, peerType: 'DEALER', routingId: A });
       if (cfg.mute.includes(l)) out.push(p.ready ? { type: 'pipe.muted', peerId: l } : { type: 'pipe.ready', peerId: l });
     }
     const mandatory = s.matches({ open: { mandatory: 'on' } });
@@ -165,7 +165,7 @@ describe.each([
     JSON.stringify([
       s.value,
       s.context.handover,
-      s.context.peers.map((p) => [p.id, p.ready, isGenerated(p.routingId) ? 'gen' : p.routingId]).sort((a, b) => Number(a[0]) - Number(b[0])),
+      s.context.peers.list().map((p) => [p.id, p.ready, isGenerated(p.routingId) ? 'gen' : p.routingId]),
     ]);
   const paths = transitionCover(routerMachine, { events: eventsAt, serializeState, input: { nextGeneratedId: 0 } });
 
@@ -179,7 +179,7 @@ describe.each([
     }
     if (cfg.labels.includes(4)) {
       // Some path hands "a" over (on attach and on identify), some refuses a duplicate.
-      const handedOver = (p: (typeof paths)[number]) => p.state.context.handover && p.state.context.routes[A] !== undefined && p.steps.length > 3;
+      const handedOver = (p: (typeof paths)[number]) => p.state.context.handover && p.state.context.routes.holderOf(A) !== undefined && p.steps.length > 3;
       expect(paths.some((p) => p.steps.some((s) => s.event.type === 'peer.identified'))).toBe(true);
       expect(paths.some(handedOver)).toBe(true);
     }
@@ -218,7 +218,7 @@ describe.each([
           peers.delete(label as Label);
           break;
         case 'pipe.muted': {
-          const id = router.getSnapshot().context.peers.find((p) => p.id === peerIdOf(router, peer as object))?.routingId as string;
+          const id = router.getSnapshot().context.peers.get(peerIdOf(router, peer as object) ?? -1)?.routingId as string;
           await fill(router, peer as object, () => [Buffer.from(id, 'hex'), `fill${n++}`]);
           break;
         }
@@ -242,14 +242,14 @@ describe.each([
       // the same ready flag and routing id (a generated id: any `00` + 4 bytes).
       const realOf = (l: Label) => (l === 4 && !peers.has(4) ? [...snap.context.peers].find((p) => p.endpoint.startsWith('inproc://model-late'))?.id : peerIdOf(router, peers.get(l) as object));
       const model = step.state.context.peers;
-      expect(snap.context.peers.length).toBe(model.length);
+      expect(snap.context.peers.size).toBe(model.size);
       for (const p of model) {
-        const real = snap.context.peers.find((x) => x.id === realOf(p.id as Label));
+        const real = snap.context.peers.get(realOf(p.id as Label) ?? -1);
         expect(real, `label ${p.id}`).toBeDefined();
         expect(real?.ready).toBe(p.ready);
         if (isGenerated(p.routingId)) expect(isGenerated(real?.routingId)).toBe(true);
         else expect(real?.routingId).toBe(p.routingId);
-        expect(snap.context.routes[real?.routingId as string]).toBe(real?.id);
+        expect(snap.context.routes.holderOf(real?.routingId as string)).toBe(real?.id);
       }
       const mandatory = step.state.matches({ open: { mandatory: 'on' } });
       // Each peer's message arrives behind its routing id; a reply by that id goes back to it
@@ -258,7 +258,7 @@ describe.each([
         const l = p.id as Label;
         const d = peers.get(l);
         if (d === undefined) continue; // label 4 before its Dealer bound
-        const id = snap.context.peers.find((x) => x.id === realOf(l))?.routingId as string;
+        const id = snap.context.peers.get(realOf(l) ?? -1)?.routingId as string;
         expect(await outcome(d.send(`up${n}`))).toBe('ok');
         const got = await router.receive();
         expect(got[0]?.toString('hex')).toBe(id);
@@ -279,7 +279,7 @@ describe.each([
       // An id nobody holds: dropped, or EHOSTUNREACH with mandatory.
       expect(await outcome(router.send([hex('nobody'), 'x']))).toBe(mandatory ? 'EHOSTUNREACH' : 'ok');
       // A refused or evicted Dealer has no link any more: its sends wait.
-      for (const [l, d] of peers) if (!model.some((p) => p.id === l)) expect(await outcome(d.send('stray'))).toBe('EAGAIN');
+      for (const [l, d] of peers) if (!model.has(l)) expect(await outcome(d.send('stray'))).toBe('EAGAIN');
       await expectState(router, step.state);
     }
   });

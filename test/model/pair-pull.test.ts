@@ -30,9 +30,9 @@ type Ev = PeerEvent | CloseEvent;
 const track = closedAfterEach();
 
 /** Model peers (ids are labels) as [runtime id, ready], to compare with the real machine's. */
-function expectSamePeers(real: { id: number; ready: boolean }[], model: { id: number; ready: boolean }[], idOf: (l: Label) => number | undefined): void {
-  const want = model.map((p) => [idOf(p.id as Label), p.ready]).sort((a, b) => Number(a[0]) - Number(b[0]));
-  const got = real.map((p) => [p.id, p.ready]).sort((a, b) => Number(a[0]) - Number(b[0]));
+function expectSamePeers(real: Iterable<{ id: number; ready: boolean }>, model: Iterable<{ id: number; ready: boolean }>, idOf: (l: Label) => number | undefined): void {
+  const want = [...model].map((p) => [idOf(p.id as Label), p.ready]).sort((a, b) => Number(a[0]) - Number(b[0]));
+  const got = [...real].map((p) => [p.id, p.ready]).sort((a, b) => Number(a[0]) - Number(b[0]));
   expect(got).toEqual(want);
 }
 
@@ -42,7 +42,7 @@ describe('model: the Pull machine replayed on Push peers', () => {
     if (s.status !== 'active') return [];
     const out: Ev[] = [];
     for (const l of labels) {
-      if (s.context.peers.some((p) => p.id === l)) out.push({ type: 'peer.detached', peerId: l });
+      if (s.context.peers.has(l)) out.push({ type: 'peer.detached', peerId: l });
       else out.push({ type: 'peer.attached', peerId: l, endpoint, peerType: 'PUSH' });
     }
     out.push({ type: 'close', linger: 0, queued: 0 });
@@ -52,7 +52,8 @@ describe('model: the Pull machine replayed on Push peers', () => {
 
   it('model: the simple paths reach noPeers, attached and closed', () => {
     expect(new Set(paths.map((p) => JSON.stringify(p.state.value)))).toEqual(new Set(['{"open":"noPeers"}', '{"open":"attached"}', '"closed"']));
-    expect(paths.length).toBe(18);
+    // Peer tables serialise in id order, so attaching 1 then 2 and 2 then 1 reach one state.
+    expect(paths.length).toBe(14);
   });
 
   it.each(named(paths))('pull path: %s', async (_name, path) => {
@@ -104,7 +105,7 @@ describe('model: the Pair machine replayed on Pair peers', () => {
     if (s.status !== 'active') return [];
     if (s.value === 'lingering') return [{ type: 'pipes.drained' }, { type: 'linger.expired' }];
     const out: Ev[] = [];
-    const peer = s.context.peers[0];
+    const peer = s.context.peers.first();
     for (const l of labels) {
       // A label that is not our peer attaches (refused while paired); our peer may leave, fill, drain.
       if (peer?.id !== l) out.push(attach(l));
@@ -158,7 +159,7 @@ describe('model: the Pair machine replayed on Pair peers', () => {
       await expectState(pair, step.state);
       if (await expectEnded(pair, step.state)) continue;
       const value = JSON.stringify(step.state.value);
-      const ourPeer = step.state.context.peers[0]?.id as Label | undefined;
+      const ourPeer = step.state.context.peers.first()?.id as Label | undefined;
       expectSamePeers(pair.getSnapshot().context.peers, step.state.context.peers, (l) => peerIdOf(pair, others.get(l) as object));
       // A refused peer has no link: its sends wait, and nothing of it reaches us.
       for (const [l, o] of others) if (l !== ourPeer) expect(await outcome(o.send('stray'))).toBe('EAGAIN');

@@ -22,11 +22,11 @@
 
 import { describe, expect, it } from 'vitest';
 import type { AnyStateMachine, SnapshotFrom } from 'xstate';
-import type { CloseEvent, PeerEntry, PeerEvent } from '../../machines/peers.js';
+import type { CloseEvent, PeerEvent, PeerTable } from '../../machines/peers.js';
 import { publisherMachine } from '../../machines/publisher.js';
-import type { ConfigureEvent, SubscriberTable, SubscriptionEvent, Verbosity } from '../../machines/publisher.js';
-import { subscriberMachine } from '../../machines/subscriber.js';
-import type { SubscribeEvent, SubscriptionCounts } from '../../machines/subscriber.js';
+import type { ConfigureEvent, SubscriberTrie, SubscriptionEvent, Verbosity } from '../../machines/publisher.js';
+import { countOf, subscriberMachine } from '../../machines/subscriber.js';
+import type { SubscribeEvent } from '../../machines/subscriber.js';
 import { xpublisherMachine } from '../../machines/xpublisher.js';
 import type { NotifyParams } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
@@ -41,6 +41,9 @@ const TOPICS = ['a-probe', 'b-probe'];
 
 const track = closedAfterEach();
 
+/** Who holds which prefix, as the trie shows it to inspectors: prefix (hex) -> peer ids. */
+type SubscriberTable = Record<string, number[]>;
+const tableOf = (trie: SubscriberTrie): SubscriberTable => JSON.parse(JSON.stringify(trie)) as SubscriberTable;
 const matches = (prefixHex: string, topic: string) => topic.startsWith(Buffer.from(prefixHex, 'hex').toString());
 const holds = (table: SubscriberTable, prefix: string, id: number) => Object.hasOwn(table, prefix) && (table[prefix] as number[]).includes(id);
 const wants = (table: SubscriberTable, id: number, topic: string) => PREFIXES.some((p) => holds(table, p, id) && matches(p, topic));
@@ -62,8 +65,8 @@ async function change(sub: SubSock, subscribe: boolean, prefixHex: string): Prom
 
 type PubEvent = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent;
 interface PubContext {
-  peers: PeerEntry[];
-  subscriptions: SubscriberTable;
+  peers: PeerTable;
+  subscriptions: SubscriberTrie;
   whenMute: 'drop' | 'wait';
   verbosity?: Verbosity;
 }
@@ -72,7 +75,7 @@ type PubSnap = { value: unknown; status: string; context: PubContext };
 const nextVerbosity = (v: Verbosity | undefined): Verbosity => (v === null ? 'allSubs' : v === 'allSubs' ? 'allSubsUnsubs' : null);
 
 /** The topic that fills label `l`'s pipe: "a…" if it holds "a", else "b…" (only "" matches). */
-const fillTopic = (s: PubSnap, l: number) => (holds(s.context.subscriptions, hex('a'), l) ? 'a-fill' : 'b-fill');
+const fillTopic = (s: PubSnap, l: number) => (holds(tableOf(s.context.subscriptions), hex('a'), l) ? 'a-fill' : 'b-fill');
 
 /** Which events a publisher path may take. */
 interface PubAlphabet {
@@ -90,7 +93,9 @@ function publisherEvents(cfg: PubAlphabet) {
   return (s: PubSnap): PubEvent[] => {
     if (s.status !== 'active') return [];
     if (s.value === 'lingering') return [{ type: 'pipes.drained' }, { type: 'linger.expired' }];
-    const { peers, subscriptions, whenMute } = s.context;
+    const peers = s.context.peers.list();
+    const subscriptions = tableOf(s.context.subscriptions);
+    const whenMute = s.context.whenMute;
     const out: PubEvent[] = [];
     for (const l of labels) {
       const p = peers.find((x) => x.id === l);
@@ -119,7 +124,7 @@ function publisherEvents(cfg: PubAlphabet) {
 
 /** Peers in id order, so the order they attached in does not make two states. */
 const pubState = (s: PubSnap) =>
-  JSON.stringify([s.value, [...s.context.peers].sort((a, b) => a.id - b.id).map((p) => [p.id, p.ready]), s.context.subscriptions, s.context.whenMute, s.context.verbosity]);
+  JSON.stringify([s.value, s.context.peers.list().map((p) => [p.id, p.ready]), s.context.subscriptions, s.context.whenMute, s.context.verbosity]);
 
 async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { steps: { event: PubEvent; state: PubSnap }[] }): Promise<void> {
   const context = new Context();
@@ -168,11 +173,11 @@ async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { 
     const model = step.state.context;
     // Peers, ready flags and the subscriber table, with runtime ids in place of labels.
     const idOf = (l: number) => peerIdOf(pub, subs.get(l as Label) as object) as number;
-    expect(snap.context.peers.map((p) => [p.id, p.ready]).sort()).toEqual(model.peers.map((p) => [idOf(p.id), p.ready]).sort());
+    expect(snap.context.peers.list().map((p) => [p.id, p.ready]).sort()).toEqual(model.peers.list().map((p) => [idOf(p.id), p.ready]).sort());
     const table: SubscriberTable = {};
-    for (const [prefix, ids] of Object.entries(model.subscriptions)) table[prefix] = ids.map(idOf).sort();
+    for (const [prefix, ids] of Object.entries(tableOf(model.subscriptions))) table[prefix] = ids.map(idOf).sort();
     const realTable: SubscriberTable = {};
-    for (const [prefix, ids] of Object.entries(snap.context.subscriptions)) realTable[prefix] = [...ids].sort();
+    for (const [prefix, ids] of Object.entries(tableOf(snap.context.subscriptions))) realTable[prefix] = [...ids].sort();
     expect(realTable).toEqual(table);
     expect(snap.context.whenMute).toBe(model.whenMute);
     if (xpub) {
@@ -198,7 +203,7 @@ async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { 
     const accepted: string[] = [];
     const sizes = new Map<Label, number | undefined>([...subs].map(([l, s]) => [l, pipeToward(pub, s)?.size]));
     for (const topic of TOPICS) {
-      const blocked = model.whenMute === 'wait' && model.peers.some((p) => !p.ready && wants(model.subscriptions, p.id, topic));
+      const blocked = model.whenMute === 'wait' && model.peers.list().some((p) => !p.ready && wants(tableOf(model.subscriptions), p.id, topic));
       expect(await outcome(pub.send([topic, `${n}`]))).toBe(blocked ? 'EAGAIN' : 'ok');
       if (!blocked) accepted.push(`${topic}/${n}`);
       n++;
@@ -210,7 +215,7 @@ async function replayPublisher(xpub: boolean, machine: AnyStateMachine, path: { 
         continue;
       }
       const got = (await drain(s)).map((m) => m.join('/'));
-      expect(got).toEqual(accepted.filter((m) => wants(model.subscriptions, p.id, m)));
+      expect(got).toEqual(accepted.filter((m) => wants(tableOf(model.subscriptions), p.id, m)));
     }
     await expectState(pub, step.state);
   }
@@ -243,13 +248,12 @@ describe.each([
 type SubEvent = PeerEvent | CloseEvent | SubscribeEvent;
 type SubSnap = SnapshotFrom<typeof subscriberMachine>;
 
-const countOf = (c: SubscriptionCounts, p: string) => (Object.hasOwn(c, p) ? (c[p] as number) : 0);
 
 function subscriberEvents(s: SubSnap): SubEvent[] {
   if (s.status !== 'active') return [];
   const out: SubEvent[] = [];
   for (const l of labels) {
-    if (s.context.peers.some((p) => p.id === l)) out.push({ type: 'peer.detached', peerId: l });
+    if (s.context.peers.has(l)) out.push({ type: 'peer.detached', peerId: l });
     else out.push({ type: 'peer.attached', peerId: l, endpoint: `inproc://model-sub-${l}`, peerType: 'PUB' });
   }
   for (const prefix of PREFIXES) {
@@ -288,8 +292,8 @@ async function replaySubscriber(xsub: boolean, path: { steps: { event: SubEvent;
     // A subscriber never lingers: its only end is closed.
     if (await expectEnded(sub, step.state)) continue;
     const model = step.state.context;
-    expect(snap.context.peers.map((p) => p.id).sort()).toEqual(model.peers.map((p) => peerIdOf(sub, pubs.get(p.id as Label) as object)).sort());
-    expect(snap.context.subscriptions).toEqual(model.subscriptions);
+    expect(snap.context.peers.list().map((p) => p.id).sort()).toEqual(model.peers.list().map((p) => peerIdOf(sub, pubs.get(p.id as Label) as object)).sort());
+    expect(snap.context.subscriptions.toJSON()).toEqual(model.subscriptions.toJSON());
     const subscribed = PREFIXES.filter((p) => countOf(model.subscriptions, p) > 0);
     if (xsub) {
       // Each XPUB is told of a prefix when our count of it goes 0 → 1 or 1 → 0 (a new XPUB: every

@@ -6,6 +6,7 @@ import { afterEach, expect } from 'vitest';
 import { transition } from 'xstate';
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
+import { forkable } from '../../machines/forkable.js';
 import type { CloseEvent } from '../../machines/peers.js';
 import type { MessageInput } from '../../src/core/frame.js';
 
@@ -67,7 +68,9 @@ export interface CoverOptions<M extends AnyStateMachine> {
  * Every transition once: the shortest path to each state, then each event the runtime can
  * produce there, one step further (so each edge of the reachable graph ends some path).
  */
-export function transitionCover<M extends AnyStateMachine>(machine: M, options: CoverOptions<M>): Path<Snap<M>, Ev<M>>[] {
+export function transitionCover<M extends AnyStateMachine>(original: M, options: CoverOptions<M>): Path<Snap<M>, Ev<M>>[] {
+  // The machines change their tables in place: the walk steps through forkable copies.
+  const machine = forkable(original);
   const walk: Record<string, unknown> = { events: options.events, serializeState: options.serializeState ?? canonical };
   if (options.input !== undefined) walk.input = options.input;
   const shortest = getShortestPaths(machine, walk as never) as unknown as Path<Snap<M>, Ev<M>>[];
@@ -93,13 +96,13 @@ export function transitionCover<M extends AnyStateMachine>(machine: M, options: 
  * difference the tests can see, and would multiply the states.
  */
 export function canonical(s: { value: unknown; context?: unknown }): string {
-  const ctx = s.context as { peers?: { id: number }[] } | undefined;
-  const peers = ctx?.peers === undefined ? undefined : [...ctx.peers].sort((a, b) => a.id - b.id);
-  return JSON.stringify([s.value, { ...(ctx ?? {}), peers }]);
+  // The tables serialise in key order (a peer table by id), so the JSON is already canonical.
+  return JSON.stringify([s.value, s.context ?? {}]);
 }
 
 /** All paths that visit no state twice, of at most `maxSteps` events. */
-export function simplePaths<M extends AnyStateMachine>(machine: M, options: CoverOptions<M>, maxSteps: number): Path<Snap<M>, Ev<M>>[] {
+export function simplePaths<M extends AnyStateMachine>(original: M, options: CoverOptions<M>, maxSteps: number): Path<Snap<M>, Ev<M>>[] {
+  const machine = forkable(original);
   const walk: Record<string, unknown> = { events: options.events };
   if (options.serializeState !== undefined) walk.serializeState = options.serializeState;
   if (options.input !== undefined) walk.input = options.input;
@@ -109,7 +112,7 @@ export function simplePaths<M extends AnyStateMachine>(machine: M, options: Cove
 
 /** The effects (action types, with params) a step asks the runtime for. */
 export function effectsOf<M extends AnyStateMachine>(machine: M, before: Snap<M>, event: Ev<M>): { type: string; params: unknown }[] {
-  const [, actions] = transition(machine, before as never, event as never);
+  const [, actions] = transition(forkable(machine), before as never, event as never);
   return actions.filter((a) => !a.type.startsWith('xstate.')).map((a) => ({ type: a.type, params: a.params }));
 }
 
@@ -157,22 +160,29 @@ export function* replaySteps<S, E extends { type: string }, L, P>(
 }
 
 /** The close events a state offers: linger 0, and while some peer is mute (its full pipe holds `queued` messages) one that lingers too. */
-export function closeEvents(peers: readonly { ready: boolean }[], queued: number): CloseEvent[] {
-  if (!peers.some((p) => !p.ready)) return [{ type: 'close', linger: 0, queued: 0 }];
+export function closeEvents(peers: Iterable<{ ready: boolean }>, queued: number): CloseEvent[] {
+  if (![...peers].some((p) => !p.ready)) return [{ type: 'close', linger: 0, queued: 0 }];
   return [{ type: 'close', linger: 0, queued }, { type: 'close', linger: -1, queued }];
+}
+
+/** What reads a socket's pipes: its peer host (the runtime's own view; a socket hands that to its pipes). */
+function readerOf(other: object): unknown {
+  return (other as { host?: unknown }).host ?? other;
 }
 
 /** The pipe a socket writes toward `reader` (the runtime's own view: to know when a fill is done). */
 export function pipeToward(sock: object, reader: object): { writable: boolean; size: number } | undefined {
   const peers = (sock as unknown as { peers: Map<number, { out: { reader: unknown; writable: boolean; size: number } }> }).peers;
-  for (const p of peers.values()) if (p.out.reader === reader) return p.out;
+  const host = readerOf(reader);
+  for (const p of peers.values()) if (p.out.reader === host) return p.out;
   return undefined;
 }
 
 /** The runtime's peer id of the connection between `sock` and `other` (undefined if none). */
 export function peerIdOf(sock: object, other: object): number | undefined {
   const peers = (sock as unknown as { peers: Map<number, { id: number; out: { reader: unknown } }> }).peers;
-  for (const p of peers.values()) if (p.out.reader === other) return p.id;
+  const host = readerOf(other);
+  for (const p of peers.values()) if (p.out.reader === host) return p.id;
   return undefined;
 }
 
@@ -237,10 +247,11 @@ export async function fill(sock: { send(message: MessageInput): Promise<void> },
 export async function drainOthers<L extends number>(
   peers: Map<L, { readable: boolean; receive(): Promise<Buffer[]> }>,
   label: L | undefined,
-  model: readonly { id: number; ready: boolean }[],
+  model: Iterable<{ id: number; ready: boolean }>,
 ): Promise<void> {
   await tick();
-  for (const [other, p] of peers) if (other !== label && model.find((x) => x.id === other)?.ready === true) await drain(p);
+  const entries = [...model];
+  for (const [other, p] of peers) if (other !== label && entries.find((x) => x.id === other)?.ready === true) await drain(p);
 }
 
 /** After a tick, the socket's machine is where the model is: returns the snapshot it checked. */

@@ -90,15 +90,27 @@ interface PipeView {
   writable: boolean;
 }
 
+/** Each socket by the peer host its pipes name as their reader (the runtime's own view). */
+const socketOfHost = new WeakMap<object, Socket>();
+
 /** The sender's outgoing pipes: reader socket → size and room (the runtime's own view). */
 function outPipes(sock: Socket): Map<unknown, PipeView> {
-  const peers = (sock as unknown as { peers: Map<number, { out: PipeView & { reader: unknown } }> }).peers;
+  const peers = (sock as unknown as { peers: Map<number, { out: PipeView & { reader: object } }> }).peers;
   const out = new Map<unknown, PipeView>();
-  for (const p of peers.values()) out.set(p.out.reader, { reader: p.out.reader, size: p.out.size, writable: p.out.writable });
+  for (const p of peers.values()) {
+    const reader = socketOfHost.get(p.out.reader) ?? p.out.reader;
+    out.set(reader, { reader, size: p.out.size, writable: p.out.writable });
+  }
   return out;
 }
 
 function make(kind: Kind, context: Context, hwm: number, extra: Record<string, unknown>): Socket {
+  const sock = makeSocket(kind, context, hwm, extra);
+  socketOfHost.set((sock as unknown as { host: object }).host, sock);
+  return sock;
+}
+
+function makeSocket(kind: Kind, context: Context, hwm: number, extra: Record<string, unknown>): Socket {
   const o = { context, sendHighWaterMark: hwm, receiveHighWaterMark: hwm, sendTimeout: 0, receiveTimeout: 0, ...extra };
   switch (kind) {
     case 'PUSH': return new Push(o);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, sendTo, setup, spawnChild, waitFor } from 'xstate';
-import type { AnyActorRef } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { Context } from '../../src/socket/context.js';
 import { Pair } from '../../src/socket/pair.js';
 import { Publisher, Subscriber } from '../../src/socket/pub-sub.js';
@@ -43,6 +43,26 @@ function fresh(): Context {
   return context;
 }
 
+/** The error code a socket actor fails with when a machine invokes it with `input` (its onError). */
+async function failureCode(logic: typeof pushActor | typeof pullActor, input: unknown): Promise<string> {
+  const machine = setup({ actors: { socket: logic as typeof pushActor } }).createMachine({
+    context: { code: '' },
+    initial: 'running',
+    states: {
+      running: {
+        invoke: {
+          src: 'socket',
+          input: input as never,
+          onError: { target: 'failed', actions: assign({ code: ({ event }) => (event.error as { code: string }).code }) },
+        },
+      },
+      failed: {},
+    },
+  });
+  const actor = start(createActor(machine));
+  return (await waitFor(actor, (s) => s.matches('failed'))).context.code;
+}
+
 const text = (frames: readonly Uint8Array[]) => frames.map((f) => Buffer.from(f).toString());
 
 describe('socket actors in a user machine', () => {
@@ -62,12 +82,13 @@ describe('socket actors in a user machine', () => {
     const actor = start(createActor(collector));
     const push = track(new Push({ context }));
     push.connect('inproc://jobs');
-    const sent = [Buffer.from('a'), Buffer.from('b'), Buffer.from('c')];
+    // Frames over 128 bytes: inproc hands over the very Buffers (smaller ones are copied at send, as zeromq.js does).
+    const sent = ['a', 'b', 'c'].map((c) => Buffer.alloc(200, c));
     for (const frame of sent) await push.send([frame, 'tail']);
 
     const snap = await waitFor(actor, (s) => s.context.got.length === 3);
-    expect(snap.context.got.map(text)).toEqual([['a', 'tail'], ['b', 'tail'], ['c', 'tail']]);
-    expect(snap.context.got.map((m) => m[0])).toEqual(sent); // inproc hands over the very Buffers
+    expect(snap.context.got.map(text)).toEqual(['a', 'b', 'c'].map((c) => [c.repeat(200), 'tail']));
+    expect(snap.context.got.map((m) => m[0])).toEqual(sent);
     expect(snap.context.got[1][0]).toBe(sent[1]);
     expect(snap.context.from).toEqual(['jobs', 'jobs', 'jobs']);
     expect(snap.context.endpoints).toEqual(['inproc://jobs']);
@@ -146,46 +167,14 @@ describe('socket actors in a user machine', () => {
     fresh();
     const squatter = track(new Pull({ context }));
     await squatter.bind('inproc://taken');
-    const machine = setup({ actors: { pull: pullActor } }).createMachine({
-      context: { code: '' },
-      initial: 'running',
-      states: {
-        running: {
-          invoke: {
-            src: 'pull',
-            input: { options: { context }, bind: ['inproc://taken'] },
-            onError: { target: 'failed', actions: assign({ code: ({ event }) => (event.error as { code: string }).code }) },
-          },
-        },
-        failed: {},
-      },
-    });
-    const actor = start(createActor(machine));
-    const snap = await waitFor(actor, (s) => s.matches('failed'));
-    expect(snap.context.code).toBe('EADDRINUSE');
+    expect(await failureCode(pullActor, { options: { context }, bind: ['inproc://taken'] })).toBe('EADDRINUSE');
     // The failed actor's socket was closed: only the squatter is left in the Context.
     expect(context.sockets).toEqual([squatter]);
   });
 
   it('bad socket options fail the actor at start with EINVAL (onError)', async () => {
     fresh();
-    const machine = setup({ actors: { push: pushActor } }).createMachine({
-      context: { code: '' },
-      initial: 'running',
-      states: {
-        running: {
-          invoke: {
-            src: 'push',
-            input: { options: { context, sendHighWaterMark: -5 } },
-            onError: { target: 'failed', actions: assign({ code: ({ event }) => (event.error as { code: string }).code }) },
-          },
-        },
-        failed: {},
-      },
-    });
-    const actor = start(createActor(machine));
-    const snap = await waitFor(actor, (s) => s.matches('failed'));
-    expect(snap.context.code).toBe('EINVAL');
+    expect(await failureCode(pushActor, { options: { context, sendHighWaterMark: -5 } })).toBe('EINVAL');
     expect(context.sockets).toEqual([]);
   });
 
@@ -286,6 +275,82 @@ describe('socket actors in a user machine', () => {
     });
     expect(a.implementations.actors.pull).toBe(pullActor);
     expect(b.implementations.actors.push).toBe(pushActor);
+  });
+});
+
+describe('the parent link, through xstate\'s public API', () => {
+  it('the parent\'s inspector sees zmq.ready and each zmq.message as sent by the socket actor', async () => {
+    fresh();
+    const seen: InspectionEvent[] = [];
+    const collector = setup({
+      types: { context: {} as { got: number }, events: {} as SocketActorEvent },
+      actors: { pull: pullActor },
+    }).createMachine({
+      context: { got: 0 },
+      invoke: { id: 'in', src: 'pull', input: { options: { context }, bind: ['inproc://watched'] } },
+      on: { 'zmq.message': { actions: assign({ got: ({ context: c }) => c.got + 1 }) } },
+    });
+    const actor = start(createActor(collector, { inspect: (e) => void seen.push(e) }));
+    const child = actor.getSnapshot().children.in as AnyActorRef;
+    await waitFor(child, (s) => s.context.endpoints.length === 1);
+    const push = track(new Push({ context }));
+    push.connect('inproc://watched');
+    await push.send('one');
+    await push.send('two');
+    await waitFor(actor, (s) => s.context.got === 2);
+
+    const toParent = seen.filter((e) => e.type === '@xstate.event' && e.actorRef === actor && e.event.type.startsWith('zmq.')) as Extract<InspectionEvent, { type: '@xstate.event' }>[];
+    expect(toParent.map((e) => e.event.type)).toEqual(['zmq.ready', 'zmq.message', 'zmq.message']);
+    for (const e of toParent) expect(e.sourceRef).toBe(child);
+    expect(toParent.map((e) => text((e.event as { frames?: Buffer[] }).frames ?? []))).toEqual([[], ['one'], ['two']]);
+  });
+
+  it('a socket actor without a parent emits its events for actor.on() listeners', async () => {
+    fresh();
+    const got: string[][] = [];
+    const ready: string[][] = [];
+    const actor = createActor(pullActor, { input: { options: { context }, bind: ['inproc://alone'] } });
+    actor.on('zmq.ready', (e) => ready.push(e.endpoints));
+    actor.on('zmq.message', (e) => got.push([e.actorId, ...text(e.frames)]));
+    start(actor);
+    const push = track(new Push({ context }));
+    push.connect('inproc://alone');
+    await push.send(['a', 'b']);
+    await push.send('c');
+    await waitFor(actor, () => got.length === 2);
+    expect(ready).toEqual([['inproc://alone']]);
+    expect(got).toEqual([[actor.id, 'a', 'b'], [actor.id, 'c']]);
+    expect(actor.getSnapshot().status).toBe('active');
+  });
+
+  it('a connect to a malformed endpoint fails the actor (onError), and its socket is closed', async () => {
+    fresh();
+    expect(await failureCode(pushActor, { options: { context }, connect: ['tcp://nohost'] })).toBe('EINVAL');
+    expect(context.sockets).toEqual([]);
+  });
+
+  it('the socket actor\'s snapshot is plain JSON at every stage: active, then done after close', async () => {
+    fresh();
+    const actor = start(createActor(pushActor, { input: { options: { context }, bind: ['inproc://json'] } }));
+    const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+    const ready = await waitFor(actor, (s) => s.context.endpoints.length === 1);
+    const id = socketOf(actor)?.id;
+    expect(roundTrip(ready)).toEqual(ready);
+    expect(ready).toMatchObject({ status: 'active', context: { socketClass: 'Push', socketId: id, endpoints: ['inproc://json'] } });
+    actor.send({ type: 'close' });
+    const done = actor.getSnapshot();
+    expect(roundTrip(done)).toEqual(done);
+    expect(done).toMatchObject({ status: 'done', output: undefined, context: { socketClass: 'Push', socketId: id } });
+    expect(socketOf(actor)).toBeUndefined();
+    expect(context.sockets.every((s) => s.closed)).toBe(true);
+  });
+
+  it('the actor logic and the testing helpers use no private member of xstate', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    for (const file of ['src/socket/actor-logic.ts', 'src/testing/model.ts']) {
+      const code = readFileSync(`${root}${file}`, 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '');
+      expect(code.match(/\._[A-Za-z]\w*|\[['"`]_[A-Za-z]\w*/g), file).toBeNull();
+    }
   });
 });
 

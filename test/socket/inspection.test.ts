@@ -57,10 +57,11 @@ describe('inspection', () => {
     await push.send([PAYLOAD, Buffer.from(PAYLOAD)]);
     expect((await pull.receive())[0].toString()).toBe(PAYLOAD);
 
-    const connectionId = Object.keys(context.supervisor.getSnapshot().context.connections)[0];
-    const connection = context.supervisor.getSnapshot().children[connectionId] as AnyActorRef;
+    const connectionId = Object.keys(context.supervisor.getSnapshot().context.connections.toJSON())[0];
+    // The connection actor lives in the supervisor's system, found under its connection id.
+    const connection = context.supervisor.system.get(connectionId as string) as AnyActorRef;
     expect(connection).toBeDefined();
-    expect(connection._parent).toBe(context.supervisor);
+    expect(connection.system).toBe(context.supervisor.system);
 
     const sup = seen(events, context.supervisor);
     expect(sup.actor).toBe(true);

@@ -54,7 +54,7 @@ describe('Publisher and Subscriber over inproc', () => {
     s.subscribe(new Uint8Array([0x00, 0xff]), bytes(0xff));
     for (const f of [bytes(0x00, 0xff, 0x01), bytes(0x00, 0xfe), bytes(0xff), bytes(0x00), bytes(0x01, 0xff), bytes(0xff, 0x00), bytes(0x00, 0xff)]) await pub.send(f);
     expect((await drain(s)).map((m) => [...(m[0] as Buffer)])).toEqual([[0x00, 0xff, 0x01], [0xff], [0xff, 0x00], [0x00, 0xff]]);
-    expect(s.getSnapshot().context.subscriptions).toEqual({ '00ff': 1, ff: 1 });
+    expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({ '00ff': 1, ff: 1 });
   });
 
   it('pub/sub: subscribe() with no argument is the empty prefix: everything, empty frames too; unsubscribe() undoes it', async () => {
@@ -73,7 +73,7 @@ describe('Publisher and Subscriber over inproc', () => {
     s.unsubscribe();
     await pub.send('z');
     expect(await drain(s)).toEqual([]);
-    expect(pub.getSnapshot().context.subscriptions).toEqual({});
+    expect(pub.getSnapshot().context.subscriptions.toJSON()).toEqual({});
   });
 
   it('pub/sub: subscriptions are counted: "A" twice then one unsubscribe is still subscribed', async () => {
@@ -83,23 +83,23 @@ describe('Publisher and Subscriber over inproc', () => {
     await pub.bind('inproc://count');
     s.connect('inproc://count');
     s.subscribe('A', 'A');
-    expect(s.getSnapshot().context.subscriptions).toEqual({ '41': 2 });
+    expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({ '41': 2 });
     s.unsubscribe('A');
-    expect(s.getSnapshot().context.subscriptions).toEqual({ '41': 1 });
+    expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({ '41': 1 });
     await pub.send('A1');
     expect((await drain(s)).map(text)).toEqual([['A1']]);
-    const [peer] = s.getSnapshot().context.peers;
+    const [peer] = s.getSnapshot().context.peers.list();
     expect(peer).toBeDefined();
     // The publisher holds a set of subscribers per prefix; it heard no cancel yet.
-    expect(Object.keys(pub.getSnapshot().context.subscriptions)).toEqual(['41']);
+    expect(Object.keys(pub.getSnapshot().context.subscriptions.toJSON())).toEqual(['41']);
     s.unsubscribe('A');
-    expect(s.getSnapshot().context.subscriptions).toEqual({});
-    expect(pub.getSnapshot().context.subscriptions).toEqual({});
+    expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({});
+    expect(pub.getSnapshot().context.subscriptions.toJSON()).toEqual({});
     await pub.send('A2');
     expect(await drain(s)).toEqual([]);
     // Unsubscribing what is not subscribed changes nothing.
     s.unsubscribe('B');
-    expect(s.getSnapshot().context.subscriptions).toEqual({});
+    expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({});
   });
 
   it('pub/sub: subscriptions made before connect are replayed on attach, and later ones travel at once', async () => {
@@ -124,8 +124,8 @@ describe('Publisher and Subscriber over inproc', () => {
     const pub = track(new Publisher({ context }));
     pub.connect('inproc://late-pub');
     // Each prefix is replayed once, whatever its count.
-    const [entry] = pub.getSnapshot().context.peers;
-    expect(pub.getSnapshot().context.subscriptions).toEqual({ '61': [entry!.id], '62': [entry!.id] });
+    const [entry] = pub.getSnapshot().context.peers.list();
+    expect(pub.getSnapshot().context.subscriptions.toJSON()).toEqual({ '61': [entry!.id], '62': [entry!.id] });
     await pub.send('a1');
     await pub.send('b1');
     await pub.send('c1');
@@ -160,7 +160,7 @@ describe('Publisher and Subscriber over inproc', () => {
     for (const t of ['a', 'b', 'c', 'd']) await pub.send(t);
     expect((await drain(s)).map(text)).toEqual([['a'], ['b']]);
     // The subscriber still counts all four: it filters on receive and would replay them all again.
-    expect(Object.keys(s.getSnapshot().context.subscriptions).sort()).toEqual(['61', '62', '63', '64']);
+    expect(Object.keys(s.getSnapshot().context.subscriptions.toJSON()).sort()).toEqual(['61', '62', '63', '64']);
   });
 
   it('pub: never waits on a full subscriber: that one misses messages while another with room gets them all', async () => {
@@ -178,7 +178,7 @@ describe('Publisher and Subscriber over inproc', () => {
     for (let i = 0; i < 5; i++) await pub.send(`m${i}`);
     expect(pub.writable).toBe(true);
     expect(pub.getSnapshot().value).toEqual({ open: 'congested' });
-    expect(pub.getSnapshot().context.peers.map((p) => p.ready)).toEqual([false, true]);
+    expect(pub.getSnapshot().context.peers.list().map((p) => p.ready)).toEqual([false, true]);
     expect((await drain(fast)).map(text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'].map((m) => [m]));
     expect((await drain(slow)).map(text)).toEqual([['m0'], ['m1']]);
     await tick(); // the drained pipe wakes its writer on a microtask
@@ -240,8 +240,8 @@ describe('Publisher and Subscriber over inproc', () => {
     a.subscribe('t');
     b.subscribe('t');
     a.disconnect('inproc://detach');
-    expect(pub.getSnapshot().context.peers).toHaveLength(1);
-    expect(Object.values(pub.getSnapshot().context.subscriptions)).toHaveLength(1);
+    expect(pub.getSnapshot().context.peers.size).toBe(1);
+    expect(Object.values(pub.getSnapshot().context.subscriptions.toJSON())).toHaveLength(1);
     await pub.send('t1');
     expect((await drain(b)).map(text)).toEqual([['t1']]);
     expect(await drain(a)).toEqual([]);
@@ -364,11 +364,11 @@ describe('XPublisher over inproc', () => {
     s1.close();
     await s1.whenReleased();
     expect(await drain(xpub)).toEqual([[cancel('A')]]);
-    expect(Object.keys(xpub.getSnapshot().context.subscriptions)).toEqual(['42']);
+    expect(Object.keys(xpub.getSnapshot().context.subscriptions.toJSON())).toEqual(['42']);
     s2.close();
     await s2.whenReleased();
     expect(await drain(xpub)).toEqual([[cancel('B')]]);
-    expect(xpub.getSnapshot().context.subscriptions).toEqual({});
+    expect(xpub.getSnapshot().context.subscriptions.toJSON()).toEqual({});
   });
 
   it('xpub allSubsUnsubs: a subscriber closing yields a cancel for every prefix it held, in byte order', async () => {
@@ -465,7 +465,7 @@ describe('XSubscriber over inproc', () => {
     await xsub.send(sub('n'));
     await xsub.send(sub('n'));
     await xsub.send('not a subscription');
-    expect(xsub.getSnapshot().context.subscriptions).toEqual({ '6e': 2 });
+    expect(xsub.getSnapshot().context.subscriptions.toJSON()).toEqual({ '6e': 2 });
     await pub.send('n1');
     await pub.send('m1');
     expect((await drain(xsub)).map(text)).toEqual([['n1']]);
@@ -475,7 +475,7 @@ describe('XSubscriber over inproc', () => {
     await xsub.send(cancel('n'));
     await pub.send('n3');
     expect(await drain(xsub)).toEqual([]);
-    expect(pub.getSnapshot().context.subscriptions).toEqual({});
+    expect(pub.getSnapshot().context.subscriptions.toJSON()).toEqual({});
   });
 
   it('xsub ↔ xpub: upstream messages reach the XPUB application whole and in order, between the subscriptions', async () => {

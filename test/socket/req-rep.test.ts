@@ -377,7 +377,7 @@ describe('Request and Reply over inproc', () => {
     await rep.send('to first');
     dealer.close();
     await tick();
-    expect(rep.getSnapshot().context.peers).toEqual([]);
+    expect(rep.getSnapshot().context.peers.list()).toEqual([]);
     // The second request was queued before the Dealer left: it is still read, and answered into
     // the void.
     expect(text(await rep.receive())).toEqual(['second']);
@@ -394,7 +394,7 @@ describe('Request and Reply over inproc', () => {
     req.connect('inproc://mute');
     await req.send('1');
     await req.send('2'); // the pipe (1 + 1) is now full
-    expect(req.getSnapshot().context.peers.map((p) => p.ready)).toEqual([false]);
+    expect(req.getSnapshot().context.peers.list().map((p) => p.ready)).toEqual([false]);
     const third = req.send('3');
     expect(await settled(third)).toBe('waiting');
     expect(text(await router.receive()).slice(1)).toEqual(['', '1']);

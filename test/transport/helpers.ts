@@ -1,4 +1,5 @@
-// Shared by the tcp/ipc/bad-input tests: socket tracking, waiting for monitor events, and raw
+// Shared by the tcp/ipc/bad-input tests: socket tracking, waiting for monitor events, endpoints that
+// refuse until bound, a count of reconnect intervals to show that something did not happen, and raw
 // node:net peers that speak (or break) ZMTP by hand.
 
 import { createServer } from 'node:net';
@@ -6,7 +7,9 @@ import type { AddressInfo, Server, Socket as NetSocket } from 'node:net';
 import { afterEach } from 'vitest';
 import '../../src/transport/register-node.js';
 import { encodeGreeting, readyCommand } from '../../src/protocol/index.js';
+import { Context } from '../../src/socket/context.js';
 import type { EventType, SocketEvent } from '../../src/socket/events.js';
+import { Push } from '../../src/socket/push-pull.js';
 import type { Socket } from '../../src/socket/socket.js';
 
 const open: Socket[] = [];
@@ -39,6 +42,28 @@ export function nextEvent(socket: Socket, type: EventType, pred: (e: SocketEvent
   });
 }
 
+/** Counts the socket's events of `type` from now on; `reached(n)` resolves once there were `n`. */
+export function countEvents(socket: Socket, type: EventType): { readonly n: number; reached(n: number): Promise<void> } {
+  let n = 0;
+  const waiting: { n: number; resolve: () => void }[] = [];
+  socket.events.on(type, () => {
+    n++;
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      const w = waiting[i]!;
+      if (n >= w.n) {
+        waiting.splice(i, 1);
+        w.resolve();
+      }
+    }
+  });
+  return {
+    get n() {
+      return n;
+    },
+    reached: (k) => (n >= k ? Promise.resolve() : new Promise((resolve) => waiting.push({ n: k, resolve }))),
+  };
+}
+
 /** Records every event type the socket emits from now on. */
 export function recordEvents(socket: Socket): SocketEvent[] {
   const seen: SocketEvent[] = [];
@@ -46,7 +71,11 @@ export function recordEvents(socket: Socket): SocketEvent[] {
   return seen;
 }
 
-/** Resolves to 'done' or 'waiting' after a few turns of the loop. */
+/**
+ * Resolves to 'done' or 'waiting' after a few turns of the loop. 'waiting' proves only that `p`
+ * needs more than those turns: use it where the alternative settles without waiting for the
+ * network (a send queued at once), never as "nothing happened".
+ */
 export async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> {
   let done = false;
   p.then(
@@ -58,6 +87,44 @@ export async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> 
 }
 
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One turn of the event loop (a setImmediate queued now runs after those queued before). */
+export const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * A tcp endpoint that refuses connections until the test binds it, and that nobody else can take
+ * meanwhile: 127.0.0.2 (Linux routes all of 127/8 to loopback) on a port this process keeps
+ * listening on 127.0.0.1 until the test ends. Nothing listens on 127.0.0.2 at that port, so a connect
+ * is refused; the listener on 127.0.0.1 keeps the port out of the kernel's ephemeral choices and off
+ * limits to a wildcard bind. (A port found by listening on 0 and closing is free for anyone, another
+ * process's outgoing connection included, until the test binds it again: that races.)
+ */
+export async function refusingEndpoint(): Promise<string> {
+  const holder = createServer();
+  servers.push(holder);
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  return `tcp://127.0.0.2:${(holder.address() as AddressInfo).port}`;
+}
+
+/**
+ * Resolves after `n` reconnect intervals of `reconnectInterval` ms, counted by events: a sentinel
+ * PUSH of ours dials a refusing endpoint and reports each refused attempt with connect:retry. Each
+ * of its attempts is a timer (`reconnectInterval` to twice that) set only once the attempt before
+ * was refused, so the n-th connect:retry comes at least n - 1 whole intervals after the call, each
+ * in turns of the loop of its own. This is how a test shows that something driven by a timer of this
+ * process did *not* happen: whatever a timer due sooner than that would have done, and the I/O it
+ * would have started on loopback, has been handled by the time this resolves.
+ */
+export async function reconnectIntervals(n: number, reconnectInterval: number): Promise<void> {
+  const sentinel = new Push({ context: new Context(), reconnectInterval, linger: 0 });
+  const retries = countEvents(sentinel, 'connect:retry');
+  sentinel.connect(await refusingEndpoint());
+  try {
+    await retries.reached(n);
+  } finally {
+    sentinel.close();
+  }
+}
 
 /** Our greeting and a READY, as a well-behaved peer of `socketType` sends them. */
 export function handshakeBytes(socketType: string): Buffer {

@@ -23,7 +23,7 @@ describe('inproc registry (the supervisor)', () => {
       message: expect.stringContaining('inproc://taken'),
     });
     expect(context.listInprocEndpoints()).toEqual(['inproc://taken']);
-    expect(context.supervisor.getSnapshot().context.endpoints.taken?.socketId).toBe(a.id);
+    expect(context.supervisor.getSnapshot().context.endpoints.get('taken')?.socketId).toBe(a.id);
   });
 
   it('registry: names are per Context', async () => {
@@ -52,11 +52,11 @@ describe('inproc registry (the supervisor)', () => {
     push.events.on('connect', (e) => connects.push(e));
     await push.send('queued early');
     const supervisor = context.supervisor.getSnapshot();
-    expect(Object.values(supervisor.context.connections)).toEqual([{ name: 'later', connectorId: push.id }]);
+    expect(Object.values(supervisor.context.connections.toJSON())).toEqual([{ name: 'later', connectorId: push.id }]);
     const pull = track(new Pull({ context }));
     await pull.bind('inproc://later');
     expect(text(await pull.receive())).toEqual(['queued early']);
-    expect(Object.values(context.supervisor.getSnapshot().context.connections)).toEqual([{ name: 'later', connectorId: push.id, binderId: pull.id }]);
+    expect(Object.values(context.supervisor.getSnapshot().context.connections.toJSON())).toEqual([{ name: 'later', connectorId: push.id, binderId: pull.id }]);
   });
 
   it('registry: with immediate, nothing is queued toward a name not bound yet', async () => {
@@ -75,23 +75,27 @@ describe('inproc registry (the supervisor)', () => {
     const pull = track(new Pull({ context }));
     await pull.bind('inproc://many');
     for (let i = 0; i < 3; i++) track(new Push({ context })).connect('inproc://many');
-    const children = context.supervisor.getSnapshot().children as Record<string, { getSnapshot(): { value: unknown } }>;
-    const states = Object.values(children).map((c) => c.getSnapshot().value);
+    // Each connection actor is in the supervisor's system under its connection id.
+    const ids = Object.keys(context.supervisor.getSnapshot().context.connections.toJSON());
+    const states = ids.map((id) => (context.supervisor.system.get(id) as { getSnapshot(): { value: unknown } } | undefined)?.getSnapshot().value);
     expect(states).toEqual(['attached', 'attached', 'attached']);
-    expect(pull.getSnapshot().context.peers).toHaveLength(3);
+    expect(pull.getSnapshot().context.peers.size).toBe(3);
   });
 
   it('registry: a finished connection actor is let go: none is left after connections close, disconnect or are refused', async () => {
     const context = new Context();
     const pull = track(new Pull({ context }));
     await pull.bind('inproc://churn');
+    const started: string[] = [];
     const count = () => {
       const s = context.supervisor.getSnapshot();
-      return [Object.keys(s.children).length, Object.keys(s.context.connections).length];
+      const alive = started.filter((id) => context.supervisor.system.get(id) !== undefined).length;
+      return [alive, s.context.connections.size];
     };
     for (let i = 0; i < 50; i++) {
       const push = new Push({ context, linger: 0 });
       push.connect('inproc://churn');
+      started.push(...Object.keys(context.supervisor.getSnapshot().context.connections.toJSON()).filter((id) => !started.includes(id)));
       await push.send(String(i));
       expect(text(await pull.receive())).toEqual([String(i)]);
       if (i % 2 === 0) push.disconnect('inproc://churn');
@@ -101,10 +105,11 @@ describe('inproc registry (the supervisor)', () => {
     const pub = new Publisher({ context, linger: 0 });
     pub.connect('inproc://churn');
     pub.close();
-    await new Promise((r) => setTimeout(r, 10));
+    // Each close above released its socket synchronously (linger 0, nothing queued).
     expect(count()).toEqual([0, 0]);
     // And what is still connected is still there.
     track(new Push({ context })).connect('inproc://churn');
+    started.push(...Object.keys(context.supervisor.getSnapshot().context.connections.toJSON()));
     expect(count()).toEqual([1, 1]);
   });
 
@@ -121,7 +126,7 @@ describe('inproc registry (the supervisor)', () => {
     expect(context.listInprocEndpoints()).toEqual([]);
     expect(left.map((e) => e.address)).toEqual(['inproc://gone']);
     expect(push.getSnapshot().value).toEqual({ open: 'noPeers' });
-    expect(pull.getSnapshot().context.peers).toEqual([]);
+    expect(pull.getSnapshot().context.peers.list()).toEqual([]);
     await expect(push.send('x')).rejects.toMatchObject({ code: 'EAGAIN' });
     await expect(pull.unbind('inproc://gone')).rejects.toMatchObject({ code: 'ENOENT' });
     // The name is free again.
@@ -147,7 +152,7 @@ describe('inproc registry (the supervisor)', () => {
     await b.bind('inproc://wrong');
     a.connect('inproc://wrong');
     expect(refusals).toEqual(['a ENOCOMPATPROTO PUSH', 'b ENOCOMPATPROTO PUSH']);
-    expect(a.getSnapshot().context.peers).toEqual([]);
+    expect(a.getSnapshot().context.peers.list()).toEqual([]);
     await expect(a.send('x')).rejects.toMatchObject({ code: 'EAGAIN' });
   });
 
@@ -176,18 +181,23 @@ describe('supervisor machine (pure)', () => {
     actor.send({ type: 'inproc.bind', name: 'x', socketId: 1, socketType: 'PULL', requestId: 1 });
     actor.send({ type: 'inproc.bind', name: 'x', socketId: 2, socketType: 'PULL', requestId: 2 });
     expect(refused).toEqual(['x']);
-    expect(actor.getSnapshot().context.endpoints).toEqual({ x: { socketId: 1, socketType: 'PULL' } });
+    expect(actor.getSnapshot().context.endpoints.toJSON()).toEqual({ x: { socketId: 1, socketType: 'PULL' } });
   });
 
-  it('supervisor: a connection waits in pending until its name is bound, then joins', () => {
-    const actor = createActor(supervisorMachine).start();
-    actor.send({ type: 'inproc.connect', name: 'n', socketId: 5, socketType: 'PUSH', connectionId: 'c1', immediate: false });
-    const child = () => actor.getSnapshot().children.c1 as unknown as { getSnapshot(): { value: unknown } } | undefined;
+  it('supervisor: a connection waits in pending until its name is bound, then joins', async () => {
+    const context = new Context();
+    const push = track(new Push({ context }));
+    push.connect('inproc://n');
+    const supervisor = context.supervisor;
+    const [id] = Object.keys(supervisor.getSnapshot().context.connections.toJSON());
+    const child = () => supervisor.system.get(id as string) as { getSnapshot(): { value: unknown } } | undefined;
     expect(child()?.getSnapshot().value).toBe('pending');
-    actor.send({ type: 'inproc.bind', name: 'n', socketId: 6, socketType: 'PULL', requestId: 1 });
+    const pull = new Pull({ context });
+    await pull.bind('inproc://n');
     expect(child()?.getSnapshot().value).toBe('attached');
-    actor.send({ type: 'socket.closed', socketId: 6 });
-    expect(actor.getSnapshot().context).toEqual({ endpoints: {}, connections: {} });
+    pull.close();
+    expect(JSON.parse(JSON.stringify(supervisor.getSnapshot().context))).toEqual({ endpoints: {}, connections: {} });
+    expect(child()).toBeUndefined();
   });
 });
 

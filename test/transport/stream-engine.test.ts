@@ -1,47 +1,453 @@
-// When the engine writes: the first message after a quiet spell goes to node:net before the
-// sender's code resumes (a round trip waits for no turn of the loop), and what follows in the same
-// turn is one batch. The stream is a stand-in that records writes; the bytes are checked with the
-// decoder.
+// The stream engine through its two plug-in points and nothing else: a ByteStream (here in memory,
+// no node:net) and a Mechanism (NULL, and X-XOR, a test-only mechanism defined below with a
+// four-command handshake, an asynchronous ZAP step and a per-frame transform). Then when the engine
+// writes (one gathered write per flush), against a stream that records each write.
+//
+//   host A ─pipes─ engine A ══ MemoryStream ══ MemoryStream ══ engine B ─pipes─ host B
+//                    │ mechanism A                      mechanism B │
 
-import { EventEmitter } from 'node:events';
-import type { Socket as NetSocket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Pipe } from '../../src/core/pipe.js';
-import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
-import { readyCommand } from '../../src/protocol/commands.js';
-import { encodeGreeting } from '../../src/protocol/greeting.js';
+import {
+  encodeCommand,
+  encodeGreeting,
+  errorCommand,
+  FrameDecoder,
+  type FrameCipher,
+  type Greeting,
+  type Mechanism,
+  type MechanismStep,
+  NullMechanism,
+  type PeerInfo,
+  peerErrorViolation,
+  readPeerMetadata,
+  readyCommand,
+  socketMetadata,
+  type Violation,
+  violation,
+  type ZapReply,
+  zapRefusal,
+  type ZapRequest,
+} from '../../src/protocol/index.js';
+import type { ByteStream, ByteStreamListener } from '../../src/transport/byte-stream.js';
 import { StreamEngine } from '../../src/transport/stream-engine.js';
 import type { EngineHost } from '../../src/transport/stream-engine.js';
+import { type MemoryStream, memoryStreams } from './memory-stream.js';
 
-/** Records each corked batch node:net would get (a write outside cork is a batch of one). */
-class RecordingStream extends EventEmitter {
-  batches: Uint8Array[][] = [];
-  #corked: Uint8Array[] | undefined;
-  destroyed = false;
-  writableLength = 0;
-  setNoDelay(): void {}
-  pause(): void {}
-  resume(): void {}
-  destroy(): void {
-    this.destroyed = true;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Waits, turn by turn, for a condition that must become true (the test's timeout bounds it). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await nextTurn();
+}
+
+const text = (frames: Uint8Array[]): string[] => frames.map((f) => Buffer.from(f).toString());
+
+// ---- X-XOR: a mechanism for these tests only ----
+
+const XOR_KEY = 0x5a;
+
+function xor(flags: number, body: Uint8Array, key: number): Uint8Array {
+  const out = new Uint8Array(1 + body.length);
+  out[0] = flags ^ key;
+  for (let i = 0; i < body.length; i++) out[1 + i] = body[i] ^ key;
+  return out;
+}
+
+/** Every frame XORed with the key agreed in HELLO: reversible, and never the plaintext on the wire. */
+class XorCipher implements FrameCipher {
+  readonly carrier = 'MESSAGE';
+  readonly #key: number;
+  constructor(key: number) {
+    this.#key = key;
   }
-  cork(): void {
-    this.#corked = [];
+  seal(flags: number, body: Uint8Array): Uint8Array {
+    return xor(flags, body, this.#key);
   }
-  uncork(): void {
-    if (this.#corked !== undefined && this.#corked.length > 0) this.batches.push(this.#corked);
-    this.#corked = undefined;
-  }
-  /** Set to false to play a peer that does not read: every write is taken but refuses more. */
-  accepting = true;
-  write(chunk: Uint8Array): boolean {
-    if (this.#corked !== undefined) this.#corked.push(chunk);
-    else this.batches.push([chunk]);
-    return this.accepting;
+  open(data: Uint8Array): Uint8Array | Violation {
+    if (data.length === 0) return violation('ERR_ZMTP_MALFORMED_COMMAND_MESSAGE', 'an empty MESSAGE');
+    const opened = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) opened[i] = data[i] ^ this.#key;
+    // Flags other than MORE and COMMAND mean the key was wrong (what a MAC failure is for CURVE).
+    if (opened[0] > 3) return violation('ERR_ZMTP_CRYPTOGRAPHIC', `MESSAGE opened to flags 0x${opened[0].toString(16)}`);
+    return opened;
   }
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * X-XOR handshake, shaped like PLAIN (RFC 24) with a ZAP step on the server:
+ *
+ *   client                             server
+ *   HELLO key ───────────────────────▶ asks ZAP (credentials: [key]) … answered later
+ *             ◀─────────────────────── WELCOME            (ZAP 200; 400/500: ERROR, close)
+ *   INITIATE metadata ───────────────▶
+ *             ◀─────────────────────── READY metadata     (both ready: every frame XORed)
+ */
+class XorMechanism implements Mechanism {
+  readonly name = 'X-XOR';
+  readonly asServer: boolean;
+  readonly #socketType: string;
+  #key = XOR_KEY;
+  #expect: 'HELLO' | 'ZAP' | 'WELCOME' | 'INITIATE' | 'READY' | 'done';
+
+  constructor(server: boolean, socketType: string) {
+    this.asServer = server;
+    this.#socketType = socketType;
+    this.#expect = server ? 'HELLO' : 'WELCOME';
+  }
+
+  start(_peer: Greeting): MechanismStep {
+    if (this.asServer) return { status: 'continue' };
+    return { status: 'continue', send: [encodeCommand('HELLO', new Uint8Array([this.#key]))] };
+  }
+
+  onCommand(name: string, data: Uint8Array): MechanismStep {
+    if (name === 'ERROR') return { status: 'error', violation: peerErrorViolation(data) };
+    if (name !== this.#expect) {
+      return {
+        status: 'error',
+        send: [errorCommand('unexpected command')],
+        violation: violation('ERR_ZMTP_UNEXPECTED_COMMAND', `X-XOR expected ${this.#expect}, got ${name}`),
+      };
+    }
+    switch (name) {
+      case 'HELLO':
+        this.#key = data[0];
+        this.#expect = 'ZAP';
+        return { status: 'zap', request: { mechanism: this.name, credentials: [data.slice()] } };
+      case 'WELCOME':
+        this.#expect = 'READY';
+        return { status: 'continue', send: [encodeCommand('INITIATE', socketMetadata(this.#socketType))] };
+      default: {
+        // INITIATE (server) or READY (client): the peer's metadata; the handshake is done.
+        const judged = readPeerMetadata(this.#socketType, data);
+        if (judged.status === 'error') return judged;
+        this.#expect = 'done';
+        const send = this.asServer ? [encodeCommand('READY', socketMetadata(this.#socketType))] : undefined;
+        return { status: 'ready', send, peer: judged.peer, cipher: new XorCipher(this.#key) };
+      }
+    }
+  }
+
+  zapReplied(reply: ZapReply): MechanismStep {
+    const refused = zapRefusal(reply);
+    if (refused !== undefined) return refused;
+    this.#expect = 'INITIATE';
+    return { status: 'continue', send: [encodeCommand('WELCOME')] };
+  }
+}
+
+// ---- two engines joined in memory ----
+
+/** A host as net-transport is one, reduced: pipes attached on ready, the engine destroyed on failure. */
+class Side implements EngineHost {
+  readonly out = new Pipe(1000);
+  readonly in = new Pipe(1000);
+  readonly zapRequests: ZapRequest[] = [];
+  readonly pinged: number[] = [];
+  readonly stream: MemoryStream;
+  engine!: StreamEngine;
+  peer: PeerInfo | undefined;
+  failure: { v: Violation; handshaking: boolean } | undefined;
+  closed = false;
+  traffic = 0;
+  /** How a ZAP request is answered; by default it waits for the test to call `engine.zapReplied`. */
+  onZap: ((engine: StreamEngine, request: ZapRequest) => void) | undefined;
+
+  constructor(stream: MemoryStream) {
+    this.stream = stream;
+  }
+  engineGreeted(): void {}
+  engineZapRequest(engine: StreamEngine, request: ZapRequest): void {
+    this.zapRequests.push(request);
+    this.onZap?.(engine, request);
+  }
+  engineReady(engine: StreamEngine, peer: PeerInfo): void {
+    this.peer = peer;
+    engine.attach(this.out, this.in);
+  }
+  engineFailed(engine: StreamEngine, v: Violation, handshaking: boolean): void {
+    this.failure = { v, handshaking };
+    engine.destroy();
+  }
+  engineClosed(engine: StreamEngine): void {
+    this.closed = true;
+    engine.destroy();
+  }
+  engineTraffic(): void {
+    this.traffic++;
+  }
+  enginePinged(_engine: StreamEngine, ttl: number): void {
+    this.pinged.push(ttl);
+  }
+  /** The next message the peer sent, once it has arrived. */
+  async receive(): Promise<string[]> {
+    await until(() => this.in.size > 0);
+    return text(this.in.read()!);
+  }
+}
+
+type MechanismKind = 'NULL' | 'X-XOR';
+
+function mechanism(kind: MechanismKind, server: boolean, socketType: string): Mechanism {
+  return kind === 'NULL' ? new NullMechanism({ socketType }) : new XorMechanism(server, socketType);
+}
+
+/** Two engines on a memory stream pair: `a` plays the client, `b` the server. ZAP answers 200 on a later turn. */
+function join(kinds: [MechanismKind, MechanismKind], types: [string, string]): { a: Side; b: Side } {
+  const [sa, sb] = memoryStreams();
+  const a = new Side(sa);
+  const b = new Side(sb);
+  const ok: ZapReply = { status: 200, statusText: 'OK', userId: '', metadata: {} };
+  for (const side of [a, b]) side.onZap = (engine) => setImmediate(() => engine.zapReplied(ok));
+  a.engine = new StreamEngine(sa, a, { socketType: types[0], maxMessageSize: -1, mechanism: mechanism(kinds[0], false, types[0]) });
+  b.engine = new StreamEngine(sb, b, { socketType: types[1], maxMessageSize: -1, mechanism: mechanism(kinds[1], true, types[1]) });
+  a.engine.start();
+  b.engine.start();
+  return { a, b };
+}
+
+async function joined(kind: MechanismKind, types: [string, string]): Promise<{ a: Side; b: Side }> {
+  const pair = join([kind, kind], types);
+  await until(() => pair.a.peer !== undefined && pair.b.peer !== undefined);
+  return pair;
+}
+
+/** The frames on one side's wire after the 64-octet greeting: commands by name, messages as 'message'. */
+function wireFrames(stream: MemoryStream): string[] {
+  const bytes = Buffer.concat(stream.wire);
+  const out: string[] = [];
+  const v = new FrameDecoder().push(bytes.subarray(64), {
+    onMessage: () => out.push('message'),
+    onCommand: (name) => out.push(name),
+  });
+  expect(v).toBeUndefined();
+  return out;
+}
+
+const big = Buffer.alloc(5000, 'b'); // long frame, sent by reference
+const mid = Buffer.alloc(300, 'm'); // long frame, copied
+
+for (const kind of ['NULL', 'X-XOR'] as const) {
+  describe(`engines joined in memory, mechanism ${kind}`, () => {
+    it('complete the handshake, each learning the other socket type', async () => {
+      const { a, b } = await joined(kind, ['DEALER', 'ROUTER']);
+      expect(a.peer?.socketType).toBe('ROUTER');
+      expect(b.peer?.socketType).toBe('DEALER');
+      expect(a.engine.handshaken && b.engine.handshaken).toBe(true);
+    });
+
+    it('carry single-frame and multipart messages both ways, frames intact and in order', async () => {
+      const { a, b } = await joined(kind, ['DEALER', 'DEALER']);
+      a.out.write([Buffer.from('one')]);
+      a.out.write([Buffer.from('k'), Buffer.alloc(0), mid, big]);
+      b.out.write([Buffer.from('back'), Buffer.from('two')]);
+      expect(await b.receive()).toEqual(['one']);
+      await until(() => b.in.size > 0);
+      const multi = b.in.read()!;
+      expect(multi.map((f) => f.length)).toEqual([1, 0, 300, 5000]);
+      expect(Buffer.concat(multi).equals(Buffer.concat([Buffer.from('k'), mid, big]))).toBe(true);
+      expect(await a.receive()).toEqual(['back', 'two']);
+    });
+
+    it('answer a PING with a PONG (traffic for the pinger) and report its TTL to the other host', async () => {
+      const { a, b } = await joined(kind, ['PUSH', 'PULL']);
+      a.engine.watchTraffic();
+      a.engine.ping(12); // 12 deciseconds
+      await until(() => a.traffic === 1);
+      expect(b.pinged).toEqual([1200]);
+      const frames = wireFrames(b.stream);
+      if (kind === 'NULL') expect(frames).toContain('PONG');
+      else expect(frames).not.toContain('PONG'); // sealed inside a MESSAGE
+    });
+
+    it('turn a subscription message into SUBSCRIBE on the wire and back into a message at the publisher', async () => {
+      const { a, b } = await joined(kind, ['SUB', 'PUB']);
+      a.out.write([Buffer.from('\x01news')]);
+      a.out.write([Buffer.from('\x00news')]);
+      expect(await b.receive()).toEqual(['\x01news']);
+      expect(await b.receive()).toEqual(['\x00news']);
+      const frames = wireFrames(a.stream);
+      if (kind === 'NULL') {
+        expect(frames.slice(-2)).toEqual(['SUBSCRIBE', 'CANCEL']);
+      } else {
+        expect(frames.slice(-2)).toEqual(['MESSAGE', 'MESSAGE']);
+      }
+    });
+  });
+}
+
+describe('a plugged-in mechanism (X-XOR)', () => {
+  it('the handshake waits for the ZAP answer, however late it comes', async () => {
+    const { a, b } = join(['X-XOR', 'X-XOR'], ['PUSH', 'PULL']);
+    b.onZap = undefined; // the test answers
+    await until(() => b.zapRequests.length === 1);
+    expect(b.zapRequests[0].mechanism).toBe('X-XOR');
+    expect(Array.from(b.zapRequests[0].credentials[0])).toEqual([XOR_KEY]);
+    // Without a verdict the server cannot send WELCOME, so neither side can be ready.
+    expect(wireFrames(b.stream)).toEqual([]);
+    expect(a.peer ?? b.peer).toBeUndefined();
+    b.engine.zapReplied({ status: 200, statusText: 'OK', userId: 'u', metadata: {} });
+    await until(() => a.peer !== undefined && b.peer !== undefined);
+    expect(wireFrames(a.stream)).toEqual(['HELLO', 'INITIATE']);
+    expect(wireFrames(b.stream)).toEqual(['WELCOME', 'READY']);
+  });
+
+  it('the bytes on the wire differ from the plaintext, and the frames delivered are the same', async () => {
+    const secret = 'the plaintext nobody may read on the wire';
+    for (const kind of ['NULL', 'X-XOR'] as const) {
+      const { a, b } = await joined(kind, ['PUSH', 'PULL']);
+      a.out.write([Buffer.from(secret), Buffer.from(secret.toUpperCase())]);
+      expect(await b.receive()).toEqual([secret, secret.toUpperCase()]);
+      const onWire = Buffer.concat(a.stream.wire).includes(secret);
+      expect(onWire).toBe(kind === 'NULL'); // NULL is the control: the same check finds it there
+      if (kind === 'X-XOR') expect(wireFrames(a.stream).slice(-2)).toEqual(['MESSAGE', 'MESSAGE']);
+    }
+  });
+
+  it('a ZAP refusal (400) sends ERROR "400" and closes; the client fails as an authentication failure', async () => {
+    const { a, b } = join(['X-XOR', 'X-XOR'], ['PUSH', 'PULL']);
+    b.onZap = (engine) => setImmediate(() => engine.zapReplied({ status: 400, statusText: 'no', userId: '', metadata: {} }));
+    await until(() => a.failure !== undefined && b.failure !== undefined);
+    expect(b.failure).toMatchObject({ handshaking: true, v: { code: 'ERR_ZAP_REFUSED', status: 400 } });
+    expect(a.failure).toMatchObject({ handshaking: true, v: { code: 'ERR_ZMTP_PEER_ERROR', reason: '400', status: 400 } });
+    expect(wireFrames(b.stream)).toEqual(['ERROR']);
+    await until(() => b.stream.closed);
+  });
+
+  it('a host that cannot ask ZAP fails the handshake with the violation it gives', async () => {
+    const { b } = join(['X-XOR', 'X-XOR'], ['PUSH', 'PULL']);
+    b.onZap = (engine) => engine.zapReplied(violation('ERR_ZAP_UNSPECIFIED', 'no handler'));
+    await until(() => b.failure !== undefined);
+    expect(b.failure).toMatchObject({ handshaking: true, v: { code: 'ERR_ZAP_UNSPECIFIED' } });
+    expect(wireFrames(b.stream)).toEqual([]); // a failed exchange is not the handler's refusal: no ERROR
+  });
+
+  it('a frame not sealed in MESSAGE after the handshake closes with a violation', async () => {
+    const { a, b } = await joined('X-XOR', ['PUSH', 'PULL']);
+    a.stream.write([Buffer.from([0x00, 0x05]), Buffer.from('plain')]);
+    await until(() => b.failure !== undefined);
+    expect(b.failure).toMatchObject({ handshaking: false, v: { code: 'ERR_ZMTP_UNEXPECTED_COMMAND' } });
+    expect(b.failure?.v.message).toContain('MESSAGE');
+    expect(b.in.size).toBe(0);
+  });
+
+  it('a MESSAGE that does not open closes with the cipher violation', async () => {
+    const { a, b } = await joined('X-XOR', ['PUSH', 'PULL']);
+    a.stream.write([encodeCommand('MESSAGE', xor(0x40, Buffer.from('forged'), XOR_KEY))]);
+    await until(() => b.failure !== undefined);
+    expect(b.failure).toMatchObject({ handshaking: false, v: { code: 'ERR_ZMTP_CRYPTOGRAPHIC' } });
+  });
+});
+
+describe('handshake failures between engines in memory', () => {
+  it('a command the mechanism does not expect closes with a violation (NULL: HELLO instead of READY)', async () => {
+    const [raw, sb] = memoryStreams();
+    const b = new Side(sb);
+    b.engine = new StreamEngine(sb, b, { socketType: 'PULL', maxMessageSize: -1, mechanism: new NullMechanism({ socketType: 'PULL' }) });
+    b.engine.start();
+    raw.write([encodeGreeting('NULL', false), encodeCommand('HELLO', new Uint8Array([1]))]);
+    await until(() => b.failure !== undefined);
+    expect(b.failure).toMatchObject({ handshaking: true, v: { code: 'ERR_ZMTP_UNEXPECTED_COMMAND' } });
+    expect(b.failure?.v.message).toContain('HELLO');
+    await until(() => sb.closed);
+  });
+
+  it('a mechanism that answers a bad command with ERROR gets it out before the stream closes', async () => {
+    const [raw, sb] = memoryStreams();
+    const b = new Side(sb);
+    b.engine = new StreamEngine(sb, b, { socketType: 'PULL', maxMessageSize: -1, mechanism: new XorMechanism(true, 'PULL') });
+    b.engine.start();
+    raw.write([encodeGreeting('X-XOR', false), readyCommand('PUSH')]);
+    await until(() => b.failure !== undefined && sb.closed);
+    expect(b.failure?.v.code).toBe('ERR_ZMTP_UNEXPECTED_COMMAND');
+    expect(wireFrames(sb)).toEqual(['ERROR']);
+  });
+
+  it('different mechanisms fail on both sides with a mechanism mismatch naming both', async () => {
+    const { a, b } = join(['NULL', 'X-XOR'], ['PUSH', 'PULL']);
+    await until(() => a.failure !== undefined && b.failure !== undefined);
+    expect(a.failure).toMatchObject({ handshaking: true, v: { code: 'ERR_ZMTP_MECHANISM_MISMATCH' } });
+    expect(a.failure?.v.message).toContain('X-XOR');
+    expect(b.failure?.v.message).toContain('NULL');
+  });
+
+  it('an incompatible socket type closes with a violation', async () => {
+    const { a, b } = join(['NULL', 'NULL'], ['PUSH', 'PUB']);
+    await until(() => a.failure !== undefined && b.failure !== undefined);
+    expect(a.failure?.v.code).toBe('ERR_ZMTP_INCOMPATIBLE_SOCKET_TYPE');
+    expect(b.failure?.v.code).toBe('ERR_ZMTP_INCOMPATIBLE_SOCKET_TYPE');
+  });
+
+  it('the peer half-closing during the handshake is reported as the stream ending', async () => {
+    const [raw, sb] = memoryStreams();
+    const b = new Side(sb);
+    b.engine = new StreamEngine(sb, b, { socketType: 'PULL', maxMessageSize: -1, mechanism: new NullMechanism({ socketType: 'PULL' }) });
+    b.engine.start();
+    raw.write([encodeGreeting('NULL', false)]);
+    raw.end(0);
+    await until(() => b.closed);
+    expect(b.failure).toBeUndefined();
+  });
+});
+
+describe('a stalled engine (its peer refused by the socket)', () => {
+  it('reads on and drops up to its budget, then stops reading for good', async () => {
+    const { a, b } = await joined('NULL', ['PUSH', 'PULL']);
+    b.engine.stall(3);
+    for (let i = 0; i < 5; i++) a.out.write([Buffer.from(`m${i}`)]);
+    await until(() => b.stream.paused);
+    expect(b.in.size).toBe(0); // nothing reaches the socket's pipe
+    expect(b.closed).toBe(false);
+  });
+
+  it('answers PINGs while it reads', async () => {
+    const { a, b } = await joined('NULL', ['PUSH', 'PULL']);
+    b.engine.stall(1000);
+    a.engine.watchTraffic();
+    a.engine.ping(0);
+    await until(() => a.traffic === 1);
+  });
+
+  it('sees the peer go and tells its host, which closes the stream', async () => {
+    const { a, b } = await joined('NULL', ['PUSH', 'PULL']);
+    b.engine.stall(1000);
+    a.out.write([Buffer.from('dropped')]);
+    a.engine.end(0);
+    await until(() => b.closed && b.stream.closed);
+    expect(b.in.size).toBe(0);
+  });
+
+  it('with no budget (receive HWM 0) it never stops reading', async () => {
+    const { a, b } = await joined('NULL', ['PUSH', 'PULL']);
+    b.engine.stall(0);
+    for (let i = 0; i < 2000; i++) a.out.write([Buffer.from(`m${i}`)]);
+    a.engine.end(-1);
+    await until(() => b.closed); // it read through 2000 messages to the FIN
+    expect(b.stream.paused).toBe(false);
+  });
+});
+
+// ---- when the engine writes ----
+
+/** Records each gathered write the engine makes; a test feeds it the peer's bytes. */
+class RecordingStream implements ByteStream {
+  batches: Uint8Array[][] = [];
+  listener!: ByteStreamListener;
+  /** Set to false to play a peer that does not read: every write is taken but refuses more. */
+  accepting = true;
+  open(listener: ByteStreamListener): void {
+    this.listener = listener;
+  }
+  write(chunks: readonly Uint8Array[]): boolean {
+    this.batches.push([...chunks]);
+    return this.accepting;
+  }
+  pause(): void {}
+  resume(): void {}
+  end(): void {}
+  destroy(): void {}
+}
 
 /** The messages (one frame each, as strings) in a run of written bytes. */
 function bodies(batches: Uint8Array[][]): string[] {
@@ -60,6 +466,7 @@ async function activeEngine(): Promise<{ stream: RecordingStream; out: Pipe; eng
   let ready = false;
   const host = {
     engineGreeted() {},
+    engineZapRequest() {},
     engineReady() {
       ready = true;
     },
@@ -68,10 +475,10 @@ async function activeEngine(): Promise<{ stream: RecordingStream; out: Pipe; eng
     engineTraffic() {},
     enginePinged() {},
   } satisfies EngineHost;
-  const engine = new StreamEngine(stream as unknown as NetSocket, host, { socketType: 'PUSH', maxMessageSize: -1 });
+  const engine = new StreamEngine(stream, host, { socketType: 'PUSH', maxMessageSize: -1, mechanism: new NullMechanism({ socketType: 'PUSH' }) });
   engine.start();
-  stream.emit('data', Buffer.from(encodeGreeting('NULL', false)));
-  stream.emit('data', Buffer.from(readyCommand('PULL')));
+  stream.listener.onStreamData(Buffer.from(encodeGreeting('NULL', false)));
+  stream.listener.onStreamData(Buffer.from(readyCommand('PULL')));
   expect(ready).toBe(true);
   const out = new Pipe(1000);
   engine.attach(out, new Pipe(1000));
@@ -100,6 +507,23 @@ function pongs(batches: Uint8Array[][]): string[] {
 }
 
 describe('stream engine writes', () => {
+  it('engine: writes its greeting, then its READY once the peer greeting passed, each as its own write', () => {
+    const stream = new RecordingStream();
+    const host = {
+      engineGreeted() {},
+      engineZapRequest() {},
+      engineReady() {},
+      engineFailed() {},
+      engineClosed() {},
+      engineTraffic() {},
+      enginePinged() {},
+    } satisfies EngineHost;
+    new StreamEngine(stream, host, { socketType: 'SUB', maxMessageSize: -1, mechanism: new NullMechanism({ socketType: 'SUB' }) }).start();
+    expect(stream.batches.map((b) => Buffer.concat(b))).toEqual([Buffer.from(encodeGreeting('NULL', false))]);
+    stream.listener.onStreamData(Buffer.from(encodeGreeting('NULL', false)));
+    expect(stream.batches.map((b) => Buffer.concat(b))[1]).toEqual(Buffer.from(readyCommand('SUB')));
+  });
+
   it('engine: the first message after a quiet spell is written before the sender resumes', async () => {
     const { stream, out } = await activeEngine();
     out.write([Buffer.from('ping')]);
@@ -113,7 +537,7 @@ describe('stream engine writes', () => {
     expect(bodies(stream.batches)).toEqual(['pong']);
   });
 
-  it('engine: messages following the first in the same turn go out together in one batch', async () => {
+  it('engine: messages following the first in the same turn go out together in one gathered write', async () => {
     const { stream, out } = await activeEngine();
     out.write([Buffer.from('m0')]);
     await Promise.resolve();
@@ -148,21 +572,30 @@ describe('stream engine writes', () => {
     expect(bodies(stream.batches)).toEqual(['after']);
   });
 
+  it('engine: a large body goes into the gathered write by reference, not copied', async () => {
+    const { stream, out } = await activeEngine();
+    const body = Buffer.alloc(64 * 1024, 7);
+    out.write([body]);
+    await Promise.resolve();
+    expect(stream.batches.length).toBe(1);
+    expect(stream.batches[0].some((chunk) => chunk === body)).toBe(true);
+  });
+
   it('engine: a peer that floods PINGs and does not read gets one PONG for all of them, after drain', async () => {
     const { stream } = await activeEngine();
-    stream.emit('data', ping('p0'));
+    stream.listener.onStreamData(ping('p0'));
     await nextTurn();
     expect(pongs(stream.batches)).toEqual(['p0']);
-    stream.accepting = false; // node:net now refuses more: the peer is not reading
-    stream.emit('data', ping('p1'));
+    stream.accepting = false; // the stream now refuses more: the peer is not reading
+    stream.listener.onStreamData(ping('p1'));
     await nextTurn();
-    for (let i = 2; i < 10_000; i++) stream.emit('data', ping(`p${i}`));
+    for (let i = 2; i < 10_000; i++) stream.listener.onStreamData(ping(`p${i}`));
     await nextTurn();
     expect(pongs(stream.batches)).toEqual(['p0', 'p1']); // p1's write is the one that was refused
     stream.accepting = true;
-    stream.emit('drain');
+    stream.listener.onStreamDrain();
     expect(pongs(stream.batches)).toEqual(['p0', 'p1', 'p9999']); // the newest, once
-    stream.emit('data', ping('after'));
+    stream.listener.onStreamData(ping('after'));
     await nextTurn();
     expect(pongs(stream.batches)).toEqual(['p0', 'p1', 'p9999', 'after']);
   });

@@ -1,0 +1,329 @@
+// Fast edges: a shortcut through xstate's transition algorithm for the edges of a machine that only
+// run named effects and in-place table updates, and either stay where they are or move between
+// quiet states: REQ/REP's lockstep turns, four per round trip, the subscriptions a publisher hears
+// by the thousand, a peer attaching among a hundred thousand. Same machine, same events, same snapshots; only
+// the time taken differs. Built on xstate's public API only: the machine's definition (`root`, its
+// state nodes' `transitions`), its provided implementations, `resolveState`, and the actor scope's
+// `actionExecutor`.
+//
+// Why: xstate's macrostep is general SCXML (transition domains, exit and entry sets, an eventless
+// scan after every step) and costs microseconds per event even for a bare toggle. For an edge whose
+// guard (if any) and actions are named functions the machine marks as safe for the shortcut, in a
+// configuration with no eventless transitions, the outcome of that algorithm is known in advance:
+// run the guard, run the actions in order, and hand back the same snapshot (a transition without a
+// target) or the snapshot of the target state with the same context, made once per (context object,
+// target) by `resolveState` and reused. `test/machines/fast-edges.test.ts` checks, for every state
+// the machines reach and every event they name, that the shortcut returns what xstate's own
+// `transition` returns and asks for the same effects.
+
+import type { ActorScope, AnyMachineSnapshot, AnyStateMachine, AnyStateNode, EventObject } from 'xstate';
+
+/** What an edge may use and still be taken by the shortcut. */
+export interface FastEdgeOptions {
+  /** Guards that are pure functions of `context` and `event`. */
+  guards?: readonly string[];
+  /** Actions that are effects, run through the actor's executor as xstate runs custom actions. */
+  effects?: readonly string[];
+  /**
+   * Actions that are `assign`s changing only tables and records inside context, in place: for each,
+   * the in-place change itself. The shortcut runs the change and keeps the context object (so the
+   * snapshot can be reused); xstate's path runs the `assign`, whose new context holds the same
+   * changed objects.
+   */
+  updates?: Readonly<Record<string, (context: never, event: never) => void>>;
+}
+
+/** An action as a transition names it: its name and its params (none, an object, or a function of context and event). */
+interface ActionRef {
+  readonly name: string;
+  readonly params: unknown;
+}
+
+interface Candidate {
+  /** The state node (path, dot-joined) whose transition this is: the atomic state or an ancestor. */
+  readonly source: string;
+  /** The guard's name, if the transition has one. */
+  readonly guard: string | undefined;
+  /** In order: an effect or an update (see FastEdgeOptions). */
+  readonly actions: readonly ActionRef[];
+  /** The target state's path (dot-joined) when the edge moves, or undefined when it stays. */
+  readonly target: string | undefined;
+  /** False when this candidate needs xstate's algorithm (an assign, an unnamed guard, a nested target…). */
+  readonly fast: boolean;
+}
+
+type Table = Map<string, Map<string, readonly Candidate[]>>;
+
+/** An action by name, or undefined when it is anything else (an inline function, a built-in). */
+function actionRef(x: unknown): ActionRef | undefined {
+  if (typeof x === 'string') return { name: x, params: undefined };
+  if (typeof x === 'object' && x !== null && typeof (x as { type?: unknown }).type === 'string') {
+    return { name: (x as { type: string }).type, params: (x as { params?: unknown }).params };
+  }
+  return undefined;
+}
+
+/** A guard by name (without params), or undefined when it is anything else (inline, `and`, `not`, …). */
+function guardName(x: unknown): string | undefined {
+  if (typeof x === 'string') return x;
+  if (typeof x === 'object' && x !== null && typeof (x as { type?: unknown }).type === 'string' && (x as { params?: unknown }).params === undefined) {
+    return (x as { type: string }).type;
+  }
+  return undefined;
+}
+
+/** Nothing runs on entering or leaving `node`, and it starts no timer or child. */
+function isQuiet(node: AnyStateNode): boolean {
+  return node.entry.length === 0 && node.exit.length === 0 && node.invoke.length === 0 && node.after.length === 0 && (node.always?.length ?? 0) === 0;
+}
+
+function isDescendant(node: AnyStateNode, of: AnyStateNode): boolean {
+  for (let n = node.parent; n !== undefined; n = n.parent) if (n === of) return true;
+  return false;
+}
+
+/**
+ * Where a transition from `source` to `target` leaves the configuration `chain` (atomic state
+ * first, then its ancestors), when it only exits and enters quiet states: the target's path, or
+ * null for a transition that changes no state. Undefined when xstate would run anything on the
+ * way (entry, exit, invoke, timers, eventless steps), enter a compound, parallel or history state,
+ * or re-enter. The nodes exited and entered are found as xstate finds them: the transition's
+ * domain is its source when the target is the source or below it, else their nearest common
+ * ancestor (xstate's `getTransitionDomain`).
+ */
+function quietMove(chain: readonly AnyStateNode[], source: AnyStateNode, target: AnyStateNode, reenter: boolean): string | null | undefined {
+  const atomic = chain[0] as AnyStateNode;
+  if (reenter || target.type !== 'atomic') return undefined;
+  // To itself, from the state itself: nothing exits or enters.
+  if (target === source && source === atomic) return null;
+  let domain: AnyStateNode | undefined = source;
+  if (target !== source && !isDescendant(target, source)) {
+    domain = undefined;
+    for (let n = source.parent; n !== undefined; n = n.parent) {
+      if (isDescendant(target, n)) {
+        domain = n;
+        break;
+      }
+    }
+  }
+  if (domain === undefined || domain.type !== 'compound') return undefined;
+  // Exited: the active states below the domain. Entered: the path from below the domain to the target.
+  for (const n of chain) {
+    if (n === domain) break;
+    if (!isQuiet(n) || n.type === 'parallel') return undefined;
+  }
+  for (let n: AnyStateNode | undefined = target; n !== undefined && n !== domain; n = n.parent) {
+    if (!isQuiet(n) || n.type === 'parallel' || n.type === 'history') return undefined;
+  }
+  return target.path.join('.');
+}
+
+/** The atomic states of `node` that are not inside a parallel region, with their ancestors up to the root. */
+function atomicChains(node: AnyStateNode, chain: AnyStateNode[], out: AnyStateNode[][]): void {
+  const here = [node, ...chain];
+  if (node.type === 'atomic') out.push(here);
+  if (node.type !== 'compound') return; // parallel regions and history are left to xstate
+  for (const child of Object.values(node.states)) atomicChains(child, here, out);
+}
+
+/**
+ * The edges of `machine` the shortcut may take: for each atomic state (outside parallel regions,
+ * in a configuration without eventless transitions), each event type its configuration handles,
+ * the candidate transitions xstate would try in order (the state's own, then its parent's, up to
+ * the root), each marked fast or not. Keys are state paths joined with `.`.
+ */
+export function fastEdgeTable(machine: AnyStateMachine, options: FastEdgeOptions): Table {
+  const table: Table = new Map();
+  const root = machine.root;
+  if (root.type !== 'compound') return table;
+  const guards = new Set(options.guards ?? []);
+  const actions = new Set([...(options.effects ?? []), ...Object.keys(options.updates ?? {})]);
+  const chains: AnyStateNode[][] = [];
+  atomicChains(root, [], chains);
+  for (const chain of chains) {
+    const atomic = chain[0] as AnyStateNode;
+    // An eventless transition anywhere in the configuration is re-checked after every step.
+    if (chain.some((n) => (n.always?.length ?? 0) > 0)) continue;
+    // A wildcard descriptor joins candidates across event types: leave such states to xstate.
+    if (chain.some((n) => [...n.transitions.keys()].some((d) => d.includes('*')))) continue;
+    const types = new Set<string>();
+    for (const n of chain) for (const type of n.transitions.keys()) if (!type.startsWith('xstate.')) types.add(type);
+    const byType = new Map<string, readonly Candidate[]>();
+    for (const type of types) {
+      const candidates: Candidate[] = [];
+      for (const source of chain) {
+        for (const t of source.transitions.get(type) ?? []) {
+          const guard = t.guard === undefined ? undefined : guardName(t.guard);
+          const refs = t.actions.map(actionRef);
+          const target = t.target === undefined ? null : t.target.length === 1 ? quietMove(chain, source, t.target[0] as AnyStateNode, t.reenter === true) : undefined;
+          const fast = (t.guard === undefined || (guard !== undefined && guards.has(guard)))
+            && refs.every((r) => r !== undefined && actions.has(r.name))
+            && target !== undefined;
+          candidates.push({ source: source.path.join('.'), guard, actions: refs.filter((r): r is ActionRef => r !== undefined), target: target ?? undefined, fast });
+        }
+      }
+      byType.set(type, candidates);
+    }
+    table.set(atomic.path.join('.'), byType);
+  }
+  return table;
+}
+
+/** The state path a non-parallel snapshot value names (`'idle'`, `{ open: 'flowing' }` → `'open.flowing'`). */
+const keys = new WeakMap<object, string | null>();
+function keyOf(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return null;
+  const known = keys.get(value);
+  if (known !== undefined) return known;
+  let key: string | null = null;
+  const names = Object.keys(value);
+  if (names.length === 1) {
+    const inner = keyOf((value as Record<string, unknown>)[names[0] as string]);
+    if (inner !== null) key = `${names[0] as string}.${inner}`;
+  }
+  keys.set(value, key);
+  return key;
+}
+
+/** The state value of a path (`'open.flowing'` → `{ open: 'flowing' }`). */
+function valueOf(path: string): string | Record<string, unknown> {
+  const parts = path.split('.');
+  let value: string | Record<string, unknown> = parts.pop() as string;
+  while (parts.length > 0) value = { [parts.pop() as string]: value };
+  return value;
+}
+
+const fastMachines = new WeakMap<object, FastEdgeOptions>();
+
+/** Whether `machine` came from {@link withFastEdges} (or a `provide()` of such a machine). */
+export function hasFastEdges(machine: AnyStateMachine): boolean {
+  return fastMachines.has(machine);
+}
+
+/** The edges `machine` takes by the shortcut (empty for a machine without it), for tests and tools. */
+export function fastEdgesOf(machine: AnyStateMachine): Table {
+  const options = fastMachines.get(machine);
+  return options === undefined ? new Map() : fastEdgeTable(machine, options);
+}
+
+type Step = { readonly update: (context: never, event: never) => void } | { readonly effect: string; readonly params: unknown; readonly exec: ((args: unknown, params: unknown) => void) | undefined };
+
+/** A candidate with its guard and actions looked up in the machine's implementations, once. */
+interface Resolved {
+  readonly candidate: Candidate;
+  readonly guard: ((args: unknown, params: unknown) => boolean) | undefined;
+  readonly steps: readonly Step[];
+  /** The context and target snapshot of the last time this edge was taken (see take). */
+  memoContext: object | undefined;
+  memoNext: AnyMachineSnapshot | undefined;
+}
+
+/**
+ * `machine` with its fast edges taken directly (see the top of this file), and the same for every
+ * machine `provide()` derives from it. Every other event goes through xstate unchanged.
+ */
+export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachine, options: FastEdgeOptions): TMachine {
+  const fast = Object.create(machine) as TMachine;
+  fastMachines.set(fast, options);
+  const guards = new Set(options.guards ?? []);
+  const updates = new Map(Object.entries(options.updates ?? {}));
+  let resolved: Map<string, Map<string, readonly Resolved[] | null>> | undefined;
+  // Target snapshots by context object: a turn leaves context as it is, so each is made once.
+  const cache = new WeakMap<object, Map<string, AnyMachineSnapshot>>();
+  const slowTransition = machine.transition;
+  const provide = machine.provide;
+
+  /** The table with names looked up; null for an event whose candidates the shortcut may not judge. */
+  function resolve(m: AnyStateMachine): Map<string, Map<string, readonly Resolved[] | null>> {
+    const out = new Map<string, Map<string, readonly Resolved[] | null>>();
+    for (const [state, byType] of fastEdgeTable(m, options)) {
+      const types = new Map<string, readonly Resolved[] | null>();
+      for (const [type, candidates] of byType) {
+        const list: Resolved[] = [];
+        let judgeable = true;
+        for (const c of candidates) {
+          // A guard the shortcut may not evaluate means xstate must choose.
+          const guard = c.guard === undefined ? undefined : (m.implementations.guards[c.guard] as Resolved['guard']);
+          if (c.guard !== undefined && (!guards.has(c.guard) || typeof guard !== 'function')) {
+            judgeable = false;
+            break;
+          }
+          const steps = c.actions.map((a): Step => {
+            const update = updates.get(a.name);
+            return update !== undefined ? { update } : { effect: a.name, params: a.params, exec: m.implementations.actions[a.name] as ((args: unknown, params: unknown) => void) | undefined };
+          });
+          list.push({ candidate: c, guard, steps, memoContext: undefined, memoNext: undefined });
+        }
+        types.set(type, judgeable ? list : null);
+      }
+      out.set(state, types);
+    }
+    return out;
+  }
+
+  Object.defineProperties(fast, {
+    transition: {
+      configurable: true,
+      value(this: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject, scope: ActorScope<AnyMachineSnapshot, EventObject>): AnyMachineSnapshot {
+        if (snapshot.status === 'active') {
+          const key = keyOf(snapshot.value);
+          const candidates = key === null ? undefined : (resolved ??= resolve(this)).get(key)?.get(event.type);
+          if (candidates !== undefined && candidates !== null) {
+            for (const r of candidates) {
+              if (r.guard !== undefined && !r.guard({ context: snapshot.context, event }, undefined)) continue;
+              if (r.candidate.fast) return take(this, r, snapshot, event, scope);
+              break;
+            }
+          }
+        }
+        return slowTransition.call(this, snapshot as never, event as never, scope as never) as AnyMachineSnapshot;
+      },
+    },
+    provide: {
+      configurable: true,
+      value(this: AnyStateMachine, implementations: unknown): AnyStateMachine {
+        return withFastEdges(provide.call(this, implementations as never), options);
+      },
+    },
+  });
+
+  function take(m: AnyStateMachine, r: Resolved, snapshot: AnyMachineSnapshot, event: EventObject, scope: ActorScope<AnyMachineSnapshot, EventObject>): AnyMachineSnapshot {
+    const context = snapshot.context as object;
+    for (const step of r.steps) {
+      if ('update' in step) {
+        step.update(context as never, event as never);
+        continue;
+      }
+      // Through the actor's executor, as xstate runs custom actions: it runs them now in a running
+      // actor (and tells inspectors), and collects them in a pure `transition()`. Params are worked
+      // out here, after the updates before them, as xstate resolves them in order.
+      const p = step.params;
+      scope.actionExecutor({
+        type: step.effect,
+        info: { context, event, self: scope.self, system: scope.system } as never,
+        params: typeof p === 'function' ? (p as (args: unknown) => unknown)({ context, event }) : p,
+        exec: step.exec as never,
+      });
+    }
+    const target = r.candidate.target;
+    if (target === undefined) return snapshot;
+    // The last target made for this edge is the likely one (one socket turning); else the cache.
+    if (r.memoContext === context) return r.memoNext as AnyMachineSnapshot;
+    let byTarget = cache.get(context);
+    if (byTarget === undefined) {
+      byTarget = new Map();
+      cache.set(context, byTarget);
+    }
+    let next = byTarget.get(target);
+    if (next === undefined) {
+      next = m.resolveState({ value: valueOf(target) as never, context: snapshot.context }) as AnyMachineSnapshot;
+      byTarget.set(target, next);
+    }
+    r.memoContext = context;
+    r.memoNext = next;
+    return next;
+  }
+
+  return fast;
+}

@@ -1,0 +1,76 @@
+// A node:net socket (tcp or ipc) as a ByteStream: corked gathered writes, pause/resume, the end and
+// close events, a graceful end with a grace time. Nothing about ZMTP or sockets.
+
+import type { Socket as NetSocket } from 'node:net';
+import type { ByteStream, ByteStreamListener } from './byte-stream.js';
+
+function ignoreError(): void {}
+
+/** A node:net stream behind the {@link ByteStream} interface. Disables Nagle (ZMTP frames are small). */
+export class NodeStream implements ByteStream {
+  readonly #socket: NetSocket;
+  #listener: ByteStreamListener | undefined;
+  #closed = false;
+
+  // Bound once per stream: node:net calls these for every chunk and drain.
+  readonly #onData = (chunk: Buffer): void => this.#listener!.onStreamData(chunk);
+  readonly #onDrain = (): void => this.#listener!.onStreamDrain();
+  readonly #onEnd = (): void => {
+    if (!this.#closed) this.#listener!.onStreamEnd();
+  };
+  readonly #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener!.onStreamClose();
+  };
+
+  constructor(socket: NetSocket) {
+    this.#socket = socket;
+  }
+
+  open(listener: ByteStreamListener): void {
+    this.#listener = listener;
+    const s = this.#socket;
+    s.setNoDelay?.(true);
+    s.on('data', this.#onData);
+    s.on('drain', this.#onDrain);
+    s.on('end', this.#onEnd);
+    s.on('close', this.#onClose);
+    s.on('error', ignoreError); // 'close' follows; the listener hears of it there
+  }
+
+  write(chunks: readonly Uint8Array[]): boolean {
+    const s = this.#socket;
+    if (chunks.length === 1) return s.write(chunks[0]);
+    // One corked batch: node:net hands the chunks to the kernel in one writev.
+    let ok = true;
+    s.cork();
+    for (let i = 0; i < chunks.length; i++) ok = s.write(chunks[i]);
+    s.uncork();
+    return ok;
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  end(graceMs: number): void {
+    const s = this.#socket;
+    if (s.destroyed) return;
+    if (s.writableLength === 0 || graceMs === 0) {
+      s.destroy();
+      return;
+    }
+    s.once('finish', () => s.destroy());
+    s.end();
+    if (graceMs > 0) setTimeout(() => s.destroy(), graceMs).unref?.();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}

@@ -1,0 +1,23 @@
+// Which transports exist beyond inproc: the Node entry registers tcp and ipc here when it loads; a
+// browser build never does, so it never loads node:net. A Context makes one of each on first use.
+
+import type { Transport } from './host.js';
+
+/** What a transport needs of the Context that uses it (only its inspection observer, for now). */
+export interface TransportContext {
+  readonly inspector: unknown;
+}
+
+export type TransportFactory = (context: never) => Transport;
+
+const factories = new Map<string, TransportFactory>();
+
+/** Makes a transport available to every Context (`src/transport/register-node.ts` adds tcp and ipc). */
+export function registerTransport(name: string, make: TransportFactory): void {
+  factories.set(name, make);
+}
+
+/** The factory registered for `name` (`tcp`, `ipc`, …), if any. */
+export function transportFactory(name: string): TransportFactory | undefined {
+  return factories.get(name);
+}

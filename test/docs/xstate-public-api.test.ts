@@ -1,0 +1,43 @@
+// xstate through its public API only: users share xstate with their own machines and upgrade it
+// within the range package.json allows, so no file of the runtime may lean on a `_`-prefixed or
+// undocumented member of it (`snapshot._nodes`, `self._parent`, `system._relay`, …).
+
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { filesUnder } from '../helpers/files.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+
+/** Each line of `text` outside comments that reaches for a `_`-prefixed member: `._x`, `?._x` or `['_x']`. */
+function privateReaches(text: string): string[] {
+  const hits: string[] = [];
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '));
+  code.split('\n').forEach((line, i) => {
+    const bare = line.replace(/\/\/.*$/, '').replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`/g, (s) => (s.startsWith("'_") || s.startsWith('"_') ? s : '""'));
+    if (/\??\.\s*_[A-Za-z]/.test(bare) || /\[\s*['"`]_[A-Za-z]/.test(bare)) hits.push(`${i + 1}: ${line.trim()}`);
+  });
+  return hits;
+}
+
+describe('xstate through its public API only', () => {
+  it('no file in src/ or machines/ reaches for a _-prefixed member', () => {
+    const found: string[] = [];
+    for (const file of [...filesUnder(join(ROOT, 'src'), '.ts'), ...filesUnder(join(ROOT, 'machines'), '.ts')]) {
+      for (const hit of privateReaches(readFileSync(file, 'utf8'))) found.push(`${relative(ROOT, file)}:${hit}`);
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('the check finds what it looks for (it would catch the members the runtime once used)', () => {
+    expect(privateReaches('const n = snapshot._nodes;\nself?._parent.send(e);\nsystem["_relay"](a, b, e);')).toHaveLength(3);
+    expect(privateReaches('// snapshot._nodes in a comment\nconst s = "a._b";\nconst x = a.b_c;')).toEqual([]);
+  });
+
+  it('xstate stays a range users can share: a caret range from the version the tests lock', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies.xstate).toMatch(/^\^5\.\d+\.\d+$/);
+  });
+});

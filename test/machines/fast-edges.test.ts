@@ -1,0 +1,318 @@
+// The fast-edge shortcut (machines/fast-edges.ts) against xstate's own algorithm: for every state
+// the REQ and REP machines reach and every event they name, the shortcut returns the snapshot
+// xstate's `transition` returns and asks for the same effects; edges that need more are left to
+// xstate; an actor of a shortcut machine shows inspectors its events, snapshots and effects.
+
+import { describe, expect, it } from 'vitest';
+import { assign, createActor, createMachine, initialTransition, setup, transition } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine, InspectionEvent } from 'xstate';
+import { fastEdgesOf, fastEdgeTable, hasFastEdges, withFastEdges } from '../../machines/fast-edges.js';
+import { dealerMachine } from '../../machines/dealer.js';
+import { pairMachine } from '../../machines/pair.js';
+import { pullMachine } from '../../machines/pull.js';
+import { pushMachine } from '../../machines/push.js';
+import { supervisorMachine } from '../../machines/supervisor.js';
+import { xsubscriberMachine } from '../../machines/xsubscriber.js';
+import type { FastEdgeOptions } from '../../machines/fast-edges.js';
+import { copyContext } from '../../machines/forkable.js';
+import { publisherMachine } from '../../machines/publisher.js';
+import { requestMachine } from '../../machines/request.js';
+import { replyMachine } from '../../machines/reply.js';
+import { subscriberMachine } from '../../machines/subscriber.js';
+import { xpublisherMachine } from '../../machines/xpublisher.js';
+
+/** The same machine with xstate's algorithm for every event: the machine the shortcut wraps. */
+function slowTwin<M extends AnyStateMachine>(machine: M): M {
+  return Object.getPrototypeOf(machine) as M;
+}
+
+/** An independent copy of a snapshot (its tables copied), made through the machine's public API. */
+function copy(machine: AnyStateMachine, s: AnyMachineSnapshot): AnyMachineSnapshot {
+  return machine.resolveState({ value: s.value, context: copyContext(s.context) }) as AnyMachineSnapshot;
+}
+
+/** What a snapshot says, as JSON (context as the inspector shows it), for comparing two snapshots. */
+function describeSnapshot(s: AnyMachineSnapshot) {
+  return JSON.parse(JSON.stringify({
+    status: s.status,
+    value: s.value,
+    tags: [...s.tags].sort(),
+    context: s.context,
+    children: s.children,
+    historyValue: s.historyValue,
+    output: s.output ?? null,
+    error: s.error ?? null,
+  })) as unknown;
+}
+
+const peer = (peerId: number, peerType: string) => ({ type: 'peer.attached', peerId, endpoint: 'inproc://x', peerType });
+const common = (peerType: string) => [
+  peer(1, peerType), peer(2, peerType),
+  { type: 'peer.detached', peerId: 1 }, { type: 'pipe.muted', peerId: 2 }, { type: 'pipe.ready', peerId: 2 },
+  { type: 'close', linger: 0, queued: 0 }, { type: 'close', linger: 100, queued: 3 },
+  { type: 'pipes.drained' }, { type: 'linger.expired' }, { type: 'no.such.event' },
+];
+const requestEvents = [
+  ...common('REP'),
+  { type: 'request.sent', peerId: 2, requestId: 9, queued: false }, { type: 'request.sent', peerId: 1, requestId: 10, queued: true }, { type: 'reply.received' },
+  { type: 'option.changed', name: 'relaxed', value: true }, { type: 'option.changed', name: 'correlate', value: true },
+];
+const publisherEvents = [
+  ...common('SUB'),
+  { type: 'subscription.added', peerId: 2, prefix: '61' }, { type: 'subscription.added', peerId: 2, prefix: '' },
+  { type: 'subscription.removed', peerId: 2, prefix: '61' }, { type: 'subscription.added', peerId: 7, prefix: '62' },
+  { type: 'configure', noDrop: true },
+];
+const xpublisherEvents = [...publisherEvents, { type: 'configure', verbosity: 'allSubs' }, { type: 'subscription.removed', peerId: 1, prefix: '62' }];
+const subscriberEvents = [
+  ...common('PUB'),
+  { type: 'subscribe', prefix: '61' }, { type: 'subscribe', prefix: '' }, { type: 'unsubscribe', prefix: '61' }, { type: 'unsubscribe', prefix: '62' },
+];
+const supervisorEvents = [
+  { type: 'inproc.bind', name: 'a', socketId: 1, socketType: 'PULL', requestId: 1 },
+  { type: 'inproc.bind', name: 'a', socketId: 2, socketType: 'PULL', requestId: 2 },
+  { type: 'inproc.connect', name: 'a', socketId: 3, socketType: 'PUSH', connectionId: 'c1', immediate: false },
+  { type: 'inproc.connect', name: 'b', socketId: 3, socketType: 'PUSH', connectionId: 'c2', immediate: false },
+  { type: 'inproc.unbind', name: 'a', socketId: 1, requestId: 3 },
+  { type: 'inproc.unbind', name: 'a', socketId: 1, requestId: 4, keepConnections: true },
+  { type: 'inproc.disconnect', connectionId: 'c1' },
+  { type: 'socket.closed', socketId: 3 },
+  { type: 'xstate.done.actor.connection', output: { connectionId: 'c2' } },
+];
+const replyEvents = [
+  ...common('REQ'),
+  { type: 'request.received', peerId: 1 }, { type: 'request.received', peerId: 2 }, { type: 'reply.sent' },
+];
+
+/** Every snapshot reachable within `depth` events of `alphabet` (xstate's path), by value and context. */
+function reachable(machine: AnyStateMachine, alphabet: object[], depth: number): AnyMachineSnapshot[] {
+  const slow = slowTwin(machine);
+  const seen = new Map<string, AnyMachineSnapshot>();
+  let frontier = [initialTransition(slow, { requestId: 5 })[0] as AnyMachineSnapshot];
+  for (let d = 0; d <= depth && frontier.length > 0; d++) {
+    const next: AnyMachineSnapshot[] = [];
+    for (const s of frontier) {
+      const key = JSON.stringify([s.value, s.status, s.context]);
+      if (seen.has(key)) continue;
+      seen.set(key, s);
+      if (s.status === 'active') for (const e of alphabet) next.push(transition(slow, copy(slow, s), e as never)[0] as AnyMachineSnapshot);
+    }
+    frontier = next;
+  }
+  return [...seen.values()];
+}
+
+/** Asserts the shortcut and xstate agree on every event from every reachable snapshot; returns how
+ * many steps there were and how many the shortcut took. */
+function expectSameAsXstate(machine: AnyStateMachine, alphabet: object[]): { steps: number; fast: number } {
+  const slow = slowTwin(machine);
+  const table = fastEdgesOf(machine);
+  let steps = 0;
+  let fast = 0;
+  for (const s of reachable(machine, alphabet, 5)) {
+    if (s.status !== 'active') continue;
+    for (const e of alphabet) {
+      const [mine, mineActions] = transition(machine, copy(machine, s), e as never);
+      const [theirs, theirActions] = transition(slow, copy(slow, s), e as never);
+      const where = `${JSON.stringify(s.value)} + ${JSON.stringify(e)}`;
+      expect(describeSnapshot(mine as AnyMachineSnapshot), where).toEqual(describeSnapshot(theirs as AnyMachineSnapshot));
+      const named = (actions: { type: string; params: unknown }[]) => actions.filter((a) => !a.type.startsWith('xstate.')).map((a) => [a.type, a.params]);
+      expect(named(mineActions), where).toEqual(named(theirActions));
+      expect(mine.value).toEqual(theirs.value);
+      for (const probe of alphabet) expect(mine.can(probe as never)).toBe(theirs.can(probe as never));
+      steps++;
+      const key = typeof s.value === 'string' ? s.value : Object.entries(s.value as object).map(([k, v]) => `${k}.${String(v)}`)[0];
+      const candidates = table.get(key as string)?.get((e as { type: string }).type);
+      if (candidates?.some((c) => c.fast) === true) fast++;
+    }
+  }
+  return { steps, fast };
+}
+
+const requestOptions: FastEdgeOptions = { guards: ['mayRequestAgain', 'leavesStaleReplies', 'mayRequestAgainPastStaleReplies'], effects: ['discardReplies'], updates: { recordRequest: () => {}, forgetRequest: () => {} } };
+const pubOptions: FastEdgeOptions = { guards: ['isNewSubscription', 'isHeldSubscription'], updates: { addSubscription: () => {}, removeSubscription: () => {} } };
+const xpubOptions: FastEdgeOptions = { guards: ['reportsSubscribe', 'reportsCancel', 'isKnownPeer'], effects: ['notify'], updates: { addSubscription: () => {}, removeSubscription: () => {} } };
+const subOptions: FastEdgeOptions = { guards: ['isLastSubscription', 'isSubscribed'], effects: ['sendSubscription'], updates: { countUp: () => {}, countDown: () => {} } };
+const replyOptions: FastEdgeOptions = { guards: ['isFromGonePeer'], updates: { recordRequester: () => {}, forgetRequester: () => {} } };
+
+/** `from --event--> to` for each fast candidate of `machine`, as state keys. */
+function fastEdges(machine: AnyStateMachine, options: FastEdgeOptions): string[] {
+  const edges: string[] = [];
+  for (const [from, byType] of fastEdgeTable(machine, options)) {
+    for (const [type, candidates] of byType) {
+      for (const c of candidates) if (c.fast) edges.push(`${from} --${type}${c.guard === undefined ? '' : ` [${c.guard}]`}--> ${c.target ?? from}`);
+    }
+  }
+  return edges.sort();
+}
+
+describe('fast edges', () => {
+  it('fast edges: the REQ and REP turn edges are the ones taken directly', () => {
+    expect(hasFastEdges(requestMachine)).toBe(true);
+    expect(fastEdges(requestMachine, requestOptions)).toEqual([
+      'awaitingReply --reply.received--> idle',
+      'awaitingReply --request.sent [mayRequestAgainPastStaleReplies]--> awaitingReply',
+      'awaitingReply --request.sent [mayRequestAgain]--> awaitingReply',
+      'idle --request.sent [leavesStaleReplies]--> awaitingReply',
+      'idle --request.sent--> awaitingReply',
+    ]);
+    expect(fastEdges(replyMachine, replyOptions)).toEqual([
+      'peerGone --reply.sent--> receiving',
+      'receiving --request.received [isFromGonePeer]--> peerGone',
+      'receiving --request.received--> replying',
+      'replying --reply.sent--> receiving',
+    ]);
+  });
+
+  it('fast edges: REQ gives the snapshot and the effects xstate gives, for every reachable state and event', () => {
+    const { steps, fast } = expectSameAsXstate(requestMachine, requestEvents);
+    expect(steps).toBeGreaterThan(100);
+    expect(fast).toBeGreaterThan(10);
+  });
+
+  it('fast edges: REP gives the snapshot and the effects xstate gives, for every reachable state and event', () => {
+    const { steps, fast } = expectSameAsXstate(replyMachine, replyEvents);
+    expect(steps).toBeGreaterThan(100);
+    expect(fast).toBeGreaterThan(10);
+  });
+
+  it.each([
+    ['PUB', publisherMachine, publisherEvents],
+    ['XPUB', xpublisherMachine, xpublisherEvents],
+    ['SUB', subscriberMachine, subscriberEvents],
+    ['XSUB', xsubscriberMachine, subscriberEvents],
+    ['PUSH', pushMachine, common('PULL')],
+    ['DEALER', dealerMachine, common('ROUTER')],
+    ['PULL', pullMachine, common('PUSH')],
+    ['PAIR', pairMachine, common('PAIR')],
+    ['supervisor', supervisorMachine, supervisorEvents],
+  ] as const)('fast edges: %s gives the snapshot and the effects xstate gives, for every reachable state and event', (_name, machine, events) => {
+    const { steps, fast } = expectSameAsXstate(machine as AnyStateMachine, events as unknown as object[]);
+    expect(steps).toBeGreaterThan(50);
+    expect(fast).toBeGreaterThan(3);
+  });
+
+  it('fast edges: a machine provide() derives keeps the shortcut and its own implementations', () => {
+    let released = 0;
+    let discarded = 0;
+    const provided = requestMachine.provide({ actions: { release: () => { released++; }, discardReplies: () => { discarded++; } } });
+    expect(hasFastEdges(provided)).toBe(true);
+    expect(fastEdges(provided, requestOptions)).toEqual(fastEdges(requestMachine, requestOptions));
+    const actor = createActor(provided, { input: {} }).start();
+    actor.send(peer(1, 'REP') as never);
+    actor.send({ type: 'request.sent', peerId: 1, requestId: 3, queued: true });
+    expect([actor.getSnapshot().value, discarded]).toEqual(['awaitingReply', 1]);
+    actor.send({ type: 'close', linger: 0, queued: 0 });
+    expect([actor.getSnapshot().value, released]).toEqual(['closed', 1]);
+  });
+
+  it('fast edges: an inspector sees every event, snapshot and effect of a shortcut edge (not xstate\'s microsteps)', () => {
+    const record = (machine: AnyStateMachine): unknown[] => {
+      const seen: unknown[] = [];
+      const actor = createActor(machine, {
+        input: { requestId: 1 },
+        inspect: (e: InspectionEvent) => {
+          if (e.type === '@xstate.snapshot') seen.push([e.type, (e.snapshot as AnyMachineSnapshot).value, e.event.type]);
+          else if (e.type === '@xstate.event') seen.push([e.type, e.event.type]);
+          else if (e.type === '@xstate.action') seen.push([e.type, e.action.type]);
+        },
+      });
+      actor.start();
+      for (const e of [peer(1, 'REP'), { type: 'request.sent', peerId: 1, requestId: 2, queued: false }, { type: 'reply.received' }, { type: 'request.sent', peerId: 1, requestId: 3, queued: true }]) {
+        actor.send(e as never);
+      }
+      return seen;
+    };
+    const fast = record(requestMachine);
+    expect(fast).toEqual(record(slowTwin(requestMachine)));
+    expect(fast).toContainEqual(['@xstate.action', 'discardReplies']);
+    expect(fast).toContainEqual(['@xstate.snapshot', 'awaitingReply', 'request.sent']);
+  });
+
+  it('fast edges: edges that assign, guard unnamed, enter, leave, wait or re-enter are left to xstate', () => {
+    const base = setup({
+      guards: { named: () => true, unnamed: () => false },
+      actions: { effect: () => {}, set: assign({ n: 1 }) },
+    }).createMachine({
+      context: { n: 0 },
+      initial: 'a',
+      states: {
+        a: {
+          on: {
+            plain: 'b',
+            guarded: { guard: 'unnamed', target: 'c' },
+            named: { guard: 'named', target: 'c', actions: 'effect' },
+            assigning: { actions: 'set', target: 'c' },
+            toEntry: 'withEntry',
+            toTimer: 'withAfter',
+            toAlways: 'withAlways',
+            toParallel: 'par',
+            self: { target: 'a', reenter: true },
+            stay: { target: 'a' },
+            toC: 'c',
+            // xstate's own events are handled before transitions are chosen.
+            'xstate.stop': 'c',
+          },
+        },
+        b: { exit: () => {}, on: { plain: 'a', 'x.*': 'a' } },
+        c: { on: { plain: 'a', toC: { target: 'c', reenter: true } } },
+        withEntry: { entry: () => {}, on: { back: 'a' } },
+        withAfter: { after: { 1000: 'a' } },
+        withAlways: { always: { target: 'a', guard: () => false } },
+        par: { type: 'parallel', states: { p: {}, q: {} } },
+      },
+    });
+    const options: FastEdgeOptions = { guards: ['named'], effects: ['effect'] };
+    const machine = withFastEdges(base, options);
+    // Only edges between quiet states: `b` has an exit action (and a wildcard), `withEntry` an entry
+    // action, `withAfter` a timer, `withAlways` an eventless step, `par` regions; `assigning` has an
+    // assign, `guarded` a guard not named as pure; and no edge on an `xstate.*` event.
+    expect(fastEdges(machine, options)).toEqual(['a --named [named]--> c', 'a --stay--> a', 'a --toC--> c', 'c --plain--> a']);
+    const events = ['plain', 'guarded', 'named', 'assigning', 'toEntry', 'toTimer', 'toAlways', 'toParallel', 'self', 'stay', 'toC', 'back', 'x.y'].map((type) => ({ type }));
+    const slow = slowTwin(machine);
+    for (const first of events) {
+      const [start, expectedStart] = [initialTransition(machine)[0], initialTransition(slow)[0]];
+      let [fast] = transition(machine, start, first);
+      let [expected] = transition(slow, expectedStart, first);
+      expect(fast === start, first.type).toBe(expected === expectedStart);
+      for (const then of events) {
+        const [before, expectedBefore] = [fast, expected];
+        [fast] = transition(machine, fast, then);
+        [expected] = transition(slow, expected, then);
+        expect(describeSnapshot(fast)).toEqual(describeSnapshot(expected));
+        expect(fast === before, `${first.type} then ${then.type}`).toBe(expected === expectedBefore);
+      }
+    }
+  });
+
+  it('fast edges: parallel regions and history states get no shortcut', () => {
+    const fastOnes = (t: ReturnType<typeof fastEdgeTable>) => [...t.values()].flatMap((m) => [...m.values()].flat()).filter((c) => c.fast);
+    expect(fastEdgeTable(createMachine({ type: 'parallel', states: { p: { initial: 'x', states: { x: { on: { go: 'y' } }, y: {} } } } }), {}).size).toBe(0);
+    expect(fastOnes(fastEdgeTable(createMachine({ initial: 'a', states: { a: { on: { go: 'h' } }, h: { type: 'history' } } }), {}))).toEqual([]);
+  });
+
+  it('fast edges: a nested state takes its ancestors\' edges in order; a move between quiet states is taken too', () => {
+    const m = setup({ guards: { no: () => false, yes: () => true }, actions: { fx: () => {} } }).createMachine({
+      initial: 'open',
+      states: {
+        open: {
+          initial: 'a',
+          on: { tick: [{ guard: 'no', actions: 'fx' }, { guard: 'yes', actions: 'fx' }], hop: '.b' },
+          states: { a: { on: { tick: { guard: 'no', actions: 'fx' } } }, b: {} },
+        },
+      },
+    });
+    const options: FastEdgeOptions = { guards: ['no', 'yes'], effects: ['fx'] };
+    const t = fastEdgeTable(m, options).get('open.a');
+    expect(t?.get('tick')?.map((c) => [c.source, c.guard, c.fast])).toEqual([['open.a', 'no', true], ['open', 'no', true], ['open', 'yes', true]]);
+    expect(t?.get('hop')?.map((c) => [c.fast, c.target])).toEqual([[true, 'open.b']]);
+    const fast = withFastEdges(m, options);
+    const [s] = initialTransition(fast);
+    const [same, actions] = transition(fast, s, { type: 'tick' });
+    expect(same).toBe(s);
+    expect(actions.map((a) => a.type)).toEqual(['fx']);
+    const [moved] = transition(fast, s, { type: 'hop' });
+    expect(moved.value).toEqual({ open: 'b' });
+    expect(describeSnapshot(moved)).toEqual(describeSnapshot(transition(m, s, { type: 'hop' })[0]));
+  });
+});

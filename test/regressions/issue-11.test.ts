@@ -1,0 +1,206 @@
+// Issue 11 ("The machine decides, and scales"): the defects its review reproduced, each as a test
+// that failed before the fix. Who owns a message; tables changed in place and machines built once
+// per type (what made bookkeeping quadratic); event types that grew with every connection; a
+// subscription flood that froze a publisher's event loop.
+
+import { connect as netConnect } from 'node:net';
+import type { InspectionEvent } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { encodeCommand } from '../../src/protocol/frame-encoder.js';
+import { Context } from '../../src/socket/context.js';
+import { Dealer, Router } from '../../src/socket/dealer-router.js';
+import { Pair } from '../../src/socket/pair.js';
+import { Publisher, SUBSCRIPTIONS_PER_TURN, Subscriber, XPublisher, XSubscriber } from '../../src/socket/pub-sub.js';
+import { Push } from '../../src/socket/push-pull.js';
+import { Reply, Request } from '../../src/socket/request-reply.js';
+import { closeAfterEach, text } from '../helpers/sockets.js';
+import { handshakeBytes } from '../transport/helpers.js';
+
+const track = closeAfterEach();
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('issue 11: who owns a message', () => {
+  // PUB --> SUB1 (shifts its frames array)
+  //     \-> SUB2 (must still see both frames)
+  it('each receiver gets its own frames array: a PUB subscriber that shifts its message does not change another\'s', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    await pub.bind('inproc://own');
+    const subs = [track(new Subscriber({ context })), track(new Subscriber({ context }))];
+    for (const s of subs) {
+      s.connect('inproc://own');
+      s.subscribe('');
+    }
+    await pub.send(['topic', 'body']);
+    const first = await subs[0]!.receive();
+    first.shift();
+    expect(text(first)).toEqual(['body']);
+    expect(text(await subs[1]!.receive())).toEqual(['topic', 'body']);
+  });
+
+  // XSUB --> XPUB1, XPUB2: an upstream message reaches each publisher as its own array.
+  it('each receiver gets its own frames array: an XSUB message upstream reaches each XPUB as its own array', async () => {
+    const context = new Context();
+    const xsub = track(new XSubscriber({ context }));
+    const xpubs = [track(new XPublisher({ context })), track(new XPublisher({ context }))];
+    await xpubs[0]!.bind('inproc://up1');
+    await xpubs[1]!.bind('inproc://up2');
+    xsub.connect('inproc://up1');
+    xsub.connect('inproc://up2');
+    await xsub.send(['up', 'stream']);
+    const first = await xpubs[0]!.receive();
+    first.splice(0);
+    expect(text(await xpubs[1]!.receive())).toEqual(['up', 'stream']);
+  });
+});
+
+describe('issue 11: linear bookkeeping', () => {
+  it('the tables a machine keeps are changed in place, never copied per change (copying made n peers cost n^2)', async () => {
+    const context = new Context();
+    const router = track(new Router({ context }));
+    await router.bind('inproc://tables');
+    const { peers, routes } = router.getSnapshot().context;
+    const supervisor = context.supervisor.getSnapshot().context;
+    for (let i = 0; i < 5; i++) track(new Dealer({ context })).connect('inproc://tables');
+    const after = router.getSnapshot().context;
+    expect(after.peers).toBe(peers);
+    expect(after.routes).toBe(routes);
+    expect(peers.size).toBe(5);
+    expect(context.supervisor.getSnapshot().context.connections).toBe(supervisor.connections);
+    expect(context.supervisor.getSnapshot().context.endpoints).toBe(supervisor.endpoints);
+  });
+
+  it('a socket type\'s machine is built once, not once per socket', () => {
+    const context = new Context();
+    for (const make of [() => new Push({ context }), () => new Request({ context }), () => new Router({ context }), () => new XPublisher({ context })]) {
+      const [a, b] = [track(make()), track(make())];
+      expect(a.actor.logic).toBe(b.actor.logic);
+    }
+  });
+
+  it('the supervisor hears the same few event types however many connections come and go (xstate caches per type)', async () => {
+    const seen = new Set<string>();
+    const context: Context = new Context({
+      inspect: (e: InspectionEvent) => {
+        // (the supervisor's own start is inspected before `context` is assigned)
+        if (e.type === '@xstate.event' && (e.actorRef as { id?: string }).id === 'supervisor') seen.add(e.event.type);
+      },
+    });
+    const rep = track(new Reply({ context }));
+    await rep.bind('inproc://churn');
+    const cycle = async (i: number) => {
+      const req = new Request({ context, linger: 0 });
+      req.connect('inproc://churn');
+      await req.send(String(i));
+      await rep.send(await rep.receive());
+      expect(text(await req.receive())).toEqual([String(i)]);
+      req.close();
+    };
+    for (let i = 0; i < 10; i++) await cycle(i);
+    const after10 = new Set(seen);
+    for (let i = 10; i < 60; i++) await cycle(i);
+    expect([...seen].sort()).toEqual([...after10].sort());
+    expect(seen.size).toBeLessThan(10);
+    // And nothing is left behind: no connection in the table, no connection actor in the system.
+    expect(context.supervisor.getSnapshot().context.connections.size).toBe(0);
+    for (let n = 1; n <= 60; n++) expect(context.supervisor.system.get(`inproc-${n}`)).toBeUndefined();
+  });
+
+  it('connecting starts connection actors without xstate\'s dev warnings (no assign() made inside an effect)', async () => {
+    const warnings: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args);
+    try {
+      const context = new Context();
+      const router = track(new Router({ context }));
+      router.connect('inproc://warn'); // before the bind: the connection waits
+      await track(new Dealer({ context })).bind('inproc://warn');
+      for (let i = 0; i < 3; i++) track(new Dealer({ context })).connect('inproc://warn');
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('closing thousands of connected pairs leaves the registry empty', async () => {
+    const context = new Context();
+    const all: Pair[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const a = new Pair({ context, linger: 0 });
+      await a.bind(`inproc://pair-${i}`);
+      const b = new Pair({ context, linger: 0 });
+      b.connect(`inproc://pair-${i}`);
+      all.push(a, b);
+    }
+    expect(context.supervisor.getSnapshot().context.connections.size).toBe(2000);
+    for (const s of all) s.close();
+    expect(context.supervisor.getSnapshot().context.connections.size).toBe(0);
+    expect(context.listInprocEndpoints()).toEqual([]);
+    expect(context.sockets).toEqual([]);
+  });
+});
+
+describe('issue 11: a subscription flood does not freeze a publisher', () => {
+  // raw SUB (tcp) --N SUBSCRIBE commands in one write--> XPUB (allSubs: one notice each)
+  // The XPUB applies at most SUBSCRIPTIONS_PER_TURN stream subscriptions per turn of the event loop
+  // (each is a machine event); the rest waits in the pipe and the engine stops reading meanwhile.
+  it('subscriptions from a stream are applied in bounded batches, one turn of the event loop at a time, and all arrive', async () => {
+    const N = 4 * SUBSCRIPTIONS_PER_TURN + 10;
+    const xpub = track(new XPublisher({ verbosity: 'allSubs', receiveTimeout: 0 }));
+    await xpub.bind('tcp://127.0.0.1:*');
+    const port = Number((xpub.lastEndpoint as string).split(':').pop());
+    const peer = netConnect({ host: '127.0.0.1', port });
+    peer.on('error', () => {});
+    const commands = Array.from({ length: N }, (_, i) => encodeCommand('SUBSCRIBE', Buffer.from(`topic-${i}`)));
+    peer.write(Buffer.concat([handshakeBytes('SUB'), ...commands]));
+    // Count what the XPUB has applied at each turn of the loop until all are there.
+    const counts: number[] = [];
+    const applied = () => xpub.getSnapshot().context.subscriptions.size;
+    while (applied() < N) {
+      counts.push(applied());
+      await turn();
+    }
+    counts.push(applied());
+    const steps = counts.slice(1).map((c, i) => c - (counts[i] as number));
+    // A turn applies at most its budget, plus one refill that was already queued for that turn.
+    expect(Math.max(...steps)).toBeLessThanOrEqual(2 * SUBSCRIPTIONS_PER_TURN);
+    expect(counts.filter((c) => c > 0 && c < N).length).toBeGreaterThan(0);
+    // Nothing was lost: every subscription reached the application, in order.
+    const notices: string[] = [];
+    while (xpub.readable) notices.push((await xpub.receive())[0]!.subarray(1).toString());
+    expect(notices).toEqual(Array.from({ length: N }, (_, i) => `topic-${i}`));
+    peer.destroy();
+  });
+
+  it('subscriptions from inproc peers are applied as they come (a full inproc pipe would drop them)', () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    void pub.bind('inproc://flood');
+    const sub = track(new Subscriber({ context }));
+    sub.connect('inproc://flood');
+    for (let i = 0; i < 3000; i++) sub.subscribe(`t${i}`);
+    expect(pub.getSnapshot().context.subscriptions.size).toBe(3000);
+  });
+});
+
+describe('issue 11: a late routing id reaches the ROUTER as an event, not through a property trap', () => {
+  it('an inproc connect before bind: the ROUTER hears peer.identified when the bind arrives', async () => {
+    const context = new Context();
+    const router = track(new Router({ context }));
+    const types: string[] = [];
+    router.connect('inproc://late');
+    const peer = [...(router as unknown as { peers: Map<number, object> }).peers.values()][0] as object;
+    expect(Object.getOwnPropertyDescriptor(peer, 'routingId')?.get).toBeUndefined();
+    const inspect = (e: InspectionEvent) => {
+      if (e.type === '@xstate.event' && e.actorRef === router.actor) types.push(e.event.type);
+    };
+    const sub = router.actor.system.inspect(inspect);
+    const dealer = track(new Dealer({ context, routingId: 'late-id' }));
+    await dealer.bind('inproc://late');
+    sub.unsubscribe();
+    expect(types).toContain('peer.identified');
+    expect(router.getSnapshot().context.routes.toJSON()).toEqual({ [Buffer.from('late-id').toString('hex')]: 1 });
+    await router.send(['late-id', 'hello']);
+    expect(text(await dealer.receive())).toEqual(['hello']);
+  });
+});
