@@ -13,6 +13,7 @@ import { Pair } from '../../src/socket/pair.js';
 import { Publisher, Subscriber } from '../../src/socket/pub-sub.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { Socket } from '../../src/socket/socket.js';
+import { countEvents, nextEvent, reconnectIntervals, refusingEndpoint } from '../transport/helpers.js';
 
 type Transport = 'tcp' | 'ipc';
 type Binder = 'ours' | 'libzmq';
@@ -44,6 +45,54 @@ async function link(binder: Binder, t: Transport, our: Socket, their: zmq.Socket
     await their.bind(ep);
     our.connect(their.lastEndpoint!);
   }
+}
+
+/**
+ * A Context whose inspector counts the events each connection actor of ours receives, by type:
+ * `reached(type, n)` resolves once there were `n` (e.g. `peer.pinged`: a PING that asked for a TTL).
+ */
+function watchedContext(): { context: Context; reached(type: string, n: number): Promise<void> } {
+  const counts = new Map<string, number>();
+  const waiting: { type: string; n: number; resolve: () => void }[] = [];
+  const context = new Context({
+    inspect: (e) => {
+      if (e.type !== '@xstate.event') return;
+      if ((e.actorRef as unknown as { logic?: { id?: string } }).logic?.id !== 'connection') return;
+      const type = (e.event as { type: string }).type;
+      const n = (counts.get(type) ?? 0) + 1;
+      counts.set(type, n);
+      for (let i = waiting.length - 1; i >= 0; i--) {
+        const w = waiting[i]!;
+        if (w.type === type && n >= w.n) {
+          waiting.splice(i, 1);
+          w.resolve();
+        }
+      }
+    },
+  });
+  return {
+    context,
+    reached: (type, n) => ((counts.get(type) ?? 0) >= n ? Promise.resolve() : new Promise((resolve) => waiting.push({ type, n, resolve }))),
+  };
+}
+
+/**
+ * Resolves after `n` reconnect intervals on libzmq's clock, counted by its events: a libzmq PUSH
+ * dials a refusing endpoint and reports each refused attempt (connect:retry). libzmq sets each retry
+ * (`reconnectInterval` to twice that) only once the attempt before was refused, so the n-th comes
+ * n - 1 whole intervals later: a libzmq peer that lost its connection would have dialled again, and
+ * been seen by our socket, well before that.
+ */
+async function libzmqIntervals(n: number, reconnectInterval: number): Promise<void> {
+  const sentinel = libzmq(new zmq.Push({ reconnectInterval, linger: 0 }));
+  let retries = 0;
+  const reached = new Promise<void>((resolve) => {
+    sentinel.events.on('connect:retry', () => {
+      if (++retries === n) resolve();
+    });
+  });
+  sentinel.connect(await refusingEndpoint());
+  await reached;
 }
 
 /**
@@ -149,8 +198,13 @@ describe.each(CASES)('interop over %s, %s binding', (t, binder) => {
 });
 
 describe.each(['ours', 'libzmq'] as Binder[])('interop heartbeats (tcp, %s binding)', (binder) => {
+  // Staying connected is shown by counts, not by waiting: a number of heartbeats seen by our
+  // connection, then a message over it, and still the one handshake (a dropped connection comes back
+  // as a second one, before anything it carries).
   it('a libzmq socket with heartbeats stays connected to ours past many intervals: we answer its PINGs', async () => {
-    const ourPair = mine(new Pair({ context: new Context() }));
+    const watched = watchedContext();
+    const ourPair = mine(new Pair({ context: watched.context }));
+    const handshakes = countEvents(ourPair, 'handshake');
     const theirPair = libzmq(new zmq.Pair({ heartbeatInterval: 20, heartbeatTimeout: 60, heartbeatTimeToLive: 200 }));
     const disconnects: string[] = [];
     theirPair.events.on('disconnect', (e) => disconnects.push(e.address));
@@ -158,46 +212,44 @@ describe.each(['ours', 'libzmq'] as Binder[])('interop heartbeats (tcp, %s bindi
     await link(binder, 'tcp', ourPair, theirPair);
     await ourPair.send('first');
     expect(text(await theirPair.receive())).toEqual(['first']);
-    await delay(400); // 20 heartbeat intervals, 6 timeouts
-    expect(disconnects).toEqual([]);
+    // 20 of libzmq's PINGs (each asks for a TTL) reached our connection: 20 intervals, 6 of its timeouts.
+    await watched.reached('peer.pinged', 20);
     await theirPair.send('still here');
     expect(text(await ourPair.receive())).toEqual(['still here']);
+    expect(handshakes.n).toBe(1);
+    expect(disconnects).toEqual([]);
   });
 
   it('our heartbeats to libzmq are answered: we stay connected past many intervals', async () => {
-    const ourPair = mine(new Pair({ context: new Context(), heartbeatInterval: 20, heartbeatTimeout: 60 }));
+    const watched = watchedContext();
+    const ourPair = mine(new Pair({ context: watched.context, heartbeatInterval: 20, heartbeatTimeout: 60 }));
+    const handshakes = countEvents(ourPair, 'handshake');
     const theirPair = libzmq(new zmq.Pair());
     const disconnects: string[] = [];
     ourPair.events.on('disconnect', (e) => disconnects.push(e.address ?? ''));
     await link(binder, 'tcp', ourPair, theirPair);
     await theirPair.send('first');
     expect(text(await ourPair.receive())).toEqual(['first']);
-    await delay(400);
-    expect(disconnects).toEqual([]);
+    // After each PING our connection waits for traffic; a PONG (nothing else comes) clears it: 20 answered.
+    await watched.reached('traffic.seen', 20);
     await ourPair.send('still here');
     expect(text(await theirPair.receive())).toEqual(['still here']);
+    expect(handshakes.n).toBe(1);
+    expect(disconnects).toEqual([]);
   });
 });
 
-/** A tcp endpoint nobody listens on (a port the kernel gave us and took back). */
-async function freeTcpEndpoint(): Promise<string> {
-  const probe = new zmq.Pull();
-  await probe.bind('tcp://127.0.0.1:*');
-  const ep = probe.lastEndpoint as string;
-  probe.close();
-  await delay(50);
-  return ep;
-}
-
 describe.each([-1, 3000])('a lingering close keeps dialling for what it queued (linger %d), as libzmq does', (linger) => {
   it('never connected: the peer binds after close() and still gets every message, in order', async () => {
-    const ep = await freeTcpEndpoint();
+    const ep = await refusingEndpoint();
     const push = new Push({ context: new Context(), linger, reconnectInterval: 50 });
+    const retries = countEvents(push, 'connect:retry');
     push.connect(ep);
     await push.send('q1');
     await push.send(['q2', '']);
     push.close();
-    await delay(300);
+    // Two more refused attempts: at least one of them begun after close().
+    await retries.reached(retries.n + 2);
     const pull = libzmq(new zmq.Pull({ receiveTimeout: 3000 }));
     await pull.bind(ep);
     expect(text(await pull.receive())).toEqual(['q1']);
@@ -206,19 +258,24 @@ describe.each([-1, 3000])('a lingering close keeps dialling for what it queued (
   });
 
   it('peer restarted: what was queued while it was away arrives at its successor after close()', async () => {
-    const ep = await freeTcpEndpoint();
+    const ep = await refusingEndpoint();
     const first = new zmq.Pull();
     await first.bind(ep);
     const push = new Push({ context: new Context(), linger, reconnectInterval: 50 });
+    const retries = countEvents(push, 'connect:retry');
     push.connect(ep);
     await push.send('hello');
     expect(text(await first.receive())).toEqual(['hello']);
-    const gone = new Promise((r) => push.events.on('disconnect', r));
+    const gone = nextEvent(push, 'disconnect');
+    // The port is free for the successor once libzmq reports its listener closed.
+    const unbound = new Promise((r) => first.events.on('close', r));
+    await first.unbind(ep);
+    await unbound;
     first.close();
     await gone;
     await push.send('while away');
     push.close();
-    await delay(200);
+    await retries.reached(retries.n + 2); // dialling still, after close()
     const second = libzmq(new zmq.Pull({ receiveTimeout: 3000 }));
     await second.bind(ep);
     expect(text(await second.receive())).toEqual(['while away']);
@@ -227,15 +284,22 @@ describe.each([-1, 3000])('a lingering close keeps dialling for what it queued (
 });
 
 it('linger 0: a close() with messages queued for an absent peer lets go at once and sends nothing', async () => {
-  const ep = await freeTcpEndpoint();
+  const ep = await refusingEndpoint();
   const push = new Push({ context: new Context(), linger: 0, reconnectInterval: 50 });
   push.connect(ep);
   await push.send('dropped');
   push.close();
   await push.whenReleased();
-  const pull = libzmq(new zmq.Pull({ receiveTimeout: 400 }));
+  const pull = libzmq(new zmq.Pull({ receiveTimeout: 3000 }));
   await pull.bind(ep);
-  await expect(pull.receive()).rejects.toMatchObject({ code: 'EAGAIN' });
+  // Had it kept dialling, its next attempt (due within 100 ms) would now reach the pull and deliver
+  // "dropped". Five intervals of the same length pass; then a message sent after all that must be
+  // the first to arrive.
+  await reconnectIntervals(5, 50);
+  const later = mine(new Push({ context: new Context() }));
+  later.connect(ep);
+  await later.send('sent later');
+  expect(text(await pull.receive())).toEqual(['sent later']);
 });
 
 // libuv before 1.48 (Node 20 ships 1.46) passes the whole 108-byte sun_path for an abstract name,
@@ -279,7 +343,9 @@ describe('refused and handed-over peers over tcp stay connected and ignored, as 
     second.connect(router.lastEndpoint as string);
     await second.send('from second');
     expect(text(await router.receive())).toEqual(['x', 'from second']);
-    await delay(300); // many reconnect intervals
+    // Had we dropped the first dealer's stream, it would dial again within 40 ms and its handshake
+    // (a third) would take the id back. Ten of its reconnect intervals pass on libzmq's clock.
+    await libzmqIntervals(10, 20);
     await first.send('first again'); // goes nowhere, as with libzmq's router
     await router.send(['x', 'to x']);
     expect(text(await second.receive())).toEqual(['to x']);
@@ -291,6 +357,7 @@ describe('refused and handed-over peers over tcp stay connected and ignored, as 
   it('router without handover: a duplicate id is refused once and parked, not refused again every reconnect', async () => {
     const router = mine(new Router({ context: new Context(), mandatory: true }));
     const refused = count(router, 'peer:refused');
+    const refusedOnce = nextEvent(router, 'peer:refused');
     await router.bind('tcp://127.0.0.1:*');
     const first = libzmq(new zmq.Dealer({ routingId: 'y', reconnectInterval: 20 }));
     first.connect(router.lastEndpoint as string);
@@ -299,7 +366,10 @@ describe('refused and handed-over peers over tcp stay connected and ignored, as 
     const second = libzmq(new zmq.Dealer({ routingId: 'y', reconnectInterval: 20 }));
     second.connect(router.lastEndpoint as string);
     await second.send('ignored');
-    await delay(300);
+    await refusedOnce;
+    // Had we dropped the refused stream, the dealer would dial again within 40 ms and be refused
+    // again. Ten of its reconnect intervals pass on libzmq's clock.
+    await libzmqIntervals(10, 20);
     expect(refused.n).toBe(1);
     await router.send(['y', 'still first']);
     expect(text(await first.receive())).toEqual(['still first']);
@@ -309,20 +379,34 @@ describe('refused and handed-over peers over tcp stay connected and ignored, as 
 
   it('a parked peer is not read: what it sends backs up to its HWM instead of vanishing (as libzmq)', async () => {
     const pair = mine(new Pair({ context: new Context() }));
+    const parked = nextEvent(pair, 'peer:refused');
     await pair.bind('tcp://127.0.0.1:*');
     const a = libzmq(new zmq.Pair());
     a.connect(pair.lastEndpoint as string);
     await a.send('a1');
     expect(text(await pair.receive())).toEqual(['a1']);
-    const b = libzmq(new zmq.Pair({ sendHighWaterMark: 10, sendTimeout: 200 }));
+    // sendTimeout 0: a send that cannot be queued now fails (EAGAIN) at once, with no clock involved.
+    const b = libzmq(new zmq.Pair({ sendHighWaterMark: 10, sendTimeout: 0 }));
     b.connect(pair.lastEndpoint as string);
-    await delay(100);
+    await parked;
     const payload = Buffer.alloc(1024);
     let sent = 0;
-    try {
-      for (; sent < 100_000; sent++) await b.send(payload);
-    } catch (e) {
-      expect((e as { code?: string }).code).toBe('EAGAIN');
+    // Rounds: b sends until it may queue no more, then a round trip through `a` lets our loop and
+    // libzmq's I/O thread each take their turns (reading b's stream, if we read it; moving b's queue
+    // to the kernel, if there is room). A stream we read makes room every round; one we do not stops
+    // taking anything once the kernel's buffers are full. Three rounds in a row without room end it.
+    for (let still = 0, round = 0; still < 3 && sent < 100_000; round++) {
+      const before = sent;
+      try {
+        for (; sent < 100_000; sent++) await b.send(payload);
+      } catch (e) {
+        expect((e as { code?: string }).code).toBe('EAGAIN');
+      }
+      await pair.send(`round ${round}`);
+      expect(text(await a.receive())).toEqual([`round ${round}`]);
+      await a.send(`back ${round}`);
+      expect(text(await pair.receive())).toEqual([`back ${round}`]);
+      still = sent === before ? still + 1 : 0;
     }
     // Kernel buffers and b's HWM take a few thousand; a peer we kept reading would take all 100k.
     expect(sent).toBeLessThan(30_000);
@@ -331,6 +415,7 @@ describe('refused and handed-over peers over tcp stay connected and ignored, as 
   it('pair: a second peer is refused once and parked; the first keeps talking', async () => {
     const pair = mine(new Pair({ context: new Context() }));
     const refused = count(pair, 'peer:refused');
+    const refusedOnce = nextEvent(pair, 'peer:refused');
     await pair.bind('tcp://127.0.0.1:*');
     const a = libzmq(new zmq.Pair({ reconnectInterval: 20 }));
     a.connect(pair.lastEndpoint as string);
@@ -339,7 +424,9 @@ describe('refused and handed-over peers over tcp stay connected and ignored, as 
     const b = libzmq(new zmq.Pair({ reconnectInterval: 20 }));
     b.connect(pair.lastEndpoint as string);
     await b.send('b1');
-    await delay(300);
+    await refusedOnce;
+    // Had we dropped b's stream, it would dial again within 40 ms and be refused again.
+    await libzmqIntervals(10, 20);
     expect(refused.n).toBe(1);
     await pair.send('to a');
     expect(text(await a.receive())).toEqual(['to a']);

@@ -12,6 +12,7 @@ import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { Socket } from '../../src/socket/socket.js';
 import type { SocketEvent } from '../../src/socket/events.js';
+import { refusingEndpoint } from '../transport/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monocoque-events-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,27 +21,40 @@ afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
 const keep = <T extends { close(): void }>(s: T): T => (open.push(s), s);
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Seen = { type: string; peer?: SocketEvent['peer'] }[];
+/** Callbacks to try after each event a recorder sees (see `until`). */
+const checks = new WeakMap<Seen, (() => void)[]>();
 
 /** Event types as they happen, from either library's socket. */
-function record(s: Socket | zmq.Socket): { type: string; peer?: SocketEvent['peer'] }[] {
-  const seen: { type: string; peer?: SocketEvent['peer'] }[] = [];
+function record(s: Socket | zmq.Socket): Seen {
+  const seen: Seen = [];
+  const waiting: (() => void)[] = [];
+  checks.set(seen, waiting);
   const types = ['accept', 'connect', 'connect:delay', 'connect:retry', 'handshake', 'close', 'disconnect'] as const;
   for (const t of types) {
-    (s.events as unknown as { on(t: string, f: (e: { peer?: SocketEvent['peer'] }) => void): void }).on(t, (e) =>
-      seen.push({ type: t, ...(e.peer !== undefined ? { peer: e.peer } : {}) }));
+    (s.events as unknown as { on(t: string, f: (e: { peer?: SocketEvent['peer'] }) => void): void }).on(t, (e) => {
+      seen.push({ type: t, ...(e.peer !== undefined ? { peer: e.peer } : {}) });
+      for (const check of [...waiting]) check();
+    });
   }
   return seen;
 }
 
 const kinds = (events: { type: string }[]) => events.map((e) => e.type);
 
-async function until(f: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await delay(5);
-  }
+/** Resolves once `f` holds of what `seen` recorded: checked again on each event it records. */
+function until(seen: Seen, f: (kinds: string[]) => boolean): Promise<void> {
+  const waiting = checks.get(seen)!;
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!f(kinds(seen))) return;
+      waiting.splice(waiting.indexOf(check), 1);
+      resolve();
+    };
+    waiting.push(check);
+    check();
+  });
 }
 
 describe('monitor events follow libzmq', () => {
@@ -55,7 +69,7 @@ describe('monitor events follow libzmq', () => {
         push.connect(pull.lastEndpoint as string);
         await push.send('x');
         await pull.receive();
-        await until(() => kinds(seen).includes('handshake'));
+        await until(seen, (k) => k.includes('handshake'));
         results.push(kinds(seen));
         if (impl === 'ours') expect(seen[0]?.peer?.socketType).toBeUndefined(); // not known before the handshake
       }
@@ -75,7 +89,7 @@ describe('monitor events follow libzmq', () => {
       const ours = keep(make());
       const seen = record(ours);
       ours.connect(peer.lastEndpoint as string);
-      await until(() => kinds(seen).includes('handshake'));
+      await until(seen, (k) => k.includes('handshake'));
       // Push keeps pipes from connect() on (connect:delay); Router makes its peer at the handshake.
       expect(kinds(seen).filter((k) => k !== 'connect:delay')).toEqual(['connect', 'handshake']);
       expect(seen.find((e) => e.type === 'handshake')?.peer?.socketType).toBe(peerType);
@@ -83,17 +97,13 @@ describe('monitor events follow libzmq', () => {
   });
 
   it('every tcp connect attempt is announced by connect:delay, the first and each retry (as libzmq)', async () => {
-    const probe = new zmq.Pull();
-    await probe.bind('tcp://127.0.0.1:*');
-    const nobody = probe.lastEndpoint as string;
-    probe.close();
-    await delay(50);
+    const nobody = await refusingEndpoint();
     const results: string[][] = [];
     for (const impl of ['libzmq', 'ours'] as const) {
       const push = keep(impl === 'libzmq' ? new zmq.Push({ reconnectInterval: 40 }) : new Push({ context: new Context(), reconnectInterval: 40 }));
       const seen = record(push);
       push.connect(nobody);
-      await until(() => kinds(seen).filter((k) => k === 'connect:retry').length >= 3);
+      await until(seen, (k) => k.filter((x) => x === 'connect:retry').length >= 3);
       push.close();
       // Each attempt: connect:delay, then close (refused), then connect:retry before the next one.
       results.push(kinds(seen).slice(0, 9));
@@ -112,7 +122,7 @@ describe('monitor events follow libzmq', () => {
       push.connect(pull.lastEndpoint as string);
       await push.send('x');
       await pull.receive();
-      await until(() => kinds(seen).includes('handshake'));
+      await until(seen, (k) => k.includes('handshake'));
       results.push(kinds(seen));
     }
     expect(results[1]).toEqual(results[0]);
@@ -130,7 +140,7 @@ describe('monitor events follow libzmq', () => {
     await dealer.send('hi');
     const [id] = await router.receive();
     expect(String(id)).toBe('d1');
-    await until(() => kinds(atDealer).includes('handshake'));
+    await until(atDealer, (k) => k.includes('handshake'));
     expect(kinds(atRouter)).toEqual(['accept', 'handshake']);
     expect(atRouter[1]?.peer?.routingId?.toString()).toBe('d1');
     expect(kinds(atDealer)).toEqual(['connect:delay', 'connect', 'handshake']);

@@ -1,10 +1,9 @@
 // tcp between our own sockets: every pattern, address forms, reconnects, timeouts, heartbeats,
 // back-pressure and lingering.
 
-import { connect as netConnect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Pair } from '../../src/socket/pair.js';
@@ -13,7 +12,8 @@ import { Pull, Push } from '../../src/socket/push-pull.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
 import { FrameDecoder, readyCommand } from '../../src/protocol/index.js';
 import {
-  delay, greeting, handshakeBytes, nextEvent, own, rawServer, recordEvents, settled, text, track,
+  delay, greeting, handshakeBytes, nextEvent, own, rawServer, reconnectIntervals, recordEvents, refusingEndpoint, settled,
+  text, track, turn,
 } from './helpers.js';
 
 const LOCAL = 'tcp://127.0.0.1:*';
@@ -146,13 +146,15 @@ describe('tcp: subscription encoding per peer version (PROTOCOL.md §8)', () => 
       onCommand: (name: string, data: Uint8Array) => commands.push([name, [...data]]),
     };
     let fed = 0;
-    while (messages.length + commands.length < 3) {
+    const stream = server.connections[0]!;
+    for (;;) {
       const all = Buffer.concat(server.received[0] ?? []);
       if (all.length > 64 + fed) {
         d.push(all.subarray(64 + fed), sink);
         fed = all.length - 64;
       }
-      await delay(5);
+      if (messages.length + commands.length >= 3) break;
+      await new Promise((r) => stream.once('data', r)); // the server's own listener has recorded it first
     }
     return { messages, commands };
   }
@@ -242,41 +244,35 @@ describe('tcp: addresses', () => {
   });
 });
 
-/** A free port: listen on an ephemeral one and close it. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 describe('tcp: connecting, reconnecting', () => {
   it('connect before bind retries quietly (connect:retry with its interval) and then delivers', async () => {
     const context = new Context();
-    const port = await freePort();
+    const endpoint = await refusingEndpoint();
     const push = track(new Push({ context, reconnectInterval: 20 }));
     const retry = nextEvent(push, 'connect:retry');
-    push.connect(`tcp://127.0.0.1:${port}`);
+    push.connect(endpoint);
     // Without `immediate`, the message queues to the endpoint before it exists (as libzmq does).
     expect(await settled(push.send('early'))).toBe('done');
     const r = await retry;
+    // The delay it announces (not a measured time): reconnectInterval plus a jitter below it.
     expect(r.interval).toBeGreaterThanOrEqual(20);
     expect(r.interval).toBeLessThan(40);
     const pull = track(new Pull({ context }));
-    await pull.bind(`tcp://127.0.0.1:${port}`);
+    await pull.bind(endpoint);
     expect(text(await pull.receive())).toEqual(['early']);
   });
 
   it('with immediate, nothing queues until a connection completes', async () => {
     const context = new Context();
-    const port = await freePort();
+    const endpoint = await refusingEndpoint();
     const push = track(new Push({ context, immediate: true, reconnectInterval: 20 }));
-    push.connect(`tcp://127.0.0.1:${port}`);
+    push.connect(endpoint);
     const sending = push.send('later');
+    // Queued, it would be done at once; it still waits after the first refused attempt.
+    await nextEvent(push, 'connect:retry');
     expect(await settled(sending)).toBe('waiting');
     const pull = track(new Pull({ context }));
-    await pull.bind(`tcp://127.0.0.1:${port}`);
+    await pull.bind(endpoint);
     await sending;
     expect(text(await pull.receive())).toEqual(['later']);
   });
@@ -306,15 +302,15 @@ describe('tcp: connecting, reconnecting', () => {
 
   it('disconnect() stops the retries', async () => {
     const context = new Context();
-    const port = await freePort();
+    const endpoint = await refusingEndpoint();
     const push = track(new Push({ context, reconnectInterval: 10 }));
     const events = recordEvents(push);
-    const endpoint = `tcp://127.0.0.1:${port}`;
     push.connect(endpoint);
     await nextEvent(push, 'connect:retry');
     push.disconnect(endpoint);
     const before = events.filter((e) => e.type === 'connect:retry').length;
-    await delay(100); // ten reconnect intervals
+    // Its next attempt was due within 20 ms; a sentinel with the same interval counts ten of them.
+    await reconnectIntervals(10, 10);
     expect(events.filter((e) => e.type === 'connect:retry').length).toBe(before);
   });
 
@@ -470,23 +466,32 @@ describe('tcp: flow control and closing', () => {
     // A peer that completes the handshake and then reads nothing: what we send piles up.
     const server = await rawServer((s) => {
       s.write(handshakeBytes('PULL'));
-      setTimeout(() => s.pause(), 20);
+      s.pause();
     });
     const tcpStreams = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
     const push = new Push({ context: new Context(), linger: 1000, sendHighWaterMark: 4 });
     const up = nextEvent(push, 'handshake');
     push.connect(server.endpoint);
     await up;
-    await delay(50);
     const payload = Buffer.alloc(64 * 1024);
     for (;;) {
       if ((await settled(push.send(payload))) === 'waiting') break; // HWM reached: node:net holds bytes too
     }
     const atClose = tcpStreams(); // ours and the server's end of it among them
-    push.close();
-    await push.whenReleased(); // linger ran out: the messages could not leave
-    await delay(300);
-    expect(tcpStreams()).toBeLessThanOrEqual(atClose - 1); // ours is gone, well before another 1000 ms
+    // The clock is ours from here: the linger runs out when we say, and no other timer fires.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      push.close();
+      vi.advanceTimersByTime(1000);
+      await push.whenReleased(); // linger ran out: the messages could not leave
+      // Two turns: the close completes in the loop's close phase. A stream kept for a second linger
+      // would wait on a timer that, with the clock stopped, never fires.
+      await turn();
+      await turn();
+      expect(tcpStreams()).toBeLessThanOrEqual(atClose - 1); // ours is gone
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a closed socket accepts no more connections and frees its port', async () => {
