@@ -147,7 +147,7 @@ export function fastEdgeTable(machine: AnyStateMachine, options: FastEdgeOptions
     // A wildcard descriptor joins candidates across event types: leave such states to xstate.
     if (chain.some((n) => [...n.transitions.keys()].some((d) => d.includes('*')))) continue;
     const types = new Set<string>();
-    for (const n of chain) for (const type of n.transitions.keys()) if (!type.startsWith('xstate.')) types.add(type);
+    for (const n of chain) for (const type of n.transitions.keys()) if (mayJudge(type)) types.add(type);
     const byType = new Map<string, readonly Candidate[]>();
     for (const type of types) {
       const candidates: Candidate[] = [];
@@ -167,6 +167,17 @@ export function fastEdgeTable(machine: AnyStateMachine, options: FastEdgeOptions
     table.set(atomic.path.join('.'), byType);
   }
   return table;
+}
+
+const DONE_EVENT = 'xstate.done.actor.';
+const ERROR_EVENT = 'xstate.error.actor.';
+
+/**
+ * Whether the shortcut may judge events of this type: the machine's own events, and a child's
+ * done and error events (plain events to the parent); never xstate's init, stop or other internals.
+ */
+function mayJudge(type: string): boolean {
+  return !type.startsWith('xstate.') || type.startsWith(DONE_EVENT) || type.startsWith(ERROR_EVENT);
 }
 
 /** The state path a non-parallel snapshot value names (`'idle'`, `{ open: 'flowing' }` → `'open.flowing'`). */
@@ -268,12 +279,19 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
       value(this: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject, scope: ActorScope<AnyMachineSnapshot, EventObject>): AnyMachineSnapshot {
         if (snapshot.status === 'active') {
           const key = keyOf(snapshot.value);
-          const candidates = key === null ? undefined : (resolved ??= resolve(this)).get(key)?.get(event.type);
-          if (candidates !== undefined && candidates !== null) {
-            for (const r of candidates) {
-              if (r.guard !== undefined && !r.guard({ context: snapshot.context, event }, undefined)) continue;
-              if (r.candidate.fast) return take(this, r, snapshot, event, scope);
-              break;
+          const byType = key === null ? undefined : (resolved ??= resolve(this)).get(key);
+          if (byType !== undefined) {
+            const candidates = byType.get(event.type);
+            // No state of this configuration handles it: xstate would change nothing (but an
+            // unhandled error from a child, which fails the machine, is xstate's to handle).
+            if (candidates === undefined) {
+              if (mayJudge(event.type) && !event.type.startsWith(ERROR_EVENT)) return snapshot;
+            } else if (candidates !== null) {
+              for (const r of candidates) {
+                if (r.guard !== undefined && !r.guard({ context: snapshot.context, event }, undefined)) continue;
+                if (r.candidate.fast) return take(this, r, snapshot, event, scope);
+                break;
+              }
             }
           }
         }

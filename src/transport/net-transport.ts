@@ -63,6 +63,16 @@ function emit(socket: PeerHost, event: SocketEvent): void {
   if (socket.events.observed) socket.events.emit(event);
 }
 
+const connectionOfActor = new WeakMap<object, NetConnection>();
+
+/** An effect of the shared connection machine, run on the NetConnection its actor belongs to. */
+function on(effect: (n: NetConnection, context: ConnectionContext) => void) {
+  return ({ self, context }: { self: object; context: ConnectionContext }): void => {
+    const n = connectionOfActor.get(self);
+    if (n !== undefined) effect(n, context);
+  };
+}
+
 /**
  * One connection actor and what it drives: the stream of the moment (with its engine), the socket
  * peer it attached, and, for a connecting socket, the pipes kept across reconnects.
@@ -89,6 +99,23 @@ class NetConnection implements EngineHost {
    */
   readonly #ignoreLink = (): void => this.#engine?.stall(this.#socket.options.receiveHighWaterMark);
 
+  /**
+   * The connection machine with this file's effects, built once (not per connection: a machine
+   * costs tens of state-node objects); each effect finds its NetConnection through the actor.
+   */
+  static readonly #machine = connectionMachine.provide({
+    actions: {
+      openStream: on((n, c) => n.#open(c.attempts)),
+      endStream: on((n) => n.#endStream()),
+      attachPeer: on((n) => n.#attach()),
+      reportHandshakeFailure: on((n, c) => n.#reportHandshakeFailure(c)),
+      reportRetry: on((n, c) => emit(n.#socket, { type: 'connect:retry', address: n.#endpoint, interval: c.nextDelay })),
+      sendPing: on((n) => n.#engine?.ping(Math.min(0xffff, Math.floor(n.#socket.options.heartbeatTimeToLive / 100)))),
+      watchTraffic: on((n) => n.#engine?.watchTraffic()),
+      release: on((n, c) => n.#release(c.failure !== undefined)),
+    },
+  });
+
   constructor(
     context: TransportContext,
     spec: StreamSpec,
@@ -105,19 +132,7 @@ class NetConnection implements EngineHost {
     this.#ep = ep;
     this.#onDone = onDone;
     const o = socket.options;
-    const machine = connectionMachine.provide({
-      actions: {
-        openStream: ({ context: c }) => this.#open(c.attempts),
-        endStream: () => this.#endStream(),
-        attachPeer: () => this.#attach(),
-        reportHandshakeFailure: ({ context: c }) => this.#reportHandshakeFailure(c),
-        reportRetry: ({ context: c }) => emit(socket, { type: 'connect:retry', address: endpoint, interval: c.nextDelay }),
-        sendPing: () => this.#engine?.ping(Math.min(0xffff, Math.floor(o.heartbeatTimeToLive / 100))),
-        watchTraffic: () => this.#engine?.watchTraffic(),
-        release: ({ context: c }) => this.#release(c.failure !== undefined),
-      },
-    });
-    this.actor = createActor(machine, {
+    this.actor = createActor(NetConnection.#machine, {
       input: {
         role,
         endpoint,
@@ -131,6 +146,7 @@ class NetConnection implements EngineHost {
       },
       inspect: context.inspector,
     } as never) as Actor<typeof connectionMachine>;
+    connectionOfActor.set(this.actor, this);
   }
 
   /** Starts the actor: a connecting one dials at once; an accepting one takes `stream`. */

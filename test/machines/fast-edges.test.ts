@@ -51,6 +51,8 @@ const common = (peerType: string) => [
   { type: 'peer.detached', peerId: 1 }, { type: 'pipe.muted', peerId: 2 }, { type: 'pipe.ready', peerId: 2 },
   { type: 'close', linger: 0, queued: 0 }, { type: 'close', linger: 100, queued: 3 },
   { type: 'pipes.drained' }, { type: 'linger.expired' }, { type: 'no.such.event' },
+  // A child's done and error events nobody handles: nothing happens, and the machine fails.
+  { type: 'xstate.done.actor.other', output: 1 }, { type: 'xstate.error.actor.other', error: 'boom' },
 ];
 const requestEvents = [
   ...common('REP'),
@@ -78,6 +80,8 @@ const supervisorEvents = [
   { type: 'inproc.disconnect', connectionId: 'c1' },
   { type: 'socket.closed', socketId: 3 },
   { type: 'xstate.done.actor.connection', output: { connectionId: 'c2' } },
+  { type: 'xstate.done.actor.socket' }, { type: 'xstate.error.actor.connection', error: 'lost' },
+  { type: 'xstate.error.actor.other', error: 'boom' },
 ];
 const replyEvents = [
   ...common('REQ'),
