@@ -78,6 +78,31 @@ describe('issue 11: linear bookkeeping', () => {
     }
   });
 
+  it('a tcp connection\'s machine is built once, not once per connection', async () => {
+    const logics = new Set<unknown>();
+    let connections = 0;
+    const context = new Context({
+      inspect: (e: InspectionEvent) => {
+        if (e.type !== '@xstate.actor') return;
+        const logic = (e.actorRef as unknown as { logic: { id?: string } }).logic;
+        if (logic.id !== 'connection') return;
+        connections++;
+        logics.add(logic);
+      },
+    });
+    const router = track(new Router({ context }));
+    await router.bind('tcp://127.0.0.1:*');
+    for (let i = 0; i < 3; i++) {
+      const dealer = track(new Dealer({ context }));
+      dealer.connect(router.lastEndpoint as string);
+      await dealer.send('hi');
+      await router.receive();
+    }
+    // Three connecting actors and three accepted ones, all of the same logic.
+    expect(connections).toBe(6);
+    expect(logics.size).toBe(1);
+  });
+
   it('the supervisor hears the same few event types however many connections come and go (xstate caches per type)', async () => {
     const seen = new Set<string>();
     const context: Context = new Context({
