@@ -1,5 +1,6 @@
 // The playground in a real browser: vite builds playground/ (the runtime compiled for the browser,
-// inproc only), a small static server hands it to Debian's chromium, and each test clicks through
+// inproc only), a small static server hands it to a headless Chromium (@sparticuz/chromium: the
+// browser ships inside its npm tarball, so `npm ci` installs it), and each test clicks through
 // a scenario and checks that the page shows what the sockets' machines do.
 //
 //   vite build ──▶ tmpdir ──▶ node:http on 127.0.0.1:<ephemeral> ──▶ chromium (playwright-core)
@@ -16,7 +17,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as monocoque from '../../src/browser.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const exported = monocoque as unknown as Record<string, unknown>;
 const exports = (...names: string[]) => names.every((n) => typeof exported[n] === 'function');
 const hasReqRep = exports('Request', 'Reply');
@@ -56,15 +56,28 @@ function serve(dir: string): Promise<Server> {
   return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
 }
 
+/** The browser @sparticuz/chromium unpacks (to the temp dir) and its flags, or one line saying what to install. */
+async function headlessChromium(): Promise<{ path: string; args: string[] }> {
+  try {
+    const { default: sparticuz } = await import('@sparticuz/chromium');
+    return { path: await sparticuz.executablePath(), args: sparticuz.args };
+  } catch (e) {
+    throw new Error(`no headless Chromium: run \`npm ci\` to install the dev dependency @sparticuz/chromium (${(e as Error).message})`);
+  }
+}
+
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'monocoque-playground-'));
   await build({ root: join(ROOT, 'playground'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
   server = await serve(outDir);
   const address = server.address() as { port: number };
   base = `http://127.0.0.1:${address.port}/`;
+  const headless = await headlessChromium();
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    executablePath: headless.path,
+    // Its own flags but one (in a single process, closing a test's page ends the browser), and no
+    // reaching out to the network (this machine's is closed).
+    args: [...headless.args.filter((a) => a !== '--single-process'), '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }, 120_000);
 
