@@ -1,5 +1,6 @@
-// A benchmark child process: one socket of one implementation, driven by JSON-line commands on
-// stdin, reporting JSON-line events on stdout (see lib/child.ts). Exits when stdin ends.
+// A benchmark child process: the sockets of one role (one socket, or --peers DEALERs) of one
+// implementation, driven by JSON-line commands on stdin, reporting
+// JSON-line events on stdout (see lib/child.ts). Exits when stdin ends.
 //
 //   node --import tsx bench/child.ts --impl ours|zeromq|node
 //        --role pull|push|rep|req|pair-echo|pair|router-echo|dealers

@@ -38,6 +38,7 @@ describe('rules', () => {
     expect(rules('routerMachine')?.rules.map((r) => r.name)).toContain('routeOutcome');
     expect(rules('xsubscriberMachine')?.rules.map((r) => r.name)).toContain('isWanted');
     for (const name of ['pushMachine', 'pairMachine', 'publisherMachine', 'subscriberMachine', 'xpublisherMachine', 'replyMachine', 'routerMachine']) {
+      expect(rules(name)?.rules.length, name).toBeGreaterThan(0);
       for (const r of rules(name)?.rules ?? []) expect(r.doc.length, `${name} ${r.name}`).toBeGreaterThan(10);
     }
   });

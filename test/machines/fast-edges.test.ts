@@ -134,9 +134,6 @@ function expectSameAsXstate(machine: AnyStateMachine, alphabet: object[]): { ste
 }
 
 const requestOptions: FastEdgeOptions = { guards: ['mayRequestAgain', 'leavesStaleReplies', 'mayRequestAgainPastStaleReplies'], effects: ['discardReplies'], updates: { recordRequest: () => {}, forgetRequest: () => {} } };
-const pubOptions: FastEdgeOptions = { guards: ['isNewSubscription', 'isHeldSubscription'], updates: { addSubscription: () => {}, removeSubscription: () => {} } };
-const xpubOptions: FastEdgeOptions = { guards: ['reportsSubscribe', 'reportsCancel', 'isKnownPeer'], effects: ['notify'], updates: { addSubscription: () => {}, removeSubscription: () => {} } };
-const subOptions: FastEdgeOptions = { guards: ['isLastSubscription', 'isSubscribed'], effects: ['sendSubscription'], updates: { countUp: () => {}, countDown: () => {} } };
 const replyOptions: FastEdgeOptions = { guards: ['isFromGonePeer'], updates: { recordRequester: () => {}, forgetRequester: () => {} } };
 
 /** `from --event--> to` for each fast candidate of `machine`, as state keys. */

@@ -97,7 +97,7 @@ describe('model: the Push machine replayed on real peers', () => {
       return out;
   };
   // Every transition is taken once: the shortest path to each state, then each event possible
-  // there (85 paths; all simple paths would be 1874, of up to 14 steps).
+  // there (57 paths from 18 shortest; all simple paths would be 1874, of up to 14 steps).
   // The machine changes its peer table in place: the walk steps through forkable copies.
   const pushFork = forkable(pushMachine);
   const shortest = getShortestPaths(pushFork, { events: eventsAt });

@@ -27,7 +27,6 @@
 //             turn events the model step sums up), pipe.ready, close (as above).
 
 import { describe, expect, it } from 'vitest';
-import { transition } from 'xstate';
 import type { SnapshotFrom } from 'xstate';
 import { requestMachine } from '../../machines/request.js';
 import type { RequestEvent } from '../../machines/request.js';
@@ -312,14 +311,13 @@ describe('model: the Reply machine replayed on Dealer peers', () => {
           await replayClosing(rep, e, next, dealers.values());
           break;
       }
-      const settled = step.state;
-      const snap = await expectState(rep, settled);
-      if (await expectEnded(rep, settled)) continue;
-      const model = settled.context;
+      const snap = await expectState(rep, step.state);
+      if (await expectEnded(rep, step.state)) continue;
+      const model = step.state.context;
       expect(snap.context.peers.list().map((p) => [labelOf(rep, dealers, p.id), p.ready]).sort()).toEqual(model.peers.list().map((p) => [p.id, p.ready]).sort());
       // The machine's turn record names the requester while a reply is owed to a peer still there.
-      if (has(settled, 'replying')) expect(labelOf(rep, dealers, snap.context.turn.requester as number)).toBe(model.turn.requester);
-      if (receiving(settled)) {
+      if (has(step.state, 'replying')) expect(labelOf(rep, dealers, snap.context.turn.requester as number)).toBe(model.turn.requester);
+      if (receiving(step.state)) {
         expect(await outcome(rep.send('x'))).toBe('EFSM');
         expect(rep.writable).toBe(false);
         expect(await outcome(rep.receive())).toBe('EAGAIN');
@@ -339,7 +337,7 @@ describe('model: the Reply machine replayed on Dealer peers', () => {
           await tick();
         }
       }
-      await expectState(rep, settled);
+      await expectState(rep, step.state);
     }
   });
 });

@@ -14,10 +14,9 @@ import { Publisher, SUBSCRIPTIONS_PER_TURN, Subscriber, XPublisher, XSubscriber 
 import { Push } from '../../src/socket/push-pull.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
 import { closeAfterEach, text } from '../helpers/sockets.js';
-import { handshakeBytes } from '../transport/helpers.js';
+import { handshakeBytes, turn } from '../transport/helpers.js';
 
 const track = closeAfterEach();
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('issue 11: who owns a message', () => {
   // PUB --> SUB1 (shifts its frames array)

@@ -16,7 +16,7 @@ import { Publisher, Subscriber, XPublisher, XSubscriber } from '../../src/socket
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
 import type { Socket } from '../../src/socket/socket.js';
-import { text, track } from './helpers.js';
+import { text, track, turn } from './helpers.js';
 
 /** A clock that moves only when the test sets `time` (ms), and loop turns the test runs itself. */
 class ManualLoop implements BusyPollClock {
@@ -39,9 +39,6 @@ class ManualLoop implements BusyPollClock {
     this.#due = [];
   }
 }
-
-/** One real turn of the event loop (a setImmediate queued now runs after those queued before). */
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Moves `sockets` into `group` (a test's own clock, scheduler and cap); returns the group. */
 function into(group: BusyPollGroup, ...sockets: Socket[]): BusyPollGroup {

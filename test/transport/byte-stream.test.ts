@@ -83,12 +83,14 @@ describe('NodeStream (node:net behind ByteStream)', () => {
   });
 
   it('reports data in order, and bytes sent while paused once resumed', async () => {
-    const { stream, theirs, seen } = await pair();
+    const { stream, ours, theirs, seen } = await pair();
     theirs.write('one ');
     await seen.until(() => seen.received.length === 4);
     stream.pause();
+    expect(ours.isPaused()).toBe(true);
     theirs.write('two');
     stream.resume();
+    expect(ours.isPaused()).toBe(false);
     await seen.until(() => seen.received.length === 7);
     expect(seen.received.toString()).toBe('one two');
   });
