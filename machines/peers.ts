@@ -2,8 +2,8 @@
 // pipes and buffers stay in the runtime), changed in place by the machines' actions so that an
 // attach, a detach or an HWM edge costs O(1) however many peers there are.
 
-import { assign } from 'xstate';
 import type { EventObject } from 'xstate';
+import { inPlaceActions } from './fast-edges.js';
 
 /** One attached peer as a socket machine sees it. */
 export interface PeerEntry {
@@ -31,16 +31,14 @@ export interface PeerEntry {
 
 /**
  * The peers of one socket machine. Lives in machine context and is changed in place by the
- * machine's actions (never copied per change); `version` counts the changes, for caches derived
- * from it. Serialises as the entries in attach order (`toJSON`), which is what inspectors show.
+ * machine's actions (never copied per change). Serialises as the entries in attach order
+ * (`toJSON`), which is what inspectors show.
  */
 export class PeerTable implements Iterable<PeerEntry> {
   #list: PeerEntry[] = [];
   #where = new Map<number, number>();
   #ready = 0;
   #cursor = 0;
-  /** Incremented by every change (attach, detach, ready, mute, identify). */
-  version = 0;
 
   /** Attached peers. */
   get size(): number {
@@ -71,7 +69,6 @@ export class PeerTable implements Iterable<PeerEntry> {
     this.#where.set(entry.id, this.#list.length);
     this.#list.push(entry);
     if (entry.ready) this.#swap(this.#list.length - 1, this.#ready++);
-    this.version++;
   }
 
   delete(id: number): PeerEntry | undefined {
@@ -87,7 +84,6 @@ export class PeerTable implements Iterable<PeerEntry> {
     this.#list.pop();
     this.#where.delete(id);
     if (this.#cursor >= this.#ready) this.#cursor = 0;
-    this.version++;
     return entry;
   }
 
@@ -103,7 +99,6 @@ export class PeerTable implements Iterable<PeerEntry> {
       this.#swap(i, --this.#ready);
       if (this.#cursor >= this.#ready) this.#cursor = 0;
     }
-    this.version++;
     return true;
   }
 
@@ -114,7 +109,6 @@ export class PeerTable implements Iterable<PeerEntry> {
     entry.peerType = peerType;
     if (routingId === undefined) delete entry.routingId;
     else entry.routingId = routingId;
-    this.version++;
     return true;
   }
 
@@ -147,7 +141,6 @@ export class PeerTable implements Iterable<PeerEntry> {
     const copy = new PeerTable();
     for (const e of this.list()) copy.add({ ...e });
     copy.#cursor = this.#cursor;
-    copy.version = this.version;
     return copy;
   }
 
@@ -232,25 +225,18 @@ export function applyPeerEvent(peers: PeerTable, event: { type: string }): void 
   }
 }
 
-/** The in-place change each peer-table action makes (for machines/fast-edges.ts: the same as its assign). */
-export const peerUpdates = {
-  attachPeer: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
-  detachPeer: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
-  identifyPeer: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
-  markMuted: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
-  markReady: (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event),
-};
+const updatePeers = (context: { peers: PeerTable }, event: { type: string }): void => applyPeerEvent(context.peers, event);
 
 /**
- * The peer-table actions most socket machines name (`attachPeer`, `detachPeer`, `identifyPeer`,
- * `markMuted`, `markReady`): each changes `context.peers` in place. They are `assign`s, so they
- * run wherever xstate computes a transition (pure `transition()` and xstate/graph included); the
- * context object is replaced, the table inside it is not.
+ * The peer-table updates most socket machines name (`attachPeer`, `detachPeer`, `identifyPeer`,
+ * `markMuted`, `markReady`): each changes `context.peers` in place (see inPlaceActions).
+ */
+export const peerUpdates = { attachPeer: updatePeers, detachPeer: updatePeers, identifyPeer: updatePeers, markMuted: updatePeers, markReady: updatePeers };
+
+/**
+ * {@link peerUpdates} as `assign` actions, so they run wherever xstate computes a transition (pure
+ * `transition()` and xstate/graph included); the context object is replaced, the table inside it is not.
  */
 export function peerListActions<TContext extends { peers: PeerTable }, TEvent extends EventObject>() {
-  const act = assign<TContext, TEvent, undefined, TEvent, never>(({ context, event }) => {
-    applyPeerEvent(context.peers, event);
-    return {};
-  });
-  return { attachPeer: act, detachPeer: act, identifyPeer: act, markMuted: act, markReady: act };
+  return inPlaceActions<TContext, TEvent, typeof peerUpdates>(peerUpdates);
 }

@@ -6,11 +6,12 @@
 
 import { assign, setup } from 'xstate';
 import type { EventObject } from 'xstate';
+import { fromHex } from '../src/core/frame.js';
 import { MultiTrie } from '../src/core/trie.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { applyPeerEvent, isKnownPeer, leavesNoPeers, PeerTable } from './peers.js';
-import { withFastEdges } from './fast-edges.js';
+import { inPlaceActions, withFastEdges } from './fast-edges.js';
 import type { FastEdgeOptions } from './fast-edges.js';
 
 /** Who wants which prefix: prefix bytes -> the ids of the peers subscribed to it (a set per prefix,
@@ -47,18 +48,13 @@ let lastHex = '';
 let lastBytes = new Uint8Array(0);
 
 /** The value of one hex digit's char code (0-9, a-f, A-F). */
-function nibble(c: number): number {
-  return c <= 57 ? c - 48 : (c | 0x20) - 87;
-}
-
 /**
  * Bytes of a prefix carried as hex in an event. The last answer is kept (a guard and an update of
  * one event ask for the same prefix): callers read it and never change it.
  */
 export function prefixBytes(hex: string): Uint8Array {
   if (hex === lastHex) return lastBytes;
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+  const out = fromHex(hex);
   lastHex = hex;
   lastBytes = out;
   return out;
@@ -102,57 +98,49 @@ type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent;
 
 // ---- what the PUB and XPUB machines share ----
 
-/** The context updates PUB and XPUB share, in place. */
-export function applyPublisherEvent(context: PublisherContext, event: { type: string }): Partial<PublisherContext> {
+/** The context updates PUB and XPUB share, in place: the peer table, and the subscriptions of a peer. */
+function updatePublisher(context: PublisherContext, event: { type: string }): void {
   const e = event as Ev;
   switch (e.type) {
     case 'peer.detached':
       context.subscriptions.removePeer(e.peerId, ignorePrefix);
       applyPeerEvent(context.peers, e);
-      return {};
+      return;
     case 'subscription.added':
       context.subscriptions.add(prefixBytes(e.prefix), e.peerId);
-      return {};
+      return;
     case 'subscription.removed':
       context.subscriptions.remove(prefixBytes(e.prefix), e.peerId);
-      return {};
-    case 'configure':
-      return e.noDrop !== undefined ? { whenMute: e.noDrop ? 'wait' : 'drop' } : {};
+      return;
     default:
       applyPeerEvent(context.peers, e);
-      return {};
   }
 }
 
 function ignorePrefix(_prefix: Uint8Array): void {}
 
-/** @internal The in-place change the subscription actions make (for machines/fast-edges.ts). */
+/** @internal The in-place updates PUB and XPUB share (their actions, and their fast edges' updates). */
 export const subscriptionUpdates = {
-  addSubscription: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
-  removeSubscription: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
-  attachPeer: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
-  detachPeer: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
-  identifyPeer: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
-  markMuted: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
-  markReady: (context: PublisherContext, event: { type: string }): void => void applyPublisherEvent(context, event),
+  attachPeer: updatePublisher,
+  detachPeer: updatePublisher,
+  identifyPeer: updatePublisher,
+  markMuted: updatePublisher,
+  markReady: updatePublisher,
+  addSubscription: updatePublisher,
+  removeSubscription: updatePublisher,
 };
 
 /**
- * @internal The actions PUB and XPUB share (`attachPeer`, `detachPeer`, `identifyPeer`, `markMuted`,
- * `markReady`, `addSubscription`, `removeSubscription`, `configure`), for `setup({ actions })` of a
- * machine whose context extends {@link PublisherContext}.
+ * @internal The actions PUB and XPUB share: {@link subscriptionUpdates}, and `configure` (what a
+ * mute peer means), for `setup({ actions })` of a machine whose context extends {@link PublisherContext}.
  */
 export function publisherActions<TContext extends PublisherContext, TEvent extends EventObject>() {
-  const act = assign<TContext, TEvent, undefined, TEvent, never>(({ context, event }) => applyPublisherEvent(context, event) as Partial<TContext>);
   return {
-    attachPeer: act,
-    detachPeer: act,
-    identifyPeer: act,
-    markMuted: act,
-    markReady: act,
-    addSubscription: act,
-    removeSubscription: act,
-    configure: act,
+    ...inPlaceActions<TContext, TEvent, typeof subscriptionUpdates>(subscriptionUpdates),
+    configure: assign<TContext, TEvent, undefined, TEvent, never>(({ event }) => {
+      const e = event as unknown as Ev;
+      return (e.type === 'configure' && e.noDrop !== undefined ? { whenMute: e.noDrop ? 'wait' : 'drop' } : {}) as Partial<TContext>;
+    }),
   };
 }
 

@@ -3,11 +3,11 @@
 // knows when that peer has gone; its rules say which requests count and where a reply goes. The
 // runtime keeps the envelope frames and moves them (libzmq `rep.cpp`, built on `router.cpp`).
 
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
-import { PeerTable, peerListActions, peerUpdates } from './peers.js';
-import { withFastEdges } from './fast-edges.js';
+import { PeerTable, peerUpdates } from './peers.js';
+import { inPlaceActions, withFastEdges } from './fast-edges.js';
 
 /** The request being answered, changed in place by the turn actions (see machines/request.ts). */
 export class ReplyTurn {
@@ -70,6 +70,8 @@ const recordRequester = (context: ReplyContext, event: ReplyEvent): void => {
 const forgetRequester = (context: ReplyContext): void => {
   context.turn.requester = null;
 };
+/** Every in-place update of this machine: its actions below, and its fast edges' updates. */
+const updates = { ...peerUpdates, recordRequester, forgetRequester };
 
 // As in machines/request.ts, the machine is flat and the turn edges are taken by the shortcut.
 export const replyMachine = withFastEdges(setup({
@@ -85,15 +87,7 @@ export const replyMachine = withFastEdges(setup({
     shouldLinger: closeShouldLinger,
   },
   actions: {
-    ...peerListActions<ReplyContext, ReplyEvent>(),
-    recordRequester: assign(({ context, event }) => {
-      recordRequester(context, event);
-      return {};
-    }),
-    forgetRequester: assign(({ context }) => {
-      forgetRequester(context);
-      return {};
-    }),
+    ...inPlaceActions<ReplyContext, ReplyEvent, typeof updates>(updates),
     startLinger: () => {},
     release: () => {},
   },
@@ -142,5 +136,5 @@ export const replyMachine = withFastEdges(setup({
   },
 }), {
   guards: ['isFromGonePeer', 'isRequesterLeaving'],
-  updates: { ...peerUpdates, recordRequester, forgetRequester } as never,
+  updates: updates as never,
 });

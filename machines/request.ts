@@ -6,8 +6,8 @@
 import { assign, setup } from 'xstate';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
-import { applyPeerEvent, PeerTable, peerListActions, peerUpdates } from './peers.js';
-import { withFastEdges } from './fast-edges.js';
+import { applyPeerEvent, PeerTable, peerUpdates } from './peers.js';
+import { inPlaceActions, withFastEdges } from './fast-edges.js';
 
 /**
  * The request out, if any: changed in place by the turn actions (a turn must not replace the
@@ -106,7 +106,7 @@ export function replyBodyStart(context: RequestContext, from: number, frames: re
   return frames.length >= at + 2 && (frames[at] as Uint8Array).byteLength === 0 ? at + 1 : -1;
 }
 
-/** Turn records, changed in place (see RequestTurn); each is also this machine's assign below. */
+/** Turn records, changed in place (see RequestTurn). */
 const recordRequest = (context: RequestContext, event: RequestEvent): void => {
   if (event.type !== 'request.sent') return;
   context.turn.asked = event.peerId;
@@ -120,6 +120,12 @@ const detachPeer = (context: RequestContext, event: RequestEvent): void => {
   if (event.type === 'peer.detached' && context.turn.asked === event.peerId) context.turn.asked = null;
   applyPeerEvent(context.peers, event);
 };
+/** Every in-place update of this machine: its actions below, and its fast edges' updates. */
+const updates = { ...peerUpdates, detachPeer, recordRequest, forgetRequest };
+
+type TurnArgs = { context: RequestContext; event: RequestEvent };
+const mayRequestAgain = ({ context }: TurnArgs): boolean => maySendRequest(true, context.relaxed);
+const leavesStaleReplies = ({ event }: TurnArgs): boolean => event.type === 'request.sent' && event.queued === true;
 
 // The turn edges are the hot path (two per round trip, four counting REP's), so the machine is flat
 // (turn states at the root: no parallel region, no `open` parent) and the turn edges change nothing
@@ -131,26 +137,14 @@ export const requestMachine = withFastEdges(setup({
     input: {} as RequestInput | undefined,
   },
   guards: {
-    mayRequestAgain: ({ context }) => maySendRequest(true, context.relaxed),
+    mayRequestAgain,
     /** Replies to an earlier request are still queued: libzmq `req.cpp` drops them as a request goes out. */
-    leavesStaleReplies: ({ event }) => event.type === 'request.sent' && event.queued === true,
-    mayRequestAgainPastStaleReplies: ({ context, event }) => maySendRequest(true, context.relaxed) && event.type === 'request.sent' && event.queued === true,
+    leavesStaleReplies,
+    mayRequestAgainPastStaleReplies: (args) => mayRequestAgain(args) && leavesStaleReplies(args),
     shouldLinger: closeShouldLinger,
   },
   actions: {
-    ...peerListActions<RequestContext, RequestEvent>(),
-    detachPeer: assign(({ context, event }) => {
-      detachPeer(context, event);
-      return {};
-    }),
-    recordRequest: assign(({ context, event }) => {
-      recordRequest(context, event);
-      return {};
-    }),
-    forgetRequest: assign(({ context }) => {
-      forgetRequest(context);
-      return {};
-    }),
+    ...inPlaceActions<RequestContext, RequestEvent, typeof updates>(updates),
     setOption: assign(({ event }) => (event.type === 'option.changed' ? { [event.name]: event.value } : {})),
     // Effects, provided by the runtime.
     /** Discard what arrived before this request (late replies to an earlier one): libzmq `req.cpp`. */
@@ -206,5 +200,5 @@ export const requestMachine = withFastEdges(setup({
 }), {
   guards: ['mayRequestAgain', 'leavesStaleReplies', 'mayRequestAgainPastStaleReplies'],
   effects: ['discardReplies'],
-  updates: { ...peerUpdates, detachPeer, recordRequest, forgetRequest } as never,
+  updates: updates as never,
 });

@@ -5,10 +5,11 @@
 // table this machine keeps (`routeOutcome`), a table its actions change in place.
 
 import { assign, setup } from 'xstate';
-import { asFrame } from '../src/core/frame.js';
+import { asFrame, byteKey, fromHex } from '../src/core/frame.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
-import { applyPeerEvent, entryOf, isKnownPeer, leavesNoPeers, PeerTable, peerListActions } from './peers.js';
+import { applyPeerEvent, entryOf, isKnownPeer, leavesNoPeers, PeerTable, peerUpdates } from './peers.js';
+import { inPlaceActions } from './fast-edges.js';
 import { randomUint32 } from './request.js';
 
 /** One peer's routing id: its hex (as inspectors show it), its bytes, and the lookup key. */
@@ -19,19 +20,7 @@ interface Route {
 }
 
 /** The lookup key of a routing id: one UTF-16 unit per byte (a latin1 string), cheap to build per message. */
-export function routingKey(id: Uint8Array): string {
-  const n = id.byteLength;
-  if (n > 32) return String.fromCharCode.apply(null, id as unknown as number[]);
-  let s = '';
-  for (let i = 0; i < n; i++) s += String.fromCharCode(id[i] as number);
-  return s;
-}
-
-function fromHex(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
+export const routingKey: (id: Uint8Array) => string = byteKey;
 
 /**
  * The identity table: routing id → peer, both ways. Lives in machine context and is changed in
@@ -211,8 +200,28 @@ const refuseParams = ({ event }: { event: RouterEvent }): PeerParams => ({
   routingId: announcedId(event) ?? '',
 });
 
-// Mute and ready flags as every socket keeps them; attach, identify and detach also touch the identity table.
-const peerActions = peerListActions<RouterContext, RouterEvent>();
+/** A peer leaving: out of the peer table and the identity table. */
+const detachRouted = (context: RouterContext, event: RouterEvent): void => {
+  if (event.type === 'peer.detached') context.routes.forget(event.peerId);
+  applyPeerEvent(context.peers, event);
+};
+/** Forgets the event's peer (a late identity that turned out to be taken). */
+const forgetPeer = (context: RouterContext, event: RouterEvent): void => {
+  if (!('peerId' in event)) return;
+  context.routes.forget(event.peerId);
+  context.peers.delete(event.peerId);
+};
+// Mute and ready flags as every socket keeps them; a peer re-keyed, leaving or forgotten also
+// changes the identity table. (Attaching assigns the next generated id too: an assign of its own.)
+const updates = {
+  identifyPeer: peerUpdates.identifyPeer,
+  markMuted: peerUpdates.markMuted,
+  markReady: peerUpdates.markReady,
+  /** Re-keys a peer that announced its id after attaching (it had a generated one). */
+  rekeyPeer: rekey,
+  detachPeer: detachRouted,
+  forgetPeer,
+};
 
 export const routerMachine = setup({
   types: {
@@ -238,27 +247,7 @@ export const routerMachine = setup({
     /** Enters the peer under its announced id, or the next generated one. With handover, the
      * previous holder of the id leaves the table in the same step (`evictHolder` detaches it). */
     attachPeer: assign(({ context, event }) => attachRouted(context, event)),
-    /** Re-keys a peer that announced its id after attaching (it had a generated one). */
-    rekeyPeer: assign(({ context, event }) => {
-      rekey(context, event);
-      return {};
-    }),
-    identifyPeer: peerActions.identifyPeer,
-    detachPeer: assign(({ context, event }) => {
-      if (event.type === 'peer.detached') context.routes.forget(event.peerId);
-      applyPeerEvent(context.peers, event);
-      return {};
-    }),
-    /** Forgets the event's peer (a late identity that turned out to be taken). */
-    forgetPeer: assign(({ context, event }) => {
-      if ('peerId' in event) {
-        context.routes.forget(event.peerId);
-        context.peers.delete(event.peerId);
-      }
-      return {};
-    }),
-    markMuted: peerActions.markMuted,
-    markReady: peerActions.markReady,
+    ...inPlaceActions<RouterContext, RouterEvent, typeof updates>(updates),
     setHandover: assign({ handover: ({ context, event }) => (event.type === 'option.changed' ? event.value : context.handover) }),
     // Effects, provided by the runtime.
     /** Detaches the peer that held the event's routing id (handover); `params.peerId` names it. */

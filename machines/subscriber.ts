@@ -4,13 +4,14 @@
 // `0x01`+prefix / `0x00`+prefix messages: the machine decides what is sent and when, the runtime
 // writes it. No IO, no timers.
 
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
+import { toHex } from '../src/core/frame.js';
 import { SubscriptionTrie } from '../src/core/trie.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
-import { applyPeerEvent, isKnownPeer, leavesNoPeers, PeerTable, peerListActions, peerUpdates } from './peers.js';
+import { isKnownPeer, leavesNoPeers, PeerTable, peerUpdates } from './peers.js';
 import { prefixBytes } from './publisher.js';
-import { withFastEdges } from './fast-edges.js';
+import { inPlaceActions, withFastEdges } from './fast-edges.js';
 
 export interface SubscriberContext {
   peers: PeerTable;
@@ -49,11 +50,6 @@ export function countOf(subscriptions: SubscriptionTrie, prefix: string): number
   return subscriptions.count(prefixBytes(prefix));
 }
 
-function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i] as number).toString(16).padStart(2, '0');
-  return s;
-}
 
 /** Every subscribed prefix once, in byte order, as hex (libzmq replays its trie in that order). */
 export function subscribedPrefixes(subscriptions: SubscriptionTrie): string[] {
@@ -64,13 +60,15 @@ export function subscribedPrefixes(subscriptions: SubscriptionTrie): string[] {
 
 const prefixOf = ({ event }: { event: Ev }): string => ('prefix' in event ? event.prefix : '');
 
-/** The in-place changes `countUp` and `countDown` make (their assigns do the same). */
+/** The in-place changes of the subscription counts. */
 const countUp = (context: SubscriberContext, event: Ev): void => {
   if (event.type === 'subscribe') context.subscriptions.add(prefixBytes(event.prefix));
 };
 const countDown = (context: SubscriberContext, event: Ev): void => {
   if (event.type === 'unsubscribe') context.subscriptions.remove(prefixBytes(event.prefix));
 };
+/** Every in-place update of these machines: their actions, and their fast edges' updates. */
+const updates = { ...peerUpdates, countUp, countDown };
 
 /**
  * @internal The SUB and XSUB machines are the same statechart (libzmq's `sub.cpp` is `xsub.cpp`
@@ -92,19 +90,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
       shouldLinger: closeShouldLinger,
     },
     actions: {
-      ...peerListActions<SubscriberContext, Ev>(),
-      countUp: assign(({ context, event }) => {
-        countUp(context, event);
-        return {};
-      }),
-      countDown: assign(({ context, event }) => {
-        countDown(context, event);
-        return {};
-      }),
-      detachPeer: assign(({ context, event }) => {
-        applyPeerEvent(context.peers, event);
-        return {};
-      }),
+      ...inPlaceActions<SubscriberContext, Ev, typeof updates>(updates),
       // Effects, provided by the runtime.
       /** Write a subscription message to every publisher whose pipe has room (dropped for the others). */
       sendSubscription: (_: unknown, _params: SubscriptionParams) => {},
@@ -165,7 +151,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
   }), {
     guards: ['isLastSubscription', 'isSubscribed', 'leavesNoPeers', 'isKnownPeer'],
     effects: ['sendSubscription', 'replaySubscriptions'],
-    updates: { ...peerUpdates, countUp, countDown } as never,
+    updates: updates as never,
   });
 }
 

@@ -4,8 +4,8 @@
 // thousand. Creating pipes, starting connection actors and attaching pipes to sockets are effects
 // the runtime provides; this machine only decides.
 
-import { assign, setup } from 'xstate';
-import { withFastEdges } from './fast-edges.js';
+import { setup } from 'xstate';
+import { inPlaceActions, withFastEdges } from './fast-edges.js';
 
 export interface BoundEndpoint {
   socketId: number;
@@ -234,6 +234,7 @@ const updates = {
     const e = event as Ev<'inproc.bind'>;
     context.endpoints.set(e.name, { socketId: e.socketId, socketType: e.socketType });
   },
+  /** Every connection waiting for this name now has its binder. */
   recordBinders: (context: SupervisorContext, event: SupervisorEvent): void => {
     const e = event as Ev<'inproc.bind'>;
     context.connections.bindWaiting(e.name, e.socketId);
@@ -254,12 +255,13 @@ const updates = {
   forgetSocket: (context: SupervisorContext, event: SupervisorEvent): void => {
     context.endpoints.deleteSocket((event as Ev<'socket.closed'>).socketId);
   },
+  forgetFinished: (context: SupervisorContext, event: SupervisorEvent): void => {
+    context.connections.delete((event as Ev<'xstate.done.actor.connection'>).output.connectionId);
+  },
 };
 
-function inPlace(update: (context: SupervisorContext, event: SupervisorEvent) => void, context: SupervisorContext, event: SupervisorEvent): Partial<SupervisorContext> {
-  update(context, event);
-  return {};
-}
+/** The connections an unbind, disconnect or close ends, closed by the runtime (then forgotten). */
+const closeEnded = { type: 'closeConnections', params: ({ context, event }: { context: SupervisorContext; event: SupervisorEvent }) => ({ connectionIds: endedConnections(context, event) }) } as const;
 
 // Binds, connects and closes take the fast-edge shortcut (machines/fast-edges.ts): no xstate
 // macrostep for each of a hundred thousand connections.
@@ -280,17 +282,7 @@ export const supervisorMachine = withFastEdges(setup({
     },
   },
   actions: {
-    registerEndpoint: assign(({ context, event }) => inPlace(updates.registerEndpoint, context, event)),
-    /** Every connection waiting for this name now has its binder. */
-    recordBinders: assign(({ context, event }) => inPlace(updates.recordBinders, context, event)),
-    unregisterEndpoint: assign(({ context, event }) => inPlace(updates.unregisterEndpoint, context, event)),
-    recordConnection: assign(({ context, event }) => inPlace(updates.recordConnection, context, event)),
-    forgetConnections: assign(({ context, event }) => inPlace(updates.forgetConnections, context, event)),
-    forgetFinished: assign(({ context, event }) => {
-      context.connections.delete((event as Ev<'xstate.done.actor.connection'>).output.connectionId);
-      return {};
-    }),
-    forgetSocket: assign(({ context, event }) => inPlace(updates.forgetSocket, context, event)),
+    ...inPlaceActions<SupervisorContext, SupervisorEvent, typeof updates>(updates),
     // Effects, provided by the runtime.
     /** Starts a connection actor (machines/inproc-connection.ts) with these parameters. */
     startConnection: (_: unknown, _params: ConnectionParams) => {},
@@ -331,7 +323,7 @@ export const supervisorMachine = withFastEdges(setup({
           { guard: 'keepsConnections', actions: 'unregisterEndpoint' },
           {
             guard: 'isBoundHere',
-            actions: ['unregisterEndpoint', { type: 'closeConnections', params: ({ context, event }) => ({ connectionIds: endedConnections(context, event) }) }, 'forgetConnections'],
+            actions: ['unregisterEndpoint', closeEnded, 'forgetConnections'],
           },
           { actions: 'refuseUnbind' },
         ],
@@ -357,11 +349,11 @@ export const supervisorMachine = withFastEdges(setup({
           ],
         },
         'inproc.disconnect': {
-          actions: [{ type: 'closeConnections', params: ({ context, event }) => ({ connectionIds: endedConnections(context, event) }) }, 'forgetConnections'],
+          actions: [closeEnded, 'forgetConnections'],
         },
         'socket.closed': {
           actions: [
-            { type: 'closeConnections', params: ({ context, event }) => ({ connectionIds: endedConnections(context, event) }) },
+            closeEnded,
             'forgetConnections',
             'forgetSocket',
           ],

@@ -4,6 +4,7 @@
 // them. No IO, no timers.
 
 import { assign, setup } from 'xstate';
+import { toHex } from '../src/core/frame.js';
 import { MultiTrie } from '../src/core/trie.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
@@ -31,11 +32,6 @@ type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent;
 
 // ---- the rules the guards and the notify parameters apply ----
 
-function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i] as number).toString(16).padStart(2, '0');
-  return s;
-}
 
 /**
  * The cancels the application sees when a subscriber goes away (libzmq `xpub_t::xpipe_terminated`

@@ -126,3 +126,26 @@ export function toHex(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.byteLength; i++) s += (bytes[i] as number).toString(16).padStart(2, '0');
   return s;
 }
+
+function nibble(c: number): number {
+  return c <= 57 ? c - 48 : (c | 0x20) - 87;
+}
+
+/** The bytes of hex text (as {@link toHex} writes it). */
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+  return out;
+}
+
+/**
+ * A string with one UTF-16 unit per byte (latin1): sorts as the bytes do, and keys a Map cheaply
+ * (a routing id per message, a trie node).
+ */
+export function byteKey(bytes: Uint8Array): string {
+  const n = bytes.byteLength;
+  if (n > 32) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i] as number);
+  return s;
+}

@@ -17,6 +17,8 @@
  * and a table is trimmed to its first and last live child.
  */
 
+import { byteKey, toHex } from './frame.js';
+
 interface Branch<N> {
   min: number;
   table: (N | null)[] | null;
@@ -229,23 +231,11 @@ export class SubscriptionTrie {
   /** `{ <prefix as hex>: count }` in byte order, for inspectors (machine context is shown as JSON). */
   toJSON(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [prefix, count] of this.entries()) out[hexOf(prefix)] = count;
+    for (const [prefix, count] of this.entries()) out[toHex(prefix)] = count;
     return out;
   }
 }
 
-function hexOf(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += bytes[i].toString(16).padStart(2, '0');
-  return s;
-}
-
-/** A string with one UTF-16 unit per byte: sorts as the bytes do, and keys a Map cheaply. */
-function keyOf(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return s;
-}
 
 class PeerNode<P> implements Branch<PeerNode<P>> {
   /** Peers subscribed to exactly this prefix, in an array to iterate without allocating. */
@@ -324,7 +314,7 @@ export class MultiTrie<P> {
       held = new Map();
       this.#byPeer.set(peer, held);
     }
-    held.set(keyOf(prefix), Uint8Array.from(prefix));
+    held.set(byteKey(prefix), Uint8Array.from(prefix));
     if (node.peers.length !== 1) return false;
     this.#size++;
     return true;
@@ -336,7 +326,7 @@ export class MultiTrie<P> {
     if (path === null) return false;
     const node = path[path.length - 1];
     if (!takePeer(node, peer)) return false;
-    this.#forgetHeld(peer, keyOf(prefix));
+    this.#forgetHeld(peer, byteKey(prefix));
     if (node.peers.length > 0) return false;
     this.#size--;
     prune(path, prefix, hasNoPeers);
@@ -459,7 +449,7 @@ export class MultiTrie<P> {
   toJSON(): Record<string, P[]> {
     const out: Record<string, P[]> = {};
     for (const [prefix, peers] of this.entries()) {
-      out[hexOf(prefix)] = peers.every((p) => typeof p === 'number') ? (peers as number[]).sort((a, b) => a - b) as P[] : peers;
+      out[toHex(prefix)] = peers.every((p) => typeof p === 'number') ? (peers as number[]).sort((a, b) => a - b) as P[] : peers;
     }
     return out;
   }

@@ -11,9 +11,6 @@ import { inprocTransport } from '../transport/inproc.js';
 import { transportFactory } from '../transport/registry.js';
 import type { Socket } from './socket.js';
 
-export type { BoundHandle, ConnectHandle, Transport } from '../transport/host.js';
-export { registerTransport } from '../transport/registry.js';
-
 export interface ContextOptions {
   /**
    * An XState inspection observer (e.g. `createBrowserInspector().inspect` from

@@ -116,12 +116,13 @@ export class Router extends Socket<typeof routerMachine> {
 
   /** Asks the machine's rule what becomes of `msg` (libzmq `router.cpp xsend`), and which peer it names. */
   #route(msg: Message): void {
-    const context = this.machineContext;
+    const { value, context } = this.getSnapshot();
     const peerId = msg.length < 2 ? undefined : context.routes.peerOf(msg[0] as Frame);
     const entry = peerId === undefined ? undefined : context.peers.get(peerId);
     this.#routedMsg = msg;
-    this.#outcome = routeOutcome(isMandatory(this.machineState), entry, msg.length);
-    this.#target = peerId === undefined ? undefined : this.link(peerId);
+    this.#outcome = routeOutcome(isMandatory(value), entry, msg.length);
+    // Only a delivery needs the link.
+    this.#target = this.#outcome === 'deliver' && peerId !== undefined ? this.link(peerId) : undefined;
   }
 
   /** @internal */
@@ -149,7 +150,8 @@ export class Router extends Socket<typeof routerMachine> {
 
   /** @internal */
   protected override canSendNow(): boolean {
-    return routerHasRoom(isMandatory(this.machineState), this.machineContext.peers);
+    const { value, context } = this.getSnapshot();
+    return routerHasRoom(isMandatory(value), context.peers);
   }
 
   /** @internal */

@@ -7,7 +7,9 @@
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
 import { asFrame, toHex } from '../core/frame.js';
+import { subscriptionMessage } from '../protocol/commands.js';
 import type { Pipe } from '../core/pipe.js';
+import { onNextTurn } from '../core/turn.js';
 import { checksRoom, prefixBytes, publisherMachine } from '../../machines/publisher.js';
 import type { PublisherContext, Verbosity } from '../../machines/publisher.js';
 import { isWanted, subscriberMachine } from '../../machines/subscriber.js';
@@ -49,19 +51,13 @@ const encoder = new TextEncoder();
  * run: a peer sending thousands of SUBSCRIBEs must not freeze the process (each is a machine event,
  * a few µs). What waits stays in the peer's pipe, which pushes back on the peer at its HWM (over
  * tcp the engine then stops reading the stream).
+ * @internal
  */
-/** @internal */
 export const SUBSCRIPTIONS_PER_TURN = 256;
-const setImmediateish: (f: () => void) => void =
-  (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
 
-/** A `0x01`+prefix or `0x00`+prefix message (prefix as hex, as the machines carry it). */
-function subscriptionMessage(subscribe: boolean, hexPrefix: string): Message {
-  const prefix = prefixBytes(hexPrefix);
-  const bytes = new Uint8Array(prefix.length + 1);
-  bytes[0] = subscribe ? SUBSCRIBE : CANCEL;
-  bytes.set(prefix, 1);
-  return [asFrame(bytes)];
+/** The frame of a `0x01`+prefix or `0x00`+prefix message (prefix as hex, as the machines carry it). */
+function subscriptionFrame(subscribe: boolean, hexPrefix: string): Frame {
+  return asFrame(subscriptionMessage(subscribe, prefixBytes(hexPrefix)));
 }
 
 /**
@@ -197,7 +193,7 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
     this.#budget--;
     if (this.#refillQueued) return;
     this.#refillQueued = true;
-    setImmediateish(() => {
+    onNextTurn(() => {
       this.#refillQueued = false;
       this.#budget = SUBSCRIPTIONS_PER_TURN;
       if (this.#unread.size > 0) this.#applySubscriptions();
@@ -293,7 +289,7 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
   /** @internal The `notify` effect: subscription notices the machine decided the application sees. */
   notify(p: NotifyParams): void {
     if (p.prefixes.length === 0) return;
-    for (const prefix of p.prefixes) this.#pending.push(subscriptionMessage(p.subscribe, prefix));
+    for (const prefix of p.prefixes) this.#pending.push([subscriptionFrame(p.subscribe, prefix)]);
     // Reading #pending tells the machine nothing, so waiting receives may take these now.
     this.flushReceives();
   }
@@ -329,11 +325,14 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
   /** A matching message `readable` read ahead; the next receive returns it first. */
   #ahead: Message | undefined = undefined;
 
-  /** @internal The `sendSubscription` effect: one message to every publisher (each its own array). */
+  // Writes to publishers drop a message where the pipe is full (libzmq `dist_t`, libzmq#2258).
+
+  /** @internal The `sendSubscription` effect: one message to every publisher (each its own array, one shared frame). */
   sendSubscription(p: SubscriptionParams): void {
+    const frame = subscriptionFrame(p.subscribe, p.prefix);
     for (const entry of (this.machineContext as SubscriberContext).peers) {
       const peer = this.link(entry.id);
-      if (peer !== undefined) this.writeOrDrop(peer, subscriptionMessage(p.subscribe, p.prefix));
+      if (peer !== undefined) this.writeTo(peer, [frame]);
     }
   }
 
@@ -341,12 +340,7 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
   replaySubscriptions(p: ReplayParams): void {
     const peer = this.link(p.peerId);
     if (peer === undefined) return;
-    for (const prefix of p.prefixes) this.writeOrDrop(peer, subscriptionMessage(true, prefix));
-  }
-
-  /** Writes to one publisher; a full pipe drops the message (libzmq `dist_t`, libzmq#2258). */
-  protected writeOrDrop(peer: Peer, msg: Message): void {
-    this.writeTo(peer, msg);
+    for (const prefix of p.prefixes) this.writeTo(peer, [subscriptionFrame(true, prefix)]);
   }
 
   // libzmq `xsub.cpp` filters again on receive: a publisher may send more than we asked for (a
@@ -473,7 +467,7 @@ export class XSubscriber extends SubscriberBase<typeof xsubscriberMachine> {
     for (const entry of this.machineContext.peers) {
       const peer = this.link(entry.id);
       if (peer === undefined) continue;
-      this.writeOrDrop(peer, first ? msg : msg.slice());
+      this.writeTo(peer, first ? msg : msg.slice());
       first = false;
     }
     return true;

@@ -9,7 +9,7 @@ import type { Frame, Message } from '../core/frame.js';
 import { asFrame, emptyFrame } from '../core/frame.js';
 import { mayReceiveReply, maySendRequest, nextRequestId, replyBodyStart, requestMachine } from '../../machines/request.js';
 import { maySendReply, mayReceiveRequest, replyMachine, replyTarget, requestBodyStart } from '../../machines/reply.js';
-import { nextPeer } from '../../machines/round-robin.js';
+import { hasRoom } from '../../machines/round-robin.js';
 import { Socket, socketMachine } from './socket.js';
 import type { SocketOptionsInput } from './socket.js';
 
@@ -82,7 +82,8 @@ export class Request extends Socket<typeof requestMachine> {
 
   /** @internal */
   protected override checkSend(): void {
-    if (!maySendRequest(this.machineState === 'awaitingReply', this.machineContext.relaxed)) {
+    const { value, context } = this.getSnapshot();
+    if (!maySendRequest(value === 'awaitingReply', context.relaxed)) {
       throw new ZmqError('EFSM', 'send on REQ: a request is out and its reply has not been received; receive it first (or set relaxed)');
     }
   }
@@ -106,30 +107,26 @@ export class Request extends Socket<typeof requestMachine> {
   /** @internal */
   protected override xsend(msg: Message): boolean {
     const context = this.machineContext;
+    if (!hasRoom(context.peers)) return false; // a send that waits builds no frames
     const id = nextRequestId(context.turn.requestId);
     const frames: Message = context.correlate ? [requestIdFrame(id), emptyFrame(), ...msg] : [emptyFrame(), ...msg];
-    for (let tries = context.peers.readyCount; tries > 0; tries--) {
-      const entry = nextPeer(context.peers);
-      if (entry === undefined) return false;
-      const peer = this.link(entry.id);
-      if (peer === undefined || !this.writeTo(peer, frames)) continue;
-      // The machine decides what becomes of replies still queued (it drops them); it hears whether any are.
-      this.tell({ type: 'request.sent', peerId: peer.id, requestId: id, queued: this.inbound.hasMessages });
-      return true;
-    }
-    return false;
+    const peer = this.writeRoundRobin(context.peers, frames);
+    if (peer === undefined) return false;
+    // The machine decides what becomes of replies still queued (it drops them); it hears whether any are.
+    this.tell({ type: 'request.sent', peerId: peer.id, requestId: id, queued: this.inbound.hasMessages });
+    return true;
   }
 
   /** @internal */
   protected override canSendNow(): boolean {
-    const context = this.machineContext;
-    return maySendRequest(this.machineState === 'awaitingReply', context.relaxed) && context.peers.readyCount > 0;
+    const { value, context } = this.getSnapshot();
+    return maySendRequest(value === 'awaitingReply', context.relaxed) && hasRoom(context.peers);
   }
 
   /** @internal */
   protected override xrecv(): Message | undefined {
-    if (this.machineState !== 'awaitingReply') return undefined;
-    const context = this.machineContext;
+    const { value, context } = this.getSnapshot();
+    if (value !== 'awaitingReply') return undefined;
     for (;;) {
       const msg = this.inbound.read();
       if (msg === undefined) return undefined;
@@ -193,7 +190,8 @@ export class Reply extends Socket<typeof replyMachine> {
 
   /** @internal */
   protected override xsend(msg: Message): boolean {
-    const target = replyTarget(this.machineState as string, this.machineContext);
+    const { value, context } = this.getSnapshot();
+    const target = replyTarget(value as string, context);
     const envelope = this.#envelope as Frame[];
     this.#envelope = undefined;
     const peer = target === null ? undefined : this.link(target);

@@ -5,7 +5,7 @@
 import type { AnyStateMachine } from 'xstate';
 import type { Message } from '../core/frame.js';
 import type { PeerTable } from '../../machines/peers.js';
-import { hasRoom, nextPeer } from '../../machines/round-robin.js';
+import { hasRoom } from '../../machines/round-robin.js';
 import { Socket } from './socket.js';
 
 /** A socket that sends round-robin (PUSH, DEALER); subclasses say how they receive. Not constructed directly. */
@@ -16,15 +16,7 @@ export abstract class RoundRobinSocket<TMachine extends AnyStateMachine> extends
 
   /** @internal */
   protected override xsend(msg: Message): boolean {
-    const peers = (this.machineContext as { peers: PeerTable }).peers;
-    // Each try either delivers or tells the machine that peer is mute, so this ends.
-    for (let tries = peers.readyCount; tries > 0; tries--) {
-      const entry = nextPeer(peers);
-      if (entry === undefined) return false;
-      const peer = this.link(entry.id);
-      if (peer !== undefined && this.writeTo(peer, msg)) return true;
-    }
-    return false;
+    return this.writeRoundRobin((this.machineContext as { peers: PeerTable }).peers, msg) !== undefined;
   }
 
   /** @internal */

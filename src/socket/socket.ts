@@ -15,6 +15,9 @@ import { toHex, toMessage } from '../core/frame.js';
 import { defaultOptions, validateOption } from '../core/options.js';
 import type { OptionName, SocketOptions } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
+import { onNextTurn } from '../core/turn.js';
+import type { PeerTable } from '../../machines/peers.js';
+import { nextPeer } from '../../machines/round-robin.js';
 import type { AttachEvent, BoundHandle, ConnectHandle, Peer, PeerHost, PeerLink } from '../transport/host.js';
 import { Context, defaultContext } from './context.js';
 import { BusyPoll, defaultBusyPoll } from './busy-poll.js';
@@ -85,11 +88,9 @@ const COMMON_OPTIONS: readonly OptionName[] = [
   'reconnectInterval', 'reconnectMaxInterval', 'connectTimeout', 'handshakeInterval', 'heartbeatInterval',
   'heartbeatTimeout', 'heartbeatTimeToLive', 'maxMessageSize', 'backlog', 'ipv6', 'busyPoll',
 ];
-const setImmediateish: (f: () => void) => void =
-  (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
 
 function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediateish(resolve));
+  return new Promise((resolve) => onNextTurn(resolve));
 }
 
 /** Each running socket actor's socket, for the effects provided once per socket type. */
@@ -410,7 +411,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const waiting = this.#wait(this.#recvs, undefined, this.opt.receiveTimeout, options?.signal, 'receive') as Promise<Buffer[]>;
     // Only a wait for an answer polls (see busy-poll.ts): one with a send() since the last receive().
     if (answer && this.#streamEndpoints > 0 && this.opt.busyPoll > 0 && this.#recvs.length === 1) {
-      (this.#busyPoll ??= new BusyPoll()).start(this.#recvs[0] as Waiter, this.opt.busyPoll);
+      this.busyPolling.start(this.#recvs[0] as Waiter, this.opt.busyPoll);
     }
     return waiting;
   }
@@ -466,8 +467,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected sendGaveUp(): void {}
   /** @internal A peer is about to leave the machine (its pipes are still there, the machine still knows it). */
   protected peerLeaving(_peer: Peer): void {}
-  /** @internal A peer left (after the machine heard of it). */
-  protected peerDetached(_peer: Peer): void {}
 
   // ---- helpers for the socket types ----
 
@@ -496,6 +495,21 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (!out.write(msg)) return false;
     if (!out.writable) this.pipeFilled(out);
     return true;
+  }
+
+  /**
+   * @internal Writes `msg` to the peer the machine's round-robin rule (`nextPeer`) names among the
+   * ready ones: the peer written to, or undefined when none had room. Each try either delivers or
+   * tells the machine that peer is mute, so this ends.
+   */
+  protected writeRoundRobin(peers: PeerTable, msg: Message): Peer | undefined {
+    for (let tries = peers.readyCount; tries > 0; tries--) {
+      const entry = nextPeer(peers);
+      if (entry === undefined) return undefined;
+      const peer = this.link(entry.id);
+      if (peer !== undefined && this.writeTo(peer, msg)) return peer;
+    }
+    return undefined;
   }
 
   /** @internal A pipe we write just reached its HWM: tell the machine. */
@@ -740,7 +754,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     peer.out.end();
     if (!this.#closed) this.tell({ type: 'peer.detached', peerId: peer.id });
     this.peers.delete(peer.id);
-    this.peerDetached(peer);
     if (!quiet) this.emitEvent({ type: 'disconnect', address: peer.endpoint, peer: eventPeer(peer) });
     if (this.#closed) this.#checkDrained();
   }
@@ -762,7 +775,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       peer.attached = false;
       this.peers.delete(peer.id);
       this.tell({ type: 'peer.detached', peerId: peer.id });
-      this.peerDetached(peer);
       peer.out.drop();
       peer.in.drop();
     }

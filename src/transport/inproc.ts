@@ -4,7 +4,7 @@
 // make it so. No node: imports: it runs in a browser.
 
 import { createActor } from 'xstate';
-import type { Actor, AnyActorRef } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { Endpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
 import { routingIdBytes } from '../core/options.js';
@@ -46,7 +46,6 @@ export function inprocCapacity(sender: PeerHost, receiver: PeerHost | undefined)
 /** @internal The inproc transport of one Context, and the supervisor effects it provides. */
 export function inprocTransport(hub: InprocHub) {
   const live = new Map<string, Live>();
-  const actors = new Map<string, Actor<typeof connectionLogic>>();
 
   const endpointOf = (c: InprocConnectionContext) => `inproc://${c.name}`;
 
@@ -102,7 +101,6 @@ export function inprocTransport(hub: InprocHub) {
       refuse: ({ context: c }) => {
         const l = live.get(c.connectionId);
         live.delete(c.connectionId);
-        actors.delete(c.connectionId);
         const why = `inproc://${c.name}: a ${c.connectorType} socket may not connect to a ${c.binderType} socket (ZeroMQ pairs ${c.connectorType} only with its peer types)`;
         hub.host(c.connectorId)?.refusePairing(l?.connectorPeer, endpointOf(c), c.binderType ?? '', why);
         if (c.binderId !== undefined) hub.host(c.binderId)?.refusePairing(undefined, endpointOf(c), c.connectorType, why);
@@ -110,13 +108,15 @@ export function inprocTransport(hub: InprocHub) {
       detach: ({ context: c }) => {
         const l = live.get(c.connectionId);
         live.delete(c.connectionId);
-        actors.delete(c.connectionId);
         if (l === undefined) return;
         if (l.connectorPeer !== undefined) hub.host(c.connectorId)?.detachPeer(l.connectorPeer);
         if (l.binderPeer !== undefined && c.binderId !== undefined) hub.host(c.binderId)?.detachPeer(l.binderPeer);
       },
     },
   });
+
+  /** A live connection actor, by its connection id (its system id: a finished one has left the system). */
+  const connection = (id: string): AnyActorRef | undefined => hub.supervisor.system.get(id);
 
   /** The supervisor's effects: starting connection actors, and telling them what it decided. */
   const effects = {
@@ -125,15 +125,13 @@ export function inprocTransport(hub: InprocHub) {
       // copies a machine's children on every spawn, which would make n connections cost O(n^2).
       // Every one has the id `connection`, so their done events are one event type; each is found
       // in the system by its connection id.
-      const actor = createActor(connectionLogic, { parent: hub.supervisor, id: 'connection', systemId: p.connectionId, input: { ...p } } as never) as Actor<typeof connectionLogic>;
-      actors.set(p.connectionId, actor);
-      actor.start();
+      createActor(connectionLogic, { parent: hub.supervisor, id: 'connection', systemId: p.connectionId, input: { ...p } } as never).start();
     },
     announceBinder: (_: unknown, p: ConnectionsParams & { binderId: number; binderType: string }) => {
-      for (const id of p.connectionIds) actors.get(id)?.send({ type: 'binder.arrived', binderId: p.binderId, binderType: p.binderType });
+      for (const id of p.connectionIds) connection(id)?.send({ type: 'binder.arrived', binderId: p.binderId, binderType: p.binderType });
     },
     closeConnections: (_: unknown, p: ConnectionsParams) => {
-      for (const id of p.connectionIds) actors.get(id)?.send({ type: 'connection.close' });
+      for (const id of p.connectionIds) connection(id)?.send({ type: 'connection.close' });
     },
   };
 

@@ -9,6 +9,7 @@
 
 import type { Message } from '../core/frame.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
+import { onNextTurn } from '../core/turn.js';
 import {
   checkMechanism,
   commandBody,
@@ -90,8 +91,6 @@ const noop = (): void => {};
 export const idleReader: PipeReader = { pipeReadable: noop, pipeEnded: noop };
 export const idleWriter: PipeWriter = { pipeWritable: noop, pipeDropped: noop, pipeDrained: noop };
 
-const setImmediateish: (f: () => void) => void =
-  (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
 
 /**
  * A ZMTP 3.x engine over one byte stream. Sends its greeting at once (libzmq waits for ours; waiting
@@ -140,7 +139,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   readonly #flushBound = (): void => this.#flush();
   readonly #idleBound = (): void => {
     // A batch still waiting means the sender is mid-burst: stay batching, look again next turn.
-    if (this.#flushScheduled) setImmediateish(this.#idleBound);
+    if (this.#flushScheduled) onNextTurn(this.#idleBound);
     else this.#idle = true;
   };
 
@@ -544,9 +543,9 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     if (this.#idle) {
       this.#idle = false;
       queueMicrotask(this.#flushBound);
-      setImmediateish(this.#idleBound);
+      onNextTurn(this.#idleBound);
     } else {
-      setImmediateish(this.#flushBound);
+      onNextTurn(this.#flushBound);
     }
   }
 
