@@ -150,6 +150,35 @@ export function errorCommand(reason: string): Uint8Array {
 }
 
 /**
+ * The ERROR command frame as libzmq 4.3's PLAIN server sends it. Its `plain_common.hpp` spells the
+ * prefix `"\x05ERROR"`, which C reads as the one escape `\x05E` (0x5E, '^') followed by "RROR": the
+ * body is `5e 52 52 4f 52` + reason-len + reason, and libzmq's PLAIN and CURVE clients recognise only
+ * that form (a correct ERROR is an unexpected command to them). NULL and the CURVE server send the
+ * correct form. Our decoder reads both (see `FrameDecoder`).
+ */
+export function libzmqPlainErrorCommand(reason: string): Uint8Array {
+  const bytes = utf8(reason);
+  if (bytes.length > 255) {
+    throw new ZmqError('EINVAL', `ERROR reason has ${bytes.length} bytes; the limit is 255`);
+  }
+  const size = 6 + bytes.length;
+  const header = size <= 255 ? 2 : 9;
+  const frame = allocBytes(header + size);
+  if (size <= 255) {
+    frame[0] = 0x04;
+    frame[1] = size;
+  } else {
+    frame.fill(0, 0, 9);
+    frame[0] = 0x06;
+    frame[7] = size >>> 8;
+    frame[8] = size & 0xff;
+  }
+  frame.set([0x5e, 0x52, 0x52, 0x4f, 0x52, bytes.length], header);
+  frame.set(bytes, header + 6);
+  return frame;
+}
+
+/**
  * Parses an ERROR command's data into its reason text. A reason length beyond the data is malformed
  * (libzmq `ERR_ZMTP_MALFORMED_COMMAND_ERROR`); extra bytes after the reason are ignored.
  */

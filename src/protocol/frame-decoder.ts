@@ -220,6 +220,10 @@ export class FrameDecoder {
     if ((flags & FLAG_COMMAND) !== 0) {
       // RFC 37: command body = name-len (1..255) name data.
       const nameLength = body.length > 0 ? body[0] : 0;
+      if (nameLength === 0x5e && isLibzmqError(body)) {
+        sink.onCommand('ERROR', body.subarray(5));
+        return undefined;
+      }
       if (nameLength === 0 || nameLength > body.length - 1) {
         return this.#fail(
           violation(
@@ -273,6 +277,15 @@ function tooLong(high: number, low: number): Violation {
 }
 
 // Command name: a known ZMTP name without allocating, else the octets as latin1.
+/**
+ * libzmq 4.3's PLAIN ERROR: `5e 'RROR'` in place of `05 'ERROR'` (see `libzmqPlainErrorCommand`).
+ * A real name of 94 octets starting "RROR" would be no ZMTP command either, so reading it as ERROR
+ * takes nothing from a correct peer.
+ */
+function isLibzmqError(body: Uint8Array): boolean {
+  return body.length >= 5 && body[1] === 0x52 && body[2] === 0x52 && body[3] === 0x4f && body[4] === 0x52;
+}
+
 function commandName(body: Uint8Array, nameLength: number): string {
   outer: for (let k = 0; k < KNOWN_NAMES.length; k++) {
     const known = KNOWN_NAMES[k];

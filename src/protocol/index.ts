@@ -8,3 +8,8 @@ export * from './commands.js';
 export * from './socket-types.js';
 export * from './mechanism.js';
 export * from './null-mechanism.js';
+export * from './zap.js';
+export * from './plain-mechanism.js';
+export * from './sodium.js';
+export * from './curve-keys.js';
+export * from './curve-mechanism.js';

@@ -40,6 +40,11 @@ export interface PeerInfo {
   identity: Uint8Array | undefined;
   /** Every property the peer sent, names as spelled; look up with `getProperty` to ignore case. */
   properties: Properties;
+  /**
+   * What the ZAP handler said of this peer when it accepted it (RFC 27 reply): its User-Id and the
+   * metadata it added. Absent when no ZAP handler judged the peer.
+   */
+  zap?: { readonly userId: string; readonly metadata: Properties };
 }
 
 /**
@@ -76,8 +81,9 @@ export const SEALED_COMMAND = 0x02;
 
 /**
  * Per-frame protection after the handshake, for mechanisms that encrypt (CURVE). With a cipher every
- * frame travels as one carrier command: a message frame sealed with its MORE flag, a command
- * (PING, SUBSCRIBE, …) sealed whole, name included, with the COMMAND flag.
+ * frame travels as one carrier command body: a message frame sealed with its MORE flag, a command
+ * (PING, SUBSCRIBE, …) sealed whole, name included, with the COMMAND flag. libzmq puts that body in
+ * a data frame (outer flags 0, never MORE); the engine sends it so and reads it in either kind.
  */
 export interface FrameCipher {
   /** The command each frame travels in, `MESSAGE` for CURVE. Any other frame from the peer is a violation. */
@@ -175,7 +181,7 @@ export function peerErrorViolation(data: Uint8Array): Violation {
  * 300 closes without a word (the client will retry), 400 and 500 send ERROR with the status as its
  * reason, so the client stops reconnecting.
  */
-export function zapRefusal(reply: ZapReply): MechanismStep | undefined {
+export function zapRefusal(reply: ZapReply, errorFrame: (reason: string) => Uint8Array = errorCommand): MechanismStep | undefined {
   if (reply.status === 200) return undefined;
   const v: Violation = {
     code: 'ERR_ZAP_REFUSED',
@@ -183,7 +189,7 @@ export function zapRefusal(reply: ZapReply): MechanismStep | undefined {
     status: reply.status,
   };
   if (reply.status === 300) return { status: 'error', violation: v };
-  return { status: 'error', send: [errorCommand(String(reply.status))], violation: v };
+  return { status: 'error', send: [errorFrame(String(reply.status))], violation: v };
 }
 
 /**
