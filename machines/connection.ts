@@ -19,6 +19,8 @@ export interface ConnectionFailure {
   message: string;
   /** True when the failure happened before the handshake completed. */
   handshaking: boolean;
+  /** The ZAP status of an authentication failure (ours refused the peer, or the peer's ERROR said so). */
+  status?: number;
 }
 
 export interface ConnectionInput {
@@ -72,7 +74,7 @@ export type ConnectionEvent =
   | { type: 'stream.closed' }
   | { type: 'greeting.received'; major: number; minor: number }
   | { type: 'handshake.succeeded'; peerType: string; routingId?: string }
-  | { type: 'handshake.failed'; kind: 'protocol' | 'auth'; code: string; message: string }
+  | { type: 'handshake.failed'; kind: 'protocol' | 'auth' | 'other'; code: string; message: string; status?: number }
   | { type: 'protocol.failed'; code: string; message: string }
   | { type: 'traffic.seen' }
   | { type: 'peer.pinged'; ttl: number }
@@ -167,7 +169,9 @@ export const connectionMachine = setup({
     recordHandshakeFailure: assign(({ event }) => {
       const e = event as Ev<'handshake.failed'>;
       // A protocol error ends the session for good (libzmq `session_base.cpp engine_error`).
-      return { failure: failureOf(e.kind, e.code, e.message, true), reconnecting: false };
+      const failure = failureOf(e.kind, e.code, e.message, true);
+      if (e.status !== undefined) failure.status = e.status;
+      return { failure, reconnecting: false };
     }),
     recordHandshakeTimeout: assign({
       failure: ({ context }) =>

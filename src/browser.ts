@@ -64,6 +64,13 @@ export { connectionMachine } from '../machines/connection.js';
 export { pipeMachine } from '../machines/pipe.js';
 export { supervisorMachine } from '../machines/supervisor.js';
 export { inprocConnectionMachine } from '../machines/inproc-connection.js';
+export { authenticatorMachine } from '../machines/authenticator.js';
+export type { AuthenticatorContext, AuthenticatorEvent, ZapVerdict, ZapRequestFacts } from '../machines/authenticator.js';
+export { Authenticator, ZAP_ENDPOINT } from './socket/authenticator.js';
+export type { AuthenticatorOptions, PlainUsers, CurveClients } from './socket/authenticator.js';
+export { curveKeyPair, curveReady } from './protocol/curve-keys.js';
+export { z85Encode, z85Decode } from './core/z85.js';
+export type { SecurityMechanism } from './core/security.js';
 
 import { defaultContext } from './socket/context.js';
 

@@ -47,6 +47,8 @@ export class ZmqError extends Error {
   readonly errno: number | undefined;
   /** The endpoint the failing call named, as zeromq.js sets it on bind/connect errors. */
   address?: string;
+  /** A ZAP status (300, 400, 500) on an authentication failure, as zeromq.js reports it. */
+  status?: number;
 
   constructor(code: ZmqErrorCode, message: string, options?: { cause?: unknown; address?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

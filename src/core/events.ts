@@ -11,6 +11,8 @@ export interface EventPeer {
   routingId?: Uint8Array;
   /** The remote address of a tcp/ipc connection, where known. */
   remoteAddress?: string;
+  /** The User-Id our ZAP handler gave this peer when it accepted it (PLAIN: usually the username). */
+  userId?: string;
 }
 
 export type EventType =

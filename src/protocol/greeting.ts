@@ -80,6 +80,11 @@ export class GreetingDecoder {
   #have = 0;
   #result: Exclude<GreetingResult, { done: false }> | undefined;
 
+  /** How many octets of the greeting have arrived (at most 64). */
+  get received(): number {
+    return this.#have;
+  }
+
   /** Feeds the next chunk. Once done, the same verdict is returned (with the whole chunk as `rest`). */
   push(chunk: Uint8Array): GreetingResult {
     const settled = this.#result;

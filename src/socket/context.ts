@@ -5,6 +5,8 @@ import { createActor } from 'xstate';
 import type { Actor, InspectionEvent } from 'xstate';
 import type { Endpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
+import { parseZapReply, violation, ZAP_ENDPOINT, zapRequestFrames } from '../protocol/index.js';
+import type { Violation, ZapQuery, ZapReply } from '../protocol/index.js';
 import { supervisorMachine } from '../../machines/supervisor.js';
 import type { PeerHost, Transport } from '../transport/host.js';
 import { inprocTransport } from '../transport/inproc.js';
@@ -112,6 +114,32 @@ export class Context {
       this.#replies.delete(requestId);
     }
     if (refused !== undefined) throw refused;
+  }
+
+  /** @internal Whether a ZAP handler is bound in this Context. */
+  zapHandlerBound(): boolean {
+    return this.supervisor.getSnapshot().context.endpoints.has(ZAP_ENDPOINT.slice('inproc://'.length));
+  }
+
+  /**
+   * @internal Sends one ZAP request to the handler bound in this Context and waits for its reply,
+   * through a DEALER of its own (as libzmq gives each handshake its own pipe to the handler), so the
+   * request id can be "1" as libzmq sends it, and a reply can only answer the request it was sent for.
+   */
+  async askZap(query: ZapQuery, signal: AbortSignal): Promise<ZapReply | Violation> {
+    // Loaded on first use: dealer-router.js imports socket.js, which imports this file.
+    const { Dealer } = await import('./dealer-router.js');
+    const dealer = new Dealer({ context: this, linger: 0 });
+    try {
+      dealer.connect(ZAP_ENDPOINT);
+      await dealer.send(zapRequestFrames('1', query), { signal });
+      const reply = parseZapReply(await dealer.receive({ signal }), '1');
+      return reply;
+    } catch (e) {
+      return violation('ERR_ZAP_UNSPECIFIED', `the ZAP exchange failed: ${(e as Error).message}`);
+    } finally {
+      dealer.close();
+    }
   }
 
   /** @internal */

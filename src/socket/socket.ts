@@ -15,6 +15,15 @@ import { toHex, toMessage } from '../core/frame.js';
 import { defaultOptions, validateOption } from '../core/options.js';
 import type { OptionName, SocketOptions } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
+import {
+  defaultSecurity,
+  getSecurityOption,
+  isSecurityOption,
+  missingCredentials,
+  SECURITY_OPTIONS,
+  setSecurityOption,
+} from '../core/security.js';
+import type { SecurityMechanism, SecurityOptionName, SecuritySettings } from '../core/security.js';
 import { onNextTurn } from '../core/turn.js';
 import type { PeerTable } from '../../machines/peers.js';
 import { nextPeer } from '../../machines/round-robin.js';
@@ -53,6 +62,22 @@ export interface SocketOptionsInput {
   busyPoll?: number;
   /** The Context the socket belongs to (inproc names are per Context); the global one by default. */
   context?: Context;
+  /** Accept PLAIN clients over tcp/ipc; a ZAP handler checks their credentials. */
+  plainServer?: boolean;
+  /** Connect as a PLAIN client with this username (at most 255 bytes). */
+  plainUsername?: string | null;
+  /** The PLAIN client's password (at most 255 bytes). */
+  plainPassword?: string | null;
+  /** Accept CURVE clients over tcp/ipc (needs `curveSecretKey`). */
+  curveServer?: boolean;
+  /** Our CURVE public key: 40 Z85 characters or 32 bytes. */
+  curvePublicKey?: string | Uint8Array | null;
+  /** Our CURVE secret key: 40 Z85 characters or 32 bytes. */
+  curveSecretKey?: string | Uint8Array | null;
+  /** The CURVE server's public key; setting it makes this socket a CURVE client. */
+  curveServerKey?: string | Uint8Array | null;
+  /** The ZAP domain (RFC 27) this socket's handshakes are judged in. */
+  zapDomain?: string;
 }
 
 /** A bind or connect with the addresses it is known by and whether it is a stream (tcp, ipc). */
@@ -144,6 +169,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** A transition happened while busy (it may have unblocked another waiting call). */
   #missed = false;
   #closedWaiters: (() => void)[] = [];
+  /** Security options; undefined (NULL, no ZAP domain) until one is set, so plain sockets carry nothing. */
+  #security: SecuritySettings | undefined;
 
   protected constructor(type: string, machine: TMachine, options: object | undefined, extraOptions: readonly OptionName[] = []) {
     this.type = type;
@@ -163,8 +190,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     for (const name of Object.keys(input)) {
       const value = input[name];
       if (name === 'context' || value === undefined) continue;
+      if (isSecurityOption(name)) {
+        setSecurityOption((this.#security ??= defaultSecurity()), name, value);
+        continue;
+      }
       if (!COMMON_OPTIONS.includes(name as OptionName) && !extraOptions.includes(name as OptionName)) {
-        throw new ZmqError('EINVAL', `option "${name}" is not an option of a ${type} socket; accepted: ${[...COMMON_OPTIONS, ...extraOptions].join(', ')}`);
+        throw new ZmqError('EINVAL', `option "${name}" is not an option of a ${type} socket; accepted: ${[...COMMON_OPTIONS, ...extraOptions, ...SECURITY_OPTIONS].join(', ')}`);
       }
       (this.opt as unknown as Record<string, unknown>)[name] = validateOption(name as OptionName, value);
     }
@@ -266,6 +297,53 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (v === 0) this.#busyPoll?.stop();
   }
 
+  // ---- security (tcp and ipc; inproc ignores them, as in libzmq) ----
+
+  /** @internal What transports read to choose a mechanism; undefined means NULL with no ZAP domain. */
+  get security(): Readonly<SecuritySettings> | undefined { return this.#security; }
+  /** The mechanism tcp/ipc connections of this socket speak: `null`, `plain` or `curve` (read-only). */
+  get securityMechanism(): SecurityMechanism { return this.#security?.mechanism ?? 'null'; }
+  /** ZMQ_PLAIN_SERVER: accept PLAIN clients (credentials are checked by the ZAP handler). */
+  get plainServer(): boolean { return this.#getSecurity('plainServer') as boolean; }
+  set plainServer(v: boolean) { this.#setSecurity('plainServer', v); }
+  /** ZMQ_PLAIN_USERNAME: connect as a PLAIN client with this username; null goes back to NULL. */
+  get plainUsername(): string | null { return this.#getSecurity('plainUsername') as string | null; }
+  set plainUsername(v: string | null) { this.#setSecurity('plainUsername', v); }
+  /** ZMQ_PLAIN_PASSWORD: the PLAIN client's password. */
+  get plainPassword(): string | null { return this.#getSecurity('plainPassword') as string | null; }
+  set plainPassword(v: string | null) { this.#setSecurity('plainPassword', v); }
+  /** ZMQ_CURVE_SERVER: accept CURVE clients (needs curveSecretKey). */
+  get curveServer(): boolean { return this.#getSecurity('curveServer') as boolean; }
+  set curveServer(v: boolean) { this.#setSecurity('curveServer', v); }
+  /** ZMQ_CURVE_PUBLICKEY: our permanent public key (Z85 text or 32 bytes; read back as Z85). */
+  get curvePublicKey(): string | null { return this.#getSecurity('curvePublicKey') as string | null; }
+  set curvePublicKey(v: string | Uint8Array | null) { this.#setSecurity('curvePublicKey', v); }
+  /** ZMQ_CURVE_SECRETKEY: our permanent secret key (Z85 text or 32 bytes; read back as Z85). */
+  get curveSecretKey(): string | null { return this.#getSecurity('curveSecretKey') as string | null; }
+  set curveSecretKey(v: string | Uint8Array | null) { this.#setSecurity('curveSecretKey', v); }
+  /** ZMQ_CURVE_SERVERKEY: the server's public key; setting it makes this socket a CURVE client. */
+  get curveServerKey(): string | null { return this.#getSecurity('curveServerKey') as string | null; }
+  set curveServerKey(v: string | Uint8Array | null) { this.#setSecurity('curveServerKey', v); }
+  /** ZMQ_ZAP_DOMAIN: the domain named in ZAP requests; a NULL socket asks ZAP only when it is set. */
+  get zapDomain(): string { return this.#getSecurity('zapDomain') as string; }
+  set zapDomain(v: string) { this.#setSecurity('zapDomain', v); }
+
+  #getSecurity(name: SecurityOptionName): string | boolean | null {
+    return getSecurityOption(this.#security ?? defaultSecurity(), name);
+  }
+
+  #setSecurity(name: SecurityOptionName, value: unknown): void {
+    this.#assertOpen();
+    setSecurityOption((this.#security ??= defaultSecurity()), name, value);
+  }
+
+  /** A tcp/ipc bind or connect cannot start with CURVE keys missing (EINVAL, naming them). */
+  #checkCredentials(address: string, what: 'bind' | 'connect'): void {
+    const s = this.#security;
+    const missing = s === undefined ? undefined : missingCredentials(s);
+    if (missing !== undefined) throw new ZmqError('EINVAL', `${what}("${address}"): ${missing}`, { address });
+  }
+
   /** @internal Checks and stores one option (EINVAL on a bad value; the old value is kept). */
   protected setOption<K extends OptionName>(name: K, value: unknown): void {
     this.#assertOpen();
@@ -294,6 +372,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     let ep: Endpoint;
     try {
       ep = parseEndpoint(address, 'bind');
+      if (ep.transport !== 'inproc') this.#checkCredentials(address, 'bind');
       const handle = await this.context.transport(ep).bind(asHost(this), ep);
       if (this.#closed) {
         handle.close();
@@ -326,6 +405,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#assertOpen();
     const ep = parseEndpoint(address, 'connect');
     if (this.#connects.has(ep.address)) return;
+    if (ep.transport !== 'inproc') this.#checkCredentials(address, 'connect');
     const handle = this.context.transport(ep).connect(asHost(this), ep);
     this.#remember(this.#connects, { handle, keys: [ep.address, address], stream: ep.transport !== 'inproc' });
     this.lastEndpoint = ep.address;

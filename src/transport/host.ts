@@ -7,6 +7,7 @@ import type { SocketEvent } from '../core/events.js';
 import type { Frame } from '../core/frame.js';
 import type { SocketOptions } from '../core/options.js';
 import type { Pipe } from '../core/pipe.js';
+import type { SecuritySettings } from '../core/security.js';
 
 /** What a transport hands a socket for one connection. */
 export interface PeerLink {
@@ -59,6 +60,8 @@ export interface PeerHost {
   readonly type: string;
   readonly closed: boolean;
   readonly options: Readonly<SocketOptions>;
+  /** The security options (mechanism, role, credentials, ZAP domain); undefined: NULL, no ZAP domain. */
+  readonly security: Readonly<SecuritySettings> | undefined;
   readonly events: EventSink;
   /**
    * How long a connection closing now may still spend sending what it holds, in ms: the linger

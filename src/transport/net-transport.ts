@@ -13,14 +13,14 @@ import type { ZmqErrorCode } from '../core/errors.js';
 import { toHex } from '../core/frame.js';
 import { routingIdBytes } from '../core/options.js';
 import { Pipe } from '../core/pipe.js';
-import { NullMechanism, violation } from '../protocol/index.js';
-import type { Greeting, PeerInfo, Violation, ZapRequest } from '../protocol/index.js';
+import type { Greeting, Mechanism, PeerInfo, Violation, ZapRequest } from '../protocol/index.js';
 import { connectionMachine } from '../../machines/connection.js';
 import type { ConnectionContext, ConnectionRole } from '../../machines/connection.js';
 import type { EventPeer, SocketEvent } from '../core/events.js';
 import type { BoundHandle, ConnectHandle, Peer, PeerHost, Transport } from './host.js';
 import type { TransportContext } from './registry.js';
 import { NodeStream } from './node-stream.js';
+import { createMechanism } from './security.js';
 import { idleReader, idleWriter, StreamEngine } from './stream-engine.js';
 import type { EngineHost } from './stream-engine.js';
 
@@ -80,6 +80,7 @@ function on(effect: (n: NetConnection, context: ConnectionContext) => void) {
 class NetConnection implements EngineHost {
   readonly actor: Actor<typeof connectionMachine>;
   readonly #spec: StreamSpec;
+  readonly #context: TransportContext;
   readonly #socket: PeerHost;
   readonly #role: ConnectionRole;
   readonly #endpoint: string;
@@ -87,6 +88,10 @@ class NetConnection implements EngineHost {
   readonly #onDone: ((c: NetConnection) => void) | undefined;
   #engine: StreamEngine | undefined;
   #attempt: NetSocket | undefined;
+  /** An open stream whose mechanism is still loading (CURVE's libsodium, the first time). */
+  #loading: NetSocket | undefined;
+  /** Stops the wait for the ZAP handler's answer when the stream ends first. */
+  #zapWait: AbortController | undefined;
   #peer: Peer | undefined;
   #kept: { out: Pipe; in: Pipe } | undefined;
   #info: PeerInfo | undefined;
@@ -126,6 +131,7 @@ class NetConnection implements EngineHost {
     onDone?: (c: NetConnection) => void,
   ) {
     this.#spec = spec;
+    this.#context = context;
     this.#socket = socket;
     this.#role = role;
     this.#endpoint = endpoint;
@@ -187,8 +193,26 @@ class NetConnection implements EngineHost {
   }
 
   engineZapRequest(engine: StreamEngine, request: ZapRequest): void {
-    // The NULL mechanism built here asks no ZAP handler; the security work wires one in.
-    engine.zapReplied(violation('ERR_ZAP_UNSPECIFIED', `the ${request.mechanism} mechanism asked for ZAP, but this transport has no ZAP handler`));
+    const wait = new AbortController();
+    this.#zapWait = wait;
+    const host = this.#socket;
+    const remote = this.#spec.kind === 'tcp' ? this.#remote : undefined;
+    this.#context
+      .askZap(
+        {
+          domain: host.security?.zapDomain ?? '',
+          // The peer's IP without the port, as libzmq sends it; ipc has none.
+          address: remote === undefined ? '' : remote.slice(0, remote.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
+          identity: routingIdBytes(host.options.routingId) ?? new Uint8Array(0),
+          mechanism: request.mechanism,
+          credentials: request.credentials,
+        },
+        wait.signal,
+      )
+      .then((reply) => {
+        if (this.#zapWait === wait) this.#zapWait = undefined;
+        if (engine === this.#engine && !wait.signal.aborted) engine.zapReplied(reply);
+      });
   }
 
   engineReady(engine: StreamEngine, peer: PeerInfo): void {
@@ -205,7 +229,16 @@ class NetConnection implements EngineHost {
   engineFailed(engine: StreamEngine, v: Violation, handshaking: boolean): void {
     if (engine !== this.#engine) return;
     if (handshaking) {
-      this.actor.send({ type: 'handshake.failed', kind: v.status !== undefined ? 'auth' : 'protocol', code: v.code, message: v.message });
+      // A ZAP status is an authentication failure; a PLAIN server without a handler is neither
+      // the peer's fault nor a verdict (libzmq reports it as "other").
+      const kind = v.status !== undefined ? 'auth' : v.code === 'ERR_ZAP_NO_HANDLER' ? 'other' : 'protocol';
+      this.actor.send({
+        type: 'handshake.failed',
+        kind,
+        code: v.code,
+        message: v.message,
+        ...(v.status !== undefined ? { status: v.status } : {}),
+      });
     } else {
       this.actor.send({ type: 'protocol.failed', code: v.code, message: v.message });
     }
@@ -226,14 +259,51 @@ class NetConnection implements EngineHost {
   // ---- effects ----
 
   #startEngine(stream: NetSocket): void {
-    const o = this.#socket.options;
+    const made = createMechanism(this.#socket, this.#context.zapHandlerBound());
+    if (!(made instanceof Promise)) {
+      this.#runEngine(stream, made);
+      return;
+    }
+    this.#loading = stream;
+    made.then(
+      (mechanism) => {
+        if (this.#loading !== stream) return; // the connection ended meanwhile
+        this.#loading = undefined;
+        this.#runEngine(stream, mechanism);
+      },
+      (e: unknown) => {
+        if (this.#loading !== stream) return;
+        this.#loading = undefined;
+        stream.destroy();
+        this.actor.send({
+          type: 'handshake.failed',
+          kind: 'other',
+          code: 'ENOTSUP',
+          message: `CURVE needs the libsodium-wrappers package, which did not load: ${(e as Error).message}`,
+        });
+      },
+    );
+  }
+
+  #runEngine(stream: NetSocket, mechanism: Mechanism): void {
     const engine = new StreamEngine(new NodeStream(stream), this, {
       socketType: this.#socket.type,
-      maxMessageSize: o.maxMessageSize,
-      mechanism: new NullMechanism({ socketType: this.#socket.type, identity: routingIdBytes(o.routingId) }),
+      maxMessageSize: this.#socket.options.maxMessageSize,
+      mechanism,
     });
     this.#engine = engine;
     engine.start();
+  }
+
+  /** Forgets a stream still waiting for its mechanism, and a pending ZAP question. */
+  #dropPending(): void {
+    this.#zapWait?.abort();
+    this.#zapWait = undefined;
+    const loading = this.#loading;
+    if (loading !== undefined) {
+      this.#loading = undefined;
+      loading.destroy();
+    }
   }
 
   /** Dials; `attempt` counts from 1 (the entry action that counted it ran just before). */
@@ -331,6 +401,7 @@ class NetConnection implements EngineHost {
 
   /** The stream is over (now, at once): the socket loses the peer unless its pipes are kept. */
   #endStream(): void {
+    this.#dropPending();
     const attempt = this.#attempt;
     if (attempt !== undefined) {
       this.#attempt = undefined;
@@ -361,18 +432,16 @@ class NetConnection implements EngineHost {
     const f = c.failure;
     if (f === undefined) return;
     const type = f.kind === 'protocol' ? 'handshake:error:protocol' : f.kind === 'auth' ? 'handshake:error:auth' : 'handshake:error:other';
-    emit(this.#socket, {
-      type,
-      address: this.#endpoint,
-      error: new ZmqError(f.code as ZmqErrorCode, f.message, { address: this.#endpoint }),
-      peer: this.#eventPeer(),
-    });
+    const error = new ZmqError(f.code as ZmqErrorCode, f.message, { address: this.#endpoint });
+    if (f.status !== undefined) error.status = f.status;
+    emit(this.#socket, { type, address: this.#endpoint, error, peer: this.#eventPeer() });
   }
 
   /** Final: the stream closes (letting written bytes out when the socket lingers), the peer goes. */
   #release(failed: boolean): void {
     if (this.#done) return;
     this.#done = true;
+    this.#dropPending();
     const attempt = this.#attempt;
     if (attempt !== undefined) {
       this.#attempt = undefined;
@@ -403,6 +472,7 @@ class NetConnection implements EngineHost {
     if (info !== undefined) {
       p.socketType = info.socketType;
       if (info.identity !== undefined && info.identity.length > 0) p.routingId = info.identity;
+      if (info.zap !== undefined) p.userId = info.zap.userId;
     }
     if (this.#remote !== undefined) p.remoteAddress = this.#remote;
     return p;

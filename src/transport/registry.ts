@@ -1,11 +1,19 @@
 // Which transports exist beyond inproc: the Node entry registers tcp and ipc here when it loads; a
 // browser build never does, so it never loads node:net. A Context makes one of each on first use.
 
+import type { Violation, ZapQuery, ZapReply } from '../protocol/index.js';
 import type { Transport } from './host.js';
 
-/** What a transport needs of the Context that uses it (only its inspection observer, for now). */
+/** What a transport needs of the Context that uses it: its inspection observer and its ZAP handler. */
 export interface TransportContext {
   readonly inspector: unknown;
+  /** Whether a ZAP handler is bound in this Context (RFC 27: at inproc://zeromq.zap.01). */
+  zapHandlerBound(): boolean;
+  /**
+   * Asks the ZAP handler about a peer. Resolves with its reply, or with a violation when the
+   * exchange failed (a malformed reply, the handler gone); aborting `signal` stops the wait.
+   */
+  askZap(query: ZapQuery, signal: AbortSignal): Promise<ZapReply | Violation>;
 }
 
 export type TransportFactory = (context: never) => Transport;

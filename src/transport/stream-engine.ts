@@ -74,6 +74,8 @@ export interface EngineConfig {
 // Phases of a stream.
 const GREETING = 0;
 const HANDSHAKE = 1;
+/** The greeting's signature (0xFF, 8 octets of padding, 0x7F; RFC 23) and the major version octet. */
+const SIGNATURE_SIZE = 11;
 const ACTIVE = 2;
 const DONE = 3;
 
@@ -101,6 +103,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   readonly #stream: ByteStream;
   readonly #host: EngineHost;
   readonly #greeting = new GreetingDecoder();
+  /** Our greeting after its signature, until the peer's signature has come. */
+  #greetingRest: Uint8Array | undefined;
   readonly #decoder: FrameDecoder;
   readonly #encoder = new FrameEncoder();
   readonly #mechanism: Mechanism;
@@ -152,10 +156,17 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     this.#publisher = config.socketType === 'PUB' || config.socketType === 'XPUB';
   }
 
-  /** Starts: writes our greeting and listens. */
+  /**
+   * Starts: writes the first 11 octets of our greeting (signature and major version) and listens.
+   * The other 53 (minor version, mechanism, …) follow once the peer's first 11 have come, as libzmq
+   * sends them: a libzmq peer that finds the wrong mechanism closes at once, and if all 64 octets of
+   * ours reached it before it had written its own mechanism, we would see a reset, not the mismatch.
+   */
   start(): void {
     this.#stream.open(this);
-    this.#stream.write([encodeGreeting(this.#mechanism.name, this.#mechanism.asServer)]);
+    const greeting = encodeGreeting(this.#mechanism.name, this.#mechanism.asServer);
+    this.#greetingRest = greeting.subarray(SIGNATURE_SIZE);
+    this.#stream.write([greeting.subarray(0, SIGNATURE_SIZE)]);
   }
 
   /** True once the handshake completed. */
@@ -260,6 +271,11 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   onStreamData(chunk: Uint8Array): void {
     if (this.#phase === GREETING) {
       const r = this.#greeting.push(chunk);
+      const rest = this.#greetingRest;
+      if (rest !== undefined && this.#greeting.received >= SIGNATURE_SIZE && !(r.done && r.error !== undefined)) {
+        this.#greetingRest = undefined;
+        this.#stream.write([rest]);
+      }
       if (!r.done) return;
       if (r.error !== undefined) return this.#fail(r.error, false);
       const mismatch = checkMechanism(this.#mechanism.name, r.greeting);
@@ -357,7 +373,17 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
       }
       return;
     }
-    if (this.#cipher !== undefined) return this.#unsealed(`a message of ${frames.length} frame(s)`);
+    const cipher = this.#cipher;
+    if (cipher !== undefined) {
+      // libzmq sends each sealed frame as a data frame whose body is a MESSAGE command body.
+      for (const frame of frames) {
+        const c = splitCommandBody(frame);
+        if (isViolation(c) || c.name !== cipher.carrier) return this.#unsealed(`a data frame that is no ${cipher.carrier}`);
+        this.#open(cipher, c.name, c.data);
+        if (this.#phase !== ACTIVE) return;
+      }
+      return;
+    }
     if (this.#watching) this.#seen();
     this.#deliver(frames);
   }
@@ -578,7 +604,11 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     else if (out !== undefined && out.size > 0) this.#scheduleFlush();
   }
 
-  /** #flush under a cipher: each frame sealed into its own carrier command (CURVE MESSAGE, PROTOCOL.md §11). */
+  /**
+   * #flush under a cipher: each frame sealed into its own carrier (CURVE MESSAGE). libzmq 4.3 sends
+   * the MESSAGE command body in a data frame (flags 0, never MORE), not in a command frame as
+   * PROTOCOL.md §11 says, and drops a MESSAGE that comes in a command frame; so do we send it.
+   */
   #sealFrom(out: Pipe, cipher: FrameCipher, convert: boolean): void {
     const enc = this.#encoder;
     const carrier = cipher.carrier;
@@ -590,7 +620,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
         continue;
       }
       const last = msg.length - 1;
-      for (let i = 0; i <= last; i++) enc.writeCommand(carrier, cipher.seal(i < last ? SEALED_MORE : 0, msg[i]));
+      for (let i = 0; i <= last; i++) enc.writeFrame(commandBody(carrier, cipher.seal(i < last ? SEALED_MORE : 0, msg[i])), false);
     }
   }
 
@@ -598,7 +628,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   #writeCommand(name: string, data: Uint8Array | undefined): void {
     const cipher = this.#cipher;
     if (cipher === undefined) this.#encoder.writeCommand(name, data);
-    else this.#encoder.writeCommand(cipher.carrier, cipher.seal(SEALED_COMMAND, commandBody(name, data)));
+    else this.#encoder.writeFrame(commandBody(cipher.carrier, cipher.seal(SEALED_COMMAND, commandBody(name, data))), false);
   }
 
   #stop(): void {

@@ -218,7 +218,9 @@ function wireFrames(stream: MemoryStream): string[] {
   const bytes = Buffer.concat(stream.wire);
   const out: string[] = [];
   const v = new FrameDecoder().push(bytes.subarray(64), {
-    onMessage: () => out.push('message'),
+    // A sealed frame travels as a data frame holding a MESSAGE command body, as libzmq sends it.
+    onMessage: (frames) =>
+      out.push(...frames.map((f) => (Buffer.from(f.subarray(0, 8)).toString('latin1') === '\x07MESSAGE' ? 'data:MESSAGE' : 'message'))),
     onCommand: (name) => out.push(name),
   });
   expect(v).toBeUndefined();
@@ -271,7 +273,7 @@ for (const kind of ['NULL', 'X-XOR'] as const) {
       if (kind === 'NULL') {
         expect(frames.slice(-2)).toEqual(['SUBSCRIBE', 'CANCEL']);
       } else {
-        expect(frames.slice(-2)).toEqual(['MESSAGE', 'MESSAGE']);
+        expect(frames.slice(-2)).toEqual(['data:MESSAGE', 'data:MESSAGE']);
       }
     });
   });
@@ -301,7 +303,7 @@ describe('a plugged-in mechanism (X-XOR)', () => {
       expect(await b.receive()).toEqual([secret, secret.toUpperCase()]);
       const onWire = Buffer.concat(a.stream.wire).includes(secret);
       expect(onWire).toBe(kind === 'NULL'); // NULL is the control: the same check finds it there
-      if (kind === 'X-XOR') expect(wireFrames(a.stream).slice(-2)).toEqual(['MESSAGE', 'MESSAGE']);
+      if (kind === 'X-XOR') expect(wireFrames(a.stream).slice(-2)).toEqual(['data:MESSAGE', 'data:MESSAGE']);
     }
   });
 
@@ -507,7 +509,7 @@ function pongs(batches: Uint8Array[][]): string[] {
 }
 
 describe('stream engine writes', () => {
-  it('engine: writes its greeting, then its READY once the peer greeting passed, each as its own write', () => {
+  it('engine: writes its greeting in two parts as libzmq does (11 octets, the rest once the peer\'s 11 came), then its READY', () => {
     const stream = new RecordingStream();
     const host = {
       engineGreeted() {},
@@ -519,9 +521,15 @@ describe('stream engine writes', () => {
       enginePinged() {},
     } satisfies EngineHost;
     new StreamEngine(stream, host, { socketType: 'SUB', maxMessageSize: -1, mechanism: new NullMechanism({ socketType: 'SUB' }) }).start();
-    expect(stream.batches.map((b) => Buffer.concat(b))).toEqual([Buffer.from(encodeGreeting('NULL', false))]);
-    stream.listener.onStreamData(Buffer.from(encodeGreeting('NULL', false)));
-    expect(stream.batches.map((b) => Buffer.concat(b))[1]).toEqual(Buffer.from(readyCommand('SUB')));
+    const greeting = Buffer.from(encodeGreeting('NULL', false));
+    const writes = () => stream.batches.map((b) => Buffer.concat(b));
+    expect(writes()).toEqual([greeting.subarray(0, 11)]);
+    stream.listener.onStreamData(greeting.subarray(0, 10));
+    expect(writes().length).toBe(1); // not before the peer's major version octet
+    stream.listener.onStreamData(greeting.subarray(10, 11));
+    expect(writes()).toEqual([greeting.subarray(0, 11), greeting.subarray(11)]);
+    stream.listener.onStreamData(greeting.subarray(11));
+    expect(writes()[2]).toEqual(Buffer.from(readyCommand('SUB')));
   });
 
   it('engine: the first message after a quiet spell is written before the sender resumes', async () => {
