@@ -73,6 +73,7 @@ export type ConnectionEvent =
   | { type: 'stream.failed'; code: string; message: string }
   | { type: 'stream.closed' }
   | { type: 'greeting.received'; major: number; minor: number }
+  | { type: 'awaiting.hello' | 'awaiting.welcome' | 'awaiting.initiate' | 'awaiting.zap' | 'awaiting.ready' }
   | { type: 'handshake.succeeded'; peerType: string; routingId?: string }
   | { type: 'handshake.failed'; kind: 'protocol' | 'auth' | 'other'; code: string; message: string; status?: number }
   | { type: 'protocol.failed'; code: string; message: string }
@@ -274,13 +275,44 @@ export const connectionMachine = setup({
           actions: ['recordHandshakeTimeout', 'reportHandshakeFailure'],
         },
       },
+      // The mechanism's steps (NULL, PLAIN, CURVE): the engine reports what the mechanism waits for
+      // next, and only the steps these mechanisms can take are edges here. Client: HELLO out, then
+      // WELCOME, INITIATE out, READY. Server: HELLO, WELCOME out (CURVE) or ZAP first (PLAIN), then
+      // INITIATE, ZAP (CURVE), READY out. NULL: READY both ways, ZAP first with a ZAP domain.
       states: {
         /** Our greeting is out; waiting for the peer's 64 octets. */
         greeting: {
-          on: { 'greeting.received': { target: 'handshake', actions: 'recordGreeting' } },
+          on: { 'greeting.received': { target: 'starting', actions: 'recordGreeting' } },
         },
-        /** Our READY is out; waiting for the peer's. */
-        handshake: {
+        /** Same mechanism on both sides; it takes its first step (a client's HELLO, NULL's READY). */
+        starting: {
+          on: { 'awaiting.hello': 'hello', 'awaiting.welcome': 'welcome', 'awaiting.ready': 'ready', 'awaiting.zap': 'zap' },
+        },
+        /** PLAIN/CURVE server: waiting for the client's HELLO (its credentials, or its CURVE proof). */
+        hello: {
+          on: { 'awaiting.zap': 'zap', 'awaiting.initiate': 'initiate' },
+        },
+        /** PLAIN/CURVE client: HELLO is out; waiting for WELCOME (or ERROR). */
+        welcome: {
+          on: { 'awaiting.ready': 'ready' },
+        },
+        /** PLAIN/CURVE server: WELCOME is out; waiting for INITIATE (the client's metadata, CURVE's vouch). */
+        initiate: {
+          on: {
+            'awaiting.zap': 'zap',
+            'handshake.succeeded': { target: '#connection.active', actions: 'recordPeer' },
+          },
+        },
+        /** Server: waiting for the ZAP handler's verdict on the peer (RFC 27). */
+        zap: {
+          on: {
+            'awaiting.initiate': 'initiate',
+            'awaiting.ready': 'ready',
+            'handshake.succeeded': { target: '#connection.active', actions: 'recordPeer' },
+          },
+        },
+        /** Our READY or INITIATE is out; waiting for the peer's READY. */
+        ready: {
           on: { 'handshake.succeeded': { target: '#connection.active', actions: 'recordPeer' } },
         },
       },

@@ -19,6 +19,7 @@ import type { Greeting } from './greeting.js';
 import {
   type FrameCipher,
   type LocalSocket,
+  type HandshakeWait,
   type MechanismStep,
   type Mechanism,
   type PeerInfo,
@@ -87,6 +88,9 @@ const EXPECT_READY = 4; // client
 const AWAIT_ZAP = 5; // server
 const DONE = 6;
 const FAILED = 7;
+
+/** What each phase waits for, as the connection machine shows it. */
+const PHASE_AWAITS: readonly HandshakeWait[] = ['none', 'hello', 'welcome', 'initiate', 'ready', 'zap', 'none', 'none'];
 
 const PHASE_WAITS_FOR = ['the start', 'HELLO', 'WELCOME or ERROR', 'INITIATE', 'READY or ERROR', 'the ZAP verdict', 'nothing (handshake complete)', 'nothing (handshake failed)'];
 
@@ -168,6 +172,11 @@ export class CurveMechanism implements Mechanism {
   readonly #metadata: LocalSocket['metadata'];
   readonly #zap: boolean;
   #phase = INITIAL;
+
+  /** The command (or the ZAP verdict) the handshake waits for. */
+  get awaiting(): HandshakeWait {
+    return PHASE_AWAITS[this.#phase];
+  }
   /** Our permanent secret key (s or c), wiped once the handshake no longer needs it. */
   #secretKey: Uint8Array;
   /** Client: our permanent public key C. */

@@ -112,6 +112,13 @@ export type MechanismStep =
   | { readonly status: 'error'; readonly send?: readonly Uint8Array[]; readonly violation: Violation };
 
 /**
+ * What a handshake waits for next, for the connection machine to show as its state: a command from
+ * the peer (`hello`, `welcome`, `initiate`, `ready`), the ZAP handler's verdict (`zap`), or nothing
+ * (`none`: not started, complete or failed).
+ */
+export type HandshakeWait = 'hello' | 'welcome' | 'initiate' | 'ready' | 'zap' | 'none';
+
+/**
  * A security mechanism for one connection, as a stream engine drives it. One object per connection:
  * it keeps the handshake's state (and, for CURVE, the session keys and nonces of its cipher).
  *
@@ -128,6 +135,8 @@ export interface Mechanism {
   readonly name: MechanismName;
   /** The greeting's as-server octet: true for a PLAIN or CURVE server; false for NULL (libzmq never reads it, §2). */
   readonly asServer: boolean;
+  /** What the handshake waits for now (read after each step; the engine reports changes). */
+  readonly awaiting: HandshakeWait;
   /** The peer's greeting was accepted: our first commands (NULL READY, a PLAIN/CURVE client's HELLO; a server waits). */
   start(peer: Greeting): MechanismStep;
   /** One command from the peer before the handshake completed: its name and the data after the name. */

@@ -5,6 +5,7 @@
 import { readyCommand } from './commands.js';
 import type { Greeting } from './greeting.js';
 import {
+  type HandshakeWait,
   type LocalSocket,
   type Mechanism,
   type MechanismStep,
@@ -46,6 +47,14 @@ export class NullMechanism implements Mechanism {
   #peer: PeerInfo | undefined;
   #readyReceived = false;
   #zapPending = false;
+  #started = false;
+
+  /** ZAP first when it was asked; then the peer's READY, until it came. */
+  get awaiting(): HandshakeWait {
+    if (!this.#started) return 'none';
+    if (this.#zapPending) return 'zap';
+    return this.#readyReceived ? 'none' : 'ready';
+  }
 
   constructor(local: NullOptions) {
     this.#local = local;
@@ -58,6 +67,7 @@ export class NullMechanism implements Mechanism {
 
   /** Sends our READY, unless a ZAP handler must first judge the peer. */
   start(_peer: Greeting): MechanismStep {
+    this.#started = true;
     if (this.#local.zap === true) {
       this.#zapPending = true;
       return { status: 'zap', request: { mechanism: 'NULL', credentials: NO_CREDENTIALS } };

@@ -7,6 +7,7 @@ import { libzmqPlainErrorCommand, type Properties, readyCommand, socketMetadata 
 import { encodeCommand } from './frame-encoder.js';
 import type { Greeting } from './greeting.js';
 import {
+  type HandshakeWait,
   type LocalSocket,
   type Mechanism,
   type MechanismStep,
@@ -72,6 +73,11 @@ export class PlainMechanism implements Mechanism {
   readonly asServer: boolean;
   readonly #local: PlainOptions;
   #phase: Phase = 'none';
+
+  /** The command (or the ZAP verdict) the handshake waits for. */
+  get awaiting(): HandshakeWait {
+    return this.#phase === 'none' ? 'none' : (this.#phase.toLowerCase() as HandshakeWait);
+  }
   /** What the ZAP handler said of the client once it accepted it; attached to the server's ready peer. */
   #zap: { readonly userId: string; readonly metadata: Properties } | undefined;
 

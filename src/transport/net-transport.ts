@@ -13,7 +13,7 @@ import type { ZmqErrorCode } from '../core/errors.js';
 import { toHex } from '../core/frame.js';
 import { routingIdBytes } from '../core/options.js';
 import { Pipe } from '../core/pipe.js';
-import type { Greeting, Mechanism, PeerInfo, Violation, ZapRequest } from '../protocol/index.js';
+import type { Greeting, HandshakeWait, Mechanism, PeerInfo, Violation, ZapRequest } from '../protocol/index.js';
 import { connectionMachine } from '../../machines/connection.js';
 import type { ConnectionContext, ConnectionRole } from '../../machines/connection.js';
 import type { EventPeer, SocketEvent } from '../core/events.js';
@@ -190,6 +190,10 @@ class NetConnection implements EngineHost {
 
   engineGreeted(engine: StreamEngine, g: Greeting): void {
     if (engine === this.#engine) this.actor.send({ type: 'greeting.received', major: g.major, minor: g.minor });
+  }
+
+  engineAwaiting(engine: StreamEngine, what: HandshakeWait): void {
+    if (engine === this.#engine && what !== 'none') this.actor.send({ type: `awaiting.${what}` });
   }
 
   engineZapRequest(engine: StreamEngine, request: ZapRequest): void {

@@ -29,6 +29,7 @@ import {
 } from '../protocol/index.js';
 import type {
   FrameCipher,
+  HandshakeWait,
   FrameSink,
   Greeting,
   Mechanism,
@@ -59,6 +60,8 @@ export interface EngineHost {
   engineTraffic(engine: StreamEngine): void;
   /** The peer sent a PING asking for traffic within `ttl` ms (only reported when ttl > 0). */
   enginePinged(engine: StreamEngine, ttl: number): void;
+  /** The handshake now waits for `what` (a peer command, or ZAP): reported on each change, for the connection machine. */
+  engineAwaiting?(engine: StreamEngine, what: HandshakeWait): void;
 }
 
 /** Our side of one connection. */
@@ -103,6 +106,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   readonly #stream: ByteStream;
   readonly #host: EngineHost;
   readonly #greeting = new GreetingDecoder();
+  /** What the handshake waited for at the last step (see #reportAwaiting). */
+  #awaiting: HandshakeWait = 'none';
   /** Our greeting after its signature, until the peer's signature has come. */
   #greetingRest: Uint8Array | undefined;
   readonly #decoder: FrameDecoder;
@@ -336,6 +341,14 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   // ---- handshake ----
 
   /** Carries out a mechanism's step: its commands first, then what it asks for. */
+  /** Tells the host when the handshake starts waiting for something else. */
+  #reportAwaiting(): void {
+    const what = this.#mechanism.awaiting;
+    if (what === this.#awaiting) return;
+    this.#awaiting = what;
+    this.#host.engineAwaiting?.(this, what);
+  }
+
   #apply(step: MechanismStep): void {
     if (this.#phase === DONE) return;
     const send = step.send;
@@ -343,9 +356,11 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     if (speaks) this.#stream.write(send);
     switch (step.status) {
       case 'continue':
+        this.#reportAwaiting();
         return;
       case 'zap':
         this.#zapPending = true;
+        this.#reportAwaiting();
         this.#host.engineZapRequest(this, step.request);
         return;
       case 'ready':

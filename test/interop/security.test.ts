@@ -334,3 +334,53 @@ for (const [kind, address] of Object.entries(transports)) {
     });
   });
 }
+
+describe('handshakes you can see: the connection actor walks the mechanism steps (libzmq peers)', () => {
+  /** The states of connection actors, in order, from inspection snapshots, repeats dropped. */
+  function watchConnections(): { context: Context; states: string[] } {
+    const states: string[] = [];
+    const context = new Context({
+      inspect: (e) => {
+        if (e.type !== '@xstate.snapshot') return;
+        const snap = e.snapshot as { machine?: { id?: string }; value?: unknown };
+        if (snap.machine?.id !== 'connection') return;
+        const v = snap.value;
+        const name = typeof v === 'string' ? v : typeof v === 'object' && v !== null && 'handshaking' in v ? `handshaking.${(v as { handshaking: string }).handshaking}` : Object.keys(v as object)[0];
+        if (states[states.length - 1] !== name) states.push(name);
+      },
+    });
+    return { context, states };
+  }
+
+  it('our CURVE server with an Authenticator: hello → initiate → zap → active', async () => {
+    const { context, states } = watchConnections();
+    const server = curveKeyPair();
+    const client = curveKeyPair();
+    const auth = new Authenticator({ context });
+    auth.configureCurve('any');
+    await auth.start();
+    try {
+      const pull = keep(new Pull({ context, curveServer: true, curveSecretKey: server.secretKey }));
+      await pull.bind('tcp://127.0.0.1:*');
+      const push = keep(new zmq.Push({ curveServerKey: server.publicKey, curvePublicKey: client.publicKey, curveSecretKey: client.secretKey, linger: 0 }));
+      push.connect(pull.lastEndpoint!);
+      await push.send('seen');
+      await pull.receive();
+      expect(states).toEqual(['handshaking.greeting', 'handshaking.starting', 'handshaking.hello', 'handshaking.initiate', 'handshaking.zap', 'active']);
+    } finally {
+      await auth.stop();
+    }
+  });
+
+  it('our PLAIN client refused by libzmq: starting → welcome → closed', async () => {
+    await libzmqZapHandler(([version, id]) => [version, id, '400', 'no', '', '']);
+    const pull = keep(new zmq.Pull({ plainServer: true, linger: 0 }));
+    await pull.bind('tcp://127.0.0.1:*');
+    const { context, states } = watchConnections();
+    const push = keep(new Push({ context, plainUsername: 'u', plainPassword: 'p', linger: 0 }));
+    const failed = nextEvent(push, 'handshake:error:auth');
+    push.connect(pull.lastEndpoint!);
+    await failed;
+    expect(states).toEqual(['connecting', 'handshaking.greeting', 'handshaking.starting', 'handshaking.welcome', 'closed']);
+  });
+});

@@ -40,19 +40,22 @@ function start(input: Partial<ConnectionInput> = {}) {
 function activate(m: ReturnType<typeof start>, minor = 1) {
   m.actor.send({ type: 'stream.opened', remoteAddress: '127.0.0.1:5555' });
   m.actor.send({ type: 'greeting.received', major: 3, minor });
+  m.actor.send({ type: 'awaiting.ready' });
   m.actor.send({ type: 'handshake.succeeded', peerType: 'PULL' });
 }
 
 describe('connection machine: connecting and handshake', () => {
-  it('a connecting side opens a stream at once and goes greeting → handshake → active, attaching the peer', () => {
+  it('a connecting side opens a stream at once and goes greeting → starting → ready → active (NULL), attaching the peer', () => {
     const m = start();
     expect(m.state()).toBe('connecting');
     expect(m.effects).toEqual(['openStream']);
     m.actor.send({ type: 'stream.opened', remoteAddress: '127.0.0.1:5555' });
     expect(m.state()).toEqual({ handshaking: 'greeting' });
     m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
-    expect(m.state()).toEqual({ handshaking: 'handshake' });
+    expect(m.state()).toEqual({ handshaking: 'starting' });
     expect(m.ctx().zmtp31).toBe(true);
+    m.actor.send({ type: 'awaiting.ready' }); // NULL: our READY is out
+    expect(m.state()).toEqual({ handshaking: 'ready' });
     m.actor.send({ type: 'handshake.succeeded', peerType: 'PULL', routingId: '6869' });
     expect(m.state()).toMatchObject({ active: { pinging: 'off', pingTimeout: 'clear', peerTtl: 'clear' } });
     expect(m.ctx()).toMatchObject({ peerType: 'PULL', routingId: '6869', remoteAddress: '127.0.0.1:5555' });
@@ -183,6 +186,7 @@ describe('connection machine: reconnecting', () => {
     expect(c.count('endStream')).toBe(1);
     const a = start({ role: 'accept' });
     a.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    a.actor.send({ type: 'awaiting.ready' });
     a.actor.send({ type: 'handshake.succeeded', peerType: 'PUSH' });
     a.actor.send({ type: 'stream.closed' });
     expect(a.state()).toBe('closed');
@@ -279,6 +283,7 @@ describe('connection machine: heartbeats', () => {
   it("honours the peer's PING TTL: silence for that long drops the connection, traffic keeps it", () => {
     const m = start({ role: 'accept' });
     m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    m.actor.send({ type: 'awaiting.ready' });
     m.actor.send({ type: 'handshake.succeeded', peerType: 'PUSH' });
     m.actor.send({ type: 'peer.pinged', ttl: 0 });
     expect(m.state()).toMatchObject({ active: { peerTtl: 'clear' } });
@@ -317,5 +322,55 @@ describe('connection machine: pure helpers', () => {
     }
     expect(new Set(seen).size).toBeGreaterThan(990);
     expect(nextRandom(7)).toEqual(nextRandom(7));
+  });
+});
+
+describe('connection machine: the security handshakes as states', () => {
+  /** The handshaking substates an accepting machine passes through for these events, then where it ends. */
+  function walk(events: string[]) {
+    const m = start({ role: 'accept' });
+    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    const seen: unknown[] = [m.state()];
+    for (const type of events) {
+      m.actor.send(type === 'handshake.succeeded' ? { type, peerType: 'DEALER' } : ({ type } as never));
+      seen.push(m.state());
+    }
+    return seen.map((v) => (typeof v === 'object' && v !== null && 'handshaking' in v ? (v as { handshaking: string }).handshaking : Object.keys(v as object)[0]));
+  }
+
+  it('PLAIN client: HELLO out → WELCOME → INITIATE out → READY', () => {
+    expect(walk(['awaiting.welcome', 'awaiting.ready', 'handshake.succeeded'])).toEqual(['starting', 'welcome', 'ready', 'active']);
+  });
+
+  it('PLAIN server: HELLO → ZAP → WELCOME out → INITIATE → READY out', () => {
+    expect(walk(['awaiting.hello', 'awaiting.zap', 'awaiting.initiate', 'handshake.succeeded'])).toEqual(['starting', 'hello', 'zap', 'initiate', 'active']);
+  });
+
+  it('CURVE server: HELLO → WELCOME out → INITIATE → ZAP → READY out; without a handler INITIATE completes it', () => {
+    expect(walk(['awaiting.hello', 'awaiting.initiate', 'awaiting.zap', 'handshake.succeeded'])).toEqual(['starting', 'hello', 'initiate', 'zap', 'active']);
+    expect(walk(['awaiting.hello', 'awaiting.initiate', 'handshake.succeeded'])).toEqual(['starting', 'hello', 'initiate', 'active']);
+  });
+
+  it('NULL with a ZAP domain: ZAP first, then READY either way', () => {
+    expect(walk(['awaiting.zap', 'awaiting.ready', 'handshake.succeeded'])).toEqual(['starting', 'zap', 'ready', 'active']);
+    expect(walk(['awaiting.zap', 'handshake.succeeded'])).toEqual(['starting', 'zap', 'active']);
+  });
+
+  it('a step no mechanism takes is no edge: the state stays (a server waiting for HELLO is not told WELCOME)', () => {
+    expect(walk(['awaiting.hello', 'awaiting.welcome', 'handshake.succeeded'])).toEqual(['starting', 'hello', 'hello', 'hello']);
+  });
+
+  it('an authentication failure at any step closes with the ZAP status and stops reconnecting', () => {
+    for (const steps of [['awaiting.welcome'], ['awaiting.hello', 'awaiting.zap'], ['awaiting.hello', 'awaiting.initiate']]) {
+      const m = start();
+      m.actor.send({ type: 'stream.opened' });
+      m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+      for (const type of steps) m.actor.send({ type } as never);
+      m.actor.send({ type: 'handshake.failed', kind: 'auth', code: 'ERR_ZAP_REFUSED', message: 'refused', status: 400 });
+      expect(m.state()).toBe('closed');
+      expect(m.ctx().failure).toMatchObject({ kind: 'auth', status: 400, handshaking: true });
+      expect(m.ctx().reconnecting).toBe(false);
+      expect(m.count('reportHandshakeFailure')).toBe(1);
+    }
   });
 });

@@ -15,6 +15,7 @@ import {
   FrameDecoder,
   type FrameCipher,
   type Greeting,
+  type HandshakeWait,
   type Mechanism,
   type MechanismStep,
   NullMechanism,
@@ -94,6 +95,10 @@ class XorMechanism implements Mechanism {
     this.asServer = server;
     this.#socketType = socketType;
     this.#expect = server ? 'HELLO' : 'WELCOME';
+  }
+
+  get awaiting(): HandshakeWait {
+    return this.#expect === 'done' ? 'none' : (this.#expect.toLowerCase() as HandshakeWait);
   }
 
   start(_peer: Greeting): MechanismStep {
