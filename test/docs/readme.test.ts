@@ -25,4 +25,15 @@ describe('README', () => {
     const out = execFileSync(join(root, 'node_modules/.bin/tsx'), [file], { cwd: root, encoding: 'utf8' });
     expect(out).toBe("job 42\n{ open: 'ready' }\n");
   });
+
+  it('readme: the security example runs: CURVE with an Authenticator, the known client gets in', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = /## Security: CURVE, PLAIN and ZAP[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'readme-'));
+    const file = join(dir, 'security.mts');
+    writeFileSync(file, (block as string).replace("from 'monocoque'", `from ${JSON.stringify(join(root, 'src/index.ts'))}`));
+    const out = execFileSync(join(root, 'node_modules/.bin/tsx'), [file], { cwd: root, encoding: 'utf8', timeout: 20_000 });
+    expect(out).toBe('user known\nsealed\n');
+  });
 });
