@@ -52,13 +52,21 @@ function nextEvent(s: AnySocket, type: string): Promise<SocketEvent & { error?: 
 
 type Verdict = (request: string[]) => string[];
 
-/** A ZAP handler on our Router in `context`: `verdict` gets the request frames as text (after the delimiter). */
-async function ourZapHandler(context: Context, verdict: Verdict): Promise<{ requests: string[][] }> {
-  const router = keep(new Router({ context, linger: 0 }));
+/** A ROUTER of either library: bind, read requests, send replies. */
+interface ZapRouter {
+  bind(address: string): Promise<void>;
+  send(message: (Buffer | string)[]): Promise<void>;
+  close(): void;
+  [Symbol.asyncIterator](): AsyncIterator<Buffer[]>;
+}
+
+/** Serves ZAP on `router`: `verdict` gets the request frames as text (after the delimiter). */
+async function serveZap(router: ZapRouter, verdict: Verdict): Promise<{ requests: string[][] }> {
+  keep(router);
   await router.bind('inproc://zeromq.zap.01');
   const requests: string[][] = [];
   void (async () => {
-    for await (const [id, , ...rest] of router) {
+    for await (const [id, , ...rest] of router as AsyncIterable<Buffer[]>) {
       const request = rest.map((f) => f.toString());
       requests.push(request);
       await router.send([id, '', ...verdict(request)]);
@@ -67,20 +75,10 @@ async function ourZapHandler(context: Context, verdict: Verdict): Promise<{ requ
   return { requests };
 }
 
+/** A ZAP handler on our Router in `context` (for our servers). */
+const ourZapHandler = (context: Context, verdict: Verdict) => serveZap(new Router({ context, linger: 0 }), verdict);
 /** The same on a libzmq Router, for libzmq servers (zeromq.js's global context). */
-async function libzmqZapHandler(verdict: Verdict): Promise<{ requests: string[][] }> {
-  const router = keep(new zmq.Router({ linger: 0 }));
-  await router.bind('inproc://zeromq.zap.01');
-  const requests: string[][] = [];
-  void (async () => {
-    for await (const [id, , ...rest] of router) {
-      const request = rest.map((f) => f.toString());
-      requests.push(request);
-      await router.send([id, '', ...verdict(request)]);
-    }
-  })().catch(() => {});
-  return { requests };
-}
+const libzmqZapHandler = (verdict: Verdict) => serveZap(new zmq.Router({ linger: 0 }) as unknown as ZapRouter, verdict);
 
 /** Accepts `user`/`pass` (PLAIN), anyone else gets 400; userId is the username. */
 const plainVerdict: Verdict = ([version, id, , , , mechanism, user, pass]) =>
