@@ -25,10 +25,11 @@ import { IMPL_NAMES, libzmqVersion, loadImpl } from './lib/impl.js';
 import type { Impl, ImplName } from './lib/impl.js';
 import { networkBenchmarks } from './network.js';
 import { scaleRows } from './scale.js';
+import { securityBenchmarks } from './security.js';
 import { runScaleRow, scaleTable } from './lib/scale.js';
 import type { ScaleResult, ScaleRow } from './lib/scale.js';
 
-const ALL: Benchmark[] = [...inprocBenchmarks, ...networkBenchmarks];
+const ALL: Benchmark[] = [...inprocBenchmarks, ...networkBenchmarks, ...securityBenchmarks];
 /** Scale rows run at most this many rounds per size: each is a fresh process per implementation. */
 const SCALE_ROUNDS = 3;
 /** Once a size has taken this long for an implementation, it gets no further round. */
