@@ -61,10 +61,18 @@ const LIBZMQ: Record<SecurityOptionName, string> = {
   zapDomain: 'ZMQ_ZAP_DOMAIN',
 };
 
+/** What kind of value a secret is, without showing it (nor its length): `a number`, `an object`, `a byte array`. */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (value instanceof Uint8Array) return 'a byte array';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /** A string option of at most 255 UTF-8 bytes (libzmq's limit for usernames, passwords, domains). */
 function shortText(name: SecurityOptionName, value: unknown, secret: boolean): string {
   const shown = secret ? 'the value' : describeValue(value);
-  if (typeof value !== 'string') throw new ZmqError('EINVAL', `option ${name} (${LIBZMQ[name]}): ${secret ? `a ${value === null ? 'null' : typeof value}` : shown} is not a string`);
+  if (typeof value !== 'string') throw new ZmqError('EINVAL', `option ${name} (${LIBZMQ[name]}): ${secret ? kindOf(value) : shown} is not a string`);
   const n = new TextEncoder().encode(value).length;
   if (n > 255) throw new ZmqError('EINVAL', `option ${name} (${LIBZMQ[name]}): ${shown} has ${n} bytes; the limit is 255`);
   return value;
@@ -105,7 +113,7 @@ export function setSecurityOption(s: SecuritySettings, name: SecurityOptionName,
     case 'curvePublicKey':
     case 'curveSecretKey':
     case 'curveServerKey': {
-      const key = curveKeyBytes(name, value);
+      const key = curveKey(name, value);
       if (name === 'curvePublicKey') s.curvePublicKey = key;
       else if (name === 'curveSecretKey') s.curveSecretKey = key;
       else {
@@ -118,6 +126,22 @@ export function setSecurityOption(s: SecuritySettings, name: SecurityOptionName,
     case 'zapDomain':
       s.zapDomain = shortText(name, value ?? '', false);
       return;
+  }
+}
+
+/**
+ * A key option's 32 bytes (see `curveKeyBytes`). For the secret key, a string of the right length
+ * that does not decode gets a message of its own: z85Decode's quotes the offending character or
+ * group of five, which is part of the key.
+ */
+function curveKey(name: 'curvePublicKey' | 'curveSecretKey' | 'curveServerKey', value: unknown): Uint8Array {
+  const option = `${name} (${LIBZMQ[name]})`;
+  try {
+    return curveKeyBytes(option, value);
+  } catch (e) {
+    const z85Length = typeof value === 'string' && (value.length === 40 || (value.length === 41 && value.charCodeAt(40) === 0));
+    if (name !== 'curveSecretKey' || !z85Length) throw e;
+    throw new ZmqError('EINVAL', `option ${option}: the value is not Z85 text (a character outside the Z85 alphabet, or a group of 5 worth more than 32 bits); give 40 Z85 characters or 32 bytes`);
   }
 }
 

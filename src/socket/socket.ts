@@ -334,7 +334,11 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   #setSecurity(name: SecurityOptionName, value: unknown): void {
     this.#assertOpen();
-    setSecurityOption((this.#security ??= defaultSecurity()), name, value);
+    // A new object, never a change in place: each bind and connect keeps the settings it started
+    // with (as libzmq fixes them per endpoint), so a later change cannot reach a live endpoint.
+    const next = { ...(this.#security ?? defaultSecurity()) };
+    setSecurityOption(next, name, value);
+    this.#security = next;
   }
 
   /** A tcp/ipc bind or connect cannot start with CURVE keys missing (EINVAL, naming them). */

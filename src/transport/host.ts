@@ -60,7 +60,11 @@ export interface PeerHost {
   readonly type: string;
   readonly closed: boolean;
   readonly options: Readonly<SocketOptions>;
-  /** The security options (mechanism, role, credentials, ZAP domain); undefined: NULL, no ZAP domain. */
+  /**
+   * The security options (mechanism, role, credentials, ZAP domain); undefined: NULL, no ZAP domain.
+   * Never changed in place: a setter makes a new object, so a transport keeps the one a bind or
+   * connect started with.
+   */
   readonly security: Readonly<SecuritySettings> | undefined;
   readonly events: EventSink;
   /**

@@ -16,6 +16,7 @@ import { Pipe } from '../core/pipe.js';
 import type { Greeting, HandshakeWait, Mechanism, PeerInfo, Violation, ZapRequest } from '../protocol/index.js';
 import { connectionMachine } from '../../machines/connection.js';
 import type { ConnectionContext, ConnectionRole } from '../../machines/connection.js';
+import type { SecuritySettings } from '../core/security.js';
 import type { EventPeer, SocketEvent } from '../core/events.js';
 import type { BoundHandle, ConnectHandle, Peer, PeerHost, Transport } from './host.js';
 import type { TransportContext } from './registry.js';
@@ -82,6 +83,8 @@ class NetConnection implements EngineHost {
   readonly #spec: StreamSpec;
   readonly #context: TransportContext;
   readonly #socket: PeerHost;
+  /** The security settings of the bind or connect this connection belongs to (libzmq fixes them there). */
+  readonly #security: Readonly<SecuritySettings> | undefined;
   readonly #role: ConnectionRole;
   readonly #endpoint: string;
   readonly #ep: Endpoint | undefined;
@@ -128,11 +131,13 @@ class NetConnection implements EngineHost {
     role: ConnectionRole,
     endpoint: string,
     ep: Endpoint | undefined,
+    security: Readonly<SecuritySettings> | undefined,
     onDone?: (c: NetConnection) => void,
   ) {
     this.#spec = spec;
     this.#context = context;
     this.#socket = socket;
+    this.#security = security;
     this.#role = role;
     this.#endpoint = endpoint;
     this.#ep = ep;
@@ -204,7 +209,7 @@ class NetConnection implements EngineHost {
     this.#context
       .askZap(
         {
-          domain: host.security?.zapDomain ?? '',
+          domain: this.#security?.zapDomain ?? '',
           // The peer's IP without the port, as libzmq sends it; ipc has none.
           address: remote === undefined ? '' : remote.slice(0, remote.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
           identity: routingIdBytes(host.options.routingId) ?? new Uint8Array(0),
@@ -263,7 +268,7 @@ class NetConnection implements EngineHost {
   // ---- effects ----
 
   #startEngine(stream: NetSocket): void {
-    const made = createMechanism(this.#socket, this.#context.zapHandlerBound());
+    const made = createMechanism(this.#socket, this.#security, this.#context.zapHandlerBound());
     if (!(made instanceof Promise)) {
       this.#runEngine(stream, made);
       return;
@@ -283,7 +288,7 @@ class NetConnection implements EngineHost {
           type: 'handshake.failed',
           kind: 'other',
           code: 'ENOTSUP',
-          message: `CURVE needs the libsodium-wrappers package, which did not load: ${(e as Error).message}`,
+          message: `the CURVE mechanism could not start (it needs the libsodium-wrappers package): ${(e as Error).message}`,
         });
       },
     );
@@ -487,6 +492,7 @@ class NetConnection implements EngineHost {
 export function netTransport(context: TransportContext, spec: StreamSpec): Transport {
   return {
     async bind(socket: PeerHost, ep: Endpoint): Promise<BoundHandle> {
+      const security = socket.security; // as it is now: later changes do not reach this endpoint
       const listening = await spec.listen(socket, ep);
       const { server, address } = listening;
       const accepted = new Set<NetConnection>();
@@ -499,7 +505,7 @@ export function netTransport(context: TransportContext, spec: StreamSpec): Trans
           stream.destroy();
           return;
         }
-        const c = new NetConnection(context, spec, socket, 'accept', address, undefined, forget);
+        const c = new NetConnection(context, spec, socket, 'accept', address, undefined, security, forget);
         accepted.add(c);
         // libzmq's ZMQ_EVENT_ACCEPTED: a stream came in; `handshake` follows when ZMTP is done.
         const remoteAddress = spec.remoteAddress(stream, address);
@@ -523,7 +529,7 @@ export function netTransport(context: TransportContext, spec: StreamSpec): Trans
     },
 
     connect(socket: PeerHost, ep: Endpoint): ConnectHandle {
-      const c = new NetConnection(context, spec, socket, 'connect', ep.address, ep);
+      const c = new NetConnection(context, spec, socket, 'connect', ep.address, ep, socket.security);
       c.start();
       return { close: () => c.close(), stopReconnecting: () => c.stopReconnecting() };
     },

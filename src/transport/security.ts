@@ -3,19 +3,24 @@
 // is asked. CURVE waits for libsodium the first time; NULL and PLAIN are ready at once.
 
 import { routingIdBytes } from '../core/options.js';
+import type { SecuritySettings } from '../core/security.js';
 import { utf8 } from '../protocol/bytes.js';
 import { CurveMechanism, loadSodium, NullMechanism, PlainMechanism, sodiumNow } from '../protocol/index.js';
 import type { LocalSocket, Mechanism, Sodium } from '../protocol/index.js';
 import type { PeerHost } from './host.js';
 
 /**
- * A fresh mechanism for one connection of `host`. `zapBound`: a ZAP handler is bound in its Context.
+ * A fresh mechanism for one connection of `host`, with the security settings `s` its bind or
+ * connect started with. `zapBound`: a ZAP handler is bound in its Context.
  * libzmq asks ZAP for NULL only when the socket has a ZAP domain, and for PLAIN and CURVE servers
  * whenever a handler is bound (PROTOCOL.md §6, §10, §11).
  */
-export function createMechanism(host: PeerHost, zapBound: boolean): Mechanism | Promise<Mechanism> {
+export function createMechanism(
+  host: PeerHost,
+  s: Readonly<SecuritySettings> | undefined,
+  zapBound: boolean,
+): Mechanism | Promise<Mechanism> {
   const local: LocalSocket = { socketType: host.type, identity: routingIdBytes(host.options.routingId) };
-  const s = host.security;
   if (s === undefined || s.mechanism === 'null') {
     return new NullMechanism({ ...local, zap: zapBound && s !== undefined && s.zapDomain !== '' });
   }
