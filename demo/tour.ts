@@ -7,6 +7,7 @@ import { inprocScene } from './scene-inproc.js';
 import { libzmqScene } from './scene-libzmq.js';
 import { pubSubScene } from './scene-pubsub.js';
 import { reqRepScene } from './scene-reqrep.js';
+import { securityScene } from './scene-security.js';
 
 const scenes: [string, () => Promise<void>][] = [
   ['inproc', inprocScene],
@@ -15,6 +16,7 @@ const scenes: [string, () => Promise<void>][] = [
   ['dealer/router', dealerRouterScene],
   ['pub/sub', pubSubScene],
   ['libzmq', libzmqScene],
+  ['security', securityScene],
 ];
 
 for (const [name, run] of scenes) {

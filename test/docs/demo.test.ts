@@ -102,6 +102,16 @@ describe('demo', () => {
       'received "ping from libzmq"',
       'libzmq Request received "pong from monocoque"',
     ]);
+    // Security: a stranger's key refused by the Authenticator, the known one in, the handshake's steps.
+    expectInOrder(stdout, [
+      '== CURVE with libzmq',
+      'securityMechanism: curve',
+      'unknown key is refused: handshake:error:auth, ZAP status 400',
+      'its User-Id is its key: yes',
+      'router received "secret plans"',
+      'libzmq Dealer received "received"',
+      'handshaking.hello -> handshaking.initiate -> handshaking.zap -> active',
+    ]);
     const port = /libzmq Pull bound tcp:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1];
     expect(port).toBeDefined();
     expect(stdout).toContain(`a new libzmq Pull bound tcp://127.0.0.1:${port}`);
