@@ -3,8 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
 import { findMachines, generateMachinesDoc, MACHINES_DOC, rulesOf, toMermaid } from '../../scripts/machines.js';
 import { pairMachine } from '../../machines/pair.js';
+
+type AnyStateNode = AnyStateMachine['root'];
 
 describe('docs/machines.md', () => {
   it('is up to date with machines/*.ts', async () => {
@@ -59,22 +62,30 @@ describe('rules', () => {
 });
 
 describe('toMermaid', () => {
-  it('draws the pair machine: initial states, nesting, guarded transitions, targetless ones, final state', () => {
+  it('draws the pair machine: initial states, nesting, named boxes, the composite\'s own transitions from its "any state" box, final state', () => {
     const lines = toMermaid(pairMachine).split('\n');
-    expect(lines[0]).toBe('stateDiagram-v2');
+    expect(lines.slice(0, 7)).toEqual(['---', 'config:', '  flowchart:', '    curve: monotoneY', '  markdownAutoWrap: false', '---', 'stateDiagram-v2']);
     expect(lines).toContain('  [*] --> open');
     expect(lines).toContain('  state open {');
     expect(lines).toContain('    [*] --> open_unpaired');
     expect(lines).toContain('    state open_paired {');
     expect(lines).toContain('      [*] --> open_paired_ready');
-    expect(lines).toContain('  open --> open_paired_mute : pipe.muted [isOurPeer] / markMuted');
-    expect(lines).toContain('  open --> open : peer.attached [isPaired] / refusePeer');
-    expect(lines).toContain('  open --> lingering : close [shouldLinger]');
+    // open's own transitions: the targetless ones listed in its box, the others from it.
+    expect(lines).toContain('    state "any state of open" as open__any');
+    expect(lines).toContain('    open__any : peer.attached [isPaired] / refusePeer');
+    expect(lines).toContain('    open__any --> open_unpaired : peer.detached [isOurPeer] / detachPeer');
+    expect(lines).toContain('  open__any --> open_paired_mute : pipe.muted [isOurPeer] / markMuted');
+    expect(lines).toContain('  open__any --> lingering : close [shouldLinger]');
+    expect(lines).toContain('  class open__any anyState');
+    // A box keeps the state's name as its title, entry under it.
+    expect(lines).toContain('  state "closed" as closed');
     expect(lines).toContain('  closed : entry / release');
     expect(lines).toContain('  closed --> [*]');
+    // Transitions between the same two states share one edge.
+    expect(lines).toContain('  lingering --> closed : pipes.drained<br/>linger.expired');
   });
 
-  it('draws parallel regions, delayed transitions, root transitions and higher-order guards', () => {
+  it('draws parallel regions (nothing but regions in their block), delayed transitions, root transitions and higher-order guards', () => {
     const m = createMachine({
       id: 'toy',
       type: 'parallel',
@@ -96,9 +107,69 @@ describe('toMermaid', () => {
     expect(lines).toContain('    --');
     expect(lines).toContain('      a_x --> a_y : after 100 ms');
     expect(lines).toContain('      a_y --> a_x : back [ok]');
-    expect(lines).toContain('      state "end" as b_end');
-    expect(lines).toContain("      b_end : all done' really");
-    expect(lines).toContain('      b_end --> [*]');
-    expect(lines).toContain('  toy --> a_x : reset');
+    // Not `b_end`: Mermaid names the [*] of block b so.
+    expect(lines).toContain('      state "end" as b_end_');
+    expect(lines).toContain("      b_end_ : all done' really");
+    expect(lines).toContain('      b_end_ --> [*]');
+    // The parallel root's own transition starts from a box beside it.
+    expect(lines).toContain('  state "any state of toy" as toy__any');
+    expect(lines).toContain('  toy__any --> a_x : reset');
+    // Nothing follows the last region inside the parallel block.
+    const body = lines.slice(lines.indexOf('  state toy {'));
+    expect(body[body.indexOf('      b_end_ --> [*]') + 1]).toBe('    }');
+    expect(body[body.indexOf('      b_end_ --> [*]') + 2]).toBe('  }');
+  });
+
+  it('lists transitions that keep their state in its box, names every state in its box, and leaves out the timers of `after`', () => {
+    const m = createMachine({
+      id: 'm',
+      initial: 'a',
+      states: {
+        a: {
+          entry: 'enterA',
+          after: { 10: 'b' },
+          on: { poke: { actions: 'poked' }, same: { target: 'a', actions: 'again' }, fresh: { target: 'a', reenter: true } },
+        },
+        b: { initial: 'c', states: { c: { on: { up: { target: '#m.b', reenter: true } } } }, entry: 'enterB' },
+      },
+    });
+    const lines = toMermaid(m).split('\n');
+    expect(lines).toContain('  state "a" as a');
+    expect(lines).toContain('  a : entry / enterA');
+    expect(lines).toContain('  a : poke / poked');
+    expect(lines).toContain('  a : same / again');
+    expect(lines).toContain('  a --> a : fresh');
+    expect(lines.filter((l) => l.includes('raise') || l.includes('cancel'))).toEqual([]);
+    expect(lines).toContain('    b_c : up → b');
+    expect(lines).toContain('  note right of b : entry / enterB');
+  });
+});
+
+describe('every transition of every machine', () => {
+  it('is drawn once: on an edge, or listed in the box of its state', async () => {
+    for (const { name, machine } of await findMachines()) {
+      const nodes: AnyStateNode[] = [];
+      const walk = (n: AnyStateNode) => {
+        nodes.push(n);
+        for (const c of Object.values(n.states) as AnyStateNode[]) walk(c);
+      };
+      walk(machine.root);
+      let transitions = 0;
+      for (const n of nodes) {
+        for (const list of n.transitions.values()) for (const t of list) transitions += Math.max(1, t.target?.length ?? 0);
+        for (const t of n.always ?? []) transitions += Math.max(1, t.target?.length ?? 0);
+      }
+      // What the block shows of them: each line of an edge's label, and each line of a box that is
+      // no entry, exit, invocation, description or history mark.
+      const descriptions = new Set(nodes.map((n) => n.description).filter((d) => d !== undefined));
+      let drawn = 0;
+      for (const line of toMermaid(machine).split('\n').map((l) => l.trim())) {
+        const edge = /^(\S+) --> (\S+) : (.*)$/.exec(line);
+        if (edge !== null) drawn += (edge[3] as string).split('<br/>').length;
+        const box = /^\w+ : (.*)$/.exec(line);
+        if (box !== null && !/^(entry \/|exit \/|invoke |history$|deep history$)/.test(box[1] as string) && !descriptions.has(box[1] as string)) drawn += 1;
+      }
+      expect(drawn, name).toBe(transitions);
+    }
   });
 });
