@@ -6,78 +6,28 @@
 //
 //   vite build ──▶ tmpdir ──▶ node:http on 127.0.0.1:<ephemeral> ──▶ chromium (playwright-core) ──▶ __result
 
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAndServe, launchBrowser } from '../helpers/browser.js';
+import type { BuiltPage } from '../helpers/browser.js';
 import type { CurveResult } from './curve-page/main.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const PAGE = join(import.meta.dirname, 'curve-page');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
-
+let built: BuiltPage;
 let outDir: string;
-let server: Server;
 let base: string;
 let browser: Browser;
 
-/** Serves the built files; anything else is a 404. */
-function serve(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const rel = normalize(decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(dir, rel);
-    if (!file.startsWith(dir)) {
-      res.writeHead(403).end();
-      return;
-    }
-    readFile(file).then(
-      (body) => res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
-      () => res.writeHead(404).end(),
-    );
-  });
-  return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
-}
-
-/** The browser @sparticuz/chromium unpacks (to the temp dir) and its flags, or one line saying what to install. */
-async function headlessChromium(): Promise<{ path: string; args: string[] }> {
-  try {
-    const { default: sparticuz } = await import('@sparticuz/chromium');
-    return { path: await sparticuz.executablePath(), args: sparticuz.args };
-  } catch (e) {
-    throw new Error(`no headless Chromium: run \`npm ci\` to install the dev dependency @sparticuz/chromium (${(e as Error).message})`);
-  }
-}
-
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'monocoque-curve-page-'));
-  await build({ root: PAGE, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
-  server = await serve(outDir);
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
-  const headless = await headlessChromium();
-  browser = await chromium.launch({
-    executablePath: headless.path,
-    // Its own flags but one (in a single process, closing a page ends the browser), and no reaching
-    // out to the network (this machine's is closed).
-    args: [...headless.args.filter((a) => a !== '--single-process'), '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  built = await buildAndServe(join(import.meta.dirname, 'curve-page'), 'monocoque-curve-page-');
+  ({ outDir, base } = built);
+  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
-  if (outDir) await rm(outDir, { recursive: true, force: true });
+  await built?.stop();
 });
 
 /** Opens the page, waits for its report, and returns it with every page error and failed request. */

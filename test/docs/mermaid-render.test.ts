@@ -10,9 +10,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.js';
 import { createMachine } from 'xstate';
 import { toMermaid } from '../../scripts/machines.js';
 
@@ -80,16 +80,6 @@ interface Rendered {
   labels: string[];
 }
 
-/** The browser @sparticuz/chromium unpacks (to the temp dir) and its flags, or one line saying what to install. */
-async function headlessChromium(): Promise<{ path: string; args: string[] }> {
-  try {
-    const { default: sparticuz } = await import('@sparticuz/chromium');
-    return { path: await sparticuz.executablePath(), args: sparticuz.args };
-  } catch (e) {
-    throw new Error(`no headless Chromium: run \`npm ci\` to install the dev dependency @sparticuz/chromium (${(e as Error).message})`);
-  }
-}
-
 const blocks = blocksOf(readFileSync(DOC, 'utf8'));
 let browser: Browser;
 let page: Page;
@@ -97,13 +87,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(MERMAID)) throw new Error(`no ${MERMAID.slice(ROOT.length + 1)}: run \`npm ci\` to install the dev dependency mermaid`);
-  const headless = await headlessChromium();
-  browser = await chromium.launch({
-    executablePath: headless.path,
-    // Its own flags but one (in a single process, closing a page ends the browser), and no reaching
-    // out to the network (this machine's is closed).
-    args: [...headless.args.filter((a) => a !== '--single-process'), '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   await page.setContent('<!doctype html><html><body style="margin:0;background:#fff"><div id="diagram" style="display:inline-block;padding:16px"></div></body></html>');
