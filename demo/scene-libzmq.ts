@@ -4,9 +4,7 @@
 import * as zmq from 'zeromq';
 import { Context, Push, Reply, Request } from '../src/index.js';
 import type { Socket, SocketEvent } from '../src/index.js';
-import { scene, step, text, watch } from './show.js';
-
-const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+import { act, detail, scene, stateName, step, text, watch } from './show.js';
 
 /** Rejects if `promise` has not settled after `ms`: every wait in this scene is bounded. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -54,13 +52,14 @@ export async function libzmqScene(): Promise<void> {
 
     const pull1 = new zmq.Pull({ linger: 0, receiveTimeout: 3000 });
     theirs.push(pull1);
-    await pull1.bind('tcp://127.0.0.1:*');
-    const address = pull1.lastEndpoint as string;
-    step(`libzmq Pull bound ${address} (a free port, read from lastEndpoint)`);
+    const address = await act(
+      (address) => `libzmq Pull bound ${address} (a free port, read from lastEndpoint)`,
+      async () => {
+        await pull1.bind('tcp://127.0.0.1:*');
+        return pull1.lastEndpoint as string;
+      },
+    );
 
-    // libzmq's default reconnect interval, stated here because the scene relies on it being short.
-    const push = watch('push', new Push({ context, reconnectInterval: 100 }));
-    ours.push(push);
     let retries = 0; // connect:retry events seen
     const gloss: Partial<Record<SocketEvent['type'], string>> = {
       connect: 'tcp connection open',
@@ -70,73 +69,108 @@ export async function libzmqScene(): Promise<void> {
     const show = (e: SocketEvent) => {
       if (e.type === 'connect:retry') {
         // The first two tell the story; later ones would only repeat it.
-        if (++retries <= 2) console.log(dim(`    [push event] connect:retry: next attempt in ${e.interval} ms`));
+        if (++retries <= 2) detail(`[push event] connect:retry: next attempt in ${e.interval} ms`);
       } else if (gloss[e.type] !== undefined) {
-        console.log(dim(`    [push event] ${e.type}: ${gloss[e.type]}${e.peer?.socketType ? ` (a ${e.peer.socketType})` : ''}`));
+        detail(`[push event] ${e.type}: ${gloss[e.type]}${e.peer?.socketType ? ` (a ${e.peer.socketType})` : ''}`);
       }
     };
-    push.events.on('*', show);
-    stopShowing = () => push.events.off('*', show);
-    const handshake = nextEvent(push, 'handshake');
-    push.connect(address);
-    step('push.connect() returned at once: its pipe is attached already (the machine is ready)');
-    await handshake;
-    step('our Push connected and finished the ZMTP handshake with libzmq');
+    const { push, handshake } = await act('push.connect() returned at once: its pipe is attached already (the machine is ready)', () => {
+      // libzmq's default reconnect interval, stated here because the scene relies on it being short.
+      const push = watch('push', new Push({ context, reconnectInterval: 100 }));
+      ours.push(push);
+      push.events.on('*', show);
+      stopShowing = () => push.events.off('*', show);
+      const handshake = nextEvent(push, 'handshake');
+      push.connect(address);
+      return { push, handshake };
+    });
+    await act('our Push connected and finished the ZMTP handshake with libzmq', () => handshake);
 
-    await push.send('hello libzmq');
-    step(`libzmq Pull received "${text(await pull1.receive())}"`);
+    await act(
+      (got) => `libzmq Pull received "${text(got)}"`,
+      async () => {
+        await push.send('hello libzmq');
+        return pull1.receive();
+      },
+    );
 
     scene('libzmq over tcp: the peer goes away');
-    const gone = nextEvent(push, 'disconnect');
-    pull1.close();
-    step('libzmq Pull closed (linger 0)');
-    await gone;
-    const retried = nextEvent(push, 'connect:retry');
-    for (const m of ['queued 1', 'queued 2', 'queued 3']) await push.send(m);
-    step('sent "queued 1..3" while nobody listens: each send resolved at once,');
-    step('  because a connecting Push keeps its pipe across reconnects and queues in it');
-    step(`push machine still ${JSON.stringify(push.getSnapshot().value)}: the kept pipe is still attached`);
-    await retried;
-    await pause(150); // a visual pause: let a second retry show
-    step(`our side keeps retrying: reconnectInterval ${push.reconnectInterval} ms plus a random jitter, as libzmq`);
+    const retried = await act('libzmq Pull closed (linger 0)', async () => {
+      const gone = nextEvent(push, 'disconnect');
+      pull1.close();
+      await gone;
+      return { next: nextEvent(push, 'connect:retry') };
+    });
+    await act(
+      ['sent "queued 1..3" while nobody listens: each send resolved at once,', 'because a connecting Push keeps its pipe across reconnects and queues in it'],
+      async () => {
+        for (const m of ['queued 1', 'queued 2', 'queued 3']) await push.send(m);
+      },
+    );
+    step(`push machine still ${stateName(push.getSnapshot().value)}: the kept pipe is still attached`);
+    await act(`our side keeps retrying: reconnectInterval ${push.reconnectInterval} ms plus a random jitter, as libzmq`, async () => {
+      await retried.next;
+      await pause(150); // a visual pause: let a second retry show
+    });
 
     scene('libzmq over tcp: the peer comes back on the same port');
     const pull2 = new zmq.Pull({ linger: 0, receiveTimeout: 3000 });
     theirs.push(pull2);
     const back = nextEvent(push, 'handshake');
-    await bindAgain(pull2, address);
-    step(`a new libzmq Pull bound ${address}`);
-    await back;
-    step('our Push reconnected on its own; the queued messages flow:');
-    for (let i = 0; i < 3; i++) step(`  libzmq Pull received "${text(await pull2.receive())}"`);
+    await act(`a new libzmq Pull bound ${address}`, () => bindAgain(pull2, address));
+    await act('our Push reconnected on its own', () => back);
+    await act(
+      (got) => ['the queued messages flowed:', ...got.map((m) => `libzmq Pull received "${text(m)}"`)],
+      async () => [await pull2.receive(), await pull2.receive(), await pull2.receive()],
+    );
 
     scene('libzmq over tcp: REQ/REP round trips in both directions');
     const zrep = new zmq.Reply({ linger: 0, receiveTimeout: 3000, sendTimeout: 3000 });
     theirs.push(zrep);
-    await zrep.bind('tcp://127.0.0.1:*');
     const req = new Request({ context, receiveTimeout: 3000 });
     ours.push(req);
-    req.connect(zrep.lastEndpoint as string);
-    await req.send('ping from monocoque');
-    const [q1] = await zrep.receive();
-    step(`libzmq Reply (bound ${zrep.lastEndpoint}) received "${q1?.toString()}"`);
-    await zrep.send(`pong from libzmq ${zmq.version}`);
-    step(`our Request received "${text(await req.receive())}"`);
+    await act(
+      (got) => `libzmq Reply (bound ${zrep.lastEndpoint}) received "${text(got)}"`,
+      async () => {
+        await zrep.bind('tcp://127.0.0.1:*');
+        req.connect(zrep.lastEndpoint as string);
+        await req.send('ping from monocoque');
+        return zrep.receive();
+      },
+    );
+    await act(
+      (got) => `our Request received "${text(got)}"`,
+      async () => {
+        await zrep.send(`pong from libzmq ${zmq.version}`);
+        return req.receive();
+      },
+    );
 
     const rep = new Reply({ context, receiveTimeout: 3000 });
     ours.push(rep);
-    await rep.bind('tcp://127.0.0.1:*');
     const zreq = new zmq.Request({ linger: 0, receiveTimeout: 3000, sendTimeout: 3000 });
     theirs.push(zreq);
-    zreq.connect(rep.lastEndpoint as string);
-    await zreq.send('ping from libzmq');
-    const [q2] = await rep.receive();
-    step(`our Reply (bound ${rep.lastEndpoint}) received "${q2?.toString()}"`);
-    await rep.send('pong from monocoque');
-    step(`libzmq Request received "${text(await zreq.receive())}"`);
+    await act(
+      (got) => `our Reply (bound ${rep.lastEndpoint}) received "${text(got)}"`,
+      async () => {
+        await rep.bind('tcp://127.0.0.1:*');
+        zreq.connect(rep.lastEndpoint as string);
+        await zreq.send('ping from libzmq');
+        return rep.receive();
+      },
+    );
+    await act(
+      (got) => `libzmq Request received "${text(got)}"`,
+      async () => {
+        await rep.send('pong from monocoque');
+        return zreq.receive();
+      },
+    );
   } finally {
     stopShowing();
-    for (const s of ours) s.close();
-    for (const s of theirs) s.close();
+    await act('our sockets and the libzmq sockets closed', () => {
+      for (const s of ours) s.close();
+      for (const s of theirs) s.close();
+    });
   }
 }

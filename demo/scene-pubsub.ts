@@ -3,7 +3,7 @@
 
 import { Context, Publisher, Subscriber } from '../src/index.js';
 import type { Socket } from '../src/index.js';
-import { scene, step, text, watch } from './show.js';
+import { act, scene, step, text, watch } from './show.js';
 
 type Table = Record<string, number[]>;
 
@@ -36,19 +36,23 @@ export async function pubSubScene(): Promise<void> {
   const context = new Context();
   scene('Pub/Sub: each subscriber gets the topics it subscribed to');
 
-  const pub = watch('pub', new Publisher({ context }));
-  await pub.bind('inproc://news');
+  const pub = await act('pub bound inproc://news', async () => {
+    const pub = watch('pub', new Publisher({ context }));
+    await pub.bind('inproc://news');
+    return pub;
+  });
   const weather = new Subscriber({ context });
   const everything = new Subscriber({ context });
-  weather.connect('inproc://news');
-  weather.subscribe('weather.');
-  everything.connect('inproc://news');
-  everything.subscribe();
-  step('"weather" subscribed to the prefix "weather."; "everything" to "" (every message)');
-
   // The subscriptions travel to the publisher as messages; its machine records them on arrival.
+  await act('"weather" subscribed to the prefix "weather."; "everything" to "" (every message)', async () => {
+    weather.connect('inproc://news');
+    weather.subscribe('weather.');
+    everything.connect('inproc://news');
+    everything.subscribe();
+    await until(pub, (c) => c.subscriptions.size === 2, 'both subscriptions to reach the publisher');
+  });
+
   const table = (): Table => pub.getSnapshot().context.subscriptions.toJSON();
-  await until(pub, (c) => c.subscriptions.size === 2, 'both subscriptions to reach the publisher');
   const names = new Map<number, string>();
   for (const [i, p] of pub.getSnapshot().context.peers.list().entries()) names.set(p.id, i === 0 ? 'weather' : 'everything');
   const showTable = () => {
@@ -59,23 +63,31 @@ export async function pubSubScene(): Promise<void> {
   };
   showTable();
 
-  const publish = async (topics: string[]) => {
-    for (const t of topics) await pub.send([t, `${t} news`]);
-    step(`published: ${topics.join(', ')}`);
-    for (const [name, sub] of [['weather', weather], ['everything', everything]] as const) {
-      const got = (await drain(sub)).map((m) => text(m.slice(0, 1)));
-      step(`  ${name.padEnd(10)} got: ${got.length > 0 ? got.join(', ') : '(nothing)'}`);
-    }
-  };
+  const publish = (topics: string[]) =>
+    act(
+      (got) => [`published: ${topics.join(', ')}`, ...got],
+      async () => {
+        for (const t of topics) await pub.send([t, `${t} news`]);
+        const got: string[] = [];
+        for (const [name, sub] of [['weather', weather], ['everything', everything]] as const) {
+          const topicsGot = (await drain(sub)).map((m) => text(m.slice(0, 1)));
+          got.push(`${name.padEnd(10)} got: ${topicsGot.length > 0 ? topicsGot.join(', ') : '(nothing)'}`);
+        }
+        return got;
+      },
+    );
   await publish(['weather.paris', 'sports.tennis', 'weather.oslo', 'markets.eur']);
 
   scene('Pub/Sub: unsubscribing');
-  everything.unsubscribe();
-  step('"everything" unsubscribed from ""');
-  await until(pub, (c) => c.subscriptions.size === 1, 'the cancel to reach the publisher');
+  await act('"everything" unsubscribed from ""', async () => {
+    everything.unsubscribe();
+    await until(pub, (c) => c.subscriptions.size === 1, 'the cancel to reach the publisher');
+  });
   showTable();
   await publish(['weather.rome', 'sports.golf']);
   step('the publisher no longer sends anything to "everything" at all (filtering is upstream)');
 
-  for (const s of [weather, everything, pub]) s.close();
+  await act('weather, everything and pub closed', () => {
+    for (const s of [weather, everything, pub]) s.close();
+  });
 }

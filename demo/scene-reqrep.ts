@@ -2,68 +2,50 @@
 // to the socket's machine; a send out of turn fails with EFSM before any frame moves.
 
 import { Context, Reply, Request } from '../src/index.js';
-import type { Socket } from '../src/index.js';
-import { scene, stateName, step, text } from './show.js';
-
-const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
-
-/** The state of one region of a parallel `open` state: `turn` of `{ open: { turn, peers } }`. */
-function region(value: unknown, name: string): string {
-  const open = (value as { open?: Record<string, unknown> }).open;
-  if (open === undefined) return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '?';
-  return stateName(open[name]);
-}
-
-/** Prints each change of the machine's `turn` region (whose move it is), labelled. */
-function watchTurn<T extends Socket>(label: string, socket: T): T {
-  let last = region(socket.getSnapshot().value, 'turn');
-  console.log(dim(`    [${label}] turn: ${last}`));
-  socket.actor.subscribe((snap) => {
-    const now = region(snap.value, 'turn');
-    if (now !== last) console.log(dim(`    [${label}] turn: ${last} -> ${now}`));
-    last = now;
-  });
-  return socket;
-}
+import { act, scene, stateName, step, text, watch } from './show.js';
 
 export async function reqRepScene(): Promise<void> {
   const context = new Context();
   scene('REQ/REP: strict lockstep, one request then one reply');
   step('a Request must send, then receive; a Reply must receive, then send');
 
-  const rep = watchTurn('rep', new Reply({ context }));
-  const req = watchTurn('req', new Request({ context }));
-  await rep.bind('inproc://clock');
-  req.connect('inproc://clock');
-  step('rep bound inproc://clock, req connected');
+  const [rep, req] = await act('rep bound inproc://clock, req connected', async () => {
+    const rep = watch('rep', new Reply({ context }));
+    const req = watch('req', new Request({ context }));
+    await rep.bind('inproc://clock');
+    req.connect('inproc://clock');
+    return [rep, req] as const;
+  });
 
   for (const question of ['what time is it?', 'and the date?']) {
-    await req.send(question);
-    step(`req sent "${question}"`);
-    const [got] = await rep.receive();
-    step(`rep received "${got?.toString()}"`);
-    await rep.send(`answer to: ${got?.toString()}`);
-    step('rep replied');
-    const reply = await req.receive();
-    step(`req received "${text(reply)}"`);
+    await act(`req sent "${question}"`, () => req.send(question));
+    const [got] = await act((m) => `rep received "${text(m)}"`, () => rep.receive());
+    await act('rep replied', () => rep.send(`answer to: ${got?.toString()}`));
+    await act((reply) => `req received "${text(reply)}"`, () => req.receive());
   }
 
   scene('REQ/REP: a second send without receiving the reply');
-  await req.send('first request');
-  step('req sent "first request" (its turn is now awaitingReply)');
-  try {
-    await req.send('second request');
-    step('the second send went through (unexpected!)');
-  } catch (e) {
-    const err = e as { code: string; message: string };
-    step(`the second send fails: ${err.code}`);
-    step(`  "${err.message}"`);
-  }
-  step('the machine still waits for the first reply; nothing was sent');
-  const [pending] = await rep.receive();
-  await rep.send(`answer to: ${pending?.toString()}`);
-  step(`req received "${text(await req.receive())}"; back to idle, a send is allowed again`);
+  await act(() => `req sent "first request" (req is now in ${stateName(req.getSnapshot().value)})`, () => req.send('first request'));
+  await act(
+    (err) => (err === undefined ? 'the second send went through (unexpected!)' : [`the second send fails: ${err.code}`, `"${err.message}"`]),
+    async () => {
+      try {
+        await req.send('second request');
+        return undefined;
+      } catch (e) {
+        return e as { code: string; message: string };
+      }
+    },
+  );
+  step(`the machine still waits for the first reply (${stateName(req.getSnapshot().value)}); nothing was sent`);
+  await act('rep received "first request" and replied', async () => {
+    const [pending] = await rep.receive();
+    await rep.send(`answer to: ${pending?.toString()}`);
+  });
+  await act((reply) => `req received "${text(reply)}"; back to idle, a send is allowed again`, () => req.receive());
 
-  req.close();
-  rep.close();
+  await act('req and rep closed', () => {
+    req.close();
+    rep.close();
+  });
 }

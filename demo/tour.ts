@@ -1,5 +1,5 @@
-// The tour of monocoque: `npm run demo`. Each scene prints its steps and the socket machines'
-// state changes as they happen.
+// The tour of monocoque: `npm run demo`. Each scene prints its steps, each with the socket
+// machines' state changes it caused indented under it (see show.ts), within a screenful.
 
 import { dealerRouterScene } from './scene-dealer-router.js';
 import { hwmScene } from './scene-hwm.js';

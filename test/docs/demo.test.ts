@@ -1,5 +1,7 @@
 // The tour (`npm run demo`) runs to the end and tells what each scene is about: lockstep EFSM,
-// named Router peers and EHOSTUNREACH, Pub/Sub filtering, and a libzmq peer that restarts.
+// named Router peers and EHOSTUNREACH, Pub/Sub filtering, and a libzmq peer that restarts. It reads
+// in order (a state change is printed under the step that caused it, never above), names states
+// one way (the dotted path from the machine's root) and keeps each scene within a screenful.
 
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,6 +26,10 @@ function runTour(): Promise<Run> {
   });
 }
 
+/** One run of the tour, shared by the tests that read its output. */
+let tour: Promise<Run> | undefined;
+const theTour = () => (tour ??= runTour());
+
 /** Asserts that `lines` appear in `out` in this order. */
 function expectInOrder(out: string, lines: string[]): void {
   let from = 0;
@@ -34,6 +40,35 @@ function expectInOrder(out: string, lines: string[]): void {
   }
 }
 
+/** A screenful: the tour is written for a terminal of this many lines and columns. */
+const SCREEN = { lines: 40, columns: 100 };
+
+/** Each scene's output: its `== ` header, then its lines up to the next header (trailing blanks dropped). */
+function scenes(out: string): { title: string; lines: string[] }[] {
+  const found: { title: string; lines: string[] }[] = [];
+  for (const line of out.split('\n')) {
+    if (line.startsWith('== ')) found.push({ title: line.slice(3), lines: [] });
+    else found.at(-1)?.lines.push(line);
+  }
+  for (const s of found) while (s.lines.at(-1)?.trim() === '') s.lines.pop();
+  return found;
+}
+
+/** A step's own line: two spaces, then its text (what it caused is indented further). */
+const isStep = (line: string) => /^  \S/.test(line);
+
+/** The step line under which `detail` (a line printed for what a call caused) appears first. */
+function stepAbove(out: string, detail: string): string | undefined {
+  const lines = out.split('\n');
+  const at = lines.findIndex((l) => l.trim() === detail);
+  expect(at, `"${detail}" in the output`).toBeGreaterThanOrEqual(0);
+  for (let i = at - 1; i >= 0; i--) {
+    if (lines[i]?.startsWith('== ')) return undefined;
+    if (isStep(lines[i] as string)) return (lines[i] as string).trim();
+  }
+  return undefined;
+}
+
 describe('demo', () => {
   it('demo: `npm run demo` is the tour run by tsx', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
@@ -41,16 +76,19 @@ describe('demo', () => {
   });
 
   it('demo: every scene runs and prints its key lines', async () => {
-    const { code, stdout, stderr } = await runTour();
+    const { code, stdout, stderr } = await theTour();
     expect(stderr).not.toContain('failed:');
     expect(code).toBe(0);
 
     // REQ/REP: two round trips with the turns, then EFSM on a second send.
     expectInOrder(stdout, [
       '== REQ/REP: strict lockstep',
-      '[req] turn: idle -> awaitingReply',
-      '[rep] turn: receiving -> replying',
+      'req sent "what time is it?"',
+      '[req] idle -> awaitingReply',
+      'rep received "what time is it?"',
+      '[rep] receiving -> replying',
       'req received "answer to: what time is it?"',
+      '[req] awaitingReply -> idle',
       'req received "answer to: and the date?"',
       'the second send fails: EFSM',
       'send on REQ: a request is out',
@@ -66,7 +104,8 @@ describe('demo', () => {
       'router received [bob, hello from bob]',
       'alice received "hi alice, this is for you only"',
       'bob received "hi bob, this is for you only"',
-      '"mandatory":"on"',
+      'router.mandatory = true',
+      '[router] open.mandatory.off -> open.mandatory.on',
       'send fails: EHOSTUNREACH',
     ]);
 
@@ -92,7 +131,9 @@ describe('demo', () => {
       'libzmq Pull closed (linger 0)',
       '[push event] disconnect',
       '[push event] connect:retry',
+      'push machine still open.ready',
       '== libzmq over tcp: the peer comes back on the same port',
+      'our Push reconnected on its own',
       '[push event] handshake',
       'libzmq Pull received "queued 1"',
       'libzmq Pull received "queued 2"',
@@ -107,15 +148,62 @@ describe('demo', () => {
       '== CURVE with libzmq',
       'securityMechanism: curve',
       'unknown key is refused: handshake:error:auth, ZAP status 400',
+      '[connection 1] handshaking.initiate -> handshaking.zap',
+      '[connection 1] handshaking.zap -> closed',
       'its User-Id is its key: yes',
+      '[connection 2] handshaking.initiate -> handshaking.zap',
+      '[connection 2] handshaking.zap -> active.',
       'router received "secret plans"',
       'libzmq Dealer received "received"',
-      'handshaking.hello -> handshaking.initiate -> handshaking.zap -> active',
     ]);
     const port = /libzmq Pull bound tcp:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1];
     expect(port).toBeDefined();
     expect(stdout).toContain(`a new libzmq Pull bound tcp://127.0.0.1:${port}`);
 
     expect(stdout.trimEnd().endsWith('Tour complete.')).toBe(true);
+
+    // Each call before what it caused: a state change sits under the step that made it.
+    expect(stepAbove(stdout, '[push] open.ready -> open.mute')).toBe('sent msg 4; push.writable = false');
+    expect(stepAbove(stdout, '[push] open.mute -> open.ready')).toMatch(/^pull received msg [12]$/);
+    expect(stepAbove(stdout, '[req] idle -> awaitingReply')).toBe('req sent "what time is it?"');
+    expect(stepAbove(stdout, '[rep] receiving -> replying')).toBe('rep received "what time is it?"');
+    expect(stepAbove(stdout, '[router] open.mandatory.off -> open.mandatory.on')).toBe('router.mandatory = true');
+    expect(stepAbove(stdout, '[connection 1] handshaking.zap -> closed')).toMatch(/^a libzmq Dealer with an unknown key is refused/);
+    // The reported case: the mute change printed above the send that caused it.
+    expect(stdout).not.toMatch(/open\.ready -> open\.mute\n\s+sent msg 4/);
+    // And in every scene, nothing the calls caused comes before the scene's first step.
+    for (const { title, lines } of scenes(stdout)) {
+      const first = lines.findIndex((l) => l.trim() !== '');
+      expect(isStep(lines[first] ?? ''), `the first line of "${title}" is a step: ${lines[first]}`).toBe(true);
+    }
+  }, 60_000);
+
+  it('demo: states are named one way, and each scene fits a screenful', async () => {
+    const { code, stdout } = await theTour();
+    expect(code).toBe(0);
+
+    // One naming: the dotted path from the root (REQ's `idle`, `open.ready`, the Router's
+    // `open.mandatory.on`), regions of a parallel state joined by " + "; no region labels, no JSON.
+    expect(stdout).not.toContain('turn:');
+    expect(stdout).not.toMatch(/\{"open"/);
+    const path = '[A-Za-z]+(?:\\.[A-Za-z]+)*';
+    const state = new RegExp(`^${path}(?: \\+ ${path})*$`);
+    // Folded lines (indented two more than the line they continue) are joined back first.
+    const unfolded = stdout.replace(/\n {6}(?=\S)/g, ' ');
+    const changes = unfolded.split('\n').filter((l) => /^ {4}\[(?!push event)[^\]]+\] /.test(l));
+    expect(changes.length).toBeGreaterThan(20);
+    for (const line of changes) {
+      const names = line.replace(/^ {4}\[[^\]]+\] /, '').split(' -> ');
+      for (const name of names) expect(name, line).toMatch(state);
+    }
+
+    // A screenful per scene: at most 40 lines between one `== ` header and the next, none wider
+    // than 100 columns (so none wraps).
+    const found = scenes(stdout);
+    expect(found.length, 'scenes found').toBeGreaterThanOrEqual(15);
+    for (const { title, lines } of found) {
+      expect(lines.length, `lines in "${title}"`).toBeLessThanOrEqual(SCREEN.lines);
+      for (const line of lines) expect(line.length, `width of "${line}"`).toBeLessThanOrEqual(SCREEN.columns);
+    }
   }, 60_000);
 });
