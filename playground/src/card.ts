@@ -7,12 +7,14 @@ import type { LiveSocket } from './live.js';
 import { printFrame } from './live.js';
 import { drawChart, leafPaths } from './statechart.js';
 import type { Chart } from './statechart.js';
+import { meaning } from './words.js';
 
 export class Card {
   readonly element: HTMLElement;
   readonly chart: Chart;
   readonly live: LiveSocket;
   #state: HTMLElement;
+  #meaning: HTMLElement;
   #peers: HTMLElement;
   #waiting: HTMLElement;
   #messages: HTMLElement;
@@ -27,6 +29,7 @@ export class Card {
     this.live = live;
     this.chart = drawChart(live.machine);
     this.#state = h('code', { class: 'state', 'data-testid': 'state' });
+    this.#meaning = h('span', { class: 'meaning', 'data-testid': 'meaning' });
     this.#peers = h('span', { class: 'peers' });
     this.#waiting = h('span', { class: 'waiting', 'data-testid': 'waiting' });
     this.#messages = h('ol', { class: 'messages', 'data-testid': 'messages' });
@@ -39,11 +42,15 @@ export class Card {
         h('span', { class: 'type', title: `new ${live.spec.type}(...)` }, live.spec.type),
         this.#peers,
       ),
-      h('div', { class: 'state-line' }, 'state ', this.#state),
-      this.chart.element,
-      this.#controls,
-      h('div', { class: 'messages-box' }, h('h3', {}, 'received'), this.#messages),
-      h('details', { class: 'context-box' }, h('summary', {}, 'machine context'), this.#context),
+      h('div', { class: 'state-line' }, 'state ', this.#state, ' ', this.#meaning),
+      h('div', { class: 'card-body' },
+        h('div', { class: 'card-chart' }, this.chart.element),
+        h('div', { class: 'card-side' },
+          this.#controls,
+          h('div', { class: 'messages-box' }, h('h3', {}, 'received'), this.#messages),
+          h('details', { class: 'context-box' }, h('summary', {}, 'machine context'), this.#context),
+        ),
+      ),
     );
     this.update();
   }
@@ -68,6 +75,8 @@ export class Card {
     setAttr(el, 'data-peers', String(peers?.length ?? 0));
     el.classList.toggle('closed', live.closed);
     this.#state.textContent = paths.join(', ');
+    const words = `${live.label} ${paths.map((p) => meaning(this.chart.model.machineId, p)).join('; ')}`;
+    if (this.#meaning.textContent !== words) this.#meaning.textContent = words;
     if (this.#context.textContent !== context) this.#context.textContent = context;
     this.#peers.textContent = peers === undefined ? '' : `${peers.length} peer${peers.length === 1 ? '' : 's'}`;
     const waits: string[] = [];
@@ -140,17 +149,18 @@ export class Card {
     );
   }
 
+  /** The high-water marks that apply: SNDHWM where the socket sends, RCVHWM where it receives. */
   #optionsRow(): HTMLElement {
     const { live } = this;
-    const field = (which: 'sendHighWaterMark' | 'receiveHighWaterMark', label: string) => {
+    const field = (which: 'sendHighWaterMark' | 'receiveHighWaterMark', label: string, what: string) => {
       const input = h('input', { type: 'number', min: 0, value: live.sock[which], 'data-field': which, class: 'hwm' });
       input.addEventListener('change', () => live.setHighWaterMark(which, Number(input.value)));
-      return h('label', { title: `${which} (${label}); 0 = unlimited` }, label, ' ', input);
+      return h('label', { title: `${which} (ZMQ_${label}): how many messages may queue ${what}; 0 = unlimited` }, label, ' ', input);
     };
     return h('div', { class: 'row options' },
-      field('sendHighWaterMark', 'SNDHWM'),
-      field('receiveHighWaterMark', 'RCVHWM'),
-      h('span', { class: 'note' }, 'applies to new connections: disconnect and connect again'),
+      live.can.send ? field('sendHighWaterMark', 'SNDHWM', 'on the way out, per peer') : null,
+      live.can.receive ? field('receiveHighWaterMark', 'RCVHWM', 'on the way in, per peer') : null,
+      h('span', { class: 'note' }, 'for new connections: disconnect and connect again'),
     );
   }
 

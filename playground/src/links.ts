@@ -40,7 +40,11 @@ export interface Link {
   endpoint: string;
   a: string;
   b: string | undefined;
-  lanes: [Lane, Lane | undefined];
+  /**
+   * The directions a message can travel: from a socket that sends to one that receives (PUSH to
+   * PULL only, PUB to SUB only; REQ and REP both ways). Two when both ends send and receive.
+   */
+  lanes: Lane[];
 }
 
 function peerTable(live: LiveSocket): PeerView[] {
@@ -68,11 +72,14 @@ export function findLinks(sockets: readonly LiveSocket[]): Link[] {
         const q = t.peers.find((x) => x.in === p.out);
         if (q !== undefined) other = { live: t.live, peer: q };
       }
-      const ab: Lane = { from: live.key, to: other?.live.key, depth: p.out.size, capacity: p.out.capacity, ready: readyFlag(live, p.id) };
-      const ba: Lane | undefined = other && {
-        from: other.live.key, to: live.key, depth: p.in.size, capacity: p.in.capacity, ready: readyFlag(other.live, other.peer.id),
-      };
-      links.push({ id: `${live.key}~${other?.live.key ?? '?'}@${p.endpoint}#${p.id}`, endpoint: p.endpoint, a: live.key, b: other?.live.key, lanes: [ab, ba] });
+      const lanes: Lane[] = [];
+      if (live.can.send && (other === undefined || other.live.can.receive)) {
+        lanes.push({ from: live.key, to: other?.live.key, depth: p.out.size, capacity: p.out.capacity, ready: readyFlag(live, p.id) });
+      }
+      if (other !== undefined && other.live.can.send && live.can.receive) {
+        lanes.push({ from: other.live.key, to: live.key, depth: p.in.size, capacity: p.in.capacity, ready: readyFlag(other.live, other.peer.id) });
+      }
+      links.push({ id: `${live.key}~${other?.live.key ?? '?'}@${p.endpoint}#${p.id}`, endpoint: p.endpoint, a: live.key, b: other?.live.key, lanes });
     }
   }
   return links;

@@ -6,6 +6,7 @@ import * as monocoque from '../../src/browser.js';
 import type { Context, Socket, SocketEvent } from '../../src/browser.js';
 import type { AnyStateMachine, StateValue } from 'xstate';
 import type { SocketSpec, SocketTypeName } from './scenarios.js';
+import { narrateMonitor } from './words.js';
 
 type SocketClass = new (options?: Record<string, unknown>) => Socket;
 
@@ -48,8 +49,11 @@ export interface Stage {
   context: Context;
   /** Who sent what in this scenario (a frame's bytes are copied at send, so kept by content). */
   origins: Origins;
-  record(kind: LogKind, socket: LiveSocket | undefined, text: string): void;
+  /** Logs `text` (in words) with `raw`, the call or event as the runtime names it, for hover. */
+  record(kind: LogKind, socket: LiveSocket | undefined, text: string, raw?: string): void;
   changed(): void;
+  /** The page's name for a socket key. */
+  labelOf(key: string): string;
   delivered(from: string, to: string): void;
 }
 
@@ -114,7 +118,7 @@ export class LiveSocket {
     this.sock = new Class({ ...spec.options, context: stage.context });
     this.machine = this.sock.actor.logic as AnyStateMachine;
     for (const id of spec.addressees ?? []) this.addressBook.set(id, encoder.encode(id));
-    this.sock.events.on('*', (e) => stage.record('monitor', this, describeEvent(e)));
+    this.sock.events.on('*', (e) => stage.record('monitor', this, narrateMonitor(this.label, e, () => undefined), describeEvent(e)));
     this.sock.actor.subscribe(() => stage.changed());
   }
 
@@ -136,7 +140,7 @@ export class LiveSocket {
   }
 
   async bind(ep: string): Promise<void> {
-    this.#call(`bind("${ep}")`);
+    this.#call(`You bound ${this.label} to ${ep}.`, `bind("${ep}")`);
     try {
       await this.sock.bind(ep);
       this.bound.add(ep);
@@ -147,7 +151,7 @@ export class LiveSocket {
   }
 
   async unbind(ep: string): Promise<void> {
-    this.#call(`unbind("${ep}")`);
+    this.#call(`You unbound ${this.label} from ${ep}.`, `unbind("${ep}")`);
     try {
       await this.sock.unbind(ep);
       this.bound.delete(ep);
@@ -158,7 +162,7 @@ export class LiveSocket {
   }
 
   connect(ep: string): void {
-    this.#call(`connect("${ep}")`);
+    this.#call(`You connected ${this.label} to ${ep}.`, `connect("${ep}")`);
     try {
       this.sock.connect(ep);
       this.connected.add(ep);
@@ -169,7 +173,7 @@ export class LiveSocket {
   }
 
   disconnect(ep: string): void {
-    this.#call(`disconnect("${ep}")`);
+    this.#call(`You disconnected ${this.label} from ${ep}.`, `disconnect("${ep}")`);
     try {
       this.sock.disconnect(ep);
       this.connected.delete(ep);
@@ -187,18 +191,18 @@ export class LiveSocket {
     if (this.can.addressed) {
       const id = to === undefined ? undefined : this.addressBook.get(to);
       if (id === undefined) {
-        this.#stage.record('error', this, 'send: pick a routing id to address (a Router sends [id, ...frames])');
+        this.#stage.record('error', this, `Pick who ${this.label} sends to: a ROUTER's message starts with the routing id of its peer.`, 'send: no routing id chosen');
         return;
       }
       message.unshift(id);
     }
-    this.#call(`send(${printMessage(message)})`);
+    this.#call(`You asked ${this.label} to send ${printWords(message)}.`, `send(${printMessage(message)})`);
     this.pendingSends++;
     const waited = this.#noteWait('send');
     this.sock.send(message, { signal: this.#abort.signal }).then(
       () => {
         this.sent++;
-        if (waited.now) this.#stage.record('call', this, 'send completed (a peer had room again)');
+        if (waited.now) this.#stage.record('call', this, `${this.label}'s waiting send went through: a peer had room again.`, 'send() resolved');
       },
       (e) => this.#failed('send', e),
     ).finally(() => {
@@ -210,7 +214,7 @@ export class LiveSocket {
   }
 
   receive(): void {
-    this.#call('receive()');
+    this.#call(`You asked ${this.label} to receive.`, 'receive()');
     this.pendingReceives++;
     const waited = this.#noteWait('receive');
     this.sock.receive({ signal: this.#abort.signal }).then(
@@ -239,7 +243,7 @@ export class LiveSocket {
   }
 
   setHighWaterMark(which: 'sendHighWaterMark' | 'receiveHighWaterMark', n: number): void {
-    this.#call(`${which} = ${n}`);
+    this.#call(`You set ${this.label}'s ${which === 'sendHighWaterMark' ? 'send' : 'receive'} high-water mark to ${n === 0 ? 'unlimited' : n}.`, `${which} = ${n}`);
     try {
       this.sock[which] = n;
     } catch (e) {
@@ -249,17 +253,17 @@ export class LiveSocket {
   }
 
   close(): void {
-    this.#call('close()');
+    this.#call(`You closed ${this.label}.`, 'close()');
     this.sock.close();
     this.#stage.changed();
   }
 
   #subscription(what: 'subscribe' | 'unsubscribe', prefix: string): void {
-    this.#call(`${what}("${prefix}")`);
+    this.#call(`You ${what}d ${this.label} ${what === 'subscribe' ? 'to' : 'from'} ${prefix === '' ? 'everything ("")' : `"${prefix}"`}.`, `${what}("${prefix}")`);
     const sub = this.sock as unknown as Record<string, ((...topics: string[]) => void) | undefined>;
     const method = sub[what];
     if (typeof method !== 'function') {
-      this.#stage.record('error', this, `${what}: this socket has no ${what}() method`);
+      this.#stage.record('error', this, `${this.label} cannot ${what}: it has no ${what}() method.`);
       return;
     }
     try {
@@ -281,7 +285,7 @@ export class LiveSocket {
       const id = frames[0] as Uint8Array;
       this.addressBook.set(printFrame(id), id);
     }
-    this.#stage.record('call', this, `received ${printMessage(frames)}${from ? ` from ${from}` : ''}`);
+    this.#stage.record('call', this, `${this.label} received ${printWords(frames)}${from ? ` from ${this.#stage.labelOf(from)}` : ''}.`, `receive() → ${printMessage(frames)}`);
     if (from !== undefined) this.#stage.delivered(from, this.key);
   }
 
@@ -290,19 +294,19 @@ export class LiveSocket {
     const state = { now: false, cancel: () => clearTimeout(timer) };
     const timer = setTimeout(() => {
       state.now = true;
-      this.#stage.record('call', this, `${what} waits (${what === 'send' ? 'no peer with room, or not its turn' : 'nothing queued for it'})`);
+      this.#stage.record('call', this, what === 'send' ? `${this.label}'s send waits: no peer has room for it yet.` : `${this.label}'s receive waits: nothing has arrived for it yet.`, `${what}() pending`);
       this.#stage.changed();
     }, 0);
     return state;
   }
 
-  #call(text: string): void {
-    this.#stage.record('call', this, text);
+  #call(text: string, raw: string): void {
+    this.#stage.record('call', this, text, raw);
   }
 
   #failed(what: string, e: unknown): void {
     const err = e as { code?: string; message?: string };
-    this.#stage.record('error', this, `${what} failed: ${err.code ?? 'Error'} ${err.message ?? String(e)}`);
+    this.#stage.record('error', this, `${this.label} could not ${what}: ${err.message ?? String(e)}`, `${what} failed: ${err.code ?? 'Error'} ${err.message ?? String(e)}`);
   }
 }
 
@@ -316,6 +320,11 @@ export function printFrame(f: Uint8Array): string {
     // not UTF-8: fall through to hex
   }
   return '0x' + Array.from(f, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** A message as the log says it: `"hello"`, or `"id" | "hello"` for several frames. */
+export function printWords(frames: Uint8Array[]): string {
+  return frames.map((f) => JSON.stringify(printFrame(f))).join(' | ');
 }
 
 export function printMessage(frames: Uint8Array[]): string {

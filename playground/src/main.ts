@@ -13,7 +13,8 @@ import type { LogKind, Stage } from './live.js';
 import { LogView } from './log-view.js';
 import { scenarios } from './scenarios.js';
 import type { Scenario } from './scenarios.js';
-import { leafPaths } from './statechart.js';
+import { leafPaths, transitionText } from './statechart.js';
+import { narrateMove, narrateStart, narrateStay } from './words.js';
 import './style.css';
 
 type Observer = (event: InspectionEvent) => void;
@@ -31,8 +32,9 @@ class Show implements Stage {
   #disposed = false;
 
   constructor(readonly scenario: Scenario, mount: { cards: HTMLElement; side: HTMLElement }, extraInspect?: Observer) {
-    this.log = new LogView();
-    this.links = new LinksView(new Map(scenario.sockets.map((s) => [s.key, s.label])));
+    const labels = new Map(scenario.sockets.map((s) => [s.key, s.label]));
+    this.log = new LogView(labels);
+    this.links = new LinksView(labels, new Map(scenario.sockets.map((s) => [s.key, s.type])));
     this.context = new Context({
       inspect: (event) => {
         this.#inspected(event);
@@ -47,7 +49,7 @@ class Show implements Stage {
       this.sockets.push(live);
       this.cards.push(card);
       this.#byActor.set(live.sock.actor, { card, value: JSON.stringify(live.value) });
-      this.log.add('transition', live.key, `starts in ${leafPaths(live.value).join(', ')}`);
+      this.log.add('transition', live.key, narrateStart(live.label, card.chart.model.machineId, leafPaths(live.value)), `starts in ${leafPaths(live.value).join(', ')}`);
     }
     replace(mount.cards, ...this.cards.map((c) => c.element));
     replace(mount.side, this.links.element, this.log.element);
@@ -61,8 +63,12 @@ class Show implements Stage {
     this.changed();
   }
 
-  record(kind: LogKind, socket: LiveSocket | undefined, text: string): void {
-    if (!this.#disposed) this.log.add(kind, socket?.key, text);
+  record(kind: LogKind, socket: LiveSocket | undefined, text: string, raw?: string): void {
+    if (!this.#disposed) this.log.add(kind, socket?.key, text, raw);
+  }
+
+  labelOf(key: string): string {
+    return this.scenario.sockets.find((s) => s.key === key)?.label ?? key;
   }
 
   changed(): void {
@@ -89,44 +95,61 @@ class Show implements Stage {
   }
 
   /**
-   * Flashes the transitions each microstep took, and logs each change of a socket machine's state
-   * value with the event that caused it (plus transitions that fire without leaving the state).
+   * Marks the transitions each microstep took on the chart, and logs, in words, each change of a
+   * socket machine's state (and each transition that ran its actions without leaving its state),
+   * with the raw event on hover.
    */
   #inspected(event: InspectionEvent): void {
     if (this.#disposed) return;
     const entry = this.#byActor.get(event.actorRef);
     if (entry === undefined) return;
+    const { card } = entry;
+    const who = card.live.label;
     if (event.type === '@xstate.microstep') {
       entry.microstepped = event.event;
-      entry.card.chart.flash(event._transitions);
+      card.chart.flash(event._transitions);
       for (const t of event._transitions) {
-        if (t.target === undefined || t.target.length === 0) this.log.add('transition', entry.card.live.key, `took ${entry.card.chart.describe(t) ?? t.eventType} (state unchanged)`);
+        const drawn = card.chart.describe(t);
+        if (drawn !== undefined && drawn.kind === 'stays') this.#logStay(card, event.event, drawn);
       }
       return;
     }
     if (event.type !== '@xstate.snapshot') return;
     const value = (event.snapshot as { value?: unknown }).value as Parameters<typeof leafPaths>[0];
     const json = JSON.stringify(value);
-    // An edge the fast-edge shortcut took reports no microstep: name it from the chart instead.
+    // An edge the fast-edge shortcut took reports no microstep: find it on the chart instead.
     const shortcut = entry.microstepped !== event.event;
     entry.microstepped = undefined;
-    if (json === entry.value) {
-      if (shortcut && !event.event.type.startsWith('xstate.')) {
-        const taken = entry.card.chart.candidates(value, event.event.type);
-        entry.card.chart.flash(taken.slice(0, 1));
-        const first = taken[0];
-        this.log.add('transition', entry.card.live.key, `took ${(first === undefined ? undefined : entry.card.chart.describe(first)) ?? event.event.type} (state unchanged)`);
-      }
-      return;
-    }
     const before = JSON.parse(entry.value) as Parameters<typeof leafPaths>[0];
+    if (shortcut && !event.event.type.startsWith('xstate.')) {
+      const taken = card.chart.candidates(before, value, event.event.type, { context: (event.snapshot as { context?: unknown }).context, event: event.event });
+      card.chart.flash(taken);
+      const drawn = taken[0] === undefined ? undefined : card.chart.describe(taken[0]);
+      if (json === entry.value) this.#logStay(card, event.event, drawn);
+    }
+    if (json === entry.value) return;
     entry.value = json;
     // In parallel states name only the regions that moved.
     const was = leafPaths(before);
     const now = leafPaths(value);
     const left = was.filter((p) => !now.includes(p));
     const entered = now.filter((p) => !was.includes(p));
-    this.log.add('transition', entry.card.live.key, `${left.join(', ')} → ${entered.join(', ')}  on ${event.event.type}`);
+    this.log.add('transition', card.live.key, narrateMove(who, card.chart.model.machineId, event.event.type, entered),
+      `${left.join(', ')} → ${entered.join(', ')}  on ${event.event.type}  ${rawEvent(event.event)}`);
+  }
+
+  #logStay(card: Card, event: { type: string }, drawn: ReturnType<Card['chart']['describe']>): void {
+    this.log.add('transition', card.live.key, narrateStay(card.live.label, event.type, drawn),
+      `${drawn === undefined ? event.type : transitionText(drawn)}  ${rawEvent(event)}`);
+  }
+}
+
+/** An xstate event as JSON, with byte arrays shortened (a routing id, a subscription). */
+function rawEvent(event: unknown): string {
+  try {
+    return JSON.stringify(event, (_, v: unknown) => (v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v));
+  } catch {
+    return String((event as { type?: string }).type);
   }
 }
 
@@ -139,7 +162,7 @@ const cards = h('div', { class: 'cards', 'data-testid': 'cards' });
 const side = h('aside', { class: 'side' });
 const inspectButton = h('button', {
   'data-action': 'inspect',
-  title: 'Opens stately.ai/inspect in a new window (needs the network) and restarts the scenario with it attached',
+  title: 'Opens stately.ai/inspect in a new window (it needs the network) and restarts the scenario with it attached. Offline, the page tells you instead.',
   onclick: () => void openInspector(),
 }, 'Open in Stately inspector');
 const resetButton = h('button', { 'data-action': 'reset', onclick: () => show(current.id) }, 'restart scenario');
@@ -186,15 +209,43 @@ function show(id: string): void {
   if (location.hash !== `#${current.id}`) history.replaceState(null, '', `#${current.id}`);
 }
 
-/** Loads @statelyai/inspect only when asked, so the page works offline until then. */
+const inspectNote = h('div', { class: 'notice', 'data-testid': 'inspector-note', role: 'status', hidden: true });
+
+function say(note: string | null): void {
+  inspectNote.hidden = note === null;
+  replace(inspectNote, ...(note === null ? [] : [h('span', {}, note), h('button', { 'data-action': 'dismiss', onclick: () => say(null) }, 'OK')]));
+}
+
+/** Whether stately.ai answers within `ms` (an opaque no-cors request: only reachability counts). */
+async function reachable(url: string, ms: number): Promise<boolean> {
+  if (!navigator.onLine) return false;
+  try {
+    await fetch(url, { mode: 'no-cors', cache: 'no-store', signal: AbortSignal.timeout(ms) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Loads @statelyai/inspect only when asked, so the page works offline until then. The inspector
+ * itself is a page on stately.ai: when that cannot be reached, the page says so here instead of
+ * opening a window that would only show a network error.
+ */
 async function openInspector(): Promise<void> {
+  say('Looking for stately.ai…');
+  if (!(await reachable('https://stately.ai/inspect', 4000))) {
+    say('The Stately inspector is a page on stately.ai, and this browser cannot reach it (offline?), so no window was opened. Nothing else here needs the network: the charts on this page draw the same machines from the same definitions. Try again when you are online.');
+    return;
+  }
+  say('Opening the Stately inspector in a new window; the scenario restarts with it attached.');
   if (inspector === undefined) {
     try {
       const { createBrowserInspector } = await import('@statelyai/inspect');
       const stately = createBrowserInspector();
       inspector = (event) => stately.inspect.next?.(event as never);
     } catch (e) {
-      running?.record('error', undefined, `the Stately inspector could not start: ${String(e)}`);
+      say(`The Stately inspector could not start: ${String(e)}`);
       return;
     }
   }
@@ -208,8 +259,25 @@ replace(app,
     picker,
     h('div', { class: 'actions' }, resetButton, inspectButton),
   ),
+  inspectNote,
   about,
   h('main', { class: 'layout' }, cards, side),
 );
+
+// The side panel (connections, log) sticks in view beside the cards; its height is what is left
+// of the window below its top, so its log is on screen at any scroll and any width.
+let sizing = false;
+const sizeSide = () => {
+  if (sizing) return;
+  sizing = true;
+  requestAnimationFrame(() => {
+    sizing = false;
+    const top = Math.max(10, side.getBoundingClientRect().top);
+    side.style.setProperty('--side-top', `${Math.round(top)}px`);
+  });
+};
+addEventListener('scroll', sizeSide, { passive: true });
+addEventListener('resize', sizeSide);
+new ResizeObserver(sizeSide).observe(document.body);
 
 show(location.hash.slice(1) || current.id);

@@ -1,128 +1,478 @@
-// Draws a socket's statechart from its machine definition: every state node a box, children
-// nested inside their parent, each transition a labelled row `event [guard] → target / actions`.
-// Nothing here is written per socket type: a new machine draws itself. `light()` marks the
-// states a snapshot value is in.
+// Draws a socket's statechart from its machine definition as SVG: states as boxes (composite ones
+// with their children inside, parallel regions dashed side by side), every transition an arrow with
+// its `event [guard] / actions` label, laid out by ELK (chart-layout.ts). Nothing here is written
+// per socket type: a new machine draws itself. `light()` marks the states a snapshot is in;
+// `flash()` marks the transition taken last and runs a token along its arrow.
+//
+//   ┌ chart ─────────────────────────── − + fit ⤢ ┐
+//   │ viewport (scrolls; drag to pan)             │
+//   │   svg: machine box ▸ states ▸ arrows        │
+//   └─────────────────────────────────────────────┘
 
 import type { AnyStateMachine, StateValue } from 'xstate';
 import { h } from './dom.js';
-
-/** The parts of an xstate StateNode this file reads (xstate 5: `machine.root` and its `.states`). */
-interface ChartNode {
-  key: string;
-  path: string[];
-  type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
-  parent?: ChartNode;
-  states: Record<string, ChartNode>;
-  on: Record<string, ChartTransition[]>;
-  always?: ChartTransition[];
-  initial?: { target: ChartNode[] };
-  entry: { type?: string }[];
-  exit: { type?: string }[];
-}
-
-interface ChartTransition {
-  eventType: string;
-  target?: ChartNode[];
-  guard?: { type?: string } | string;
-  actions: ({ type?: string } | string | ((...args: unknown[]) => unknown))[];
-}
+import { chartModel } from './chart-model.js';
+import type { ChartModel, ChartTransition, XNode, XTransition } from './chart-model.js';
+import { LINE, LOOP, labelLines, layoutChart, stateNotes } from './chart-layout.js';
+import type { ChartLayout, Measure, Row, TextStyle } from './chart-layout.js';
 
 export interface Chart {
   element: HTMLElement;
+  model: ChartModel;
+  /** Resolves once the layout is drawn. */
+  ready: Promise<void>;
   /** Lights the states `value` is in; returns their dotted paths. */
   light(value: StateValue): string[];
-  /** Flashes the rows of transitions the machine took (xstate's `@xstate.microstep` inspection event lists them). */
+  /** Marks the transitions the machine took (xstate's `@xstate.microstep` lists them) as the last taken, and animates them. */
   flash(taken: readonly unknown[]): void;
-  /** How a taken transition reads on the chart, e.g. `peer.attached [isPaired] ↺ / refusePeer`. */
-  describe(transition: unknown): string | undefined;
+  /** The transition as the chart labels it, e.g. `peer.attached [isPaired] / refusePeer`. */
+  describe(transition: unknown): ChartTransition | undefined;
   /**
-   * The transitions for `eventType` that the states `value` is in hold, innermost first: what an
-   * event may have taken when no microstep was reported (an edge the fast-edge shortcut took).
+   * The transitions that can have taken `eventType` from `before` to `after`, innermost first: what
+   * an event took when no microstep was reported (an edge the fast-edge shortcut took).
    */
-  candidates(value: StateValue, eventType: string): unknown[];
+  candidates(before: StateValue, after: StateValue, eventType: string, guardArgs: { context: unknown; event: unknown }): unknown[];
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+const MONO = "ui-monospace, 'SFMono-Regular', 'DejaVu Sans Mono', Menlo, Consolas, monospace";
+/** Must match style.css (`.sc-svg` text classes). */
+const FONTS: Record<TextStyle, string> = {
+  name: `600 12px ${MONO}`,
+  note: `10px ${MONO}`,
+  event: `600 11px ${MONO}`,
+  guard: `11px ${MONO}`,
+  detail: `10px ${MONO}`,
+};
+const MIN_ZOOM = 0.3;
+const MAX_ZOOM = 2;
+/** Below this the labels are too small to read: the chart opens at this zoom and scrolls instead. */
+const READABLE_ZOOM = 0.72;
+
+let measurer: CanvasRenderingContext2D | null | undefined;
+const measure: Measure = (text, style) => {
+  measurer ??= document.createElement('canvas').getContext('2d');
+  if (measurer === null) return text.length * 7;
+  measurer.font = FONTS[style];
+  return measurer.measureText(text).width;
+};
+
+function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, ...children: (Node | null)[]): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) if (c !== null) el.appendChild(c);
+  return el;
+}
+
+function text(x: number, y: number, cls: string, content: string): SVGTextElement {
+  const t = s('text', { x, y, class: cls });
+  t.textContent = content;
+  return t;
+}
+
+/** An orthogonal polyline with softly rounded corners. */
+function roundedPath(points: { x: number; y: number }[], r = 5): string {
+  if (points.length === 0) return '';
+  const [first] = points as [{ x: number; y: number }];
+  let d = `M${first.x},${first.y}`;
+  for (let i = 1; i < points.length; i++) {
+    const p = points[i] as { x: number; y: number };
+    const prev = points[i - 1] as { x: number; y: number };
+    const next = points[i + 1];
+    if (next === undefined) {
+      d += ` L${p.x},${p.y}`;
+      break;
+    }
+    const a = Math.min(r, Math.hypot(p.x - prev.x, p.y - prev.y) / 2, Math.hypot(next.x - p.x, next.y - p.y) / 2);
+    const inX = p.x - Math.sign(p.x - prev.x) * a;
+    const inY = p.y - Math.sign(p.y - prev.y) * a;
+    const outX = p.x + Math.sign(next.x - p.x) * a;
+    const outY = p.y + Math.sign(next.y - p.y) * a;
+    d += ` L${inX},${inY} Q${p.x},${p.y} ${outX},${outY}`;
+  }
+  return d;
+}
+
+const PAD_X = 10;
+
+/** One line of a transition's label; on an `event [guard]` line the guard gets its own colour. */
+function labelText(x: number, y: number, line: { text: string; style: TextStyle }): SVGTextElement {
+  const at = line.style === 'event' ? line.text.indexOf(' [') : -1;
+  if (at < 0) return text(x, y, `sc-${line.style}`, line.text);
+  const t = s('text', { x, y, class: 'sc-event' });
+  t.appendChild(document.createTextNode(line.text.slice(0, at + 1)));
+  const guard = s('tspan', { class: 'sc-guard' });
+  guard.textContent = line.text.slice(at + 1);
+  t.appendChild(guard);
+  return t;
+}
+
+/** What a transition says in one line: `request.sent [leavesStaleReplies] → awaitingReply / recordRequest`. */
+export function transitionText(t: ChartTransition): string {
+  const to = t.kind === 'stays' ? ' (stays where it is)' : ` → ${t.targetPaths.join(', ')}`;
+  return `${t.guard ? `${t.event} [${t.guard}]` : t.event}${to}${t.actions.length > 0 ? ` / ${t.actions.join(', ')}` : ''}`;
+}
+
+let uid = 0;
+
 export function drawChart(machine: AnyStateMachine): Chart {
-  const root = machine.root as unknown as ChartNode;
-  const boxes = new Map<string, HTMLElement>();
-  // Keyed by xstate's own transition objects: `node.on` and `node.always` hold the same objects a
-  // microstep reports as taken.
-  const rows = new Map<unknown, HTMLElement>();
-
-  function box(node: ChartNode): HTMLElement {
-    const path = node.path.join('.');
-    const isInitial = node.parent?.initial?.target.includes(node) === true;
-    const transient = (node.always?.length ?? 0) > 0;
-    const header = h('div', { class: 'sc-head' },
-      isInitial ? h('span', { class: 'sc-initial', title: 'initial state' }, '●') : null,
-      h('span', { class: 'sc-name' }, node.key),
-      transient ? h('span', { class: 'sc-tag', title: 'a transient state: its `always` transitions leave it at once' }, 'transient') : null,
-      node.type === 'final' ? h('span', { class: 'sc-tag' }, 'final') : null,
-      node.type === 'parallel' ? h('span', { class: 'sc-tag', title: 'parallel: each region below is in one of its states at the same time' }, 'parallel') : null,
-    );
-    const el = h('div', { class: `sc-node sc-${node.type}${transient ? ' sc-transient' : ''}`, 'data-path': path }, header);
-    for (const a of node.entry) if (a.type) el.appendChild(h('div', { class: 'sc-action' }, `entry / ${a.type}`));
-    for (const a of node.exit) if (a.type) el.appendChild(h('div', { class: 'sc-action' }, `exit / ${a.type}`));
-    const list = h('div', { class: 'sc-transitions' });
-    for (const [eventType, ts] of Object.entries(node.on)) for (const t of ts) list.appendChild(row(node, eventType, t));
-    for (const t of node.always ?? []) list.appendChild(row(node, 'always', t));
-    if (list.childElementCount > 0) el.appendChild(list);
-    const children = Object.values(node.states);
-    if (children.length > 0) el.appendChild(h('div', { class: 'sc-children' }, ...children.map(box)));
-    boxes.set(path, el);
-    return el;
-  }
-
-  function row(source: ChartNode, eventType: string, t: ChartTransition): HTMLElement {
-    const guard = typeof t.guard === 'string' ? t.guard : t.guard?.type;
-    const actions = t.actions.map((a) => (typeof a === 'string' ? a : typeof a === 'function' ? (a.name || 'λ') : (a.type ?? ''))).filter(Boolean);
-    const targets = (t.target ?? []).map((target) => relativeName(source, target));
-    const el = h('div', { class: 'sc-transition', 'data-event': eventType },
-      h('span', { class: eventType === 'always' ? 'sc-event sc-always' : 'sc-event' }, eventType),
-      guard ? h('span', { class: 'sc-guard' }, ` [${guard}]`) : null,
-      h('span', { class: 'sc-arrow' }, targets.length > 0 ? ' → ' : ' ↺ '),
-      targets.length > 0 ? h('span', { class: 'sc-target' }, targets.join(', ')) : h('span', { class: 'sc-target sc-none' }, 'stays'),
-      actions.length > 0 ? h('span', { class: 'sc-actions' }, ` / ${actions.join(', ')}`) : null,
-    );
-    rows.set(t, el);
-    return el;
-  }
-
-  const element = h('div', { class: 'sc-chart' }, ...Object.values(root.states).map(box));
+  const model = chartModel(machine);
+  const id = `sc${uid++}`;
+  const nodes = new Map<string, SVGGElement>();
+  const edges = new Map<string, SVGGElement>();
+  const anys = new Map<string, SVGGElement>();
   let lit: string[] = [];
+  let last: string[] = [];
+  let zoom = 1;
+  let layout: ChartLayout | undefined;
 
-  return {
+  const svg = s('svg', { class: 'sc-svg', role: 'img', 'aria-label': `statechart of ${model.machineId}` });
+  const viewport = h('div', { class: 'sc-viewport', 'data-testid': 'chart-viewport', tabindex: 0 }, svg);
+  const zoomLabel = h('span', { class: 'sc-zoom' }, '');
+  const setZoom = (z: number, anchor?: { x: number; y: number }) => {
+    if (layout === undefined) return;
+    const before = zoom;
+    zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z));
+    // Keep the point under the anchor (a viewport coordinate) where it was.
+    const ax = anchor?.x ?? viewport.clientWidth / 2;
+    const ay = anchor?.y ?? viewport.clientHeight / 2;
+    const cx = (viewport.scrollLeft + ax) / before;
+    const cy = (viewport.scrollTop + ay) / before;
+    svg.setAttribute('width', String(Math.round(layout.width * zoom)));
+    svg.setAttribute('height', String(Math.round(layout.height * zoom)));
+    viewport.scrollLeft = cx * zoom - ax;
+    viewport.scrollTop = cy * zoom - ay;
+    zoomLabel.textContent = `${Math.round(zoom * 100)}%`;
+    element.setAttribute('data-zoom', zoom.toFixed(2));
+  };
+  /**
+   * The whole chart in view, or (`readable`) the smallest readable zoom when the whole would be
+   * too small: then the viewport scrolls, and follows the current state.
+   */
+  const fit = (readable = true) => {
+    if (layout === undefined) return;
+    const w = viewport.clientWidth || layout.width;
+    const cap = Number.parseFloat(getComputedStyle(viewport).maxHeight);
+    const hgt = element.classList.contains('expanded') ? viewport.clientHeight : Number.isFinite(cap) ? cap : layout.height;
+    const z = Math.min(1, (w - 2) / layout.width, (hgt - 2) / layout.height);
+    setZoom(readable ? Math.max(z, READABLE_ZOOM) : z);
+    viewport.scrollLeft = 0;
+    viewport.scrollTop = 0;
+    touched = -Infinity;
+    follow(false);
+  };
+  /** When the user last panned or zoomed: the chart follows the current state only when left alone a while. */
+  let touched = -Infinity;
+  /** Scrolls the current (innermost) states into view, if the chart is larger than its viewport. */
+  const follow = (smooth = true) => {
+    if (layout === undefined || performance.now() - touched < 8000) return;
+    if (viewport.scrollWidth <= viewport.clientWidth + 1 && viewport.scrollHeight <= viewport.clientHeight + 1) return;
+    const boxes = [...svg.querySelectorAll<SVGGElement>('.sc-node.active:not(.sc-composite)')];
+    if (boxes.length === 0) return;
+    const v = viewport.getBoundingClientRect();
+    const rects = boxes.map((b) => b.getBoundingClientRect());
+    const left = Math.min(...rects.map((r) => r.left)) - v.left + viewport.scrollLeft;
+    const right = Math.max(...rects.map((r) => r.right)) - v.left + viewport.scrollLeft;
+    const top = Math.min(...rects.map((r) => r.top)) - v.top + viewport.scrollTop;
+    const bottom = Math.max(...rects.map((r) => r.bottom)) - v.top + viewport.scrollTop;
+    viewport.scrollTo({
+      left: Math.max(0, (left + right) / 2 - viewport.clientWidth / 2),
+      top: Math.max(0, (top + bottom) / 2 - viewport.clientHeight / 2),
+      behavior: smooth ? 'smooth' : 'auto',
+    });
+  };
+  const tool = (label: string, title: string, action: string, run: () => void) => h('button', { class: 'sc-tool', title, 'aria-label': title, 'data-chart': action, onclick: run }, label);
+  const expand = () => {
+    const on = !element.classList.contains('expanded');
+    element.classList.toggle('expanded', on);
+    expandButton.textContent = on ? '✕' : '⤢';
+    expandButton.title = on ? 'back to the card (Esc)' : 'open the chart large';
+    requestAnimationFrame(() => fit());
+  };
+  const expandButton = tool('⤢', 'open the chart large', 'expand', expand);
+  const toolbar = h('div', { class: 'sc-toolbar' },
+    h('span', { class: 'sc-title' }, h('strong', {}, model.machineId), ' statechart'),
+    h('span', { class: 'sc-legend' },
+      h('span', { class: 'sc-key sc-key-active' }, 'current state'),
+      h('span', { class: 'sc-key sc-key-last' }, 'last transition')),
+    h('span', { class: 'sc-tools' },
+      tool('−', 'zoom out', 'zoom-out', () => {
+        touched = performance.now();
+        setZoom(zoom / 1.25);
+      }),
+      zoomLabel,
+      tool('+', 'zoom in', 'zoom-in', () => {
+        touched = performance.now();
+        setZoom(zoom * 1.25);
+      }),
+      tool('fit', 'show the whole chart', 'fit', () => {
+        fit(false);
+        touched = performance.now();
+      }),
+      expandButton),
+  );
+  const element = h('figure', { class: 'sc-chart', 'data-machine': model.machineId, 'data-transitions': model.transitions.length, 'data-layout': 'pending' },
+    toolbar, viewport,
+    h('figcaption', { class: 'sc-caption' }, 'Arrows are transitions: event [guard] / actions. A dashed "any state" box stands for whichever state around it the machine is in. Drag to pan; Ctrl + wheel zooms.'),
+  );
+  element.addEventListener('keydown', (e) => {
+    if ((e as KeyboardEvent).key === 'Escape' && element.classList.contains('expanded')) expand();
+  });
+
+  // A new width (the window resized, the layout switched to narrow): fit again, unless the user has zoomed.
+  let lastWidth = 0;
+  new ResizeObserver(() => {
+    const w = viewport.clientWidth;
+    if (w === lastWidth || w === 0) return;
+    lastWidth = w;
+    if (performance.now() - touched > 8000) fit();
+  }).observe(viewport);
+
+  // Drag to pan (the viewport scrolls), Ctrl/⌘ + wheel to zoom about the pointer.
+  let drag: { x: number; y: number; left: number; top: number } | undefined;
+  viewport.addEventListener('pointerdown', (e) => {
+    if (e.button !== 0) return;
+    drag = { x: e.clientX, y: e.clientY, left: viewport.scrollLeft, top: viewport.scrollTop };
+    touched = performance.now();
+    viewport.setPointerCapture(e.pointerId);
+    viewport.classList.add('dragging');
+  });
+  viewport.addEventListener('pointermove', (e) => {
+    if (drag === undefined) return;
+    viewport.scrollLeft = drag.left - (e.clientX - drag.x);
+    viewport.scrollTop = drag.top - (e.clientY - drag.y);
+  });
+  const endDrag = () => {
+    drag = undefined;
+    viewport.classList.remove('dragging');
+  };
+  viewport.addEventListener('pointerup', endDrag);
+  viewport.addEventListener('pointercancel', endDrag);
+  viewport.addEventListener('wheel', (e) => {
+    if (!e.ctrlKey && !e.metaKey) return;
+    e.preventDefault();
+    touched = performance.now();
+    const r = viewport.getBoundingClientRect();
+    setZoom(zoom * (e.deltaY < 0 ? 1.15 : 1 / 1.15), { x: e.clientX - r.left, y: e.clientY - r.top });
+  }, { passive: false });
+
+  function draw(l: ChartLayout): void {
+    layout = l;
+    svg.setAttribute('viewBox', `0 0 ${l.width} ${l.height}`);
+    const defs = s('defs', {},
+      s('marker', { id: `${id}-arrow`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse', class: 'sc-head' },
+        s('path', { d: 'M0,0 L10,5 L0,10 z' })),
+      s('marker', { id: `${id}-arrow-last`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse', class: 'sc-head sc-head-last' },
+        s('path', { d: 'M0,0 L10,5 L0,10 z' })),
+    );
+    const stateLayer = s('g', { class: 'sc-states' });
+    // Outer boxes first, so children paint over their parents.
+    const depth = (p: string) => (p === '' ? 0 : p.split('.').length);
+    for (const b of [...l.states].sort((a, c) => depth(a.state.path) - depth(c.state.path))) {
+      const st = b.state;
+      const notes = stateNotes(st);
+      const composite = st.children.length > 0;
+      const cls = `sc-node sc-${st.kind}${st.region ? ' sc-region' : ''}${composite ? ' sc-composite' : ''}`;
+      const g = s('g', { class: cls, 'data-path': st.path, transform: `translate(${b.x},${b.y})` });
+      g.appendChild(s('rect', { class: 'sc-box', width: b.width, height: b.height, rx: composite ? 10 : 7 }));
+      if (st.kind === 'final') g.appendChild(s('rect', { class: 'sc-final-ring', x: 3, y: 3, width: b.width - 6, height: b.height - 6, rx: 5 }));
+      if (composite) {
+        g.appendChild(text(10, 17, 'sc-name', st.name));
+        const tag = st.kind === 'parallel' ? 'parallel: all regions at once' : st.kind === 'machine' ? 'machine' : st.region ? 'region' : '';
+        if (tag) g.appendChild(text(14 + measure(st.name, 'name'), 17, 'sc-tag', tag));
+        notes.forEach((n, i) => g.appendChild(text(10, 17 + LINE.note * (i + 1), 'sc-note', n)));
+      } else {
+        g.appendChild(text(b.width / 2, 19, 'sc-name sc-center', st.name));
+        notes.forEach((n, i) => g.appendChild(text(b.width / 2, 19 + LINE.note * (i + 1), 'sc-note sc-center', n)));
+      }
+      if (!composite) drawRows(g, b.rows, b.width);
+      g.appendChild(s('title', {}, document.createTextNode(st.kind === 'machine' ? `the ${st.name} machine` : `${st.path}${st.kind === 'final' ? ' (final)' : ''}${notes.length > 0 ? `\n${notes.join('\n')}` : ''}`)));
+      nodes.set(st.path, g);
+      stateLayer.appendChild(g);
+    }
+    for (const a of l.anys) {
+      const g = s('g', { class: 'sc-any', 'data-owner': a.owner.path, transform: `translate(${a.x},${a.y})` },
+        s('rect', { class: 'sc-box', width: a.width, height: a.height, rx: 10 }),
+        a.rows.length > 0 ? text(10, 14, 'sc-note', 'any state') : text(a.width / 2, a.height / 2 + 3.5, 'sc-note sc-center', 'any state'),
+        s('title', {}, document.createTextNode(`whichever state of ${a.owner.kind === 'machine' ? `the ${a.owner.name} machine` : a.owner.path} the machine is in: transitions from here are declared on ${a.owner.kind === 'machine' ? 'the machine' : a.owner.path}`)));
+      drawRows(g, a.rows, a.width);
+      anys.set(a.owner.path, g);
+      stateLayer.appendChild(g);
+    }
+    for (const i of l.initials) {
+      stateLayer.appendChild(s('circle', { class: 'sc-initial', cx: i.dot.x + i.dot.width / 2, cy: i.dot.y + i.dot.height / 2, r: 4.5 }));
+      stateLayer.appendChild(s('path', { class: 'sc-initial-edge', d: roundedPath(i.path), 'marker-end': `url(#${id}-arrow)` }));
+    }
+    const edgeLayer = s('g', { class: 'sc-edges' });
+    const labelLayer = s('g', { class: 'sc-labels' });
+    for (const e of l.edges) {
+      const t = e.transition;
+      const g = s('g', {
+        class: `sc-edge sc-${t.kind}`,
+        'data-transition': t.id,
+        'data-event': t.event,
+        'data-source': t.owner,
+        'data-target': t.targetPaths.join(' '),
+      });
+      for (const p of e.paths) g.appendChild(s('path', { class: 'sc-line', d: roundedPath(p), 'marker-end': `url(#${id}-arrow)` }));
+      g.appendChild(s('title', {}, document.createTextNode(`${t.owner || model.machineId}: ${transitionText(t)}`)));
+      edges.set(t.id, g);
+      edgeLayer.appendChild(g);
+      const label = s('g', { class: 'sc-label', 'data-transition': t.id, transform: `translate(${e.label.x},${e.label.y})` },
+        s('rect', { width: e.label.width, height: e.label.height, rx: 3 }));
+      let y = 0;
+      for (const line of labelLines(t)) {
+        y += LINE[line.style];
+        label.appendChild(labelText(3, y - 3, line));
+      }
+      label.appendChild(s('title', {}, document.createTextNode(transitionText(t))));
+      // Pointing at a label lights its arrow, and the other way round.
+      const hover = (on: boolean) => () => {
+        g.classList.toggle('hover', on);
+        label.classList.toggle('hover', on);
+      };
+      for (const el of [g, label]) {
+        el.addEventListener('mouseenter', hover(true));
+        el.addEventListener('mouseleave', hover(false));
+      }
+      labelLayer.appendChild(label);
+    }
+    svg.replaceChildren(defs, stateLayer, edgeLayer, labelLayer);
+    element.setAttribute('data-layout', 'done');
+    element.setAttribute('data-size', `${Math.round(l.width)}x${Math.round(l.height)}`);
+    if (pendingValue !== undefined) chart.light(pendingValue);
+    if (last.length > 0) mark(last, false);
+    requestAnimationFrame(() => fit());
+  }
+
+  let pendingValue: StateValue | undefined;
+
+  /** A box's rows: each transition's label inside the box, and its loop arrow on the box's right edge. */
+  function drawRows(box: SVGGElement, rows: Row[], width: number): void {
+    for (const r of rows) {
+      const t = r.transition;
+      const g = s('g', { class: `sc-edge sc-row sc-${t.kind}`, 'data-transition': t.id, 'data-event': t.event, 'data-source': t.owner, 'data-target': t.targetPaths.join(' ') },
+        s('rect', { class: 'sc-row-bg', x: 4, y: r.y, width: width - 8, height: r.height, rx: 3 }));
+      let y = r.y + 1;
+      for (const line of r.lines) {
+        y += LINE[line.style];
+        g.appendChild(labelText(PAD_X, y - 3, line));
+      }
+      const y1 = r.y + 4;
+      const y2 = r.y + r.height - 4;
+      g.appendChild(s('path', { class: 'sc-line', d: `M${width},${y1} C${width + LOOP + 2},${y1 - 2} ${width + LOOP + 2},${y2 + 2} ${width + 1.5},${y2}`, 'marker-end': `url(#${id}-arrow)` }));
+      g.appendChild(s('title', {}, document.createTextNode(`${t.owner || model.machineId}: ${transitionText(t)}`)));
+      edges.set(t.id, g);
+      box.appendChild(g);
+    }
+  }
+
+  /** Marks these transitions (ids) as the last taken; `animate` runs a token along each arrow. */
+  function mark(ids: string[], animate: boolean): void {
+    for (const old of last) {
+      const g = edges.get(old);
+      g?.classList.remove('sc-last', 'sc-taking');
+      svg.querySelector(`.sc-label[data-transition="${old}"]`)?.classList.remove('sc-last');
+      for (const p of g?.querySelectorAll('.sc-line') ?? []) p.setAttribute('marker-end', `url(#${id}-arrow)`);
+    }
+    last = ids;
+    element.setAttribute('data-last-transition', ids.join(' '));
+    for (const tid of ids) {
+      const g = edges.get(tid);
+      if (g === undefined) continue;
+      g.classList.add('sc-last');
+      svg.querySelector(`.sc-label[data-transition="${tid}"]`)?.classList.add('sc-last');
+      for (const p of g.querySelectorAll('.sc-line')) p.setAttribute('marker-end', `url(#${id}-arrow-last)`);
+      // Bring it to the front, so the lit arrow is not hidden under others.
+      g.parentNode?.appendChild(g);
+      if (!animate) continue;
+      g.classList.remove('sc-taking');
+      void (g as unknown as HTMLElement).getBoundingClientRect();
+      g.classList.add('sc-taking');
+      for (const p of g.querySelectorAll<SVGPathElement>('.sc-line')) {
+        const token = s('circle', { class: 'sc-token', r: 4.5 });
+        const motion = s('animateMotion', { dur: '0.9s', fill: 'freeze', path: p.getAttribute('d') ?? '', begin: 'indefinite' });
+        token.appendChild(motion);
+        g.appendChild(token);
+        motion.addEventListener('endEvent', () => token.remove());
+        try {
+          (motion as unknown as { beginElement(): void }).beginElement();
+        } catch {
+          token.remove();
+        }
+        setTimeout(() => token.remove(), 1500);
+      }
+    }
+  }
+
+  const ready = layoutChart(model, measure).then(draw, (e: unknown) => {
+    element.setAttribute('data-layout', 'failed');
+    viewport.replaceChildren(h('p', { class: 'sc-failed' }, `The layout failed: ${String(e)}`));
+  });
+
+  const root = machine.root as unknown as XNode;
+  const chart: Chart = {
     element,
+    model,
+    ready,
     light(value) {
       const next = activePaths(value);
-      for (const p of lit) if (!next.includes(p)) boxes.get(p)?.classList.remove('active');
-      for (const p of next) boxes.get(p)?.classList.add('active');
+      if (layout === undefined) {
+        pendingValue = value;
+        return next;
+      }
+      for (const p of lit) if (!next.includes(p)) {
+        nodes.get(p)?.classList.remove('active');
+        anys.get(p)?.classList.remove('active');
+      }
+      for (const p of next) {
+        nodes.get(p)?.classList.add('active');
+        anys.get(p)?.classList.add('active');
+      }
+      // The machine itself is always "in" its any-state box while it runs.
+      anys.get('')?.classList.add('active');
+      const moved = lit.join() !== next.join();
       lit = next;
+      if (moved) requestAnimationFrame(() => follow());
       return next;
     },
     flash(taken) {
-      for (const t of taken) {
-        const el = rows.get(t);
-        if (el === undefined) continue;
-        el.classList.remove('flash');
-        void el.offsetWidth; // restart the CSS animation
-        el.classList.add('flash');
-      }
+      const ids = taken.map((t) => model.byRef.get(t)?.id).filter((x): x is string => x !== undefined);
+      if (ids.length > 0) mark(ids, true);
     },
     describe(t) {
-      return rows.get(t)?.textContent ?? undefined;
+      return model.byRef.get(t);
     },
-    candidates(value, eventType) {
-      const out: unknown[] = [];
-      for (const path of activePaths(value).reverse()) {
-        let node: ChartNode | undefined = root;
-        for (const key of path.split('.')) node = node?.states[key];
-        for (const t of node?.on[eventType] ?? []) out.push(t);
+    candidates(before, after, eventType, guardArgs) {
+      const was = activePaths(before);
+      const now = activePaths(after);
+      const moved = JSON.stringify(before) !== JSON.stringify(after);
+      const out: XTransition[] = [];
+      for (const path of ['', ...was].reverse()) {
+        let node: XNode | undefined = root;
+        if (path !== '') for (const key of path.split('.')) node = node?.states[key];
+        for (const t of node?.on[eventType] ?? []) {
+          const targets = (t.target ?? []).map((x) => x.path.join('.'));
+          const fits = moved ? targets.length > 0 && targets.every((p) => now.includes(p)) : targets.length === 0 || targets.every((p) => now.includes(p) && was.includes(p));
+          if (fits) out.push(t);
+        }
       }
-      for (const t of root.on[eventType] ?? []) out.push(t);
-      return out;
+      // Several fit (a guarded one and its fallback): the first whose guard holds now.
+      const guards = (machine.implementations as { guards?: Record<string, (args: unknown, params: unknown) => boolean> }).guards ?? {};
+      const holds = (t: XTransition) => {
+        if (t.guard === undefined) return true;
+        const fn = typeof t.guard === 'string' ? guards[t.guard] : undefined;
+        try {
+          return fn === undefined ? true : fn(guardArgs, undefined) === true;
+        } catch {
+          return true;
+        }
+      };
+      const first = out.find(holds);
+      return first === undefined ? out.slice(0, 1) : [first];
     },
   };
+  return chart;
 }
 
 /** Every state path a value is in: `{ open: { paired: 'ready' } }` → open, open.paired, open.paired.ready. */
@@ -145,13 +495,4 @@ export function leafPaths(value: StateValue, prefix = ''): string[] {
     else out.push(...leafPaths(sub, `${prefix}${key}.`));
   }
   return out;
-}
-
-/** How a transition's target reads from its source: a sibling by key, a child as `.key`, else the full path. */
-function relativeName(source: ChartNode, target: ChartNode): string {
-  if (target.parent === source.parent) return target.key;
-  const s = source.path.join('.');
-  const t = target.path.join('.');
-  if (s !== '' && t.startsWith(s + '.')) return t.slice(s.length);
-  return t;
 }

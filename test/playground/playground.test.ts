@@ -1,7 +1,9 @@
 // The playground in a real browser: vite builds playground/ (the runtime compiled for the browser,
 // inproc only), a small static server hands it to a headless Chromium (@sparticuz/chromium: the
 // browser ships inside its npm tarball, so `npm ci` installs it), and each test clicks through
-// a scenario and checks that the page shows what the sockets' machines do.
+// a scenario and checks that the page shows what the sockets' machines do: the statecharts (an
+// arrow per transition, counted against the machine definitions), the lanes, the words of the
+// log, the layout at 1440 and 800 px. Screenshots go to test-results/playground/.
 //
 //   vite build ──▶ tmpdir ──▶ node:http on 127.0.0.1:<ephemeral> ──▶ chromium (playwright-core)
 
@@ -14,9 +16,14 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyStateMachine } from 'xstate';
 import * as monocoque from '../../src/browser.js';
+import { requestMachine } from '../../machines/request.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const SHOTS = join(ROOT, 'test-results', 'playground');
+const WIDE = { width: 1440, height: 1000 };
+const NARROW = { width: 800, height: 900 };
 const exported = monocoque as unknown as Record<string, unknown>;
 const exports = (...names: string[]) => names.every((n) => typeof exported[n] === 'function');
 const hasReqRep = exports('Request', 'Reply');
@@ -87,8 +94,8 @@ afterAll(async () => {
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
-async function open(scenario: string): Promise<void> {
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+async function open(scenario: string, viewport = WIDE): Promise<void> {
+  page = await browser.newPage({ viewport });
   pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
@@ -97,6 +104,15 @@ async function open(scenario: string): Promise<void> {
   await page.goto(base);
   await page.click(`[data-testid=scenario-picker] [data-scenario="${scenario}"]`);
   await page.waitForSelector(`#app[data-scenario="${scenario}"] section[data-socket]`);
+  await chartsDrawn();
+}
+
+/** Waits until ELK has laid out every chart on the page and the charts are drawn. */
+async function chartsDrawn(): Promise<void> {
+  await page.waitForFunction(() => {
+    const charts = Array.from(document.querySelectorAll("section[data-socket] .sc-chart"));
+    return charts.length > 0 && charts.every((c) => c.getAttribute('data-layout') === 'done');
+  });
 }
 
 afterEach(async () => {
@@ -132,11 +148,40 @@ async function chartMatches(key: string): Promise<void> {
 
 const messages = (key: string) => page.locator(`${card(key)} [data-testid=messages] li`);
 
+/** Full-page screenshots of the page as it is, at 1440 and at 800 px wide: `<name>-1440.png`, `<name>-800.png`. */
 async function screenshot(name: string): Promise<void> {
-  await mkdir(join(ROOT, 'test-results'), { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0)); // the side panel is sticky: put it back at the top
-  await page.screenshot({ path: join(ROOT, 'test-results', `playground-${name}.png`), fullPage: true });
+  await mkdir(SHOTS, { recursive: true });
+  for (const viewport of [WIDE, NARROW]) {
+    await page.setViewportSize(viewport);
+    await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+    await page.evaluate(() => window.scrollTo(0, 0)); // the side panel is sticky: put it back at the top
+    await page.screenshot({ path: join(SHOTS, `${name}-${viewport.width}.png`), fullPage: true });
+  }
+  await page.setViewportSize(WIDE);
 }
+
+/** Every transition a machine declares, by the state that declares it (dotted path) and event: what the chart must draw. */
+function declaredTransitions(machine: AnyStateMachine): { source: string; event: string }[] {
+  type Node = { path: string[]; on: Record<string, unknown[]>; always?: unknown[]; states: Record<string, Node> };
+  const out: { source: string; event: string }[] = [];
+  const walk = (node: Node) => {
+    const source = node.path.join('.');
+    for (const [event, list] of Object.entries(node.on)) for (const _ of list) out.push({ source, event });
+    for (const _ of node.always ?? []) out.push({ source, event: 'always' });
+    for (const child of Object.values(node.states)) walk(child);
+  };
+  walk(machine.root as unknown as Node);
+  return out;
+}
+
+interface Rect { x: number; y: number; width: number; height: number }
+const overlap = (a: Rect, b: Rect) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+const inside = (a: Rect, v: { width: number; height: number }) => a.x >= 0 && a.y >= 0 && a.x + a.width <= v.width && a.y + a.height <= v.height;
+const box = async (selector: string): Promise<Rect> => {
+  const b = await page.locator(selector).first().boundingBox();
+  expect(b, `${selector} is on the page`).not.toBeNull();
+  return b as Rect;
+};
 
 describe('playground', () => {
   it('playground: every scenario is offered, and one whose classes are missing says which', async () => {
@@ -167,15 +212,17 @@ describe('playground', () => {
 
     // A second peer: a's machine refuses it and stays paired with b.
     await click('intruder', 'connect');
-    await page.waitForSelector('[data-testid=log] [data-kind=monitor][data-who=a]:has-text("peer:refused")');
+    await page.waitForSelector('[data-testid=log] [data-kind=monitor][data-who=a][data-raw^="peer:refused"]');
+    expect(await page.textContent('[data-testid=log] [data-kind=monitor][data-who=a][data-raw^="peer:refused"] .text')).toMatch(/^PAIR a refused a PAIR/);
     await inState('a', 'open.paired.ready');
     expect(await attr('a', 'data-peers')).toBe('1');
 
     await click('b', 'disconnect');
     await inState('a', 'open.unpaired');
     await chartMatches('a');
-    await page.waitForSelector('[data-testid=log] [data-kind=transition][data-who=a]:has-text("on peer.detached")');
-    await screenshot('pair');
+    await page.waitForSelector('[data-testid=log] [data-kind=transition][data-who=a][data-raw*="on peer.detached"]');
+    expect(await page.textContent('[data-testid=log] [data-kind=transition][data-who=a][data-raw*="on peer.detached"] .text')).toBe('A peer left: PAIR a now has no peer: send and receive wait.');
+    await screenshot('walkthrough-pair');
   }, 60_000);
 
   it('PUSH/PULL: fills both pipes to HWM, goes mute, a waiting send completes when a worker drains', async () => {
@@ -212,9 +259,12 @@ describe('playground', () => {
     await inState('push', 'open.ready');
     await page.waitForSelector(`${lane('worker1')}[data-depth="3"][data-ready="true"]`);
     await page.waitForSelector(`${lane('worker2')}[data-depth="4"][data-ready="false"]`);
-    await page.waitForSelector('[data-testid=log] [data-kind=transition][data-who=push]:has-text("open.mute → open.ready  on pipe.ready")');
+    await page.waitForSelector('[data-testid=log] [data-kind=transition][data-who=push][data-raw^="open.mute → open.ready  on pipe.ready"]');
+    // The lanes say what the machines say: worker 2's pipe is full (4 / 4), worker 1's has room again.
+    await page.waitForSelector(`${lane('worker2')}[data-status="full"]`);
+    await page.waitForSelector(`${lane('worker1')}[data-status="ready"]`);
     expect(await messages('worker1').first().textContent()).toContain('from push');
-    await screenshot('pushpull');
+    await screenshot('walkthrough-pushpull');
   }, 60_000);
 
   it.skipIf(!hasReqRep)('REQ/REP: REQ waits for its reply, REP holds a request to answer, both return to where they began', async () => {
@@ -250,7 +300,7 @@ describe('playground', () => {
     await page.waitForSelector(`${card('req')}[data-state='${req0}']`);
     expect(reqWaiting).not.toBe(req0);
     await chartMatches('req');
-    await screenshot('reqrep');
+    await screenshot('walkthrough-reqrep');
   }, 60_000);
 
   it.skipIf(!hasDealerRouter)('DEALER/ROUTER: ROUTER receives each message behind its sender\'s id and sends to the id it is given', async () => {
@@ -271,14 +321,15 @@ describe('playground', () => {
     await has('bob', 'data-received', 1);
     expect(await messages('bob').first().textContent()).toContain('for bob');
     expect(await attr('alice', 'data-received')).toBe('0');
-    await screenshot('dealer-router');
+    await screenshot('walkthrough-dealer-router');
   }, 60_000);
 
   it.skipIf(!hasPubSub)('PUB/SUB: each subscriber gets only the topics it subscribed to, in order', async () => {
     await open('pubsub');
     await has('pub', 'data-peers', 2);
     // Subscriptions reach PUB's machine as events; wait until it has taken both.
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=log] [data-kind=transition][data-who=pub]')).filter((e) => e.textContent?.includes('subscription.added')).length === 2);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=log] [data-kind=transition][data-who=pub]')).filter((e) => e.getAttribute('data-raw')?.includes('subscription.added')).length === 2);
+    expect(await page.textContent('[data-testid=log] [data-kind=transition][data-who=pub][data-raw*="subscription.added"] .text')).toBe('A subscriber asked for a topic: PUB adds the topic to its filter (its state stays the same).');
     for (const text of ['news today', 'weather sunny']) {
       await page.fill(`${card('pub')} [data-field=message]`, text);
       await click('pub', 'send');
@@ -294,6 +345,245 @@ describe('playground', () => {
     await click('all', 'receive');
     await has('all', 'data-received', 2);
     expect(await messages('all').first().textContent()).toContain('weather sunny');
-    await screenshot('pubsub');
+    await screenshot('walkthrough-pubsub');
   }, 60_000);
+
+  it.skipIf(!hasReqRep)('statechart: REQ\'s chart has one arrow per transition of requestMachine, lights its state and marks the transition taken', async () => {
+    await open('reqrep');
+    const chart = `${card('req')} .sc-chart`;
+    const declared = declaredTransitions(requestMachine as unknown as AnyStateMachine);
+    expect(declared.length).toBeGreaterThan(10);
+    expect(await page.getAttribute(chart, 'data-transitions')).toBe(String(declared.length));
+
+    // Every transition is one SVG group with an arrow (a path ending in an arrowhead) and its event as label.
+    const drawn = await page.$$eval(`${chart} svg .sc-edge[data-transition]`, (els) => els.map((e) => ({
+      id: e.getAttribute('data-transition'),
+      source: e.getAttribute('data-source'),
+      event: e.getAttribute('data-event'),
+      arrows: Array.from(e.querySelectorAll("path.sc-line")).filter((p) => (p.getAttribute('marker-end') ?? '').startsWith('url(#') && (p.getAttribute('d') ?? '').length > 0).length,
+    })));
+    expect(new Set(drawn.map((d) => d.id)).size).toBe(drawn.length);
+    expect(drawn).toHaveLength(declared.length);
+    for (const d of drawn) expect(d.arrows, `transition ${d.id} (${d.source} ${d.event}) has an arrow`).toBeGreaterThanOrEqual(1);
+    const key = (t: { source: string | null; event: string | null }) => `${t.source} ${t.event}`;
+    expect(drawn.map(key).sort()).toEqual(declared.map(key).sort());
+    // Each label reads as its event, and sits inside the drawing.
+    const labels = await page.$$eval(`${chart} svg .sc-edge[data-transition]`, (els) => els.map((e) => e.textContent ?? ''));
+    declared.forEach((t, i) => expect(labels.some((l) => l.includes(t.event)), `label of #${i} ${t.event}`).toBe(true));
+    const svg = await box(`${chart} svg`);
+    const stateBoxes = await page.$$eval(`${chart} svg .sc-node:not(.sc-composite):not(.sc-machine) > .sc-box`, (els) => els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    }));
+    expect(stateBoxes.length).toBe(4); // idle, awaitingReply, lingering, closed
+    for (let i = 0; i < stateBoxes.length; i++) for (let j = i + 1; j < stateBoxes.length; j++) expect(overlap(stateBoxes[i] as Rect, stateBoxes[j] as Rect), `states ${i} and ${j} apart`).toBe(false);
+    const labelBoxes = await page.$$eval(`${chart} svg .sc-label > rect`, (els) => els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    }));
+    for (const l of labelBoxes) expect(l.x >= svg.x - 1 && l.y >= svg.y - 1 && l.x + l.width <= svg.x + svg.width + 1 && l.y + l.height <= svg.y + svg.height + 1).toBe(true);
+
+    // Lit where the machine is; a send takes request.sent out of idle: that arrow is marked as the last taken.
+    await chartMatches('req');
+    await click('req', 'send');
+    await inState('req', 'awaitingReply');
+    await chartMatches('req');
+    await page.waitForSelector(`${chart} .sc-edge.sc-last[data-source="idle"][data-event="request.sent"]`);
+    const last = (await page.getAttribute(chart, 'data-last-transition')) as string;
+    expect(await page.getAttribute(`${chart} .sc-edge[data-transition="${last}"]`, 'data-target')).toBe('awaitingReply');
+    expect(await page.$$eval(`${chart} .sc-edge.sc-last`, (els) => els.length)).toBe(1);
+
+    // Zoom and pan: the tools change the scale; "fit" shows the whole chart.
+    const zoom0 = Number(await page.getAttribute(chart, 'data-zoom'));
+    await page.click(`${chart} [data-chart=zoom-in]`);
+    expect(Number(await page.getAttribute(chart, 'data-zoom'))).toBeGreaterThan(zoom0);
+    await page.click(`${chart} [data-chart=fit]`);
+    const viewport = await box(`${chart} [data-testid=chart-viewport]`);
+    const fitted = await box(`${chart} svg`);
+    expect(fitted.width).toBeLessThanOrEqual(viewport.width + 1);
+    expect(fitted.height).toBeLessThanOrEqual(viewport.height + 1);
+  }, 60_000);
+
+  // Which directions each scenario's lanes show: only where the sender sends and the receiver receives.
+  const LANES: Record<string, string[]> = {
+    reqrep: ['req>rep', 'rep>req'],
+    'dealer-router': ['alice>router', 'bob>router', 'router>alice', 'router>bob'],
+    pubsub: ['pub>all', 'pub>weather'],
+    pushpull: ['push>worker1', 'push>worker2'],
+    pair: ['a>b', 'b>a'],
+  };
+  const HWM_INPUTS: Record<string, Record<string, string[]>> = {
+    pushpull: { push: ['sendHighWaterMark'], worker1: ['receiveHighWaterMark'] },
+    pubsub: { pub: ['sendHighWaterMark'], weather: ['receiveHighWaterMark'] },
+    reqrep: { req: ['sendHighWaterMark', 'receiveHighWaterMark'], rep: ['sendHighWaterMark', 'receiveHighWaterMark'] },
+  };
+
+  for (const [scenario, expected] of Object.entries(LANES)) {
+    it(`lanes: ${scenario} shows the directions a message can travel (${expected.join(', ')}) and only the HWMs that apply`, async () => {
+      await open(scenario);
+      if ((await page.$('[data-testid=missing]')) !== null) return; // a build without these classes
+      const lanes = () => page.$$eval('[data-testid=links] .lane', (els) => els.map((e) => `${e.getAttribute('data-from')}>${e.getAttribute('data-to')}`).sort());
+      await expect.poll(lanes).toEqual([...expected].sort());
+      for (const [key, fields] of Object.entries(HWM_INPUTS[scenario] ?? {})) {
+        const shown = await page.$$eval(`${card(key)} input.hwm`, (els) => els.map((e) => e.getAttribute('data-field')));
+        expect(shown, `${key}: HWM inputs`).toEqual(fields);
+      }
+    }, 60_000);
+  }
+
+  it.skipIf(!hasPubSub)('lanes: one message shows at the default HWM (1 / 2000), in the colour its badge and the legend use', async () => {
+    await open('pubsub');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=log] [data-kind=transition][data-who=pub]')).filter((e) => e.getAttribute('data-raw')?.includes('subscription.added')).length === 2);
+    await click('pub', 'send'); // "weather sunny": both subscribers hold it, unread
+    const lane = '[data-testid=links] .lane[data-from="pub"][data-to="weather"]';
+    await page.waitForSelector(`${lane}[data-depth="1"][data-capacity="2000"][data-status="ready"]`);
+    expect(await page.textContent(`${lane} .count`)).toBe('1 / 2000');
+    // The bar grows in a short transition: wait for it to settle, then it is at least a sliver wide.
+    await expect.poll(async () => (await box(`${lane} .fill`)).width).toBeGreaterThanOrEqual(6);
+    const colours = await page.evaluate((sel) => {
+      const bg = (el: Element | null) => (el === null ? null : getComputedStyle(el).backgroundColor);
+      return { fill: bg(document.querySelector(`${sel} .fill`)), flag: bg(document.querySelector(`${sel} .flag`)), legend: bg(document.querySelector('[data-testid=legend] .status-ready')) };
+    }, lane);
+    expect(colours.flag).toBe(colours.fill);
+    expect(colours.legend).toBe(colours.fill);
+    await screenshot('lane-default-hwm');
+  }, 60_000);
+
+  it('lanes: ready, mute and full each have one colour, shared by bar, badge and legend', async () => {
+    await open('pushpull');
+    await inState('push', 'open.ready');
+    for (let i = 1; i <= 8; i++) {
+      await click('push', 'send');
+      await has('push', 'data-sent', i);
+    }
+    const lane = (to: string) => `[data-testid=links] .lane[data-from="push"][data-to="${to}"]`;
+    await page.waitForSelector(`${lane('worker1')}[data-status="full"]`);
+    // One read leaves worker 1's pipe at 3 / 4: above its low-water mark, so PUSH still sees it mute.
+    await click('worker1', 'receive');
+    await has('worker1', 'data-received', 1);
+    await page.waitForSelector(`${lane('worker1')}[data-depth="3"][data-status="mute"]`);
+    const colours = await page.evaluate(() => {
+      const bg = (sel: string) => { const el = document.querySelector(sel); return el === null ? null : getComputedStyle(el).backgroundColor; };
+      const out: Record<string, { bar: string | null; badge: string | null; legend: string | null }> = {};
+      for (const [status, to] of [['mute', 'worker1'], ['full', 'worker2']] as const) {
+        const l = `[data-testid=links] .lane[data-from="push"][data-to="${to}"]`;
+        out[status] = { bar: bg(`${l} .cell.on`), badge: bg(`${l} .flag`), legend: bg(`[data-testid=legend] .status-${status}`) };
+      }
+      return out;
+    });
+    for (const [status, c] of Object.entries(colours)) {
+      expect(c.badge, `${status} badge`).toBe(c.bar);
+      expect(c.legend, `${status} legend`).toBe(c.bar);
+    }
+    expect(colours.mute?.bar).not.toBe(colours.full?.bar);
+    expect(await page.textContent(`${lane('worker1')} .flag`)).toBe('mute');
+  }, 60_000);
+
+  for (const scenario of Object.keys(LANES)) {
+    it(`narrow: at 800 px the ${scenario} controls, lanes and log are on screen together, none over another`, async () => {
+      await open(scenario, NARROW);
+      if ((await page.$('[data-testid=missing]')) !== null) return;
+      await page.waitForSelector('[data-testid=links] .lane');
+      const view = NARROW;
+      const first = (await page.$$eval('section[data-socket]', (els) => els.map((e) => e.getAttribute('data-socket'))))[0] as string;
+      const controls = await box(`${card(first)} .controls`);
+      const links = await box('[data-testid=links]');
+      const log = await box('.panel.log');
+      const logLines = await box('[data-testid=log] li');
+      for (const [name, r] of Object.entries({ controls, links, log, logLines })) expect(inside(r, view), `${name} within 800 x 900: ${JSON.stringify(r)}`).toBe(true);
+      expect(overlap(controls, links)).toBe(false);
+      expect(overlap(controls, log)).toBe(false);
+      expect(overlap(links, log)).toBe(false);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(view.width);
+      // Scrolled to the last card's controls, the lanes and the log are still beside them.
+      const keys = await page.$$eval('section[data-socket]', (els) => els.map((e) => e.getAttribute('data-socket') as string));
+      const lastKey = keys[keys.length - 1] as string;
+      await page.locator(`${card(lastKey)} .controls`).scrollIntoViewIfNeeded();
+      const again = { controls: await box(`${card(lastKey)} .controls`), links: await box('[data-testid=links]'), log: await box('.panel.log') };
+      for (const [name, r] of Object.entries(again)) expect(inside(r, view), `${name} after scrolling: ${JSON.stringify(r)}`).toBe(true);
+      expect(overlap(again.controls, again.links) || overlap(again.controls, again.log)).toBe(false);
+    }, 60_000);
+  }
+
+  it.skipIf(!hasReqRep)('log: lines read in plain words, with the raw event on hover', async () => {
+    await open('reqrep');
+    await has('req', 'data-peers', 1);
+    await click('req', 'send');
+    const sent = '[data-testid=log] [data-kind=transition][data-who=req][data-raw*="on request.sent"]';
+    await page.waitForSelector(sent);
+    expect(await page.textContent(`${sent} .text`)).toBe('REQ sent its request and now waits for the reply (another send is refused).');
+    expect(await page.getAttribute(sent, 'title')).toMatch(/^idle → awaitingReply {2}on request\.sent {2}\{"type":"request\.sent"/);
+    // The call, in words, with the call itself on hover.
+    const call = '[data-testid=log] [data-kind=call][data-who=req][data-raw^="send("]';
+    expect(await page.textContent(`${call} .text`)).toBe('You asked REQ to send "hello".');
+    expect(await page.getAttribute(call, 'title')).toBe('send(["hello"])');
+    await click('rep', 'receive');
+    await has('rep', 'data-received', 1);
+    await page.fill(`${card('rep')} [data-field=message]`, 'world');
+    await click('rep', 'send');
+    await click('req', 'receive');
+    await has('req', 'data-received', 1);
+    const back = '[data-testid=log] [data-kind=transition][data-who=req][data-raw*="on reply.received"]';
+    await page.waitForSelector(back);
+    expect(await page.textContent(`${back} .text`)).toBe('REQ got its reply and now may send its next request.');
+    // A second send with no reply between: refused, and the log says so in words.
+    await click('req', 'send');
+    await inState('req', 'awaitingReply');
+    await click('req', 'send');
+    await page.waitForSelector('[data-testid=log] [data-kind=error][data-who=req]');
+    expect(await page.getAttribute('[data-testid=log] [data-kind=error][data-who=req]', 'title')).toContain('EFSM');
+    // No line is jargon alone: every line starts with a capital and ends like a sentence.
+    const texts = await page.$$eval('[data-testid=log] li .text', (els) => els.map((e) => e.textContent ?? ''));
+    for (const t of texts) expect(t, t).toMatch(/^[A-Z"].*[.)]$/s);
+    // The card says what its state means, too.
+    expect(await page.textContent(`${card('req')} [data-testid=meaning]`)).toBe('REQ waits for the reply (another send is refused)');
+  }, 60_000);
+
+  it('inspector: offline, the button says in the page why it opens nothing', async () => {
+    await open('pair');
+    const context = page.context();
+    await context.setOffline(true);
+    const before = context.pages().length;
+    await page.click('[data-action=inspect]');
+    await page.waitForSelector('[data-testid=inspector-note]:not([hidden]):has-text("cannot reach")');
+    expect(await page.textContent('[data-testid=inspector-note]')).toContain('stately.ai');
+    expect(context.pages().length).toBe(before);
+    await page.click('[data-testid=inspector-note] [data-action=dismiss]');
+    await page.waitForSelector('[data-testid=inspector-note][hidden]', { state: 'attached' });
+    await context.setOffline(false);
+  }, 60_000);
+
+  it('screenshots: every scenario and every machine\'s chart, at 1440 and at 800 px', async () => {
+    await mkdir(SHOTS, { recursive: true });
+    const charts = new Set<string>();
+    for (const scenario of Object.keys(LANES)) {
+      for (const viewport of [WIDE, NARROW]) {
+        await open(scenario, viewport);
+        if ((await page.$('[data-testid=missing]')) !== null) {
+          await page.screenshot({ path: join(SHOTS, `scenario-${scenario}-${viewport.width}.png`), fullPage: true });
+          expect(pageErrors).toEqual([]);
+          await page.close();
+          continue;
+        }
+        await page.waitForSelector('[data-testid=links] .lane');
+        await page.screenshot({ path: join(SHOTS, `scenario-${scenario}-${viewport.width}.png`), fullPage: true });
+        // Each machine once per width: its chart opened large ("⤢"), fitted.
+        for (const key of await page.$$eval('section[data-socket]', (els) => els.map((e) => e.getAttribute('data-socket') as string))) {
+          const chart = `${card(key)} .sc-chart`;
+          const machine = (await page.getAttribute(chart, 'data-machine')) as string;
+          if (charts.has(`${machine}-${viewport.width}`)) continue;
+          charts.add(`${machine}-${viewport.width}`);
+          await page.click(`${chart} [data-chart=expand]`);
+          await page.waitForSelector(`${chart}.expanded`);
+          await page.click(`${chart} [data-chart=fit]`);
+          await page.locator(chart).screenshot({ path: join(SHOTS, `chart-${machine}-${viewport.width}.png`) });
+          await page.click(`${chart} [data-chart=expand]`);
+          await page.waitForSelector(`${chart}:not(.expanded)`);
+        }
+        expect(pageErrors).toEqual([]);
+        await page.close();
+      }
+    }
+    expect(charts.size).toBeGreaterThanOrEqual(2);
+  }, 120_000);
 });
