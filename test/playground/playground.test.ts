@@ -7,18 +7,15 @@
 //
 //   vite build ──▶ tmpdir ──▶ node:http on 127.0.0.1:<ephemeral> ──▶ chromium (playwright-core)
 
-import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
 import * as monocoque from '../../src/browser.js';
 import { requestMachine } from '../../machines/request.js';
+import { buildAndServe, launchBrowser } from '../helpers/browser.js';
+import type { BuiltPage } from '../helpers/browser.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test-results', 'playground');
@@ -30,68 +27,21 @@ const hasReqRep = exports('Request', 'Reply');
 const hasDealerRouter = exports('Dealer', 'Router');
 const hasPubSub = exports('Publisher', 'Subscriber');
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-};
-
-let outDir: string;
-let server: Server;
+let built: BuiltPage;
 let base: string;
 let browser: Browser;
 let page: Page;
 let pageErrors: string[];
 
-/** Serves the built files; anything else is a 404 (the app makes no other requests). */
-function serve(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const rel = normalize(decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(dir, rel);
-    if (!file.startsWith(dir)) {
-      res.writeHead(403).end();
-      return;
-    }
-    readFile(file).then(
-      (body) => res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
-      () => res.writeHead(404).end(),
-    );
-  });
-  return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
-}
-
-/** The browser @sparticuz/chromium unpacks (to the temp dir) and its flags, or one line saying what to install. */
-async function headlessChromium(): Promise<{ path: string; args: string[] }> {
-  try {
-    const { default: sparticuz } = await import('@sparticuz/chromium');
-    return { path: await sparticuz.executablePath(), args: sparticuz.args };
-  } catch (e) {
-    throw new Error(`no headless Chromium: run \`npm ci\` to install the dev dependency @sparticuz/chromium (${(e as Error).message})`);
-  }
-}
-
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'monocoque-playground-'));
-  await build({ root: join(ROOT, 'playground'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
-  server = await serve(outDir);
-  const address = server.address() as { port: number };
-  base = `http://127.0.0.1:${address.port}/`;
-  const headless = await headlessChromium();
-  browser = await chromium.launch({
-    executablePath: headless.path,
-    // Its own flags but one (in a single process, closing a test's page ends the browser), and no
-    // reaching out to the network (this machine's is closed).
-    args: [...headless.args.filter((a) => a !== '--single-process'), '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  built = await buildAndServe(join(ROOT, 'playground'), 'monocoque-playground-');
+  base = built.base;
+  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
-  if (outDir) await rm(outDir, { recursive: true, force: true });
+  await built?.stop();
 });
 
 async function open(scenario: string, viewport = WIDE): Promise<void> {
