@@ -16,20 +16,13 @@
 // whole process (all its threads) has used, in µs, and its event loop's busy and idle time, in ms.
 
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { medianOf } from './lib/benchmark.js';
+import { emit, fail, runChild, serveCommands, streamHandlers } from './lib/child-io.js';
+import type { Handlers } from './lib/child-io.js';
 import { loadImpl } from './lib/impl.js';
 import type { BenchSocket, ImplName, SocketTypeName } from './lib/impl.js';
 
-interface Command {
-  cmd: string;
-  count?: number;
-}
-
-function emit(event: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
-}
 
 const { values: args } = parseArgs({
   options: {
@@ -84,28 +77,8 @@ async function main(): Promise<void> {
     })();
   }
 
-  const handlers: Record<string, (c: Command) => Promise<void>> = {
-    async usage() {
-      const { user, system } = process.cpuUsage();
-      const { active, idle } = performance.eventLoopUtilization();
-      emit('usage', { cpuMicros: user + system, loopActiveMs: active, loopIdleMs: idle });
-    },
-    async expect({ count = 0 }) {
-      emit('armed');
-      await socket.receive();
-      const t0 = performance.now();
-      let bytes = 0;
-      for (let i = 1; i < count; i++) {
-        const msg = await socket.receive();
-        for (const f of msg) bytes += f.byteLength;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      emit('done', { count, seconds, rate: (count - 1) / seconds, bytesPerSecond: bytes / seconds });
-    },
-    async send({ count = 0 }) {
-      for (let i = 0; i < count; i++) await socket.send(payload);
-      emit('sent', { count });
-    },
+  const handlers: Handlers = {
+    ...streamHandlers(() => socket, payload),
     async rtt({ count = 0 }) {
       // One untimed trip per socket: every connection is up before timing starts.
       await Promise.all(sockets.map(async (s) => {
@@ -133,24 +106,9 @@ async function main(): Promise<void> {
     },
   };
 
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line.trim() === '') continue;
-    const c = JSON.parse(line) as Command;
-    const h = handlers[c.cmd];
-    if (h === undefined) throw new Error(`unknown command ${JSON.stringify(c)}`);
-    await h(c);
-  }
+  await serveCommands(handlers);
   closing = true;
   for (const s of sockets) s.close();
 }
 
-function fail(e: unknown): never {
-  const err = e as { message?: unknown; code?: unknown };
-  emit('error', { message: String(err?.message ?? e), code: err?.code });
-  process.exit(1);
-}
-
-main().then(
-  () => process.exit(0),
-  (e) => fail(e),
-);
+runChild(main);

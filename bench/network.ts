@@ -57,18 +57,26 @@ function pushPull(name: string, transport: Transport, size: number, count: numbe
     async open(impl, scale): Promise<Session> {
       const n = scaled(count, scale);
       const { binder: receiver, connector: sender } = await pair(impl, transport, 'pull', 'push', size);
-      return {
-        async round() {
-          receiver.send({ cmd: 'expect', count: n });
-          await receiver.expect('armed');
-          sender.send({ cmd: 'send', count: n });
-          const [done] = await Promise.all([receiver.expect('done'), sender.expect('sent')]);
-          return perByte ? (done.bytesPerSecond as number) / 1e6 : (done.rate as number);
-        },
-        async close() {
-          await Promise.all([sender.close(), receiver.close()]);
-        },
-      };
+      return streamSession(receiver, sender, n, perByte);
+    },
+  };
+}
+
+/**
+ * The rounds of a one-way stream between two children: `sender` sends `n` messages, `receiver`
+ * times them from the first to the last. Each round gives msg/s, or MB/s when `perByte`.
+ */
+export function streamSession(receiver: Child, sender: Child, n: number, perByte = false): Session {
+  return {
+    async round() {
+      receiver.send({ cmd: 'expect', count: n });
+      await receiver.expect('armed');
+      sender.send({ cmd: 'send', count: n });
+      const [done] = await Promise.all([receiver.expect('done'), sender.expect('sent')]);
+      return perByte ? (done.bytesPerSecond as number) / 1e6 : (done.rate as number);
+    },
+    async close() {
+      await Promise.all([sender.close(), receiver.close()]);
     },
   };
 }

@@ -22,9 +22,10 @@
 // the whole process (all its threads) has used, in µs, and its event loop's busy and idle time, in ms.
 
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { medianOf } from './lib/benchmark.js';
+import { emit, fail, runChild, serveCommands, streamHandlers } from './lib/child-io.js';
+import type { Handlers } from './lib/child-io.js';
 import { loadImpl, make } from './lib/impl.js';
 import type { BenchSocket, Impl, ImplName } from './lib/impl.js';
 
@@ -85,9 +86,6 @@ async function loadSecurity(name: ImplName): Promise<Security> {
   throw new Error(`--impl must be ours or zeromq, not ${name}`);
 }
 
-function emit(event: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
-}
 
 const { values: args } = parseArgs({
   options: {
@@ -159,30 +157,8 @@ async function main(): Promise<void> {
     })();
   }
 
-  const handlers: Record<string, (c: { cmd: string; count?: number }) => Promise<void>> = {
-    async usage() {
-      const { user, system } = process.cpuUsage();
-      const { active, idle } = performance.eventLoopUtilization();
-      emit('usage', { cpuMicros: user + system, loopActiveMs: active, loopIdleMs: idle });
-    },
-    async expect({ count = 0 }) {
-      const s = socket as BenchSocket;
-      emit('armed');
-      await s.receive();
-      const t0 = performance.now();
-      let bytes = 0;
-      for (let i = 1; i < count; i++) {
-        const msg = await s.receive();
-        for (const f of msg) bytes += f.byteLength;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      emit('done', { count, seconds, rate: (count - 1) / seconds, bytesPerSecond: bytes / seconds });
-    },
-    async send({ count = 0 }) {
-      const s = socket as BenchSocket;
-      for (let i = 0; i < count; i++) await s.send(payload);
-      emit('sent', { count });
-    },
+  const handlers: Handlers = {
+    ...streamHandlers(() => socket as BenchSocket, payload),
     async handshakes({ count = 0 }) {
       const endpoint = need('connect');
       const samples = new Float64Array(count);
@@ -201,24 +177,9 @@ async function main(): Promise<void> {
     },
   };
 
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line.trim() === '') continue;
-    const c = JSON.parse(line) as { cmd: string; count?: number };
-    const h = handlers[c.cmd];
-    if (h === undefined) throw new Error(`unknown command ${JSON.stringify(c)}`);
-    await h(c);
-  }
+  await serveCommands(handlers);
   closing = true;
   socket?.close();
 }
 
-function fail(e: unknown): never {
-  const err = e as { message?: unknown; code?: unknown };
-  emit('error', { message: String(err?.message ?? e), code: err?.code });
-  process.exit(1);
-}
-
-main().then(
-  () => process.exit(0),
-  (e) => fail(e),
-);
+runChild(main);

@@ -7,6 +7,7 @@ import type { Benchmark, Session, Target } from './lib/benchmark.js';
 import { scaled } from './lib/benchmark.js';
 import { Child } from './lib/child.js';
 import { missingTypes, probeTransport } from './lib/impl.js';
+import { streamSession } from './network.js';
 import type { Impl, ImplName, SocketTypeName } from './lib/impl.js';
 import type { Mechanism, SecurityRole } from './security-child.js';
 
@@ -66,18 +67,7 @@ function securePushPull(name: string, mechanism: Mechanism, size: number, count:
     async open(impl, scale): Promise<Session> {
       const n = scaled(count, scale);
       const { server: receiver, client: sender } = await serverAndClient(impl, mechanism, 'pull', 'push', size);
-      return {
-        async round() {
-          receiver.send({ cmd: 'expect', count: n });
-          await receiver.expect('armed');
-          sender.send({ cmd: 'send', count: n });
-          const [done] = await Promise.all([receiver.expect('done'), sender.expect('sent')]);
-          return done.rate as number;
-        },
-        async close() {
-          await Promise.all([sender.close(), receiver.close()]);
-        },
-      };
+      return streamSession(receiver, sender, n);
     },
   };
 }
