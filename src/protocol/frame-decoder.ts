@@ -84,6 +84,11 @@ export class FrameDecoder {
     this.#max = max === undefined || max < 0 ? -1 : max;
   }
 
+  /** True while frames of a multipart message have been read and its last frame has not. */
+  get holdsFrames(): boolean {
+    return this.#frames !== undefined;
+  }
+
   /** True while part of a message (or of a frame) has been read but not yet delivered. */
   get inMessage(): boolean {
     return this.#frames !== undefined || this.#state !== HEADER || this.#headerHave > 0;

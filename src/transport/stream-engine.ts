@@ -364,6 +364,15 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
         this.#host.engineZapRequest(this, step.request);
         return;
       case 'ready':
+        // A message begun before the handshake (its first frames with MORE) must not be completed
+        // by frames after it: libzmq refuses any message before the handshake is done.
+        if (this.#decoder.holdsFrames) {
+          this.#fail(
+            violation('ERR_ZMTP_UNEXPECTED_COMMAND', `peer began a message before completing the ${this.#mechanism.name} handshake`),
+            false,
+          );
+          return;
+        }
         this.#phase = ACTIVE;
         this.#ready = true;
         this.#cipher = step.cipher;
