@@ -15,32 +15,53 @@ export interface EventPeer {
   userId?: string;
 }
 
-export type EventType =
-  | 'accept'
-  | 'accept:error'
-  | 'bind'
-  | 'bind:error'
-  | 'connect'
-  | 'connect:delay'
-  | 'connect:retry'
-  | 'close'
-  | 'close:error'
-  | 'disconnect'
-  | 'end'
-  | 'handshake'
-  | 'handshake:error:protocol'
-  | 'handshake:error:auth'
-  | 'handshake:error:other'
-  | 'peer:refused'
-  | 'unknown';
-
-/** One monitor event. `address` is the endpoint it concerns (absent on `end`). */
-export interface SocketEvent {
-  type: EventType;
-  address?: string;
+/** The fields an event may carry beyond its `type`. */
+interface EventFields {
+  /** The endpoint the event concerns. */
+  address: string;
   /** For connect:retry: milliseconds until the next attempt. */
-  interval?: number;
+  interval: number;
   /** For the *:error events and peer:refused: what went wrong. */
-  error?: ZmqError;
-  peer?: EventPeer;
+  error: ZmqError;
 }
+
+/**
+ * One event type with the fields `K` it always has. The other fields are declared absent
+ * (`?: undefined`), so code may read `event.address` on any event and narrowing on `type` gives
+ * the exact shape, as zeromq.js's `EventFor` does. Every event may name its `peer` (beyond zeromq.js).
+ */
+export type EventFor<T extends string, K extends keyof EventFields = never> = { type: T } & Pick<EventFields, K> & {
+  [F in Exclude<keyof EventFields, K>]?: undefined;
+} & { peer?: EventPeer };
+
+/**
+ * One monitor event: the zeromq.js v6 `Event` union (ZMQ_EVENT_* of libzmq's monitor, with the
+ * names zeromq.js gives them), plus `peer:refused` (a peer the socket's rules turned away).
+ */
+export type Event =
+  | EventFor<'accept', 'address'>
+  | EventFor<'accept:error', 'address' | 'error'>
+  | EventFor<'bind', 'address'>
+  | EventFor<'bind:error', 'address' | 'error'>
+  | EventFor<'connect', 'address'>
+  | EventFor<'connect:delay', 'address'>
+  | EventFor<'connect:retry', 'address' | 'interval'>
+  | EventFor<'close', 'address'>
+  | EventFor<'close:error', 'address' | 'error'>
+  | EventFor<'disconnect', 'address'>
+  | EventFor<'end'>
+  | EventFor<'handshake', 'address'>
+  | EventFor<'handshake:error:protocol', 'address' | 'error'>
+  | EventFor<'handshake:error:auth', 'address' | 'error'>
+  | EventFor<'handshake:error:other', 'address' | 'error'>
+  | EventFor<'peer:refused', 'address' | 'error'>
+  | EventFor<'unknown'>;
+
+/** Every event type (see {@link Event}). */
+export type EventType = Event['type'];
+
+/** The event of one type, e.g. `EventOfType<"connect:retry">` has `address` and `interval`. */
+export type EventOfType<E extends EventType = EventType> = Extract<Event, { type: E }>;
+
+/** One monitor event (the name monocoque used before it matched zeromq.js's {@link Event}). */
+export type SocketEvent = Event;

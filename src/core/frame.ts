@@ -4,8 +4,14 @@
 
 import { describeValue, ZmqError } from './errors.js';
 
-/** What `send()` accepts for one frame: bytes, a string (sent as UTF-8), or null for an empty frame. */
-export type FrameInput = Uint8Array | ArrayBuffer | ArrayBufferView | string | null;
+/**
+ * What `send()` accepts for one frame: bytes, a string (sent as UTF-8), a number (sent as its
+ * text), or null for an empty frame; zeromq.js's `MessageLike`. Booleans and objects that are not
+ * bytes are sent as `String(value)` too, as zeromq.js does; undefined and nested arrays are refused.
+ */
+export type FrameInput = Uint8Array | ArrayBuffer | SharedArrayBuffer | ArrayBufferView | string | number | null;
+/** One frame as zeromq.js names it (the same as {@link FrameInput}). */
+export type MessageLike = FrameInput;
 /** What `send()` accepts: one frame or the frames of one multipart message. */
 export type MessageInput = FrameInput | readonly FrameInput[];
 /** A frame as it travels: a Node Buffer where Buffer exists, else a plain Uint8Array. */
@@ -14,7 +20,7 @@ export type Frame = Uint8Array;
 export type Message = Frame[];
 
 interface BufferStatics {
-  from(data: ArrayBuffer, offset: number, length: number): Uint8Array;
+  from(data: ArrayBufferLike, offset: number, length: number): Uint8Array;
   from(data: string, encoding: 'utf8'): Uint8Array;
   alloc(size: number): Uint8Array;
   allocUnsafe(size: number): Uint8Array;
@@ -31,35 +37,52 @@ export const COPY_AT_SEND = 128;
 const NodeBuffer: BufferStatics | undefined = (globalThis as { Buffer?: BufferStatics }).Buffer;
 const encoder = new TextEncoder();
 const EMPTY: Frame = NodeBuffer ? NodeBuffer.alloc(0) : new Uint8Array(0);
+/** Absent in a browser page that is not cross-origin isolated. */
+const SharedBuffer: (new (n: number) => SharedArrayBuffer) | undefined = (globalThis as { SharedArrayBuffer?: new (n: number) => SharedArrayBuffer }).SharedArrayBuffer;
+
+function isArrayBuffer(x: unknown): x is ArrayBufferLike {
+  return x instanceof ArrayBuffer || (SharedBuffer !== undefined && x instanceof SharedBuffer);
+}
 
 /**
- * One frame from user input, owned by the message: a Buffer, Uint8Array or ArrayBuffer of up to
- * {@link COPY_AT_SEND} bytes is copied; a larger one is carried by reference (a Buffer as the same
- * object, zero copy over inproc; any other view as a Buffer over the same memory); strings are
- * UTF-8 (a new buffer anyway).
+ * One frame from user input, owned by the message: a Buffer, Uint8Array, other view, ArrayBuffer
+ * or SharedArrayBuffer of up to {@link COPY_AT_SEND} bytes is copied; a larger one is carried by
+ * reference (a Buffer as the same object, zero copy over inproc; anything else as a Buffer over
+ * the same memory); strings are UTF-8 (a new buffer anyway). Numbers, booleans and objects that
+ * are not bytes are sent as their `String()`, as zeromq.js does (`16.19` sends "16.19").
  */
 export function toFrame(input: FrameInput): Frame {
   if (NodeBuffer !== undefined) {
     if (NodeBuffer.isBuffer(input)) return (input as Uint8Array).byteLength <= COPY_AT_SEND ? copyOf(input as Uint8Array) : (input as Uint8Array);
     if (typeof input === 'string') return NodeBuffer.from(input, 'utf8');
-    if (input instanceof Uint8Array) return input.byteLength <= COPY_AT_SEND ? copyOf(input) : NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+    if (input instanceof Uint8Array) return input.byteLength <= COPY_AT_SEND ? copyOf(input) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
     if (input === null) return EMPTY;
-    if (input instanceof ArrayBuffer) return input.byteLength <= COPY_AT_SEND ? copyOf(new Uint8Array(input)) : NodeBuffer.from(input, 0, input.byteLength);
+    if (isArrayBuffer(input)) return input.byteLength <= COPY_AT_SEND ? copyOf(new Uint8Array(input)) : NodeBuffer.from(input, 0, input.byteLength);
     if (ArrayBuffer.isView(input)) {
-      const view = new Uint8Array(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
-      return view.byteLength <= COPY_AT_SEND ? copyOf(view) : NodeBuffer.from(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+      const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      return view.byteLength <= COPY_AT_SEND ? copyOf(view) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
     }
   } else {
     if (input instanceof Uint8Array) return input.byteLength <= COPY_AT_SEND ? copyOf(input) : input;
     if (typeof input === 'string') return encoder.encode(input);
     if (input === null) return EMPTY;
-    if (input instanceof ArrayBuffer) return input.byteLength <= COPY_AT_SEND ? copyOf(new Uint8Array(input)) : new Uint8Array(input);
+    if (isArrayBuffer(input)) return input.byteLength <= COPY_AT_SEND ? copyOf(new Uint8Array(input)) : new Uint8Array(input);
     if (ArrayBuffer.isView(input)) {
       const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
       return view.byteLength <= COPY_AT_SEND ? copyOf(view) : view;
     }
   }
+  if (coercible(input)) return frameFromString(String(input));
   throw notSendable(input, undefined);
+}
+
+/**
+ * What zeromq.js sends as its text (libzmq's `outgoing_msg.cc` coerces any other value to a
+ * string). Not undefined (a missing frame, most likely a bug), a symbol (String() would name it,
+ * zeromq.js throws) or an array (a frame nested in a message).
+ */
+function coercible(x: unknown): boolean {
+  return x !== undefined && typeof x !== 'symbol' && !Array.isArray(x);
 }
 
 /** A copy of small bytes, as a Buffer where Buffer exists (from its pool: no allocation of its own). */
@@ -92,7 +115,7 @@ export function toMessage(input: MessageInput): Message {
 function notSendable(x: unknown, index: number | undefined, count?: number): ZmqError {
   const where = index === undefined ? 'message' : `frame ${index} of ${count}`;
   const nested = Array.isArray(x) ? ' (frames may not be nested)' : '';
-  return new ZmqError('EINVAL', `${where} is ${describeValue(x)}${nested}, which is not sendable: a frame is a Buffer, Uint8Array, ArrayBuffer, string, or null for an empty frame`);
+  return new ZmqError('EINVAL', `${where} is ${describeValue(x)}${nested}, which is not sendable: a frame is bytes (Buffer, Uint8Array, ArrayBuffer, …), a string, a number, or null for an empty frame`);
 }
 
 /** An empty frame, shared (frames are never written to by the runtime). */

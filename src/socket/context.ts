@@ -4,7 +4,7 @@
 import { createActor } from 'xstate';
 import type { Actor, InspectionEvent } from 'xstate';
 import type { Endpoint } from '../core/endpoint.js';
-import { ZmqError } from '../core/errors.js';
+import { describeValue, ZmqError } from '../core/errors.js';
 import { parseZapReply, violation, ZAP_ENDPOINT, zapRequestFrames } from '../protocol/index.js';
 import type { Violation, ZapQuery, ZapReply } from '../protocol/index.js';
 import { supervisorMachine } from '../../machines/supervisor.js';
@@ -19,9 +19,40 @@ export interface ContextOptions {
    * @statelyai/inspect): it sees the supervisor, every socket actor and every connection actor.
    */
   inspect?: (event: InspectionEvent) => void;
+  /** ZMQ_BLOCKY (see {@link Context.blocky}). */
+  blocky?: boolean;
+  /** ZMQ_IO_THREADS (see {@link Context.ioThreads}). */
+  ioThreads?: number;
+  /** ZMQ_MAX_MSGSZ (see {@link Context.maxMessageSize}). */
+  maxMessageSize?: number;
+  /** ZMQ_MAX_SOCKETS (see {@link Context.maxSockets}). */
+  maxSockets?: number;
+  /** ZMQ_IPV6 (see {@link Context.ipv6}). */
+  ipv6?: boolean;
+  /** ZMQ_THREAD_PRIORITY (see {@link Context.threadPriority}). */
+  threadPriority?: number;
+  /** ZMQ_THREAD_SCHED_POLICY (see {@link Context.threadSchedulingPolicy}). */
+  threadSchedulingPolicy?: number;
 }
 
 let nextSocketId = 1;
+const INT32_MAX = 2 ** 31 - 1;
+/** libzmq's ZMQ_SOCKET_LIMIT where the OS does not lower it (`ctx.cpp clipped_maxsocket`). */
+const SOCKET_LIMIT = 65535;
+
+/** A context option's value: an integer in range (TypeError when not a number, as zeromq.js throws). */
+function int32(name: string, libzmq: string, value: unknown, min: number): number {
+  if (typeof value !== 'number') throw new TypeError(`Option value must be a number: Context option ${name} (${libzmq}) is ${describeValue(value)}`);
+  if (!Number.isInteger(value) || value < min || value > INT32_MAX) {
+    throw new ZmqError('EINVAL', `Context option ${name} (${libzmq}): ${describeValue(value)} is not an integer in ${min}..${INT32_MAX}`);
+  }
+  return value;
+}
+
+function bool(name: string, libzmq: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`Option value must be a boolean: Context option ${name} (${libzmq}) is ${describeValue(value)}`);
+  return value;
+}
 
 /**
  * Holds the sockets that can reach each other over inproc, and the supervisor actor that owns the
@@ -39,8 +70,24 @@ export class Context {
   #replies = new Map<number, (error: ZmqError) => void>();
   #nextRequest = 1;
   #nextConnection = 1;
+  #blocky = true;
+  #ioThreads = 1;
+  #maxMessageSize = INT32_MAX;
+  #maxSockets = 1023;
+  #ipv6 = false;
+  #threadPriority = -1;
+  #threadSchedulingPolicy = -1;
 
-  constructor(options: ContextOptions = {}) {
+  /**
+   * Options are the zeromq.js context options (set as the properties of the same names), plus
+   * `inspect`. As in zeromq.js, an unknown option or property name, or one that is read-only,
+   * throws TypeError (the Context is sealed), as does a value of the wrong type.
+   */
+  constructor(options: ContextOptions = {}, ...extra: never[]) {
+    if (extra.length > 0) throw new TypeError(`Expected 1 argument (the options), got ${1 + extra.length}`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new TypeError(`Options must be an object like { ioThreads: 1 }, not ${describeValue(options)}`);
+    }
     this.inspector = options.inspect;
     const inproc = inprocTransport(this);
     this.#transports.set('inproc', inproc.transport);
@@ -59,7 +106,46 @@ export class Context {
     });
     this.supervisor = createActor(machine, { systemId: 'supervisor', inspect: this.inspector } as never);
     this.supervisor.start();
+    Object.seal(this);
+    // Through the setters, on the sealed object: a read-only or unknown name throws TypeError as an
+    // assignment would (ES modules are strict).
+    for (const [name, value] of Object.entries(options)) {
+      if (name !== 'inspect' && value !== undefined) (this as unknown as Record<string, unknown>)[name] = value;
+    }
   }
+
+  // ---- the zeromq.js context options (each doc opens with the libzmq constant) ----
+
+  /**
+   * ZMQ_BLOCKY: true by default. When false, sockets made in this Context afterwards start with
+   * `linger` 0 instead of -1 (as libzmq does), so closing them drops what they still queue.
+   */
+  get blocky(): boolean { return this.#blocky; }
+  set blocky(v: boolean) { this.#blocky = bool('blocky', 'ZMQ_BLOCKY', v); }
+  /** ZMQ_IO_THREADS: accepted and read back; without effect (IO runs on Node's event loop). */
+  get ioThreads(): number { return this.#ioThreads; }
+  set ioThreads(v: number) { this.#ioThreads = int32('ioThreads', 'ZMQ_IO_THREADS', v, 0); }
+  /** ZMQ_MAX_MSGSZ: accepted and read back; without effect (each socket's `maxMessageSize` applies). */
+  get maxMessageSize(): number { return this.#maxMessageSize; }
+  set maxMessageSize(v: number) { this.#maxMessageSize = int32('maxMessageSize', 'ZMQ_MAX_MSGSZ', v, 0); }
+  /** ZMQ_MAX_SOCKETS: accepted and read back (1..{@link maxSocketsLimit}); not enforced. */
+  get maxSockets(): number { return this.#maxSockets; }
+  set maxSockets(v: number) {
+    const n = int32('maxSockets', 'ZMQ_MAX_SOCKETS', v, 1);
+    if (n > SOCKET_LIMIT) throw new ZmqError('EINVAL', `Context option maxSockets (ZMQ_MAX_SOCKETS): ${n} is above maxSocketsLimit (${SOCKET_LIMIT})`);
+    this.#maxSockets = n;
+  }
+  /** ZMQ_SOCKET_LIMIT: the largest value `maxSockets` takes (read-only). */
+  get maxSocketsLimit(): number { return SOCKET_LIMIT; }
+  /** ZMQ_IPV6: the `ipv6` option that sockets made in this Context afterwards start with. */
+  get ipv6(): boolean { return this.#ipv6; }
+  set ipv6(v: boolean) { this.#ipv6 = bool('ipv6', 'ZMQ_IPV6', v); }
+  /** ZMQ_THREAD_PRIORITY: accepted and read back; without effect (no IO threads of our own). */
+  get threadPriority(): number { return this.#threadPriority; }
+  set threadPriority(v: number) { this.#threadPriority = int32('threadPriority', 'ZMQ_THREAD_PRIORITY', v, -1); }
+  /** ZMQ_THREAD_SCHED_POLICY: accepted and read back; without effect (no IO threads of our own). */
+  get threadSchedulingPolicy(): number { return this.#threadSchedulingPolicy; }
+  set threadSchedulingPolicy(v: number) { this.#threadSchedulingPolicy = int32('threadSchedulingPolicy', 'ZMQ_THREAD_SCHED_POLICY', v, -1); }
 
   /** The inproc names bound in this Context. */
   listInprocEndpoints(): string[] {
@@ -154,3 +240,6 @@ let defaultCtx: Context | undefined;
 export function defaultContext(): Context {
   return (defaultCtx ??= new Context());
 }
+
+/** The global Context that sockets use when given none (zeromq.js's `context`). */
+export const context: Context = defaultContext();

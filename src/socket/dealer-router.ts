@@ -48,6 +48,7 @@ const routerLogic = socketMachine(routerMachine, {
 export class Dealer extends RoundRobinSocket<typeof dealerMachine> {
   constructor(options?: DealerOptions) {
     super('DEALER', dealerLogic, options, ['conflate']);
+    if (new.target === Dealer) Object.seal(this);
   }
 
   /** @internal */
@@ -77,6 +78,7 @@ export class Router extends Socket<typeof routerMachine> {
   constructor(options?: RouterOptions) {
     super('ROUTER', routerLogic, options, ['mandatory', 'handover']);
     this.tellMachineOptions(['mandatory', 'handover']);
+    if (new.target === Router) Object.seal(this);
   }
 
   /** ZMQ_ROUTER_MANDATORY: an unknown routing id fails with EHOSTUNREACH (instead of a silent

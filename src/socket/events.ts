@@ -4,35 +4,53 @@
 
 import { ZmqError } from '../core/errors.js';
 
-export type { EventPeer, EventType, SocketEvent } from '../core/events.js';
-import type { EventType, SocketEvent } from '../core/events.js';
+export type { Event, EventFor, EventOfType, EventPeer, EventType, SocketEvent } from '../core/events.js';
+import type { Event, EventOfType, EventType } from '../core/events.js';
 
-type Listener = (event: SocketEvent) => void;
+type Listener = (event: Event) => void;
 const QUEUE_LIMIT = 1000;
+const EMITTER_MODE =
+  'Observer is in event emitter mode. After a call to events.on() it is not possible to read events with events.receive().';
 
 /**
- * The event stream of one socket. Listeners (`on`) see every event; `receive()` and
- * `for await` read a buffer that starts when first read from and keeps the newest 1000 events.
+ * The event stream of one socket, in one of two modes, as zeromq.js's Observer:
+ * - reading: `receive()` and `for await` read a buffer that starts when `sock.events` is first
+ *   accessed and keeps the newest 1000 events;
+ * - emitter: after the first `on()`, listeners get every event (those buffered so far first, on a
+ *   microtask) and `receive()` throws.
  *
  * ```ts
  * sock.events.on("disconnect", (e) => console.log("peer left", e.address, e.peer?.routingId))
  * ```
  */
-export class SocketEvents implements AsyncIterable<SocketEvent> {
+export class SocketEvents implements AsyncIterable<Event> {
   // Made on first use: most sockets are never watched, and a process may hold 100,000 of them.
   #listeners: Map<EventType, Set<Listener>> | undefined;
   #all: Set<Listener> | undefined;
-  #queue: SocketEvent[] | undefined;
-  #waiting: { resolve: (e: SocketEvent) => void; reject: (e: Error) => void }[] | undefined;
+  #queue: Event[] | undefined;
+  #waiting: { resolve: (e: Event) => void; reject: (e: Error) => void }[] | undefined;
   #closed = false;
+  #emitter = false;
+  #draining = false;
+  /** Events are wanted: the stream was accessed by a user (see {@link touch}) or has listeners. */
+  #watched = false;
+  /** Accessed through the socket and not yet used by a transport's `observed`/`emit` (see {@link touch}). */
+  #touched = false;
 
   /** True once the socket closed and the `end` event went out (or `close()` was called). */
   get closed(): boolean {
+    this.#watch();
     return this.#closed;
   }
 
-  /** Calls `listener` for each event of `type` ("*" for all). Returns this, as EventEmitter does. */
+  /**
+   * Calls `listener` for each event of `type` ("*" for all). Returns this, as EventEmitter does.
+   * The first call turns the stream into emitter mode: `receive()` throws from then on.
+   */
+  on<E extends EventType>(type: E, listener: (event: EventOfType<E>) => void): this;
+  on(type: EventType | '*', listener: (event: Event) => void): this;
   on(type: EventType | '*', listener: Listener): this {
+    this.#watch();
     if (type === '*') (this.#all ??= new Set()).add(listener);
     else {
       const listeners = (this.#listeners ??= new Map());
@@ -40,25 +58,35 @@ export class SocketEvents implements AsyncIterable<SocketEvent> {
       if (set === undefined) listeners.set(type, (set = new Set()));
       set.add(listener);
     }
+    if (!this.#emitter) {
+      this.#emitter = true;
+      if (this.#queue !== undefined && this.#queue.length > 0) this.#scheduleDrain();
+    }
     return this;
   }
 
+  off<E extends EventType>(type: E, listener: (event: EventOfType<E>) => void): this;
+  off(type: EventType | '*', listener: (event: Event) => void): this;
   off(type: EventType | '*', listener: Listener): this {
     if (type === '*') this.#all?.delete(listener);
     else this.#listeners?.get(type)?.delete(listener);
     return this;
   }
 
-  /** The next event. Rejects with EBADF once the stream has ended. */
-  receive(): Promise<SocketEvent> {
-    if (this.#queue === undefined) this.#queue = [];
-    const next = this.#queue.shift();
+  /**
+   * The next event. Rejects with EBADF once the stream has ended; throws at once (not a rejected
+   * promise) in emitter mode, as zeromq.js does.
+   */
+  receive(): Promise<Event> {
+    this.#watch();
+    if (this.#emitter) throw new ZmqError('EFSM', EMITTER_MODE);
+    const next = this.#queue?.shift();
     if (next !== undefined) return Promise.resolve(next);
-    if (this.#closed) return Promise.reject(new ZmqError('EBADF', 'event stream is closed: the socket was closed'));
+    if (this.#closed) return Promise.reject(closedError());
     return new Promise((resolve, reject) => (this.#waiting ??= []).push({ resolve, reject }));
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<SocketEvent> {
+  async *[Symbol.asyncIterator](): AsyncIterator<Event> {
     while (true) {
       if (this.#closed && (this.#queue === undefined || this.#queue.length === 0)) return;
       try {
@@ -74,26 +102,71 @@ export class SocketEvents implements AsyncIterable<SocketEvent> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#waiting?.splice(0) ?? []) w.reject(new ZmqError('EBADF', 'event stream is closed'));
+    for (const w of this.#waiting?.splice(0) ?? []) w.reject(closedError());
   }
 
-  /** @internal Whether anyone listens (so emitters can skip building events). */
+  /**
+   * @internal The socket's `events` getter calls this on each access. A transport reaches the
+   * stream through that same getter, always as `socket.events.observed` and then, if true,
+   * `socket.events.emit(e)`: each of its accesses is followed at once by one of those two. An access
+   * that is not (a user's `const events = sock.events`) starts the buffer, as first access of
+   * `events` does in zeromq.js, so an event that comes before the first `receive()` (the `end` of
+   * a `close()`) is not lost, while a socket nobody watches builds and keeps no events.
+   */
+  touch(): this {
+    if (this.#touched) this.#watched = true;
+    this.#touched = true;
+    return this;
+  }
+
+  /** @internal Whether events are wanted (transports skip building them otherwise). */
   get observed(): boolean {
-    return (this.#all !== undefined && this.#all.size > 0) || (this.#listeners !== undefined && this.#listeners.size > 0) || this.#queue !== undefined;
+    this.#touched = false;
+    return this.wanted;
   }
 
-  /** @internal */
-  emit(event: SocketEvent): void {
+  /** @internal `observed` for the socket itself, which holds the stream without the getter. */
+  get wanted(): boolean {
+    if (this.#touched) this.#watched = true;
+    return this.#watched && !this.#closed;
+  }
+
+  /** @internal Delivers one event: to listeners in emitter mode, else to a waiting receive or the buffer. */
+  emit(event: Event): void {
+    this.#touched = false;
     if (this.#closed) return;
-    const set = this.#listeners?.get(event.type);
-    if (set !== undefined) for (const l of set) l(event);
-    if (this.#all !== undefined) for (const l of this.#all) l(event);
-    const w = this.#waiting?.shift();
-    if (w !== undefined) w.resolve(event);
-    else if (this.#queue !== undefined) {
-      this.#queue.push(event);
-      if (this.#queue.length > QUEUE_LIMIT) this.#queue.shift();
+    if (this.#waiting !== undefined && this.#waiting.length > 0) (this.#waiting.shift() as { resolve: (e: Event) => void }).resolve(event);
+    else if (this.#emitter && !this.#draining) this.#dispatch(event);
+    else {
+      const queue = (this.#queue ??= []);
+      queue.push(event);
+      if (queue.length > QUEUE_LIMIT) queue.shift();
     }
     if (event.type === 'end') this.close();
   }
+
+  #watch(): void {
+    this.#watched = true;
+    this.#touched = false;
+  }
+
+  #dispatch(event: Event): void {
+    const set = this.#listeners?.get(event.type);
+    if (set !== undefined) for (const l of set) l(event);
+    if (this.#all !== undefined) for (const l of this.#all) l(event);
+  }
+
+  /** Buffered events reach the listeners on a microtask: after every `on()` of the caller's turn. */
+  #scheduleDrain(): void {
+    this.#draining = true;
+    queueMicrotask(() => {
+      const queue = this.#queue ?? [];
+      while (queue.length > 0) this.#dispatch(queue.shift() as Event);
+      this.#draining = false;
+    });
+  }
+}
+
+function closedError(): ZmqError {
+  return new ZmqError('EBADF', 'Socket is closed');
 }

@@ -16,6 +16,7 @@ const pairLogic = socketMachine(pairMachine);
 export class Pair extends Socket<typeof pairMachine> {
   constructor(options?: PairOptions) {
     super('PAIR', pairLogic, options);
+    if (new.target === Pair) Object.seal(this);
   }
 
   /** @internal */

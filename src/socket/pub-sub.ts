@@ -221,6 +221,7 @@ export class Publisher extends PublisherBase<typeof publisherMachine> {
   constructor(options?: PublisherOptions) {
     super('PUB', publisherLogic, options, ['noDrop', 'conflate']);
     if (this.opt.noDrop) this.tell({ type: 'configure', noDrop: true });
+    if (new.target === Publisher) Object.seal(this);
   }
 
   /** ZMQ_CONFLATE: keep only the newest message per subscriber (single-part messages). */
@@ -268,6 +269,7 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
   constructor(options?: XPublisherOptions) {
     super('XPUB', xpublisherLogic, options, ['noDrop', 'verbosity']);
     if (this.opt.noDrop || this.opt.verbosity !== null) this.tell({ type: 'configure', noDrop: this.opt.noDrop, verbosity: this.opt.verbosity });
+    if (new.target === XPublisher) Object.seal(this);
   }
 
   /**
@@ -394,6 +396,7 @@ const xsubscriberLogic = socketMachine(xsubscriberMachine, subscriberEffects as 
 export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
   constructor(options?: SubscriberOptions) {
     super('SUB', subscriberLogic, options, ['conflate']);
+    if (new.target === Subscriber) Object.seal(this);
   }
 
   /** ZMQ_CONFLATE: keep only the newest message per publisher (single-part messages). */
@@ -452,6 +455,7 @@ export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
 export class XSubscriber extends SubscriberBase<typeof xsubscriberMachine> {
   constructor(options?: XSubscriberOptions) {
     super('XSUB', xsubscriberLogic, options);
+    if (new.target === XSubscriber) Object.seal(this);
   }
 
   /** @internal */

@@ -31,6 +31,7 @@ const pullLogic = socketMachine(pullMachine);
 export class Push extends RoundRobinSocket<typeof pushMachine> {
   constructor(options?: PushOptions) {
     super('PUSH', pushLogic, options, ['conflate']);
+    if (new.target === Push) Object.seal(this);
   }
 
   /** @internal */
@@ -56,6 +57,7 @@ export class Push extends RoundRobinSocket<typeof pushMachine> {
 export class Pull extends Socket<typeof pullMachine> {
   constructor(options?: PullOptions) {
     super('PULL', pullLogic, options, ['conflate']);
+    if (new.target === Pull) Object.seal(this);
   }
 
   /** ZMQ_CONFLATE: keep only the newest message per peer (single-part messages). */

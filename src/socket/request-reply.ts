@@ -59,6 +59,7 @@ export class Request extends Socket<typeof requestMachine> {
   constructor(options?: RequestOptions) {
     super('REQ', requestLogic, options, ['relaxed', 'correlate']);
     this.tellMachineOptions(['relaxed', 'correlate']);
+    if (new.target === Request) Object.seal(this);
   }
 
   /** ZMQ_REQ_RELAXED: a new request may be sent before the reply to the last one came; that
@@ -158,6 +159,7 @@ export class Reply extends Socket<typeof replyMachine> {
 
   constructor(options?: ReplyOptions) {
     super('REP', replyLogic, options);
+    if (new.target === Reply) Object.seal(this);
   }
 
   override get readable(): boolean {

@@ -13,7 +13,7 @@ import type { SocketEvent } from '../core/events.js';
 import type { Frame, Message, MessageInput } from '../core/frame.js';
 import { toHex, toMessage } from '../core/frame.js';
 import { defaultOptions, validateOption } from '../core/options.js';
-import type { OptionName, SocketOptions } from '../core/options.js';
+import type { OptionName, SocketOptions as OptionValues } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
 import {
   defaultSecurity,
@@ -80,6 +80,19 @@ export interface SocketOptionsInput {
   zapDomain?: string;
 }
 
+/** True when X and Y are the same type, readonly-ness included. */
+type IfEquals<X, Y, A, B> = (<T>() => T extends X ? 1 : 2) extends (<T>() => T extends Y ? 1 : 2) ? A : B;
+/** The names of the properties of S that can be assigned (options), leaving out methods. */
+type WritableKeys<S> = {
+  [P in keyof S]-?: S[P] extends (...args: never[]) => unknown ? never : IfEquals<{ [Q in P]: S[P] }, { -readonly [Q in P]: S[P] }, P, never>;
+}[keyof S];
+
+/**
+ * The options a socket class takes in its constructor: its assignable properties, plus `context`
+ * (zeromq.js's `SocketOptions<S>`), e.g. `SocketOptions<Dealer>`.
+ */
+export type SocketOptions<S extends Socket = Socket> = { [K in WritableKeys<S>]?: S[K] } & { context?: Context };
+
 /** A bind or connect with the addresses it is known by and whether it is a stream (tcp, ipc). */
 interface Endpointed<H> {
   handle: H;
@@ -105,6 +118,15 @@ export interface CallOptions {
 /** @internal What an effect implementation receives: the socket, xstate's action arguments, the params. */
 export type Effect<S> = (socket: S, args: { context: never; event: never }, params: never) => void;
 
+/**
+ * Options that take effect at once on a bound or connected socket. The others are read when a bind
+ * or connect starts, so setting them later warns. Unlike zeromq.js (libzmq >= 4.2), the HWMs are
+ * among those: existing pipes keep the HWM they were made with (TODO #13).
+ */
+const IMMEDIATE_OPTIONS: ReadonlySet<OptionName> = new Set<OptionName>([
+  'sendTimeout', 'receiveTimeout', 'linger', 'busyPoll', 'relaxed', 'correlate', 'mandatory', 'handover', 'noDrop', 'verbosity',
+]);
+const LATE_OPTION_WARNING = 'Socket option will not take effect until next connect/bind.';
 const RESOLVED: Promise<void> = Promise.resolve();
 /** After this many calls that completed at once, one waits a macrotask so IO is not starved (zeromq.js uses 512). */
 const SYNC_RUN_LIMIT = 512;
@@ -125,20 +147,23 @@ const SOCKET_ACTOR_ID = 'socket';
 
 /**
  * What all socket classes share. Not constructed directly: use `Push`, `Pull`, `Pair`, ….
+ *
+ * As in zeromq.js, each socket class seals its instances (a subclass of yours is left open): an
+ * assignment to a misspelt option (`sock.lingr = 0`) throws TypeError instead of doing nothing,
+ * and so does an option name the constructor does not know.
  */
 export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine> implements AsyncIterable<Buffer[]> {
   /** The socket type as ZeroMQ spells it on the wire (`PUSH`, `ROUTER`, …). */
   readonly type: string;
   readonly context: Context;
-  /** Monitor events: bind, accept, connect, disconnect, close, end, handshake…, each naming the peer. */
-  readonly events = new SocketEvents();
+  /** The monitor event stream, made with the socket (transports report through it, see `events`). */
+  readonly #events = new SocketEvents();
   /** @internal Unique within the process. */
   readonly id: number;
-  /** The endpoint of the last bind or connect, resolved (the real port of `tcp://…:*`). */
-  lastEndpoint: string | null = null;
+  #lastEndpoint: string | null = null;
 
   /** @internal */
-  protected readonly opt: SocketOptions;
+  protected readonly opt: OptionValues;
   /** @internal The connections (pipes) of the peers the machine knows, by peer id. */
   protected readonly peers = new Map<number, Peer>();
   /** @internal The peers' incoming pipes that have messages, read in turn. */
@@ -169,6 +194,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** A transition happened while busy (it may have unblocked another waiting call). */
   #missed = false;
   #closedWaiters: (() => void)[] = [];
+  /** Binds and unbinds under way, and whether a close() waits for them. */
+  #endpointCalls = 0;
+  #closeAfterCalls = false;
   /** Security options; undefined (NULL, no ZAP domain) until one is set, so plain sockets carry nothing. */
   #security: SecuritySettings | undefined;
 
@@ -187,6 +215,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.context = (input.context as Context | undefined) ?? defaultContext();
     this.opt = defaultOptions();
     this.opt.busyPoll = defaultBusyPoll(type);
+    // The Context's defaults for new sockets (libzmq `ctx.cpp`): ZMQ_BLOCKY off makes linger 0.
+    if (this.context.blocky === false) this.opt.linger = 0;
+    if (this.context.ipv6 === true) this.opt.ipv6 = true;
     for (const name of Object.keys(input)) {
       const value = input[name];
       if (name === 'context' || value === undefined) continue;
@@ -195,7 +226,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         continue;
       }
       if (!COMMON_OPTIONS.includes(name as OptionName) && !extraOptions.includes(name as OptionName)) {
-        throw new ZmqError('EINVAL', `option "${name}" is not an option of a ${type} socket; accepted: ${[...COMMON_OPTIONS, ...extraOptions, ...SECURITY_OPTIONS].join(', ')}`);
+        throw new TypeError(`option "${name}" is not an option of a ${type} socket; accepted: ${[...COMMON_OPTIONS, ...extraOptions, ...SECURITY_OPTIONS].join(', ')}`);
       }
       (this.opt as unknown as Record<string, unknown>)[name] = validateOption(name as OptionName, value);
     }
@@ -214,6 +245,25 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** The machine's current snapshot: its state value and context (peers, ready flags, …). */
   getSnapshot(): SnapshotFrom<TMachine> {
     return this.actor.getSnapshot() as SnapshotFrom<TMachine>;
+  }
+
+  /** ZMQ_LAST_ENDPOINT: the endpoint of the last bind or connect, resolved (the real port of `tcp://…:*`). */
+  get lastEndpoint(): string | null {
+    return this.#lastEndpoint;
+  }
+
+  /**
+   * Monitor events: bind, accept, connect, disconnect, close, end, handshake…, each naming the peer.
+   * Events are buffered from the first access of this property (as zeromq.js starts its monitor
+   * then), so an `end` that comes before the first `receive()` is kept.
+   */
+  get events(): SocketEvents {
+    return this.#events.touch();
+  }
+
+  /** Whether the socket may be used from several threads at once: never (ZMQ_THREAD_SAFE, as zeromq.js reads it). */
+  get threadSafe(): boolean {
+    return false;
   }
 
   /** True once `close()` was called. */
@@ -339,6 +389,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const next = { ...(this.#security ?? defaultSecurity()) };
     setSecurityOption(next, name, value);
     this.#security = next;
+    this.#warnIfLate();
   }
 
   /** A tcp/ipc bind or connect cannot start with CURVE keys missing (EINVAL, naming them). */
@@ -352,6 +403,17 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected setOption<K extends OptionName>(name: K, value: unknown): void {
     this.#assertOpen();
     this.opt[name] = validateOption(name, value);
+    if (!IMMEDIATE_OPTIONS.has(name)) this.#warnIfLate();
+  }
+
+  /**
+   * An option that binds and connects read when they start, set while one exists or is under way:
+   * warn that it reaches only later ones, with zeromq.js's words (`socket.cc
+   * WarnUnlessImmediateOption`), as a process warning where the runtime has them.
+   */
+  #warnIfLate(): void {
+    if (this.#binds.size === 0 && this.#connects.size === 0 && this.#endpointCalls === 0) return;
+    (globalThis as { process?: { emitWarning?: (message: string) => void } }).process?.emitWarning?.(LATE_OPTION_WARNING);
   }
 
   /** @internal Sets an option the machine keeps too (a flag like `relaxed`): stored, then told. */
@@ -371,7 +433,11 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * Binds to an endpoint: `inproc://name`, `ipc:///path` or `ipc://@name`, `tcp://host:port`
    * (`tcp://*:*` for every interface and an ephemeral port; `lastEndpoint` tells which).
    */
-  async bind(address: string): Promise<void> {
+  bind(address: string): Promise<void> {
+    return this.#endpointCall(this.#bind(address));
+  }
+
+  async #bind(address: string): Promise<void> {
     this.#assertOpen();
     let ep: Endpoint;
     try {
@@ -383,7 +449,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         throw closedError();
       }
       this.#remember(this.#binds, { handle, keys: [handle.address, address], stream: ep.transport !== 'inproc' });
-      this.lastEndpoint = handle.address;
+      this.#lastEndpoint = handle.address;
       this.emitEvent({ type: 'bind', address: handle.address });
     } catch (e) {
       if (e instanceof Error && (e as ZmqError).address === undefined) (e as ZmqError).address = address;
@@ -393,7 +459,11 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   }
 
   /** Undoes a bind: the endpoint is released and the peers that came through it are detached. */
-  async unbind(address: string): Promise<void> {
+  unbind(address: string): Promise<void> {
+    return this.#endpointCall(this.#unbind(address));
+  }
+
+  async #unbind(address: string): Promise<void> {
     this.#assertOpen();
     const bound = this.#binds.get(address) ?? this.#binds.get(parseEndpoint(address, 'bind').address);
     if (bound === undefined) throw new ZmqError('ENOENT', `unbind("${address}"): this socket is not bound to that endpoint`, { address });
@@ -412,7 +482,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (ep.transport !== 'inproc') this.#checkCredentials(address, 'connect');
     const handle = this.context.transport(ep).connect(asHost(this), ep);
     this.#remember(this.#connects, { handle, keys: [ep.address, address], stream: ep.transport !== 'inproc' });
-    this.lastEndpoint = ep.address;
+    this.#lastEndpoint = ep.address;
   }
 
   /** Undoes a connect: the connection is closed and will not be retried. */
@@ -424,6 +494,25 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (connected === undefined) throw new ZmqError('ENOENT', `disconnect("${address}"): this socket is not connected to that endpoint`, { address });
     this.#forget(this.#connects, connected);
     connected.handle.close();
+  }
+
+  /**
+   * A bind or unbind under way: a close() called meanwhile waits until it has settled (`closed`
+   * stays false until then), as in zeromq.js, so the call completes or fails on its own terms.
+   */
+  #endpointCall(call: Promise<void>): Promise<void> {
+    this.#endpointCalls++;
+    // Beside the caller's promise, not chained into it (that would delay every bind by a tick);
+    // registered first, it runs before the caller's own continuation.
+    const settled = (): void => this.#endpointCallSettled();
+    call.then(settled, settled);
+    return call;
+  }
+
+  #endpointCallSettled(): void {
+    if (--this.#endpointCalls > 0 || !this.#closeAfterCalls) return;
+    this.#closeAfterCalls = false;
+    this.close();
   }
 
   #remember<H>(map: Map<string, Endpointed<H>>, entry: Endpointed<H>): void {
@@ -500,28 +589,37 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     return waiting;
   }
 
-  /** Receives messages until the socket is closed. */
+  /**
+   * Receives messages until the socket is closed: a receive that `close()` cancels (EAGAIN) ends
+   * the loop; any other error is thrown, as in zeromq.js.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer[]> {
     while (!this.#closed) {
       try {
         yield await this.receive();
       } catch (e) {
-        if (this.#closed) return;
+        if (this.#closed && (e as ZmqError).code === 'EAGAIN') return;
         throw e;
       }
     }
   }
 
   /**
-   * Closes the socket. Waiting calls fail; queued messages keep leaving for up to `linger` ms
-   * (0 discards them, -1 waits until they are gone) while the machine is in `lingering`.
+   * Closes the socket (once a bind or unbind under way has settled, as in zeromq.js). Waiting
+   * sends and receives fail with EAGAIN, as in zeromq.js; later calls fail with EBADF. Queued
+   * messages keep leaving for up to `linger` ms (0 discards them, -1 waits until they are gone)
+   * while the machine is in `lingering`.
    */
   close(): void {
     if (this.#closed) return;
+    if (this.#endpointCalls > 0) {
+      this.#closeAfterCalls = true;
+      return;
+    }
     this.#closed = true;
     this.#busyPoll?.stop();
-    for (const w of this.#sends.splice(0)) this.#settle(w, closedError());
-    for (const w of this.#recvs.splice(0)) this.#settle(w, closedError());
+    for (const w of this.#sends.splice(0)) this.#settle(w, cancelledError('send', this.type));
+    for (const w of this.#recvs.splice(0)) this.#settle(w, cancelledError('receive', this.type));
     let queued = 0;
     for (const p of this.peers.values()) if (p.attached) queued += p.out.size;
     for (const e of new Set(this.#connects.values())) e.handle.stopReconnecting?.();
@@ -604,7 +702,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal Emits a monitor event (only built when someone listens). */
   protected emitEvent(event: SocketEvent): void {
-    if (this.events.observed) this.events.emit(event);
+    const events = this.#events;
+    if (events.wanted) events.emit(event);
   }
 
   /** @internal Sends an event to this socket's machine. */
@@ -766,7 +865,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   // (members marked @internal are left out of the published types; transports see PeerHost only)
 
   /** @internal The options, as transports read them. */
-  get options(): Readonly<SocketOptions> {
+  get options(): Readonly<OptionValues> {
     return this.opt;
   }
 
@@ -996,7 +1095,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.inbound.clear();
     this.context.unregister(asHost(this));
     this.emitEvent({ type: 'end' });
-    this.events.close();
+    this.#events.close();
     if (this.#actor !== undefined) socketOfActor.delete(this.#actor);
     for (const f of this.#closedWaiters.splice(0)) f();
   }
@@ -1030,6 +1129,10 @@ function asHost(socket: Socket): PeerHost & PipeReader & PipeWriter {
 
 function closedError(): ZmqError {
   return new ZmqError('EBADF', 'Socket is closed');
+}
+
+function cancelledError(what: 'send' | 'receive', type: string): ZmqError {
+  return new ZmqError('EAGAIN', `${what} on ${type} was waiting when the socket was closed`);
 }
 
 /** The options of one send() or receive(): an object whose `signal`, if any, is an AbortSignal. */

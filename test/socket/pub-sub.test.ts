@@ -266,7 +266,8 @@ describe('Publisher and Subscriber over inproc', () => {
     await expect(pub.receive()).rejects.toMatchObject({ code: 'ENOTSUP' });
     await expect(s.send('x')).rejects.toMatchObject({ code: 'ENOTSUP' });
     expect(() => s.subscribe(42 as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    expect(() => new Subscriber({ context, noDrop: true } as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    // An option name the type does not have is a TypeError, as in zeromq.js.
+    expect(() => new Subscriber({ context, noDrop: true } as never)).toThrow(TypeError);
     s.close();
     expect(() => s.subscribe('a')).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });

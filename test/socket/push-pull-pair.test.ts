@@ -222,12 +222,12 @@ describe('Pair', () => {
 });
 
 describe('socket lifecycle', () => {
-  it('closed socket: every call fails with EBADF "Socket is closed", waiting calls too', async () => {
+  it('closed socket: a waiting call fails with EAGAIN (as in zeromq.js), every later call with EBADF "Socket is closed"', async () => {
     const context = new Context();
     const pull = track(new Pull({ context }));
     const waiting = pull.receive();
     pull.close();
-    await expect(waiting).rejects.toMatchObject({ code: 'EBADF' });
+    await expect(waiting).rejects.toMatchObject({ code: 'EAGAIN' });
     await expect(pull.receive()).rejects.toMatchObject({ code: 'EBADF', message: 'Socket is closed' });
     await expect(pull.bind('inproc://x')).rejects.toMatchObject({ code: 'EBADF' });
     expect(() => pull.connect('inproc://x')).toThrow(expect.objectContaining({ code: 'EBADF' }));
@@ -303,8 +303,8 @@ describe('socket lifecycle', () => {
       'pull disconnect inproc://ev PUSH',
       'push disconnect inproc://ev PULL',
     ]);
-    const next = push.events.receive();
+    // After on(), the stream is in emitter mode (receive() throws, as in zeromq.js): the end comes to the listener.
     push.close();
-    expect((await next).type).toBe('end');
+    expect(seen.at(-1)).toBe('push end undefined');
   });
 });

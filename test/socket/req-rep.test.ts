@@ -62,7 +62,7 @@ describe('Request and Reply over inproc', () => {
     await rep.bind('inproc://refused');
     req.connect('inproc://refused');
     // What Promise.all([send, receive]) does: the receive is made in the same turn as the failed send.
-    const bad = req.send(5 as never);
+    const bad = req.send(undefined as never);
     const orphan = req.receive();
     expect(await code(bad)).toBe('EINVAL');
     expect(await code(orphan)).toBe('EFSM');

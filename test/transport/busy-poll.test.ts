@@ -418,7 +418,7 @@ describe('busyPoll on sockets', () => {
     expect([req.busyPolling.active, group.polling]).toEqual([true, 1]);
     req.close();
     expect([req.busyPolling.active, group.polling]).toEqual([false, 0]);
-    await expect(pending).rejects.toMatchObject({ code: 'EBADF' });
+    await expect(pending).rejects.toMatchObject({ code: 'EAGAIN' });
   });
 
   it('the cap over tcp: of three REQs waiting at once, two poll (cap 2); the third waits without polling', async () => {
