@@ -172,3 +172,10 @@ export function byteKey(bytes: Uint8Array): string {
   for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i] as number);
   return s;
 }
+
+/**
+ * The type of a received frame: Node's Buffer wherever Node's types are loaded (what zeromq.js users
+ * get), a Uint8Array for a program compiled without them (a browser build without @types/node, where
+ * frames are Uint8Arrays at run time too). Written without naming Buffer, so it compiles either way.
+ */
+export type ReceivedFrame = typeof globalThis extends { Buffer: { prototype: infer B } } ? B : Uint8Array;

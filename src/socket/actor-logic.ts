@@ -5,7 +5,7 @@
 import { fromCallback } from 'xstate';
 import type { ActorLogic, ActorRef, ActorSystem, AnyActorRef, CallbackSnapshot, EventObject, Snapshot } from 'xstate';
 import { ZmqError } from '../core/errors.js';
-import type { MessageInput } from '../core/frame.js';
+import type { MessageInput, ReceivedFrame } from '../core/frame.js';
 import { Dealer, Router } from './dealer-router.js';
 import { Pair } from './pair.js';
 import { Publisher, Subscriber, XPublisher, XSubscriber } from './pub-sub.js';
@@ -60,7 +60,7 @@ export interface ZmqMessageEvent {
    * The frames: Buffers on Node, Uint8Arrays in a browser. Over inproc, frames over 128 bytes are the
    * very objects the peer sent (smaller ones are copied at send, as zeromq.js does); treat them as read-only.
    */
-  frames: Buffer[];
+  frames: ReceivedFrame[];
 }
 
 /** A `send` command completed: the message is queued to a peer (sends complete in command order). */

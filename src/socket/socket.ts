@@ -10,7 +10,7 @@ import { parseEndpoint } from '../core/endpoint.js';
 import type { Endpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
-import type { Frame, Message, MessageInput } from '../core/frame.js';
+import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
 import { toHex, toMessage } from '../core/frame.js';
 import { defaultOptions, validateOption } from '../core/options.js';
 import type { OptionName, SocketOptions as OptionValues } from '../core/options.js';
@@ -152,7 +152,7 @@ const SOCKET_ACTOR_ID = 'socket';
  * assignment to a misspelt option (`sock.lingr = 0`) throws TypeError instead of doing nothing,
  * and so does an option name the constructor does not know.
  */
-export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine> implements AsyncIterable<Buffer[]> {
+export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine> implements AsyncIterable<ReceivedFrame[]> {
   /** The socket type as ZeroMQ spells it on the wire (`PUSH`, `ROUTER`, …). */
   readonly type: string;
   readonly context: Context;
@@ -562,7 +562,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * one is waiting queue behind it in call order. The array is the caller's own; the frames in it
    * are shared read-only (see `send`).
    */
-  receive(options?: CallOptions): Promise<Buffer[]> {
+  receive(options?: CallOptions): Promise<ReceivedFrame[]> {
     if (this.#closed) return Promise.reject(closedError());
     try {
       if (options !== undefined) checkCallOptions(options, 'receive');
@@ -593,7 +593,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * Receives messages until the socket is closed: a receive that `close()` cancels (EAGAIN) ends
    * the loop; any other error is thrown, as in zeromq.js.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer[]> {
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedFrame[]> {
     while (!this.#closed) {
       try {
         yield await this.receive();
