@@ -25,11 +25,11 @@
 // are epoch ms (performance.timeOrigin + now), comparable across the processes of one machine.
 // A step that runs out of a resource (zeromq.js's socket limit) reports failed {at, message, code}.
 
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { loadImpl, make } from './lib/impl.js';
 import type { BenchSocket, Impl, ImplName } from './lib/impl.js';
+import { emit, runChild, serveCommands } from './lib/child-io.js';
 
 type SubscriberSocket = BenchSocket & { subscribe(...prefixes: string[]): void };
 /** Monitor events, as both implementations have them (zeromq.js's Observer, our SocketEvents). */
@@ -37,9 +37,6 @@ type Observed = BenchSocket & { events: { on(type: string, listener: () => void)
 
 type Handler = (c: Record<string, unknown>) => Promise<void>;
 
-function emit(event: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
-}
 
 /** Epoch ms with sub-ms resolution: the same clock in every process of this machine. */
 function now(): number {
@@ -412,22 +409,9 @@ async function main(): Promise<void> {
   }
   handlers.heap = heap;
   emit('ready', { endpoint, pid: process.pid });
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line.trim() === '') continue;
-    const c = JSON.parse(line) as Record<string, unknown>;
-    const h = handlers[c.cmd as string];
-    if (h === undefined) throw new Error(`unknown command ${line}`);
-    await h(c);
-  }
+  await serveCommands(handlers);
 }
 
 // The parent ends a measurement by killing this process (a loop blocked at scale cannot be asked);
 // stdin ending is the same request, and the sockets go with the process.
-main().then(
-  () => process.exit(0),
-  (e) => {
-    const err = e as { message?: unknown; code?: unknown };
-    emit('error', { message: String(err?.message ?? e), code: err?.code });
-    process.exit(1);
-  },
-);
+runChild(main);

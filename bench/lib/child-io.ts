@@ -9,6 +9,7 @@ import type { BenchSocket } from './impl.js';
 export interface Command {
   cmd: string;
   count?: number;
+  [field: string]: unknown;
 }
 
 export type Handlers = Record<string, (c: Command) => Promise<void>>;
