@@ -759,8 +759,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     peer.out.drop();
     peer.in.drop();
     this.emitEvent({ type: 'peer:refused', address: peer.endpoint, peer: eventPeer(peer), error: new ZmqError('EINVAL', why) });
-    if (peer.ignore !== undefined) peer.ignore();
-    else peer.close();
+    if (peer.ignore !== undefined) {
+      peer.refused = true; // its stream stays open, out of use; its end is reported (detachPeer)
+      peer.ignore();
+    } else peer.close();
   }
 
   /**
@@ -929,7 +931,14 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal */
   detachPeer(peer: Peer, quiet = false): void {
-    if (!peer.attached) return;
+    if (!peer.attached) {
+      // A refused peer's connection, kept open and out of use, ends now: libzmq reports it.
+      if (peer.refused === true) {
+        peer.refused = false;
+        if (!quiet) this.emitEvent({ type: 'disconnect', address: peer.endpoint, peer: eventPeer(peer) });
+      }
+      return;
+    }
     this.peerLeaving(peer);
     peer.attached = false;
     // What we queued stays readable by the peer; what the peer queued for us is still ours to read

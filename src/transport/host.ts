@@ -40,6 +40,8 @@ export interface Peer extends PeerLink {
   readonly id: number;
   /** False once the peer has left the socket (its incoming pipe may still be drained). */
   attached: boolean;
+  /** The socket refused this peer; its connection is kept out of use until it ends (then `disconnect`). */
+  refused?: boolean;
 }
 
 /** Where a transport reports monitor events (a socket's `events`). */

@@ -65,6 +65,13 @@ const dealerHello = (id: string): Buffer => Buffer.concat([encodeGreeting('NULL'
 
 const message = (body: string): Buffer => Buffer.concat([Buffer.from([0x00, body.length]), Buffer.from(body)]);
 
+/** The remote addresses of the `disconnect` events `socket` emits from now on. */
+function disconnects(socket: Socket): (string | undefined)[] {
+  const from: (string | undefined)[] = [];
+  socket.events.on('disconnect', (e) => from.push(e.peer?.remoteAddress));
+  return from;
+}
+
 /**
  * The refused client sends a message (it does not know it was refused: read and dropped, under the
  * HWM; a paused node:net stream holding it would never report the FIN that follows), half-closes,
@@ -89,7 +96,10 @@ describe.skipIf(process.platform !== 'linux')('refused and failed peers\' stream
     const refused = nextEvent(pair, 'peer:refused');
     const b = await rawClient(port, handshakeBytes('PAIR'));
     await refused;
+    const gone = disconnects(pair);
+    const from = `127.0.0.1:${b.localPort}`;
     await sendHalfCloseAndCheck(b, ourSide(port, b));
+    expect(gone).toEqual([from]); // reported when its stream ended, as libzmq does
     // The first peer was never disturbed, and nothing of the refused one came through.
     a.write(message('hi'));
     expect(text(await pair.receive())).toEqual(['hi']);
@@ -105,7 +115,10 @@ describe.skipIf(process.platform !== 'linux')('refused and failed peers\' stream
     const refused = nextEvent(router, 'peer:refused');
     const b = await rawClient(port, dealerHello('x'));
     await refused;
+    const gone = disconnects(router);
+    const from = `127.0.0.1:${b.localPort}`;
     await sendHalfCloseAndCheck(b, ourSide(port, b));
+    expect(gone).toEqual([from]);
     a.write(message('hi'));
     expect(text(await router.receive())).toEqual(['x', 'hi']);
   });
