@@ -27,3 +27,10 @@ export const closingStates = {
   },
   closed: { type: 'final' as const, entry: 'release' as const },
 };
+
+/**
+ * The close edges' guard and effects, for a machine's fast-edge options (machines/fast-edges.ts):
+ * `shouldLinger` is pure, `startLinger` and `release` are runtime effects, so closing a socket
+ * skips xstate's macrostep as its other edges do.
+ */
+export const closeFastEdges = { guards: ['shouldLinger'], effects: ['startLinger', 'release'] } as const;

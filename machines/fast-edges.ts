@@ -65,10 +65,12 @@ interface Candidate {
   readonly source: string;
   /** The guard's name, if the transition has one. */
   readonly guard: string | undefined;
-  /** In order: an effect or an update (see FastEdgeOptions). */
+  /** In order: an effect or an update (see FastEdgeOptions); the target's entry actions come last. */
   readonly actions: readonly ActionRef[];
   /** The target state's path (dot-joined) when the edge moves, or undefined when it stays. */
   readonly target: string | undefined;
+  /** The target is a top-level final state (the machine is done when the edge is taken). */
+  readonly final: boolean;
   /** False when this candidate needs xstate's algorithm (an assign, an unnamed guard, a nested target…). */
   readonly fast: boolean;
 }
@@ -93,9 +95,27 @@ function guardName(x: unknown): string | undefined {
   return undefined;
 }
 
-/** Nothing runs on entering or leaving `node`, and it starts no timer or child. */
-function isQuiet(node: AnyStateNode): boolean {
-  return node.entry.length === 0 && node.exit.length === 0 && node.invoke.length === 0 && node.after.length === 0 && (node.always?.length ?? 0) === 0;
+/** Nothing runs on leaving `node`: no exit action, child or timer to stop. */
+function leavesQuietly(node: AnyStateNode): boolean {
+  return node.exit.length === 0 && node.invoke.length === 0 && node.after.length === 0;
+}
+
+/**
+ * What runs on entering `node`, when that is only named actions the shortcut may run (its entry
+ * actions, in order); undefined when entering it starts a child or timer, checks eventless
+ * transitions, or runs anything else. A final state qualifies only at the top (the machine is
+ * then done) and without output of its own.
+ */
+function entryOf(node: AnyStateNode, names: ReadonlySet<string>, mayCheckAlways = false): ActionRef[] | undefined {
+  if (node.invoke.length > 0 || node.after.length > 0 || (!mayCheckAlways && (node.always?.length ?? 0) > 0)) return undefined;
+  if (node.type === 'final' && (node.parent?.parent !== undefined || node.output !== undefined)) return undefined;
+  const refs: ActionRef[] = [];
+  for (const a of node.entry) {
+    const r = actionRef(a);
+    if (r === undefined || !names.has(r.name)) return undefined;
+    refs.push(r);
+  }
+  return refs;
 }
 
 function isDescendant(node: AnyStateNode, of: AnyStateNode): boolean {
@@ -103,18 +123,27 @@ function isDescendant(node: AnyStateNode, of: AnyStateNode): boolean {
   return false;
 }
 
+/** Where a transition goes when the shortcut may take it: the target's path, and the entry actions it runs. */
+interface Move {
+  readonly path: string;
+  readonly entry: readonly ActionRef[];
+  /** The target is a top-level final state: the machine is done. */
+  readonly final: boolean;
+}
+
 /**
  * Where a transition from `source` to `target` leaves the configuration `chain` (atomic state
- * first, then its ancestors), when it only exits and enters quiet states: the target's path, or
- * null for a transition that changes no state. Undefined when xstate would run anything on the
- * way (entry, exit, invoke, timers, eventless steps), enter a compound, parallel or history state,
- * or re-enter. The nodes exited and entered are found as xstate finds them: the transition's
- * domain is its source when the target is the source or below it, else their nearest common
- * ancestor (xstate's `getTransitionDomain`).
+ * first, then its ancestors), when the states it exits run nothing on the way out and the states
+ * it enters run only named actions (`names`) on the way in: the move, or null for a transition
+ * that changes no state. Undefined when xstate would run anything else on the way (exit actions,
+ * children, timers, eventless steps), enter a compound, parallel or history state, or re-enter.
+ * The nodes exited and entered are found as xstate finds them: the transition's domain is its
+ * source when the target is the source or below it, else their nearest common ancestor (xstate's
+ * `getTransitionDomain`).
  */
-function quietMove(chain: readonly AnyStateNode[], source: AnyStateNode, target: AnyStateNode, reenter: boolean): string | null | undefined {
+function plainMove(chain: readonly AnyStateNode[], source: AnyStateNode, target: AnyStateNode, reenter: boolean, names: ReadonlySet<string>, walksOn = false): Move | null | undefined {
   const atomic = chain[0] as AnyStateNode;
-  if (reenter || target.type !== 'atomic') return undefined;
+  if (reenter || (target.type !== 'atomic' && target.type !== 'final')) return undefined;
   // To itself, from the state itself: nothing exits or enters.
   if (target === source && source === atomic) return null;
   let domain: AnyStateNode | undefined = source;
@@ -131,12 +160,20 @@ function quietMove(chain: readonly AnyStateNode[], source: AnyStateNode, target:
   // Exited: the active states below the domain. Entered: the path from below the domain to the target.
   for (const n of chain) {
     if (n === domain) break;
-    if (!isQuiet(n) || n.type === 'parallel') return undefined;
+    if (!leavesQuietly(n) || n.type === 'parallel') return undefined;
   }
+  const entered: AnyStateNode[] = [];
   for (let n: AnyStateNode | undefined = target; n !== undefined && n !== domain; n = n.parent) {
-    if (!isQuiet(n) || n.type === 'parallel' || n.type === 'history') return undefined;
+    if (n.type === 'parallel' || n.type === 'history') return undefined;
+    entered.unshift(n);
   }
-  return target.path.join('.');
+  const entry: ActionRef[] = [];
+  for (const n of entered) {
+    const refs = entryOf(n, names, walksOn && n === target);
+    if (refs === undefined) return undefined;
+    entry.push(...refs);
+  }
+  return { path: target.path.join('.'), entry, final: target.type === 'final' };
 }
 
 /** The atomic states of `node` that are not inside a parallel region, with their ancestors up to the root. */
@@ -176,11 +213,18 @@ export function fastEdgeTable(machine: AnyStateMachine, options: FastEdgeOptions
         for (const t of source.transitions.get(type) ?? []) {
           const guard = t.guard === undefined ? undefined : guardName(t.guard);
           const refs = t.actions.map(actionRef);
-          const target = t.target === undefined ? null : t.target.length === 1 ? quietMove(chain, source, t.target[0] as AnyStateNode, t.reenter === true) : undefined;
+          const move = t.target === undefined ? null : t.target.length === 1 ? plainMove(chain, source, t.target[0] as AnyStateNode, t.reenter === true, actions) : undefined;
           const fast = (t.guard === undefined || (guard !== undefined && guards.has(guard)))
             && refs.every((r) => r !== undefined && actions.has(r.name))
-            && target !== undefined;
-          candidates.push({ source: source.path.join('.'), guard, actions: refs.filter((r): r is ActionRef => r !== undefined), target: target ?? undefined, fast });
+            && move !== undefined;
+          candidates.push({
+            source: source.path.join('.'),
+            guard,
+            actions: [...refs.filter((r): r is ActionRef => r !== undefined), ...(move?.entry ?? [])],
+            target: move?.path,
+            final: move?.final === true,
+            fast,
+          });
         }
       }
       byType.set(type, candidates);
@@ -226,11 +270,171 @@ function valueOf(path: string): string | Record<string, unknown> {
   return value;
 }
 
+/** An action of the fast start, looked up in the machine's implementations. */
+type StartStep = { readonly update: (context: never, event: never) => void } | { readonly effect: string; readonly params: unknown; readonly exec: ((args: unknown, params: unknown) => void) | undefined };
+
+/** An eventless transition the fast start may take: its guard, its actions with the target's entry, where it goes. */
+interface StartEdge {
+  readonly guard: ((args: unknown, params: unknown) => boolean) | undefined;
+  readonly steps: readonly StartStep[];
+  readonly target: AnyStateNode;
+  readonly move: Move;
+}
+
+/**
+ * How a machine starts without xstate's initial macrostep: the atomic state its initial states lead
+ * to and the entry actions on the way, then for each atomic state it may pass through, its
+ * eventless transitions in order (null where they are not all for the shortcut).
+ */
+interface StartPlan {
+  readonly first: AnyStateNode;
+  readonly entry: readonly StartStep[];
+  readonly always: Map<AnyStateNode, readonly StartEdge[] | null>;
+}
+
+function startStep(m: AnyStateMachine, ref: ActionRef, updates: ReadonlyMap<string, (context: never, event: never) => void>): StartStep {
+  const update = updates.get(ref.name);
+  return update !== undefined ? { update } : { effect: ref.name, params: ref.params, exec: m.implementations.actions[ref.name] as ((args: unknown, params: unknown) => void) | undefined };
+}
+
+/**
+ * The fast start's plan, or null when the start needs xstate: the machine (a compound root with no
+ * entry actions of its own) must enter its initial states running only named actions, with no
+ * children, timers or parallel regions on the way. Eventless transitions are followed when their
+ * guards are pure and named and their moves qualify as fast edges' do (see plainMove).
+ */
+function planStart(m: AnyStateMachine, options: FastEdgeOptions): StartPlan | null {
+  const root = m.root;
+  if (root.type !== 'compound' || root.entry.length > 0 || root.invoke.length > 0 || (root.always?.length ?? 0) > 0) return null;
+  const names = new Set([...(options.effects ?? []), ...Object.keys(options.updates ?? {})]);
+  const updates = new Map(Object.entries(options.updates ?? {}));
+  const entry: StartStep[] = [];
+  let node: AnyStateNode = root;
+  while (node.type === 'compound') {
+    const initial = node.initial;
+    if (initial === undefined || initial.actions.length > 0 || initial.target.length !== 1) return null;
+    node = initial.target[0] as AnyStateNode;
+    if (node.type !== 'compound' && node.type !== 'atomic') return null;
+    if (node.invoke.length > 0 || node.after.length > 0) return null;
+    if (node.type === 'compound' && (node.always?.length ?? 0) > 0) return null;
+    for (const a of node.entry) {
+      const r = actionRef(a);
+      if (r === undefined || !names.has(r.name)) return null;
+      entry.push(startStep(m, r, updates));
+    }
+  }
+  const guards = new Set(options.guards ?? []);
+  const always = new Map<AnyStateNode, readonly StartEdge[] | null>();
+  /** The eventless transitions of atomic state `at` (its ancestors have none: checked above). */
+  const plan = (at: AnyStateNode): readonly StartEdge[] | null => {
+    const chain: AnyStateNode[] = [];
+    for (let n: AnyStateNode | undefined = at; n !== undefined; n = n.parent) chain.push(n);
+    const edges: StartEdge[] = [];
+    for (const t of at.always ?? []) {
+      const name = t.guard === undefined ? undefined : guardName(t.guard);
+      const guard = name === undefined ? undefined : (m.implementations.guards[name] as StartEdge['guard']);
+      if (t.guard !== undefined && (name === undefined || !guards.has(name) || typeof guard !== 'function')) return null;
+      const refs = t.actions.map(actionRef);
+      if (!refs.every((r) => r !== undefined && names.has(r.name)) || t.target === undefined || t.target.length !== 1) return null;
+      const target = t.target[0] as AnyStateNode;
+      // The target may itself check eventless transitions (the walk goes on from it), so it is
+      // entered as if it had none: plainMove on a copy of the question without them.
+      const move = plainMove(chain, t.source, target, t.reenter === true, names, true);
+      if (move === undefined || move === null) return null;
+      edges.push({ guard, steps: [...refs, ...move.entry].map((r) => startStep(m, r as ActionRef, updates)), target, move });
+    }
+    return edges;
+  };
+  const visit = (n: AnyStateNode): void => {
+    if (n.type === 'atomic' && (n.always?.length ?? 0) > 0) always.set(n, plan(n));
+    for (const child of Object.values(n.states)) visit(child);
+  };
+  visit(root);
+  // The first state's own eventless transitions are checked by every start.
+  if (always.get(node) === null) return null;
+  return { first: node, entry, always };
+}
+
+/** Eventless steps the fast start follows before it leaves the rest to xstate (a loop would be a bug). */
+const MAX_START_STEPS = 16;
+
+/** Thrown by the fast start's `spawn`: a context that spawns is xstate's to make. */
+const SPAWNS = Symbol('spawns');
+
+/**
+ * The initial snapshot by the plan, or undefined when xstate must make it (the context spawns or
+ * throws, an eventless chain runs too long). Same snapshot and same actions, in the same order, as
+ * xstate's own start; the effects go through the scope's executor, which holds them until the
+ * actor starts, as xstate does.
+ */
+function fastStart(m: AnyStateMachine, plan: StartPlan, scope: ActorScope<AnyMachineSnapshot, EventObject>, input: unknown): AnyMachineSnapshot | undefined {
+  const made = m.config.context as unknown;
+  let context: MachineContext;
+  try {
+    context = typeof made === 'function'
+      ? (made as (args: unknown) => MachineContext)({ input, self: scope.self, spawn: () => { throw SPAWNS; } })
+      : ((made as MachineContext | undefined) ?? {});
+  } catch {
+    return undefined; // xstate makes it again, and reports what it throws as an error snapshot
+  }
+  const event = { type: 'xstate.init', input };
+  const effects: { effect: string; params: unknown; exec: ((args: unknown, params: unknown) => void) | undefined }[] = [];
+  const run = (steps: readonly StartStep[]): void => {
+    for (const step of steps) {
+      if ('update' in step) step.update(context as never, event as never);
+      else effects.push({ effect: step.effect, params: typeof step.params === 'function' ? (step.params as (args: unknown) => unknown)({ context, event }) : step.params, exec: step.exec });
+    }
+  };
+  run(plan.entry);
+  let node = plan.first;
+  let final = false;
+  for (let steps = 0; ; steps++) {
+    const edges = plan.always.get(node);
+    if (edges === undefined) break;
+    if (edges === null || steps === MAX_START_STEPS) return undefined;
+    const taken = edges.find((e) => e.guard === undefined || e.guard({ context, event }, undefined));
+    if (taken === undefined) break;
+    run(taken.steps);
+    node = taken.target;
+    if (taken.move.final) {
+      final = true;
+      break;
+    }
+  }
+  const path = node.path.join('.');
+  const snapshot = final ? finalSnapshot(m, path, context, scope) : m.resolveState({ value: valueOf(path) as never, context });
+  for (const e of effects) {
+    scope.actionExecutor({ type: e.effect, info: { context, event, self: scope.self, system: scope.system } as never, params: e.params, exec: e.exec as never });
+  }
+  return snapshot;
+}
+
+/**
+ * The snapshot of a machine that reached its top-level final state `path`: done, with the output
+ * xstate would give it (the machine's `output` mapped from the done-state event of that state, which
+ * has no output of its own: see entryOf).
+ */
+function finalSnapshot(m: AnyStateMachine, path: string, context: MachineContext, scope: ActorScope<AnyMachineSnapshot, EventObject>): AnyMachineSnapshot {
+  const mapper = m.root.output as unknown;
+  let output: unknown;
+  if (mapper !== undefined) {
+    const done = { type: `xstate.done.state.${[m.root.id, ...path.split('.')].join('.')}`, output: undefined };
+    output = typeof mapper === 'function' ? (mapper as (args: unknown) => unknown)({ context, event: done, self: scope.self }) : mapper;
+  }
+  return m.resolveState({ value: valueOf(path) as never, context, output });
+}
+
 const fastMachines = new WeakMap<object, FastEdgeOptions>();
 
 /** Whether `machine` came from {@link withFastEdges} (or a `provide()` of such a machine). */
 export function hasFastEdges(machine: AnyStateMachine): boolean {
   return fastMachines.has(machine);
+}
+
+/** Whether `machine` starts by the shortcut (see fastStart), for tests and tools. */
+export function startsFast(machine: AnyStateMachine): boolean {
+  const options = fastMachines.get(machine);
+  return options !== undefined && planStart(machine, options) !== null;
 }
 
 /** The edges `machine` takes by the shortcut (empty for a machine without it), for tests and tools. */
@@ -294,7 +498,19 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
     return out;
   }
 
+  /** The fast start's plan, made on first use: null when this machine's start is xstate's to make. */
+  let startPlan: StartPlan | null | undefined;
+  const slowStart = machine.getInitialSnapshot;
+
   Object.defineProperties(fast, {
+    getInitialSnapshot: {
+      configurable: true,
+      value(this: AnyStateMachine, scope: ActorScope<AnyMachineSnapshot, EventObject>, input: unknown): AnyMachineSnapshot {
+        if (startPlan === undefined) startPlan = planStart(this, options);
+        const started = startPlan === null ? undefined : fastStart(this, startPlan, scope, input);
+        return started ?? (slowStart.call(this, scope as never, input as never) as AnyMachineSnapshot);
+      },
+    },
     transition: {
       configurable: true,
       value(this: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject, scope: ActorScope<AnyMachineSnapshot, EventObject>): AnyMachineSnapshot {
@@ -347,6 +563,8 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
     }
     const target = r.candidate.target;
     if (target === undefined) return snapshot;
+    // The end of the machine: a done snapshot, made once (with the machine's output, if it has one).
+    if (r.candidate.final) return finalSnapshot(m, target, snapshot.context as MachineContext, scope);
     // The last target made for this edge is the likely one (one socket turning); else the cache.
     if (r.memoContext === context) return r.memoNext as AnyMachineSnapshot;
     let byTarget = cache.get(context);

@@ -6,6 +6,7 @@
 
 import { assign, setup } from 'xstate';
 import { canPair } from '../src/protocol/socket-types.js';
+import { withFastEdges } from './fast-edges.js';
 
 export interface InprocConnectionInput {
   connectionId: string;
@@ -29,7 +30,9 @@ export type InprocConnectionEvent =
   | { type: 'binder.arrived'; binderId: number; binderType: string }
   | { type: 'connection.close' };
 
-export const inprocConnectionMachine = setup({
+// Its start (to `attached` or `pending`) and its close take the fast-edge shortcut
+// (machines/fast-edges.ts): one of these starts and ends with every inproc connection.
+export const inprocConnectionMachine = withFastEdges(setup({
   types: {
     context: {} as InprocConnectionContext,
     events: {} as InprocConnectionEvent,
@@ -42,7 +45,6 @@ export const inprocConnectionMachine = setup({
     typesPair: ({ context }) => canPair(context.connectorType, context.binderType ?? ''),
   },
   actions: {
-    takeInput: assign(({ event }) => ({ ...(event as unknown as { input: InprocConnectionInput }).input })),
     recordBinder: assign(({ event }) =>
       event.type === 'binder.arrived' ? { binderId: event.binderId, binderType: event.binderType } : {},
     ),
@@ -59,11 +61,9 @@ export const inprocConnectionMachine = setup({
   },
 }).createMachine({
   id: 'inprocConnection',
-  // The input becomes context by an entry assign rather than a context function: this actor is
-  // started inside the supervisor's `startConnection` effect, where xstate warns about the assign()
-  // it wraps a context function in (its dev build checks for assign() called in custom actions).
-  context: { connectionId: '', name: '', connectorId: 0, connectorType: '', immediate: false },
-  entry: 'takeInput',
+  // Made by the fast start, which calls this function itself (xstate's own start wraps it in an
+  // assign(), which xstate's development build warns about here, inside the supervisor's effect).
+  context: ({ input }) => ({ ...input }),
   output: ({ context }) => ({ connectionId: context.connectionId }),
   initial: 'starting',
   on: { 'connection.close': '.closed' },
@@ -85,4 +85,7 @@ export const inprocConnectionMachine = setup({
     refused: { entry: 'refuse', type: 'final' },
     closed: { entry: 'detach', type: 'final' },
   },
+}), {
+  guards: ['hasBinder', 'typesPair'],
+  effects: ['attachConnector', 'attachBoth', 'refuse', 'detach'],
 });

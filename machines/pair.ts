@@ -2,7 +2,7 @@
 // `pair.cpp xattach_pipe` terminates the newcomer); sending waits while unpaired or mute.
 
 import { setup } from 'xstate';
-import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
+import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { isKnownPeer, PeerTable, peerListActions, peerUpdates } from './peers.js';
 import { withFastEdges } from './fast-edges.js';
@@ -77,4 +77,8 @@ export const pairMachine = withFastEdges(setup({
     },
     ...closingStates,
   },
-}), { guards: ['isPaired', 'isOurPeer'], effects: ['refusePeer'], updates: peerUpdates as never });
+}), {
+  guards: ['isPaired', 'isOurPeer', ...closeFastEdges.guards],
+  effects: ['refusePeer', ...closeFastEdges.effects],
+  updates: peerUpdates as never,
+});

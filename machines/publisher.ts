@@ -8,7 +8,7 @@ import { assign, setup } from 'xstate';
 import type { EventObject } from 'xstate';
 import { fromHex } from '../src/core/frame.js';
 import { MultiTrie } from '../src/core/trie.js';
-import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
+import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { applyPeerEvent, isKnownPeer, leavesNoPeers, PeerTable } from './peers.js';
 import { inPlaceActions, withFastEdges } from './fast-edges.js';
@@ -227,6 +227,7 @@ export const publisherMachine = withFastEdges(setup({
     ...closingStates,
   },
 }), {
-  guards: ['isNewSubscription', 'isHeldSubscription', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer'],
+  guards: ['isNewSubscription', 'isHeldSubscription', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer', ...closeFastEdges.guards],
+  effects: closeFastEdges.effects,
   updates: subscriptionUpdates as FastEdgeOptions['updates'],
 });

@@ -2,7 +2,7 @@
 // tracks who is attached; every message goes straight from a pipe to receive().
 
 import { setup } from 'xstate';
-import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
+import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { leavesNoPeers, PeerTable, peerListActions, peerUpdates } from './peers.js';
 import { withFastEdges } from './fast-edges.js';
@@ -53,4 +53,4 @@ export const pullMachine = withFastEdges(setup({
     },
     ...closingStates,
   },
-}), { guards: ['leavesNoPeers'], updates: peerUpdates as never });
+}), { guards: ['leavesNoPeers', ...closeFastEdges.guards], effects: closeFastEdges.effects, updates: peerUpdates as never });

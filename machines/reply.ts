@@ -4,7 +4,7 @@
 // runtime keeps the envelope frames and moves them (libzmq `rep.cpp`, built on `router.cpp`).
 
 import { setup } from 'xstate';
-import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
+import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { PeerTable, peerUpdates } from './peers.js';
 import { inPlaceActions, withFastEdges } from './fast-edges.js';
@@ -135,6 +135,7 @@ export const replyMachine = withFastEdges(setup({
     ...closingStates,
   },
 }), {
-  guards: ['isFromGonePeer', 'isRequesterLeaving'],
+  guards: ['isFromGonePeer', 'isRequesterLeaving', ...closeFastEdges.guards],
+  effects: closeFastEdges.effects,
   updates: updates as never,
 });

@@ -4,7 +4,7 @@
 // request id, and its rules say which replies count. The runtime moves the frames.
 
 import { assign, setup } from 'xstate';
-import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
+import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { applyPeerEvent, PeerTable, peerUpdates } from './peers.js';
 import { inPlaceActions, withFastEdges } from './fast-edges.js';
@@ -198,7 +198,7 @@ export const requestMachine = withFastEdges(setup({
     ...closingStates,
   },
 }), {
-  guards: ['mayRequestAgain', 'leavesStaleReplies', 'mayRequestAgainPastStaleReplies'],
-  effects: ['discardReplies'],
+  guards: ['mayRequestAgain', 'leavesStaleReplies', 'mayRequestAgainPastStaleReplies', ...closeFastEdges.guards],
+  effects: ['discardReplies', ...closeFastEdges.effects],
   updates: updates as never,
 });

@@ -3,7 +3,7 @@
 // table its actions change in place; the runtime moves the messages. No message is an event.
 
 import { setup } from 'xstate';
-import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
+import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { isKnownPeer, leavesNoPeers, leavesNoReadyPeer, PeerTable, peerListActions, peerUpdates } from './peers.js';
 import { withFastEdges } from './fast-edges.js';
@@ -78,5 +78,5 @@ export function createRoundRobinMachine<TId extends string>(id: TId) {
       },
       ...closingStates,
     },
-  }), { guards: ['leavesNoPeers', 'leavesNoRoom', 'isKnownPeer'], updates: peerUpdates as never });
+  }), { guards: ['leavesNoPeers', 'leavesNoRoom', 'isKnownPeer', ...closeFastEdges.guards], effects: closeFastEdges.effects, updates: peerUpdates as never });
 }

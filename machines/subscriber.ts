@@ -7,7 +7,7 @@
 import { setup } from 'xstate';
 import { toHex } from '../src/core/frame.js';
 import { SubscriptionTrie } from '../src/core/trie.js';
-import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
+import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { isKnownPeer, leavesNoPeers, PeerTable, peerUpdates } from './peers.js';
 import { prefixBytes } from './publisher.js';
@@ -149,8 +149,8 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
       ...closingStates,
     },
   }), {
-    guards: ['isLastSubscription', 'isSubscribed', 'leavesNoPeers', 'isKnownPeer'],
-    effects: ['sendSubscription', 'replaySubscriptions'],
+    guards: ['isLastSubscription', 'isSubscribed', 'leavesNoPeers', 'isKnownPeer', ...closeFastEdges.guards],
+    effects: ['sendSubscription', 'replaySubscriptions', ...closeFastEdges.effects],
     updates: updates as never,
   });
 }

@@ -6,7 +6,7 @@
 import { assign, setup } from 'xstate';
 import { toHex } from '../src/core/frame.js';
 import { MultiTrie } from '../src/core/trie.js';
-import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
+import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { isKnownPeer, PeerTable } from './peers.js';
 import type { ConfigureEvent, PublisherContext, SubscriptionEvent, Verbosity, WhenMute } from './publisher.js';
@@ -119,7 +119,7 @@ export const xpublisherMachine = withFastEdges(setup({
     ...closingStates,
   },
 }), {
-  guards: ['reportsSubscribe', 'reportsCancel', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer'],
-  effects: ['notify'],
+  guards: ['reportsSubscribe', 'reportsCancel', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer', ...closeFastEdges.guards],
+  effects: ['notify', ...closeFastEdges.effects],
   updates: subscriptionUpdates as FastEdgeOptions['updates'],
 });
