@@ -11,7 +11,7 @@ export type { ContextOptions } from './socket/context.js';
 export { version, capability } from './socket/library.js';
 export type { Capability } from './socket/library.js';
 export { Socket } from './socket/socket.js';
-export type { CallOptions, SocketOptions, SocketOptionsInput } from './socket/socket.js';
+export type { CallOptions, ReceiveManyOptions, SocketOptions, SocketOptionsInput } from './socket/socket.js';
 export { SocketEvents } from './socket/events.js';
 export type { Event, EventFor, EventOfType, SocketEvent, EventType, EventPeer } from './socket/events.js';
 export { Push, Pull } from './socket/push-pull.js';

@@ -49,6 +49,8 @@ export class ZmqError extends Error {
   address?: string;
   /** A ZAP status (300, 400, 500) on an authentication failure, as zeromq.js reports it. */
   status?: number;
+  /** For `sendMany`: how many of its messages were queued before this error (they stay queued). */
+  sent?: number;
 
   constructor(code: ZmqErrorCode, message: string, options?: { cause?: unknown; address?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

@@ -102,6 +102,15 @@ interface Endpointed<H> {
 
 interface Waiter {
   msg: Message | undefined;
+  /** A sendMany: its messages, and how many are queued so far (`msg` is unused). */
+  batch?: Message[];
+  index?: number;
+  /** A receiveMany: the most messages it takes. */
+  max?: number;
+  /** A sendMany with a timeout: starts the timer again (a message of it was queued). */
+  rearm?: () => void;
+  /** A sendMany: `index` when its timer last started. */
+  taken?: number;
   resolve: (value: never) => void;
   reject: (error: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -114,6 +123,15 @@ export interface CallOptions {
   /** Aborting rejects the call (ECANCELED, with the signal's reason as `cause`) if it is still waiting. */
   signal?: AbortSignal;
 }
+
+/** Options for one receiveMany call. */
+export interface ReceiveManyOptions extends CallOptions {
+  /** The most messages one call returns (default 1024). */
+  max?: number;
+}
+
+/** How many messages a receiveMany returns at most when not told. */
+const RECEIVE_MANY_MAX = 1024;
 
 /** @internal What an effect implementation receives: the socket, xstate's action arguments, the params. */
 export type Effect<S> = (socket: S, args: { context: never; event: never }, params: never) => void;
@@ -590,6 +608,127 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   }
 
   /**
+   * Sends many messages for one promise: each is sent as `send()` sends one (the same copy of small
+   * frames, the same rules: HWM, routing, filtering, its frames together), in order, and no other
+   * call's message comes between them. Resolves when the last is queued. Every message is checked
+   * before any is sent (a frame that is not bytes rejects the call with nothing sent). If one fails
+   * later (EFSM, EHOSTUNREACH, a timeout: `sendTimeout` applies to each wait), the promise rejects
+   * with that error, whose `sent` is how many were queued before it; those stay queued and the
+   * rest are not sent.
+   *
+   * One promise per batch instead of one per message: for streams of small messages, where the
+   * promise is most of the cost. `send()` remains the call for a message at a time.
+   */
+  sendMany(messages: readonly MessageInput[], options?: CallOptions): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    let batch: Message[];
+    try {
+      if (!Array.isArray(messages)) throw new ZmqError('EINVAL', `sendMany(): messages must be an array of messages, not ${describeValue(messages)}`);
+      if (options !== undefined) checkCallOptions(options, 'sendMany');
+      batch = new Array(messages.length);
+      for (let i = 0; i < messages.length; i++) {
+        try {
+          batch[i] = toMessage(messages[i] as MessageInput);
+        } catch (e) {
+          if (e instanceof ZmqError) e.message = `sendMany(): message ${i} of ${messages.length}: ${e.message}`;
+          throw e;
+        }
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const n = batch.length;
+    if (n === 0) return RESOLVED;
+    this.#sentSinceReceive = true;
+    let i = 0;
+    if (this.#sends.length === 0) {
+      this.#busy = true;
+      try {
+        for (; i < n; i++) {
+          const msg = batch[i] as Message;
+          this.checkSend(msg);
+          if (!this.xsend(msg)) break;
+        }
+      } catch (e) {
+        (e as ZmqError).sent = i;
+        return Promise.reject(e);
+      } finally {
+        this.#busy = false;
+        if (this.#missed) this.#followUp();
+      }
+      if (i === n) {
+        if (++this.#syncSends < SYNC_RUN_LIMIT) return RESOLVED;
+        this.#syncSends = 0;
+        return yieldToLoop();
+      }
+    }
+    this.#syncSends = 0;
+    return this.#wait(this.#sends, undefined, this.opt.sendTimeout, options?.signal, 'send', batch, i) as Promise<void>;
+  }
+
+  /**
+   * Receives the messages that are ready, up to `max` (default 1024), as an array of messages: at
+   * once if any is ready, else it waits for the first (as `receive()` does, `receiveTimeout`
+   * included) and returns it with whatever else is ready by then. Each message is what `receive()`
+   * would have returned, in the same order, under the same rules.
+   */
+  receiveMany(options?: ReceiveManyOptions): Promise<ReceivedFrame[][]> {
+    if (this.#closed) return Promise.reject(closedError());
+    let max = RECEIVE_MANY_MAX;
+    try {
+      if (options !== undefined) {
+        checkCallOptions(options, 'receiveMany');
+        if (options.max !== undefined) {
+          if (!Number.isInteger(options.max) || options.max < 1) {
+            throw new ZmqError('EINVAL', `receiveMany(): option max is ${describeValue(options.max)}, not an integer of at least 1`);
+          }
+          max = options.max;
+        }
+      }
+      this.checkReceive();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.#sentSinceReceive = false;
+    if (this.#recvs.length === 0) {
+      this.#busy = true;
+      let batch: Message[] | undefined;
+      try {
+        batch = this.#takeMany(max);
+      } finally {
+        this.#busy = false;
+        if (this.#missed) this.#followUp();
+      }
+      if (batch !== undefined) {
+        if (++this.#syncRecvs < SYNC_RUN_LIMIT) return Promise.resolve(batch as Buffer[][]);
+        this.#syncRecvs = 0;
+        return yieldToLoop().then(() => batch as Buffer[][]);
+      }
+    }
+    this.#syncRecvs = 0;
+    return this.#wait(this.#recvs, undefined, this.opt.receiveTimeout, options?.signal, 'receive', undefined, 0, max) as Promise<Buffer[][]>;
+  }
+
+  /** Up to `max` ready messages (undefined when none is), each taken as receive() takes one. */
+  #takeMany(max: number): Message[] | undefined {
+    const first = this.xrecv();
+    if (first === undefined) return undefined;
+    const batch = [first];
+    while (batch.length < max) {
+      // The type's rules again before each (a REQ has its one reply, then no turn to receive).
+      try {
+        this.checkReceive();
+      } catch {
+        break;
+      }
+      const msg = this.xrecv();
+      if (msg === undefined) break;
+      batch.push(msg);
+    }
+    return batch;
+  }
+
+  /**
    * Receives messages until the socket is closed: a receive that `close()` cancels (EAGAIN) ends
    * the loop; any other error is thrown, as in zeromq.js.
    */
@@ -618,7 +757,11 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
     this.#closed = true;
     this.#busyPoll?.stop();
-    for (const w of this.#sends.splice(0)) this.#settle(w, cancelledError('send', this.type));
+    for (const w of this.#sends.splice(0)) {
+      const e = cancelledError('send', this.type);
+      if (w.batch !== undefined) e.sent = w.index;
+      this.#settle(w, e);
+    }
     for (const w of this.#recvs.splice(0)) this.#settle(w, cancelledError('receive', this.type));
     let queued = 0;
     for (const p of this.peers.values()) if (p.attached) queued += p.out.size;
@@ -977,23 +1120,34 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (this.#closed) throw closedError();
   }
 
-  #wait(queue: Waiter[], msg: Message | undefined, timeout: number, signal: AbortSignal | undefined, what: string): Promise<unknown> {
-    if (timeout === 0) return Promise.reject(new ZmqError('EAGAIN', `${what} on ${this.type}: would wait, and ${what === 'send' ? 'sendTimeout' : 'receiveTimeout'} is 0`));
-    if (signal?.aborted) return Promise.reject(aborted(what, signal));
+  #wait(queue: Waiter[], msg: Message | undefined, timeout: number, signal: AbortSignal | undefined, what: string, batch?: Message[], index = 0, max?: number): Promise<unknown> {
+    if (timeout === 0) return Promise.reject(sentSoFar(new ZmqError('EAGAIN', `${what} on ${this.type}: would wait, and ${what === 'send' ? 'sendTimeout' : 'receiveTimeout'} is 0`), batch, index));
+    if (signal?.aborted) return Promise.reject(sentSoFar(aborted(what, signal), batch, index));
     return new Promise((resolve, reject) => {
       const w: Waiter = { msg, resolve: resolve as (v: never) => void, reject, timer: undefined, signal, onAbort: undefined };
+      if (batch !== undefined) {
+        w.batch = batch;
+        w.index = index;
+        w.taken = index;
+      }
+      if (max !== undefined) w.max = max;
       if (timeout > 0) {
-        w.timer = setTimeout(() => {
-          this.#remove(queue, w);
-          reject(new ZmqError('EAGAIN', `${what} on ${this.type} timed out after ${timeout} ms`));
-          if (queue === this.#sends) this.sendGaveUp();
-        }, timeout);
+        const arm = (): void => {
+          w.timer = setTimeout(() => {
+            this.#remove(queue, w);
+            reject(sentSoFar(new ZmqError('EAGAIN', `${what} on ${this.type} timed out after ${timeout} ms`), batch, w.index));
+            if (queue === this.#sends) this.sendGaveUp();
+          }, timeout);
+        };
+        arm();
+        // A batch gets the timeout for each of its waits: the timer starts again as its messages go.
+        if (batch !== undefined) w.rearm = arm;
       }
       if (signal !== undefined) {
         w.onAbort = () => {
           this.#remove(queue, w);
           if (w.timer !== undefined) clearTimeout(w.timer);
-          reject(aborted(what, signal));
+          reject(sentSoFar(aborted(what, signal), batch, w.index));
           if (queue === this.#sends) this.sendGaveUp();
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
@@ -1020,15 +1174,27 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const q = this.#sends;
     while (q.length > 0) {
       const w = q[0] as Waiter;
+      const batch = w.batch;
+      const msg = batch === undefined ? (w.msg as Message) : (batch[w.index as number] as Message);
       try {
-        this.checkSend(w.msg as Message);
+        this.checkSend(msg);
       } catch (e) {
         q.shift();
+        if (batch !== undefined) (e as ZmqError).sent = w.index;
         this.#settle(w, e);
         this.sendGaveUp();
         continue;
       }
-      if (!this.xsend(w.msg as Message)) return;
+      if (!this.xsend(msg)) {
+        if (batch !== undefined && w.rearm !== undefined && w.timer !== undefined && w.index !== w.taken) {
+          // Progress since the last wait: this wait gets the whole timeout again.
+          clearTimeout(w.timer);
+          w.taken = w.index;
+          w.rearm();
+        }
+        return;
+      }
+      if (batch !== undefined && (w.index = (w.index as number) + 1) < batch.length) continue;
       q.shift();
       this.#settle(w, undefined);
     }
@@ -1052,10 +1218,11 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #flushRecvs(): void {
     const q = this.#recvs;
     while (q.length > 0) {
-      const msg = this.xrecv();
-      if (msg === undefined) return;
+      const max = (q[0] as Waiter).max;
+      const got = max === undefined ? this.xrecv() : this.#takeMany(max);
+      if (got === undefined) return;
       const w = q.shift() as Waiter;
-      this.#settle(w, undefined, msg);
+      this.#settle(w, undefined, got);
       this.#busyPoll?.ended(w, true);
     }
   }
@@ -1134,6 +1301,12 @@ export function socketMachine<M extends AnyStateMachine, S extends Socket>(machi
  */
 function asHost(socket: Socket): PeerHost & PipeReader & PipeWriter {
   return socket;
+}
+
+/** `e`, with `sent` set when it ends a sendMany (`batch`) of which `index` messages were queued. */
+function sentSoFar<E extends ZmqError>(e: E, batch: Message[] | undefined, index: number | undefined): E {
+  if (batch !== undefined) e.sent = index ?? 0;
+  return e;
 }
 
 function closedError(): ZmqError {
