@@ -2,23 +2,29 @@
 // the tarball installs into an empty project outside this checkout with nothing but its own declared
 // dependencies (xstate, libsodium-wrappers), and from there
 //   - the README's "## Example" block runs with node as an ES module, as written;
-//   - every entry in `exports` (`.`, `./browser`, `./testing`) resolves to a file that is in it;
+//   - `require('monocoque')` gets the CommonJS build (dist/cjs/, scripts/build-cjs.mjs): the README's
+//     Example (inproc) and Security (CURVE over tcp) blocks, compiled to CommonJS as a TypeScript user's
+//     would be (the rest wrapped in an async function), run from .cjs files;
+//   - every entry in `exports` (`.`, `./browser`, `./testing`) resolves, for `import` and for `require`,
+//     to a file that is in it;
 //   - a user file importing 'monocoque' type-checks with `tsc --strict`, without skipLibCheck, on
-//     Node's types (the repository's own @types/node: the project installs none);
+//     Node's types (the repository's own @types/node: the project installs none), as an ES module
+//     and as CommonJS (a .cts file, module node16: the `require` condition's declarations);
 //   - a user file importing 'monocoque/browser' type-checks the way a browser project compiles it:
 //     no @types/node anywhere in the project, `types: []`, `lib: ["ES2022", "DOM"]`;
 //   - the source maps (and declaration maps) point at sources the tarball ships (src/, machines/).
 //
-//   npm pack ──▶ tmp/monocoque-<v>.tgz ──▶ tmp/app: npm install <tgz> ──▶ node example.mjs
-//                                                                     └─▶ tsc -p node/ , tsc -p browser/
+//   npm pack ──▶ tmp/monocoque-<v>.tgz ──▶ tmp/app: npm install <tgz> ──▶ node example.mjs, node example.cjs
+//                                                                     └─▶ tsc -p node/ , cjs/ , browser/
 //
-// Slow for a unit test (build + pack + install + two tsc runs: about 15 s on a 2-core machine), so
+// Slow for a unit test (build + pack + install + three tsc runs: about 20 s on a 2-core machine), so
 // the timeouts are generous.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder } from '../helpers/files.js';
 
@@ -44,6 +50,21 @@ let app: string;
 let pkgDir: string;
 let packed: Packed;
 let started: number;
+
+/**
+ * A README block (TypeScript, ES module, top-level await) as a TypeScript user compiling to CommonJS
+ * gets it: the imports stay on top (tsc turns them into `require` calls), the rest runs in an async
+ * function.
+ */
+function asCommonJs(block: string): string {
+  const imports: string[] = [];
+  const body = block.replace(/^import [^;]*;\n/gm, (line) => {
+    imports.push(line);
+    return '';
+  });
+  const source = [...imports, '(async () => {', body, '})().catch((e) => { console.error(e); process.exitCode = 1; });', ''].join('\n');
+  return ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+}
 
 function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 150_000 });
@@ -99,9 +120,9 @@ describe('npm package', () => {
     expect(Object.keys(manifest.dependencies).sort()).toEqual(['libsodium-wrappers', 'xstate']);
   });
 
-  it('exports: every target of ".", "./browser", "./testing" is in the tarball, types first', () => {
+  it('exports: every target of ".", "./browser", "./testing" is in the tarball, for import and require, types first', () => {
     const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
-      main: string; types: string; exports: Record<string, string | Record<string, string>>;
+      main: string; types: string; exports: Record<string, string | Record<string, string | Record<string, string>>>;
     };
     expect(Object.keys(manifest.exports)).toEqual(expect.arrayContaining(['.', './browser', './testing']));
     const targets = [manifest.main, manifest.types];
@@ -110,12 +131,20 @@ describe('npm package', () => {
         targets.push(value);
         continue;
       }
-      // TypeScript takes the first condition that matches: `types` must come before `import`/`default`.
-      expect(Object.keys(value)[0], key).toBe('types');
-      expect(Object.keys(value), key).toEqual(expect.arrayContaining(['import', 'default']));
-      targets.push(...Object.values(value));
+      expect(Object.keys(value), key).toEqual(['import', 'require', 'default']);
+      for (const [condition, target] of Object.entries(value)) {
+        if (typeof target === 'string') {
+          targets.push(target);
+          continue;
+        }
+        // TypeScript takes the first condition that matches: `types` must come before `default`.
+        expect(Object.keys(target), `${key} ${condition}`).toEqual(['types', 'default']);
+        targets.push(...Object.values(target));
+      }
     }
     expect(targets.filter((t) => !existsSync(join(pkgDir, t)))).toEqual([]);
+    // Under dist/cjs, .js and .d.ts files are CommonJS, whatever the package's own "type" says.
+    expect(JSON.parse(readFileSync(join(pkgDir, 'dist', 'cjs', 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
   });
 
   it('source maps: every map in the tarball names sources the tarball ships', () => {
@@ -146,6 +175,28 @@ describe('npm package', () => {
     expect(entries).toBe('function function\n');
   });
 
+  it('require: the README Example (inproc) and Security (CURVE over tcp) blocks run from CommonJS', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = /## Example\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    const security = /## Security: CURVE, PLAIN and ZAP[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    expect(security).toBeDefined();
+    writeFileSync(join(app, 'example.cjs'), asCommonJs(example as string));
+    expect(run(process.execPath, ['example.cjs'], app)).toBe("job 42\n{ open: 'ready' }\n");
+    // CURVE loads libsodium-wrappers lazily: from CommonJS, its CommonJS build.
+    writeFileSync(join(app, 'security.cjs'), asCommonJs(security as string));
+    expect(run(process.execPath, ['security.cjs'], app)).toBe('user known\nsealed\n');
+    // What require() got is the CommonJS copy, one per entry; the ES entries are another copy (the
+    // dual-package hazard, README "Install"): errors still match across them, by `code`.
+    const entries = run(process.execPath, ['-e', [
+      "const m = require('monocoque'), b = require('monocoque/browser'), t = require('monocoque/testing');",
+      "console.log(require.resolve('monocoque').includes('/dist/cjs/'), m.Push === b.Push, m.default.Push === m.Push, typeof t.modelPaths);",
+      "import('monocoque').then((esm) => { let e; try { new esm.Push({ linger: -2 }); } catch (x) { e = x; }",
+      "  console.log(esm.Push === m.Push, m.isZmqError(e, 'EINVAL')); });",
+    ].join('\n')], app);
+    expect(entries).toBe('true true true function\nfalse true\n');
+  });
+
   it('types: a Node user file importing monocoque and monocoque/testing passes tsc --strict, no skipLibCheck', () => {
     mkdirSync(join(app, 'node'), { recursive: true });
     writeFileSync(join(app, 'node', 'user.ts'), [
@@ -171,6 +222,35 @@ describe('npm package', () => {
       files: ['user.ts'],
     }, null, 2));
     expect(typeCheck('node')).toEqual([]);
+  }, 60_000);
+
+  it('types: a CommonJS user file (.cts, module node16) requiring monocoque and monocoque/testing passes tsc --strict', () => {
+    mkdirSync(join(app, 'cjs'), { recursive: true });
+    writeFileSync(join(app, 'cjs', 'user.cts'), [
+      "import { Dealer, Pull, Push, Router, pushMachine } from 'monocoque';",
+      "import type { SocketActorEvent } from 'monocoque';",
+      "import zmq = require('monocoque');",
+      "import { modelPaths } from 'monocoque/testing';",
+      "async function main(): Promise<Buffer[]> {",
+      "  const push = new Push({ sendHighWaterMark: 10, linger: 0 });",
+      "  await push.bind('tcp://127.0.0.1:*');",
+      "  return new Pull().receive();",
+      "}",
+      "const peers: number = new Router({ mandatory: true }).getSnapshot().context.peers.size;",
+      "new Dealer().connect('ipc:///tmp/monocoque-user.sock');",
+      "const kind: SocketActorEvent['type'] = 'zmq.message';",
+      "const paths: number = modelPaths(pushMachine).length;",
+      "const same: typeof zmq.Push = zmq.default.Push;",
+      'export { main, peers, kind, paths, same };',
+    ].join('\n'));
+    writeFileSync(join(app, 'cjs', 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, noEmit: true, skipLibCheck: false, target: 'ES2022', module: 'Node16', moduleResolution: 'Node16',
+        lib: ['ES2022'], types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
+      },
+      files: ['user.cts'],
+    }, null, 2));
+    expect(typeCheck('cjs')).toEqual([]);
   }, 60_000);
 
   it('types: a browser user file importing monocoque/browser passes tsc --strict with no Node types at all', () => {
