@@ -117,6 +117,25 @@ export class Pipe {
   }
 
   /**
+   * Queues one whole message past the HWM: for subscriptions, which libzmq drops at the HWM
+   * (libzmq#2258) and which here always get through (what a subscriber asks for is bounded by its
+   * own calls). Never conflated. Returns false, and keeps nothing, only when the pipe is ended or
+   * dropped; `writable` then says whether the pipe is at its HWM, as after `write`.
+   */
+  writePastHwm(msg: Message): boolean {
+    if (this.#ended || this.#dropped) return false;
+    if (this.#count === this.#ring.length) this.#grow();
+    this.#ring[(this.#head + this.#count) & this.#mask] = msg;
+    this.#count++;
+    if (this.capacity !== 0 && this.#count >= this.capacity && !this.conflate) this.#full = true;
+    if (this.#readerIdle) {
+      this.#readerIdle = false;
+      this.reader.pipeReadable(this);
+    }
+    return true;
+  }
+
+  /**
    * Takes the oldest message, or undefined when empty. Reading an empty pipe arms the
    * `pipeReadable` call for the next write.
    */

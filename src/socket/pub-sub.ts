@@ -49,8 +49,9 @@ const encoder = new TextEncoder();
 /**
  * Subscription messages a publisher applies in one turn of the event loop before it lets other work
  * run: a peer sending thousands of SUBSCRIBEs must not freeze the process (each is a machine event,
- * a few µs). What waits stays in the peer's pipe, which pushes back on the peer at its HWM (over
- * tcp the engine then stops reading the stream).
+ * a few µs). What waits stays in the peer's pipe: over tcp it pushes back on the peer at its HWM
+ * (the engine stops reading the stream); an inproc subscriber writes its subscriptions past the HWM,
+ * so its own loop of subscribe() calls pays only its own part and none is lost.
  * @internal
  */
 export const SUBSCRIPTIONS_PER_TURN = 256;
@@ -158,16 +159,15 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
     try {
       for (const pipe of this.#unread) {
         const peer = pipe.readerTag as Peer | undefined;
-        // Only a stream is held back: its engine stops reading when the pipe is full, and nothing
-        // is lost. An inproc subscriber writes into the pipe itself, and a full pipe would drop its
-        // subscriptions, so what it sends is applied as it comes (its own loop is the one running).
-        const metered = peer !== undefined && peer.transport !== 'inproc';
+        // What waits is not lost: a stream's engine stops reading when the pipe is full, and a
+        // subscriber writes its subscriptions past the HWM (SubscriberBase.#writeSubscription), so
+        // an inproc subscriber's thousand subscribe() calls cost its own loop only its own part.
         for (;;) {
           if (this.closed) {
             this.#unread.clear();
             return;
           }
-          if (metered && this.#budget <= 0) break; // the rest next turn (see #spend)
+          if (this.#budget <= 0) break; // the rest next turn (see #spend)
           const msg = pipe.read();
           if (msg === undefined) {
             this.#unread.delete(pipe);
@@ -179,7 +179,7 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
             this.upstream(msg);
             continue;
           }
-          if (metered) this.#spend();
+          this.#spend();
           this.tell({ type: kind === SUBSCRIBE ? 'subscription.added' : 'subscription.removed', peerId: peer.id, prefix: toHex((msg[0] as Frame).subarray(1)) });
         }
       }
@@ -327,14 +327,18 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
   /** A matching message `readable` read ahead; the next receive returns it first. */
   #ahead: Message | undefined = undefined;
 
-  // Writes to publishers drop a message where the pipe is full (libzmq `dist_t`, libzmq#2258).
+  // A subscribe() or unsubscribe() goes to every publisher past the HWM: libzmq drops it where the
+  // pipe is full (`dist_t`, libzmq#2258), which would lose a subscriber's own requests now that an
+  // inproc publisher applies them turn by turn. The replay to a new publisher keeps libzmq's rule
+  // (what does not fit under SNDHWM is dropped, `xsub.cpp send_subscription`), and so do the
+  // messages an XSUB sends upstream.
 
   /** @internal The `sendSubscription` effect: one message to every publisher (each its own array, one shared frame). */
   sendSubscription(p: SubscriptionParams): void {
     const frame = subscriptionFrame(p.subscribe, p.prefix);
     for (const entry of (this.machineContext as SubscriberContext).peers) {
       const peer = this.link(entry.id);
-      if (peer !== undefined) this.writeTo(peer, [frame]);
+      if (peer !== undefined) this.#writeSubscription(peer, [frame]);
     }
   }
 
@@ -343,6 +347,11 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
     const peer = this.link(p.peerId);
     if (peer === undefined) return;
     for (const prefix of p.prefixes) this.writeTo(peer, [subscriptionFrame(true, prefix)]);
+  }
+
+  #writeSubscription(peer: Peer, msg: Message): void {
+    const out = peer.out;
+    if (out.writePastHwm(msg) && !out.writable) this.pipeFilled(out);
   }
 
   // libzmq `xsub.cpp` filters again on receive: a publisher may send more than we asked for (a

@@ -196,14 +196,25 @@ describe('issue 11: a subscription flood does not freeze a publisher', () => {
     peer.destroy();
   });
 
-  it('subscriptions from inproc peers are applied as they come (a full inproc pipe would drop them)', () => {
+  it('subscriptions from an inproc peer are never lost: past the HWM they wait in the pipe, applied turn by turn', async () => {
     const context = new Context();
     const pub = track(new Publisher({ context }));
     void pub.bind('inproc://flood');
     const sub = track(new Subscriber({ context }));
     sub.connect('inproc://flood');
+    // 3,000 is past the pipe's HWM (SNDHWM + RCVHWM = 2,000): none may be dropped.
     for (let i = 0; i < 3000; i++) sub.subscribe(`t${i}`);
+    // The subscriber's loop paid for its own part only: the publisher applies a budget per turn.
+    expect(pub.getSnapshot().context.subscriptions.size).toBe(SUBSCRIPTIONS_PER_TURN);
+    let turns = 0;
+    while (pub.getSnapshot().context.subscriptions.size < 3000) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns++;
+    }
     expect(pub.getSnapshot().context.subscriptions.size).toBe(3000);
+    expect(turns).toBeGreaterThanOrEqual(Math.ceil(3000 / SUBSCRIPTIONS_PER_TURN) - 1);
+    await pub.send(['t2999', 'last']);
+    expect(text(await sub.receive())).toEqual(['t2999', 'last']);
   });
 });
 
