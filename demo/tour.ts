@@ -1,6 +1,7 @@
 // The tour of monocoque: `npm run demo`. Each scene prints its steps, each with the socket
 // machines' state changes it caused indented under it (see show.ts), within a screenful.
 
+import { batchScene } from './scene-batch.js';
 import { dealerRouterScene } from './scene-dealer-router.js';
 import { hwmScene } from './scene-hwm.js';
 import { inprocScene } from './scene-inproc.js';
@@ -12,6 +13,7 @@ import { securityScene } from './scene-security.js';
 const scenes: [string, () => Promise<void>][] = [
   ['inproc', inprocScene],
   ['hwm', hwmScene],
+  ['batches', batchScene],
   ['req/rep', reqRepScene],
   ['dealer/router', dealerRouterScene],
   ['pub/sub', pubSubScene],

@@ -95,6 +95,19 @@ describe('demo', () => {
       'req received "answer to: first request"',
     ]);
 
+    // Batches: a batch held at the HWM goes on as the pull drains; a timeout says how many went.
+    expectInOrder(stdout, [
+      '== Batches',
+      'push.sendMany(m0..m9): 8 fit the pipe (4 + 4), the rest wait; resolved = false',
+      '[push] open.ready -> open.mute',
+      'pull.receiveMany() took 8 in one call: m0 m1 m2 m3 m4 m5 m6 m7',
+      'the pipe drained, the last two went: resolved = true',
+      'pull.receiveMany({ max: 1 }) took m8',
+      'pull.receiveMany() took m9',
+      'sendMany of 12 fails: EAGAIN with error.sent = 8 (those stay queued)',
+      'M/s with sendMany of 256',
+    ]);
+
     // Dealer/Router: the identity table, replies by name, EHOSTUNREACH with mandatory.
     expectInOrder(stdout, [
       '== Dealer/Router',
