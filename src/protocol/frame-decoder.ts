@@ -30,10 +30,13 @@ const FLAG_COMMAND = 0x04;
 const HEADER = 0;
 const BODY = 1;
 
-// A spanning frame up to this size gets its buffer up front (its size has passed the checks). A larger one
-// is collected as chunk views and copied once when complete, so a peer declaring a huge size cannot make us
-// allocate it before sending it.
+// A spanning frame gets its buffer up front (its size has passed the checks) when it is small, or when at
+// least half of it is already here and it is at most EAGER_LIMIT; any other is collected as chunk views and
+// copied once when complete. Either way each octet is copied once, and what a connection holds is bounded
+// by what its peer sent: a header alone, declaring a frame it never sends, costs at most EAGER_FLOOR
+// (issue 14: 1,000 peers each sending a greeting and a 1 MiB header held 1 GiB).
 const EAGER_LIMIT = 1 << 20;
+const EAGER_FLOOR = 8 * 1024;
 
 const TWO_POW_32 = 4294967296;
 // 2^53 - 1 = 0x1F_FFFF_FFFF_FFFF: the high 32-bit word of a safe 64-bit size is at most 0x1FFFFF.
@@ -155,7 +158,7 @@ export class FrameDecoder {
         this.#size = size;
         this.#have = 0;
         this.#state = BODY;
-        if (size <= EAGER_LIMIT) this.#buffer = allocBytes(size);
+        if (size <= EAGER_FLOOR || (size <= EAGER_LIMIT && size <= 2 * (len - pos))) this.#buffer = allocBytes(size);
         else this.#pieces = [];
       }
     }
