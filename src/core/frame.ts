@@ -161,13 +161,21 @@ export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** The most bytes one `String.fromCharCode.apply` takes (well under any engine's argument limit). */
+const KEY_SLICE = 8192;
+
 /**
  * A string with one UTF-16 unit per byte (latin1): sorts as the bytes do, and keys a Map cheaply
  * (a routing id per message, a trie node).
  */
 export function byteKey(bytes: Uint8Array): string {
   const n = bytes.byteLength;
-  if (n > 32) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  if (n > 32) {
+    // In slices: one apply() over a peer's 200 KB topic would overflow the stack (issue 14).
+    let s = '';
+    for (let i = 0; i < n; i += KEY_SLICE) s += String.fromCharCode.apply(null, bytes.subarray(i, i + KEY_SLICE) as unknown as number[]);
+    return s;
+  }
   let s = '';
   for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i] as number);
   return s;
