@@ -70,7 +70,7 @@ export type TransitionKind =
 export interface ChartTransition {
   /** `t0`, `t1`, ... in the machine's declaration order. */
   id: string;
-  /** xstate's own transition object: the one a microstep reports as taken. */
+  /** xstate's own transition object (a state node's `on` or `always` entry): what taken.ts reports. */
   ref: XTransition;
   /** The event as written (`request.sent`, `always`, `after 100 ms`). */
   event: string;

@@ -32,10 +32,14 @@ export class LogView {
     );
   }
 
-  /** Adds a line: `text` in words, `raw` the event or call as the runtime names it. */
-  add(kind: LogKind, who: string | undefined, text: string, raw?: string): void {
+  /**
+   * Adds a line: `text` in words, `raw` the event or call as the runtime names it, `data` more
+   * attributes for the line (a transition's ids on its chart: `transitions` becomes `data-transitions`).
+   */
+  add(kind: LogKind, who: string | undefined, text: string, raw?: string, data: Record<string, string> = {}): void {
     const ms = (performance.now() - this.#start).toFixed(0);
-    const li = h('li', { class: `entry kind-${kind}`, 'data-kind': kind, 'data-who': who ?? '', title: raw ?? text, 'data-raw': raw ?? '' },
+    const extra = Object.fromEntries(Object.entries(data).map(([k, v]) => [`data-${k}`, v]));
+    const li = h('li', { class: `entry kind-${kind}`, 'data-kind': kind, 'data-who': who ?? '', title: raw ?? text, 'data-raw': raw ?? '', ...extra },
       h('span', { class: 'meta' },
         h('span', { class: 'kind' }, KIND_LABEL[kind]),
         who ? h('span', { class: 'who' }, this.#labels.get(who) ?? who) : null,

@@ -5,6 +5,7 @@
 import { Context } from '../../src/browser.js';
 import type { InspectionEvent } from 'xstate';
 import { Card } from './card.js';
+import type { ChartTransition } from './chart-model.js';
 import { h, replace } from './dom.js';
 import { findLinks } from './links.js';
 import { LinksView } from './links-view.js';
@@ -14,6 +15,8 @@ import { LogView } from './log-view.js';
 import { scenarios } from './scenarios.js';
 import type { Scenario } from './scenarios.js';
 import { leafPaths, transitionText } from './statechart.js';
+import { TakenTracker } from './taken.js';
+import type { Taken } from './taken.js';
 import { narrateMove, narrateStart, narrateStay } from './words.js';
 import './style.css';
 
@@ -27,7 +30,7 @@ class Show implements Stage {
   readonly cards: Card[] = [];
   readonly log: LogView;
   readonly links: LinksView;
-  #byActor = new Map<unknown, { card: Card; value: string; microstepped?: unknown }>();
+  #byActor = new Map<unknown, TakenTracker>();
   #scheduled = false;
   #disposed = false;
 
@@ -48,7 +51,7 @@ class Show implements Stage {
       const card = new Card(live);
       this.sockets.push(live);
       this.cards.push(card);
-      this.#byActor.set(live.sock.actor, { card, value: JSON.stringify(live.value) });
+      this.#byActor.set(live.sock.actor, new TakenTracker(live.machine, live.sock.actor, (taken) => this.#took(card, taken)));
       this.log.add('transition', live.key, narrateStart(live.label, card.chart.model.machineId, leafPaths(live.value)), `starts in ${leafPaths(live.value).join(', ')}`);
     }
     replace(mount.cards, ...this.cards.map((c) => c.element));
@@ -94,53 +97,41 @@ class Show implements Stage {
     }
   }
 
-  /**
-   * Marks the transitions each microstep took on the chart, and logs, in words, each change of a
-   * socket machine's state (and each transition that ran its actions without leaving its state),
-   * with the raw event on hover.
-   */
+  /** Hands each inspection event to the tracker of the socket it concerns (see taken.ts). */
   #inspected(event: InspectionEvent): void {
-    if (this.#disposed) return;
-    const entry = this.#byActor.get(event.actorRef);
-    if (entry === undefined) return;
-    const { card } = entry;
-    const who = card.live.label;
-    if (event.type === '@xstate.microstep') {
-      entry.microstepped = event.event;
-      card.chart.flash(event._transitions);
-      for (const t of event._transitions) {
-        const drawn = card.chart.describe(t);
-        if (drawn !== undefined && drawn.kind === 'stays') this.#logStay(card, event.event, drawn);
-      }
-      return;
-    }
-    if (event.type !== '@xstate.snapshot') return;
-    const value = (event.snapshot as { value?: unknown }).value as Parameters<typeof leafPaths>[0];
-    const json = JSON.stringify(value);
-    // An edge the fast-edge shortcut took reports no microstep: find it on the chart instead.
-    const shortcut = entry.microstepped !== event.event;
-    entry.microstepped = undefined;
-    const before = JSON.parse(entry.value) as Parameters<typeof leafPaths>[0];
-    if (shortcut && !event.event.type.startsWith('xstate.')) {
-      const taken = card.chart.candidates(before, value, event.event.type, { context: (event.snapshot as { context?: unknown }).context, event: event.event });
-      card.chart.flash(taken);
-      const drawn = taken[0] === undefined ? undefined : card.chart.describe(taken[0]);
-      if (json === entry.value) this.#logStay(card, event.event, drawn);
-    }
-    if (json === entry.value) return;
-    entry.value = json;
-    // In parallel states name only the regions that moved.
-    const was = leafPaths(before);
-    const now = leafPaths(value);
-    const left = was.filter((p) => !now.includes(p));
-    const entered = now.filter((p) => !was.includes(p));
-    this.log.add('transition', card.live.key, narrateMove(who, card.chart.model.machineId, event.event.type, entered),
-      `${left.join(', ')} → ${entered.join(', ')}  on ${event.event.type}  ${rawEvent(event.event)}`);
+    if (!this.#disposed) this.#byActor.get(event.actorRef)?.inspect(event);
   }
 
-  #logStay(card: Card, event: { type: string }, drawn: ReturnType<Card['chart']['describe']>): void {
-    this.log.add('transition', card.live.key, narrateStay(card.live.label, event.type, drawn),
-      `${drawn === undefined ? event.type : transitionText(drawn)}  ${rawEvent(event)}`);
+  /**
+   * A socket's machine handled an event: marks the transitions it took on the chart, and logs, in
+   * words, its change of state (or each transition that ran its actions without leaving its state),
+   * with the raw event on hover and the transitions' ids as `data-transitions`.
+   */
+  #took(card: Card, taken: Taken): void {
+    if (this.#disposed) return;
+    const { chart } = card;
+    chart.flash(taken.transitions, taken.ambiguous);
+    const drawn = taken.transitions.map((t) => chart.describe(t)).filter((t) => t !== undefined);
+    const ids = { transitions: drawn.map((t) => t.id).join(' '), ambiguous: String(taken.ambiguous) };
+    const moved = JSON.stringify(taken.before) !== JSON.stringify(taken.after);
+    if (!moved) {
+      // Each transition that ran, or, when one of several did, one line naming them all.
+      if (taken.ambiguous) this.#logStay(card, taken.event, undefined, ids, drawn);
+      else for (const t of drawn) this.#logStay(card, taken.event, t, ids);
+      return;
+    }
+    // In parallel states name only the regions that moved.
+    const was = leafPaths(taken.before);
+    const now = leafPaths(taken.after);
+    const left = was.filter((p) => !now.includes(p));
+    const entered = now.filter((p) => !was.includes(p));
+    this.log.add('transition', card.live.key, narrateMove(card.live.label, chart.model.machineId, taken.event.type, entered),
+      `${left.join(', ')} → ${entered.join(', ')}  on ${taken.event.type}  ${rawEvent(taken.event)}`, ids);
+  }
+
+  #logStay(card: Card, event: { type: string }, drawn: ChartTransition | undefined, ids: Record<string, string>, candidates?: ChartTransition[]): void {
+    const raw = drawn !== undefined ? transitionText(drawn) : candidates !== undefined ? `one of: ${candidates.map(transitionText).join(' | ')}` : event.type;
+    this.log.add('transition', card.live.key, narrateStay(card.live.label, event.type, drawn), `${raw}  ${rawEvent(event)}`, ids);
   }
 }
 

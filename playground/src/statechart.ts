@@ -1,20 +1,29 @@
 // Draws a socket's statechart from its machine definition as SVG: states as boxes (composite ones
-// with their children inside, parallel regions dashed side by side), every transition an arrow with
-// its `event [guard] / actions` label, laid out by ELK (chart-layout.ts). Nothing here is written
-// per socket type: a new machine draws itself. `light()` marks the states a snapshot is in;
-// `flash()` marks the transition taken last and runs a token along its arrow.
+// with their children inside, parallel regions dashed), every transition an arrow with its
+// `event [guard] / actions` label, laid out by ELK (chart-layout.ts) in a Web Worker. Nothing here
+// is written per socket type: a new machine draws itself. `light()` marks the states a snapshot is
+// in; `flash()` marks the transitions taken last (or, when which one is not known, every candidate)
+// and runs a token along their arrows.
+//
+// The chart is never shown smaller than READABLE_ZOOM in its card (its smallest text at 10 px or
+// more): of its two layouts it draws the wide one where the card has room for it, else the narrow
+// one, and the card grows to the chart's height rather than scroll it.
 //
 //   ┌ chart ─────────────────────────── − + fit ⤢ ┐
-//   │ viewport (scrolls; drag to pan)             │
+//   │ viewport (drag to pan; scrolls when zoomed) │
 //   │   svg: machine box ▸ states ▸ arrows        │
 //   └─────────────────────────────────────────────┘
 
+import ElkApi from 'elkjs/lib/elk-api.js';
+import type { ELK } from 'elkjs/lib/elk-api.js';
+import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import type { AnyStateMachine, StateValue } from 'xstate';
 import { h } from './dom.js';
 import { chartModel } from './chart-model.js';
-import type { ChartModel, ChartTransition, XNode, XTransition } from './chart-model.js';
-import { LINE, LOOP, labelLines, layoutChart, stateNotes } from './chart-layout.js';
-import type { ChartLayout, Measure, Row, TextStyle } from './chart-layout.js';
+import type { ChartModel, ChartTransition } from './chart-model.js';
+import { FONT_SIZE, LINE, LOOP, layoutChart, stateNotes, stateTag } from './chart-layout.js';
+import type { ChartLayout, Line, Measure, Point, Row, TextStyle, Variant } from './chart-layout.js';
+import { activePaths } from './taken.js';
 
 export interface Chart {
   element: HTMLElement;
@@ -23,31 +32,36 @@ export interface Chart {
   ready: Promise<void>;
   /** Lights the states `value` is in; returns their dotted paths. */
   light(value: StateValue): string[];
-  /** Marks the transitions the machine took (xstate's `@xstate.microstep` lists them) as the last taken, and animates them. */
-  flash(taken: readonly unknown[]): void;
+  /**
+   * Marks the transitions the machine took (transition objects of its definition, see taken.ts) as
+   * the last taken, and animates them. `ambiguous`: they are the candidates, one of which was taken.
+   */
+  flash(taken: readonly unknown[], ambiguous?: boolean): void;
   /** The transition as the chart labels it, e.g. `peer.attached [isPaired] / refusePeer`. */
   describe(transition: unknown): ChartTransition | undefined;
-  /**
-   * The transitions that can have taken `eventType` from `before` to `after`, innermost first: what
-   * an event took when no microstep was reported (an edge the fast-edge shortcut took).
-   */
-  candidates(before: StateValue, after: StateValue, eventType: string, guardArgs: { context: unknown; event: unknown }): unknown[];
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MONO = "ui-monospace, 'SFMono-Regular', 'DejaVu Sans Mono', Menlo, Consolas, monospace";
 /** Must match style.css (`.sc-svg` text classes). */
 const FONTS: Record<TextStyle, string> = {
-  name: `600 12px ${MONO}`,
-  note: `10px ${MONO}`,
-  event: `600 11px ${MONO}`,
-  guard: `11px ${MONO}`,
-  detail: `10px ${MONO}`,
+  name: `600 ${FONT_SIZE.name}px ${MONO}`,
+  note: `${FONT_SIZE.note}px ${MONO}`,
+  event: `600 ${FONT_SIZE.event}px ${MONO}`,
+  guard: `${FONT_SIZE.guard}px ${MONO}`,
+  detail: `${FONT_SIZE.detail}px ${MONO}`,
 };
 const MIN_ZOOM = 0.3;
 const MAX_ZOOM = 2;
-/** Below this the labels are too small to read: the chart opens at this zoom and scrolls instead. */
-const READABLE_ZOOM = 0.72;
+/** The smallest zoom at which every text of the chart is 10 px or more: a card never shows it smaller. */
+const READABLE_ZOOM = 10 / Math.min(...Object.values(FONT_SIZE));
+
+// elkjs is CommonJS: its constructor is the module itself, or its `default` (as bundlers wrap it).
+// ELK runs in a Web Worker (its own file, which vite copies as an asset), so a layout never holds
+// up the page.
+type ElkConstructor = new (options: { workerUrl: string }) => ELK;
+const Elk = ((ElkApi as unknown as { default?: ElkConstructor }).default ?? ElkApi) as unknown as ElkConstructor;
+let engine: ELK | undefined;
 
 let measurer: CanvasRenderingContext2D | null | undefined;
 const measure: Measure = (text, style) => {
@@ -71,13 +85,13 @@ function text(x: number, y: number, cls: string, content: string): SVGTextElemen
 }
 
 /** An orthogonal polyline with softly rounded corners. */
-function roundedPath(points: { x: number; y: number }[], r = 5): string {
+function roundedPath(points: Point[], r = 5): string {
   if (points.length === 0) return '';
-  const [first] = points as [{ x: number; y: number }];
+  const [first] = points as [Point];
   let d = `M${first.x},${first.y}`;
   for (let i = 1; i < points.length; i++) {
-    const p = points[i] as { x: number; y: number };
-    const prev = points[i - 1] as { x: number; y: number };
+    const p = points[i] as Point;
+    const prev = points[i - 1] as Point;
     const next = points[i + 1];
     if (next === undefined) {
       d += ` L${p.x},${p.y}`;
@@ -96,7 +110,7 @@ function roundedPath(points: { x: number; y: number }[], r = 5): string {
 const PAD_X = 10;
 
 /** One line of a transition's label; on an `event [guard]` line the guard gets its own colour. */
-function labelText(x: number, y: number, line: { text: string; style: TextStyle }): SVGTextElement {
+function labelText(x: number, y: number, line: Line): SVGTextElement {
   const at = line.style === 'event' ? line.text.indexOf(' [') : -1;
   if (at < 0) return text(x, y, `sc-${line.style}`, line.text);
   const t = s('text', { x, y, class: 'sc-event' });
@@ -120,11 +134,15 @@ export function drawChart(machine: AnyStateMachine): Chart {
   const id = `sc${uid++}`;
   const nodes = new Map<string, SVGGElement>();
   const edges = new Map<string, SVGGElement>();
+  /** Each transition's part of its arrow's label (a junction's part stands for several transitions). */
+  const labels = new Map<string, SVGGElement>();
   const anys = new Map<string, SVGGElement>();
   let lit: string[] = [];
   let last: string[] = [];
+  let lastAmbiguous = false;
   let zoom = 1;
   let layout: ChartLayout | undefined;
+  const layouts: Partial<Record<Variant, ChartLayout>> = {};
 
   const svg = s('svg', { class: 'sc-svg', role: 'img', 'aria-label': `statechart of ${model.machineId}` });
   const viewport = h('div', { class: 'sc-viewport', 'data-testid': 'chart-viewport', tabindex: 0 }, svg);
@@ -138,8 +156,9 @@ export function drawChart(machine: AnyStateMachine): Chart {
     const ay = anchor?.y ?? viewport.clientHeight / 2;
     const cx = (viewport.scrollLeft + ax) / before;
     const cy = (viewport.scrollTop + ay) / before;
-    svg.setAttribute('width', String(Math.round(layout.width * zoom)));
-    svg.setAttribute('height', String(Math.round(layout.height * zoom)));
+    // The viewBox is in whole units (see draw), so at 100% one unit is exactly one pixel.
+    svg.setAttribute('width', String(Math.ceil(layout.width) * zoom));
+    svg.setAttribute('height', String(Math.ceil(layout.height) * zoom));
     viewport.scrollLeft = cx * zoom - ax;
     viewport.scrollTop = cy * zoom - ay;
     zoomLabel.textContent = `${Math.round(zoom * 100)}%`;
@@ -153,8 +172,16 @@ export function drawChart(machine: AnyStateMachine): Chart {
     if (layout === undefined) return;
     const w = viewport.clientWidth || layout.width;
     const cap = Number.parseFloat(getComputedStyle(viewport).maxHeight);
-    const hgt = element.classList.contains('expanded') ? viewport.clientHeight : Number.isFinite(cap) ? cap : layout.height;
-    const z = Math.min(1, (w - 2) / layout.width, (hgt - 2) / layout.height);
+    // In a card the viewport grows to the chart's height; opened large it has the height it has.
+    const hgt = element.classList.contains('expanded') ? viewport.clientHeight : Number.isFinite(cap) ? cap : Infinity;
+    const zoomFor = (l: ChartLayout) => Math.min(1, (w - 2) / l.width, (hgt - 2) / l.height);
+    // The layout shown larger (the wide one when both fit at full size), drawn if it is not yet;
+    // the one drawn stays unless the other is clearly larger (a scrollbar coming and going must not
+    // swap them back and forth).
+    const other = layout === layouts.wide ? layouts.narrow : layouts.wide;
+    const best = other !== undefined && zoomFor(other) > zoomFor(layout) + 0.02 ? other : layout;
+    if (best !== layout) draw(best);
+    const z = zoomFor(best);
     setZoom(readable ? Math.max(z, READABLE_ZOOM) : z);
     viewport.scrollLeft = 0;
     viewport.scrollTop = 0;
@@ -194,7 +221,8 @@ export function drawChart(machine: AnyStateMachine): Chart {
     h('span', { class: 'sc-title' }, h('strong', {}, model.machineId), ' statechart'),
     h('span', { class: 'sc-legend' },
       h('span', { class: 'sc-key sc-key-active' }, 'current state'),
-      h('span', { class: 'sc-key sc-key-last' }, 'last transition')),
+      h('span', { class: 'sc-key sc-key-last' }, 'last transition'),
+      h('span', { class: 'sc-key sc-key-ambiguous', title: 'the last event took one of the dashed transitions; which one, the page could not tell' }, 'one of these')),
     h('span', { class: 'sc-tools' },
       tool('−', 'zoom out', 'zoom-out', () => {
         touched = performance.now();
@@ -258,7 +286,11 @@ export function drawChart(machine: AnyStateMachine): Chart {
 
   function draw(l: ChartLayout): void {
     layout = l;
-    svg.setAttribute('viewBox', `0 0 ${l.width} ${l.height}`);
+    svg.setAttribute('viewBox', `0 0 ${Math.ceil(l.width)} ${Math.ceil(l.height)}`);
+    edges.clear();
+    labels.clear();
+    nodes.clear();
+    anys.clear();
     const defs = s('defs', {},
       s('marker', { id: `${id}-arrow`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse', class: 'sc-head' },
         s('path', { d: 'M0,0 L10,5 L0,10 z' })),
@@ -278,7 +310,7 @@ export function drawChart(machine: AnyStateMachine): Chart {
       if (st.kind === 'final') g.appendChild(s('rect', { class: 'sc-final-ring', x: 3, y: 3, width: b.width - 6, height: b.height - 6, rx: 5 }));
       if (composite) {
         g.appendChild(text(10, 17, 'sc-name', st.name));
-        const tag = st.kind === 'parallel' ? 'parallel: all regions at once' : st.kind === 'machine' ? 'machine' : st.region ? 'region' : '';
+        const tag = stateTag(st);
         if (tag) g.appendChild(text(14 + measure(st.name, 'name'), 17, 'sc-tag', tag));
         notes.forEach((n, i) => g.appendChild(text(10, 17 + LINE.note * (i + 1), 'sc-note', n)));
       } else {
@@ -306,43 +338,61 @@ export function drawChart(machine: AnyStateMachine): Chart {
     const edgeLayer = s('g', { class: 'sc-edges' });
     const labelLayer = s('g', { class: 'sc-labels' });
     for (const e of l.edges) {
-      const t = e.transition;
-      const g = s('g', {
-        class: `sc-edge sc-${t.kind}`,
-        'data-transition': t.id,
-        'data-event': t.event,
-        'data-source': t.owner,
-        'data-target': t.targetPaths.join(' '),
-      });
-      for (const p of e.paths) g.appendChild(s('path', { class: 'sc-line', d: roundedPath(p), 'marker-end': `url(#${id}-arrow)` }));
-      g.appendChild(s('title', {}, document.createTextNode(`${t.owner || model.machineId}: ${transitionText(t)}`)));
-      edges.set(t.id, g);
-      edgeLayer.appendChild(g);
-      const label = s('g', { class: 'sc-label', 'data-transition': t.id, transform: `translate(${e.label.x},${e.label.y})` },
-        s('rect', { width: e.label.width, height: e.label.height, rx: 3 }));
-      let y = 0;
-      for (const line of labelLines(t)) {
-        y += LINE[line.style];
-        label.appendChild(labelText(3, y - 3, line));
-      }
-      label.appendChild(s('title', {}, document.createTextNode(transitionText(t))));
-      // Pointing at a label lights its arrow, and the other way round.
-      const hover = (on: boolean) => () => {
-        g.classList.toggle('hover', on);
-        label.classList.toggle('hover', on);
+      const hover = (on: boolean, ts: ChartTransition[]) => () => {
+        for (const t of ts) {
+          edges.get(t.id)?.classList.toggle('hover', on);
+          labels.get(t.id)?.classList.toggle('hover', on);
+        }
       };
-      for (const el of [g, label]) {
-        el.addEventListener('mouseenter', hover(true));
-        el.addEventListener('mouseleave', hover(false));
+      // One group per transition: its arrow (the same line as the others of its bundle) and its title.
+      for (const t of e.transitions) {
+        const g = s('g', {
+          class: `sc-edge sc-${t.kind}`,
+          'data-transition': t.id,
+          'data-event': t.event,
+          'data-source': t.owner,
+          'data-target': t.targetPaths.join(' '),
+        });
+        const path = e.paths.get(t.id);
+        if (path?.leg !== undefined) g.appendChild(s('path', { class: 'sc-line sc-leg', d: roundedPath(path.leg) }));
+        for (const p of path?.arrows ?? []) g.appendChild(s('path', { class: 'sc-line', d: roundedPath(p), 'marker-end': `url(#${id}-arrow)` }));
+        g.appendChild(s('title', {}, document.createTextNode(`${t.owner || model.machineId}: ${transitionText(t)}`)));
+        g.addEventListener('mouseenter', hover(true, [t]));
+        g.addEventListener('mouseleave', hover(false, [t]));
+        edges.set(t.id, g);
+        edgeLayer.appendChild(g);
       }
-      labelLayer.appendChild(label);
+      // One label box per arrow, a part per transition (or per same-reading transitions of a junction).
+      const box = s('g', { class: `sc-label-box${e.junction ? ' sc-junction' : ''}`, transform: `translate(${e.label.x},${e.label.y})` },
+        s('rect', { class: 'sc-label-bg', width: e.label.width, height: e.label.height, rx: 3 }));
+      for (const part of e.label.parts) {
+        const ids = part.transitions.map((t) => t.id);
+        const g = s('g', { class: 'sc-label', 'data-transition': ids.join(' ') },
+          s('rect', { class: 'sc-part-bg', y: part.y, width: e.label.width, height: part.height + 2, rx: 3 }));
+        let y = part.y;
+        for (const line of part.lines) {
+          y += LINE[line.style];
+          g.appendChild(labelText(3, y - 3 + 1, line));
+        }
+        g.appendChild(s('title', {}, document.createTextNode(part.transitions.map((t) => `${t.owner || model.machineId}: ${transitionText(t)}`).join('\n'))));
+        // Pointing at a label lights its arrow, and the other way round.
+        g.addEventListener('mouseenter', hover(true, part.transitions));
+        g.addEventListener('mouseleave', hover(false, part.transitions));
+        for (const t of ids) labels.set(t, g);
+        box.appendChild(g);
+      }
+      labelLayer.appendChild(box);
     }
     svg.replaceChildren(defs, stateLayer, edgeLayer, labelLayer);
     element.setAttribute('data-layout', 'done');
+    element.setAttribute('data-variant', l === layouts.wide ? 'wide' : 'narrow');
     element.setAttribute('data-size', `${Math.round(l.width)}x${Math.round(l.height)}`);
-    if (pendingValue !== undefined) chart.light(pendingValue);
-    if (last.length > 0) mark(last, false);
-    requestAnimationFrame(() => fit());
+    // A new drawing: light it as the old one was.
+    const wasLit = lit;
+    lit = [];
+    if (pendingValue !== undefined || wasLit.length > 0) chart.light(pendingValue ?? currentValue);
+    pendingValue = undefined;
+    if (last.length > 0) mark(last, lastAmbiguous, false);
   }
 
   let pendingValue: StateValue | undefined;
@@ -367,31 +417,42 @@ export function drawChart(machine: AnyStateMachine): Chart {
     }
   }
 
-  /** Marks these transitions (ids) as the last taken; `animate` runs a token along each arrow. */
-  function mark(ids: string[], animate: boolean): void {
+  /**
+   * Marks these transitions (ids) as the last taken, or (`ambiguous`) as the candidates one of which
+   * was; `animate` runs a token along each arrow.
+   */
+  function mark(ids: string[], ambiguous: boolean, animate: boolean): void {
     for (const old of last) {
       const g = edges.get(old);
-      g?.classList.remove('sc-last', 'sc-taking');
-      svg.querySelector(`.sc-label[data-transition="${old}"]`)?.classList.remove('sc-last');
-      for (const p of g?.querySelectorAll('.sc-line') ?? []) p.setAttribute('marker-end', `url(#${id}-arrow)`);
+      g?.classList.remove('sc-last', 'sc-taking', 'sc-ambiguous');
+      labels.get(old)?.classList.remove('sc-last', 'sc-ambiguous');
+      for (const p of g?.querySelectorAll('.sc-line:not(.sc-leg)') ?? []) p.setAttribute('marker-end', `url(#${id}-arrow)`);
     }
     last = ids;
+    lastAmbiguous = ambiguous;
     element.setAttribute('data-last-transition', ids.join(' '));
+    element.setAttribute('data-last-ambiguous', String(ambiguous));
     for (const tid of ids) {
       const g = edges.get(tid);
       if (g === undefined) continue;
       g.classList.add('sc-last');
-      svg.querySelector(`.sc-label[data-transition="${tid}"]`)?.classList.add('sc-last');
-      for (const p of g.querySelectorAll('.sc-line')) p.setAttribute('marker-end', `url(#${id}-arrow-last)`);
+      g.classList.toggle('sc-ambiguous', ambiguous);
+      labels.get(tid)?.classList.add('sc-last');
+      labels.get(tid)?.classList.toggle('sc-ambiguous', ambiguous);
+      for (const p of g.querySelectorAll('.sc-line:not(.sc-leg)')) p.setAttribute('marker-end', `url(#${id}-arrow-last)`);
       // Bring it to the front, so the lit arrow is not hidden under others.
       g.parentNode?.appendChild(g);
       if (!animate) continue;
       g.classList.remove('sc-taking');
       void (g as unknown as HTMLElement).getBoundingClientRect();
       g.classList.add('sc-taking');
-      for (const p of g.querySelectorAll<SVGPathElement>('.sc-line')) {
+      // The token runs the whole way: along the transition's own leg into a junction, then on.
+      const lines = [...g.querySelectorAll<SVGPathElement>('.sc-line')];
+      const leg = lines.find((p) => p.classList.contains('sc-leg'));
+      for (const p of lines.filter((x) => x !== leg)) {
+        const d = leg === undefined ? (p.getAttribute('d') ?? '') : `${leg.getAttribute('d') ?? ''} ${(p.getAttribute('d') ?? '').replace(/^M/, 'L')}`;
         const token = s('circle', { class: 'sc-token', r: 4.5 });
-        const motion = s('animateMotion', { dur: '0.9s', fill: 'freeze', path: p.getAttribute('d') ?? '', begin: 'indefinite' });
+        const motion = s('animateMotion', { dur: '0.9s', fill: 'freeze', path: d, begin: 'indefinite' });
         token.appendChild(motion);
         g.appendChild(token);
         motion.addEventListener('endEvent', () => token.remove());
@@ -405,18 +466,26 @@ export function drawChart(machine: AnyStateMachine): Chart {
     }
   }
 
-  const ready = layoutChart(model, measure).then(draw, (e: unknown) => {
+  engine ??= new Elk({ workerUrl: elkWorkerUrl });
+  const elk = engine;
+  const ready = Promise.all((['wide', 'narrow'] as const).map(async (v) => {
+    layouts[v] = await layoutChart(model, measure, elk, v);
+  })).then(() => {
+    draw(layouts.wide as ChartLayout);
+    requestAnimationFrame(() => fit());
+  }, (e: unknown) => {
     element.setAttribute('data-layout', 'failed');
     viewport.replaceChildren(h('p', { class: 'sc-failed' }, `The layout failed: ${String(e)}`));
   });
 
-  const root = machine.root as unknown as XNode;
+  let currentValue: StateValue = {};
   const chart: Chart = {
     element,
     model,
     ready,
     light(value) {
       const next = activePaths(value);
+      currentValue = value;
       if (layout === undefined) {
         pendingValue = value;
         return next;
@@ -436,54 +505,15 @@ export function drawChart(machine: AnyStateMachine): Chart {
       if (moved) requestAnimationFrame(() => follow());
       return next;
     },
-    flash(taken) {
+    flash(taken, ambiguous = false) {
       const ids = taken.map((t) => model.byRef.get(t)?.id).filter((x): x is string => x !== undefined);
-      if (ids.length > 0) mark(ids, true);
+      if (ids.length > 0) mark(ids, ambiguous && ids.length > 1, true);
     },
     describe(t) {
       return model.byRef.get(t);
     },
-    candidates(before, after, eventType, guardArgs) {
-      const was = activePaths(before);
-      const now = activePaths(after);
-      const moved = JSON.stringify(before) !== JSON.stringify(after);
-      const out: XTransition[] = [];
-      for (const path of ['', ...was].reverse()) {
-        let node: XNode | undefined = root;
-        if (path !== '') for (const key of path.split('.')) node = node?.states[key];
-        for (const t of node?.on[eventType] ?? []) {
-          const targets = (t.target ?? []).map((x) => x.path.join('.'));
-          const fits = moved ? targets.length > 0 && targets.every((p) => now.includes(p)) : targets.length === 0 || targets.every((p) => now.includes(p) && was.includes(p));
-          if (fits) out.push(t);
-        }
-      }
-      // Several fit (a guarded one and its fallback): the first whose guard holds now.
-      const guards = (machine.implementations as { guards?: Record<string, (args: unknown, params: unknown) => boolean> }).guards ?? {};
-      const holds = (t: XTransition) => {
-        if (t.guard === undefined) return true;
-        const fn = typeof t.guard === 'string' ? guards[t.guard] : undefined;
-        try {
-          return fn === undefined ? true : fn(guardArgs, undefined) === true;
-        } catch {
-          return true;
-        }
-      };
-      const first = out.find(holds);
-      return first === undefined ? out.slice(0, 1) : [first];
-    },
   };
   return chart;
-}
-
-/** Every state path a value is in: `{ open: { paired: 'ready' } }` → open, open.paired, open.paired.ready. */
-export function activePaths(value: StateValue, prefix = ''): string[] {
-  if (typeof value === 'string') return [prefix + value];
-  const out: string[] = [];
-  for (const [key, sub] of Object.entries(value)) {
-    out.push(prefix + key);
-    if (sub !== undefined) out.push(...activePaths(sub, `${prefix}${key}.`));
-  }
-  return out;
 }
 
 /** The leaf paths of a value, for a compact label: `open.paired.ready`. */

@@ -1,11 +1,13 @@
 // docs/machines.md as readers see it: each Mermaid block rendered by the real Mermaid (the `mermaid`
 // dev dependency, v11) in a headless Chromium (@sparticuz/chromium, as test/playground does). No
-// block may fail to render; every state's name must be on screen, not hidden under something else;
-// each edge must be drawn once with its label, and nothing may cover a label; a screenshot of each
-// diagram lands in test-results/machines/<name>.png.
+// block may fail to render; each edge must be drawn once with its label; and in a page 1440 px wide
+// and in one 800 px wide (where Mermaid scales a wide diagram down to the page, as GitHub shows it),
+// every state's name must be on screen, not hidden under something else, and nothing may cover a
+// label. A screenshot of each diagram at each width lands in test-results/machines/<name>-<width>.png.
 //
 //   docs/machines.md ──▶ one block per machine ──▶ mermaid.render() in chromium ──▶ SVG in the page
-//                                                     ──▶ what is visible where (elementFromPoint) + PNG
+//                                                     ──▶ at 1440 and 800 px: what is visible where
+//                                                         (elementFromPoint) + PNG
 
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -20,6 +22,10 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const DOC = join(ROOT, 'docs', 'machines.md');
 const MERMAID = join(ROOT, 'node_modules', 'mermaid', 'dist', 'mermaid.min.js');
 const SHOTS = join(ROOT, 'test-results', 'machines');
+/** The page widths a reader may have: a desktop window, and a narrow one. */
+const WIDTHS = [1440, 800];
+/** Around the diagram, as the page pads it. */
+const PAD = 16;
 
 /** One ```mermaid block of the doc, under its `## name` heading. */
 interface Block {
@@ -72,6 +78,7 @@ function drawingOf(source: string): Drawing {
 interface Rendered {
   /** The error mermaid.render threw, if any. */
   error?: string;
+  /** Its natural size (Mermaid's viewBox): it is drawn at most this wide, and narrower in a narrower page. */
   width: number;
   height: number;
   /** Edges drawn (paths of transitions, not the dashed lines of notes). */
@@ -90,7 +97,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.setContent('<!doctype html><html><body style="margin:0;background:#fff"><div id="diagram" style="display:inline-block;padding:16px"></div></body></html>');
+  await page.setContent(`<!doctype html><html><body style="margin:0;background:#fff"><div id="diagram" style="padding:${PAD}px"></div></body></html>`);
   await page.addScriptTag({ path: MERMAID });
   await page.evaluate(() => (window as unknown as { mermaid: Mermaid }).mermaid.initialize({ startOnLoad: false }));
   await mkdir(SHOTS, { recursive: true });
@@ -118,16 +125,13 @@ function render(name: string, source: string): Promise<Rendered> {
       } catch (e) {
         return { error: String((e as Error).message ?? e), width: 0, height: 0, edgeCount: 0, labels: [] };
       }
+      // As Mermaid sizes it (`useMaxWidth`): the page's width, at most its natural width.
       host.innerHTML = svg;
       const el = host.querySelector('svg') as SVGSVGElement;
-      // Natural size: Mermaid lets the SVG shrink to its container, which would shrink the text.
       const box = el.viewBox.baseVal;
-      el.style.maxWidth = 'none';
-      el.setAttribute('width', String(box.width));
-      el.setAttribute('height', String(box.height));
       return {
-        width: Math.ceil(box.width) + 32,
-        height: Math.ceil(box.height) + 32,
+        width: Math.ceil(box.width),
+        height: Math.ceil(box.height),
         edgeCount: el.querySelectorAll('path.transition:not(.note-edge)').length,
         labels: Array.from(el.querySelectorAll('g.edgeLabel'), (g) => {
           // Its text, a line break where Mermaid put a <br>.
@@ -168,7 +172,9 @@ function visibleTexts(): Promise<{ text: string; owner: 'edgeLabel' | 'other'; c
       const covered: string[] = [];
       for (const r of Array.from(range.getClientRects())) {
         if (r.width === 0 || r.height === 0) continue;
-        for (const x of [r.left + 2, r.left + r.width / 2, r.right - 2]) {
+        // Near each end and in the middle (2 px in, or less in a text scaled down to a sliver).
+        const inset = Math.min(2, r.width / 4);
+        for (const x of [r.left + inset, r.left + r.width / 2, r.right - inset]) {
           const top = document.elementFromPoint(x, r.top + r.height / 2);
           if (top === null || !owner.contains(top)) covered.push(top === null ? 'nothing' : `${top.tagName.toLowerCase()}.${top.getAttribute('class') ?? ''} "${(top.textContent ?? '').trim().slice(0, 40)}"`);
         }
@@ -190,23 +196,36 @@ async function renderAndCheck(name: string, source: string): Promise<{ drawing: 
   expect(out.error, `${name} does not render`).toBeUndefined();
   expect(pageErrors, `${name}: errors in the page`).toEqual([]);
 
-  await page.setViewportSize({ width: Math.max(out.width, 200), height: Math.max(out.height, 200) });
-  await page.locator('#diagram').screenshot({ path: join(SHOTS, `${name}.png`) });
+  for (const width of WIDTHS) {
+    // The page at this width, as tall as the diagram is there (only what is in the window can be
+    // asked what is on top: elementFromPoint).
+    const tall = () => page.evaluate(() => Math.ceil((document.getElementById('diagram') as HTMLElement).getBoundingClientRect().height));
+    await page.setViewportSize({ width, height: 200 });
+    for (let height = await tall(), i = 0; i < 3; i++) {
+      await page.setViewportSize({ width, height: Math.max(200, height) });
+      const now = await tall();
+      if (now === height) break;
+      height = now;
+    }
+    await page.locator('#diagram').screenshot({ path: join(SHOTS, `${name}-${width}.png`) });
+    const at = `${name} at ${width} px (drawn at ${Math.round(Math.min(1, (width - 2 * PAD) / out.width) * 100)}%)`;
 
-  // Each state's name is shown as a text of its own, which nothing covers.
-  const texts = await visibleTexts();
-  for (const [id, title] of drawing.states) {
-    const shown = texts.filter((t) => t.owner === 'other' && t.text === title);
-    expect(shown.length, `${name}: the name of state ${id} ("${title}") is not in the drawing`).toBeGreaterThan(0);
-    expect(shown.some((t) => t.covered.length === 0), `${name}: the name of state ${id} ("${title}") is covered: ${JSON.stringify(shown)}`).toBe(true);
+    // Each state's name is shown as a text of its own, which nothing covers.
+    const texts = await visibleTexts();
+    for (const [id, title] of drawing.states) {
+      const named = texts.filter((t) => t.owner === 'other' && t.text === title);
+      expect(named.length, `${at}: the name of state ${id} ("${title}") is not in the drawing`).toBeGreaterThan(0);
+      expect(named.some((t) => t.covered.length === 0), `${at}: the name of state ${id} ("${title}") is covered: ${JSON.stringify(named)}`).toBe(true);
+    }
+    // No edge label covered, in whole or in part.
+    const hidden = texts.filter((t) => t.owner === 'edgeLabel' && t.covered.length > 0);
+    expect(hidden, `${at}: edge labels partly hidden`).toEqual([]);
   }
 
-  // One edge per `-->` line, each with the label the block gives it, and no label covered.
+  // One edge per `-->` line, each with the label the block gives it.
   expect(out.edgeCount, `${name}: edges drawn`).toBe(drawing.edges.length);
   const wanted = drawing.edges.filter((e) => e.lines.length > 0).map((e) => e.lines.join('\n'));
   expect([...out.labels].sort(), `${name}: edge labels drawn`).toEqual([...wanted].sort());
-  const hidden = texts.filter((t) => t.owner === 'edgeLabel' && t.covered.length > 0);
-  expect(hidden, `${name}: edge labels partly hidden`).toEqual([]);
   return { drawing, out };
 }
 
@@ -217,7 +236,7 @@ describe('docs/machines.md in Mermaid', () => {
   });
 
   for (const { name, source } of blocks) {
-    it(`${name}: renders without error, every state's name visible, every edge drawn once with a readable label`, async () => {
+    it(`${name}: renders without error, every edge drawn once with its label, every state's name and label uncovered at 1440 and 800 px`, async () => {
       await renderAndCheck(name, source);
     }, 60_000);
   }

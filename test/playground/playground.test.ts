@@ -14,6 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
 import * as monocoque from '../../src/browser.js';
 import { requestMachine } from '../../machines/request.js';
+import { routerMachine } from '../../machines/router.js';
+import { chartModel } from '../../playground/src/chart-model.js';
 import { buildAndServe, launchBrowser } from '../helpers/browser.js';
 import type { BuiltPage } from '../helpers/browser.js';
 
@@ -124,9 +126,58 @@ function declaredTransitions(machine: AnyStateMachine): { source: string; event:
   return out;
 }
 
+/** The chart's id of the transition declared on `source` for `event` with this guard (none: undefined). */
+function transitionId(machine: AnyStateMachine, source: string, event: string, guard: string | undefined): string {
+  const found = chartModel(machine).transitions.filter((t) => t.owner === source && t.event === event && t.guard === guard);
+  expect(found, `one transition ${source} ${event} [${guard}]`).toHaveLength(1);
+  return (found[0] as { id: string }).id;
+}
+
 interface Rect { x: number; y: number; width: number; height: number }
 const overlap = (a: Rect, b: Rect) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 const inside = (a: Rect, v: { width: number; height: number }) => a.x >= 0 && a.y >= 0 && a.x + a.width <= v.width && a.y + a.height <= v.height;
+/** Whether `a` and `b` share more than a hair (half a pixel each way). */
+const overlapBy = (a: Rect, b: Rect) => Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x) > 0.5 && Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y) > 0.5;
+const within = (a: Rect, b: Rect) => a.x >= b.x - 1 && a.y >= b.y - 1 && a.x + a.width <= b.x + b.width + 1 && a.y + a.height <= b.y + b.height + 1;
+
+/** What a chart shows, as the screen has it: its texts' sizes, its label boxes, its states, its scrolling. */
+function chartGeometry(chart: string) {
+  return page.$eval(chart, (el) => {
+    const svg = el.querySelector('svg.sc-svg') as SVGSVGElement;
+    const scale = svg.getScreenCTM()?.a ?? 0;
+    const rect = (e: Element) => {
+      const r = e.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    };
+    const viewport = el.querySelector('.sc-viewport') as HTMLElement;
+    return {
+      variant: el.getAttribute('data-variant'),
+      size: el.getAttribute('data-size'),
+      zoom: el.getAttribute('data-zoom'),
+      scroll: { width: viewport.scrollWidth, clientWidth: viewport.clientWidth, height: viewport.scrollHeight, clientHeight: viewport.clientHeight },
+      // Rendered size: the font's CSS size times the SVG's scale on screen.
+      texts: Array.from(svg.querySelectorAll('text'), (t) => ({
+        text: t.textContent ?? '',
+        label: t.closest('.sc-label, .sc-row') !== null,
+        px: Number.parseFloat(getComputedStyle(t).fontSize) * scale,
+        height: t.getBoundingClientRect().height,
+      })),
+      labels: Array.from(svg.querySelectorAll('.sc-label-box'), (b) => ({
+        text: Array.from(b.querySelectorAll('text'), (t) => t.textContent).join(' '),
+        box: rect(b.querySelector('.sc-label-bg') as Element),
+        lines: Array.from(b.querySelectorAll('text'), rect),
+      })),
+      // Simple states and "any state" boxes (their rows are inside them by design).
+      states: Array.from(svg.querySelectorAll('.sc-node:not(.sc-composite) > .sc-box, .sc-any > .sc-box'), (b) => ({
+        name: `state ${b.parentElement?.getAttribute('data-path') ?? `any state of ${b.parentElement?.getAttribute('data-owner')}`}`,
+        box: rect(b),
+      })),
+      // A composite state's title bar: its name, tag and notes (labels may sit in its body).
+      titles: Array.from(svg.querySelectorAll('.sc-composite > text'), (t) => ({ name: `the title of ${t.parentElement?.getAttribute('data-path') || 'the machine'}`, box: rect(t) })),
+    };
+  });
+}
+
 const box = async (selector: string): Promise<Rect> => {
   const b = await page.locator(selector).first().boundingBox();
   expect(b, `${selector} is on the page`).not.toBeNull();
@@ -327,7 +378,7 @@ describe('playground', () => {
     }));
     expect(stateBoxes.length).toBe(4); // idle, awaitingReply, lingering, closed
     for (let i = 0; i < stateBoxes.length; i++) for (let j = i + 1; j < stateBoxes.length; j++) expect(overlap(stateBoxes[i] as Rect, stateBoxes[j] as Rect), `states ${i} and ${j} apart`).toBe(false);
-    const labelBoxes = await page.$$eval(`${chart} svg .sc-label > rect`, (els) => els.map((e) => {
+    const labelBoxes = await page.$$eval(`${chart} svg .sc-label-box > .sc-label-bg`, (els) => els.map((e) => {
       const r = e.getBoundingClientRect();
       return { x: r.x, y: r.y, width: r.width, height: r.height };
     }));
@@ -342,6 +393,10 @@ describe('playground', () => {
     const last = (await page.getAttribute(chart, 'data-last-transition')) as string;
     expect(await page.getAttribute(`${chart} .sc-edge[data-transition="${last}"]`, 'data-target')).toBe('awaitingReply');
     expect(await page.$$eval(`${chart} .sc-edge.sc-last`, (els) => els.length)).toBe(1);
+    // Of idle's two request.sent arrows (both to awaitingReply, one guarded), the one taken: no
+    // stale replies to skip, so the plain one.
+    expect(last).toBe(transitionId(requestMachine as unknown as AnyStateMachine, 'idle', 'request.sent', undefined));
+    expect(await page.getAttribute(chart, 'data-last-ambiguous')).toBe('false');
 
     // Zoom and pan: the tools change the scale; "fit" shows the whole chart.
     const zoom0 = Number(await page.getAttribute(chart, 'data-zoom'));
@@ -353,6 +408,64 @@ describe('playground', () => {
     expect(fitted.width).toBeLessThanOrEqual(viewport.width + 1);
     expect(fitted.height).toBeLessThanOrEqual(viewport.height + 1);
   }, 60_000);
+
+  it.skipIf(!hasDealerRouter)('statechart: ROUTER lights the peer.attached it took, of three that fit each attach', async () => {
+    // Attached to attached on bob's attach: a plain attach, a takeover (guarded, same target) and a
+    // refused duplicate (guarded, stays) all fit the states before and after; afterwards, bob's id
+    // is in the table, so the duplicate guard would hold if asked then. The chart asks before.
+    await open('dealer-router');
+    await has('router', 'data-peers', 2);
+    const plain = transitionId(routerMachine as unknown as AnyStateMachine, 'open.peers', 'peer.attached', undefined);
+    const attaches = () => page.$$eval('[data-testid=log] [data-kind=transition][data-who=router]', (els) => els
+      .filter((e) => (e.getAttribute('data-raw') ?? '').includes('"type":"peer.attached"'))
+      .map((e) => [e.getAttribute('data-transitions'), e.getAttribute('data-ambiguous')]));
+    await expect.poll(attaches).toHaveLength(2);
+    expect(await attaches()).toEqual([[plain, 'false'], [plain, 'false']]);
+    const chart = `${card('router')} .sc-chart`;
+    await page.waitForSelector(`${chart} .sc-edge.sc-last`, { state: 'attached' }); // a straight arrow has no width: not "visible"
+    expect(await page.$$eval(`${chart} .sc-edge.sc-last`, (els) => els.map((e) => e.getAttribute('data-transition')))).not.toContain(transitionId(routerMachine as unknown as AnyStateMachine, 'open.peers', 'peer.attached', 'isDuplicateId'));
+  }, 60_000);
+
+  for (const viewport of [WIDE, NARROW]) {
+    it(`statecharts at ${viewport.width} px: every machine's chart whole in its card, its text at 10 px or more, no label over another label or a state`, async () => {
+      const seen = new Set<string>();
+      for (const scenario of Object.keys(LANES)) {
+        await open(scenario, viewport);
+        if ((await page.$('[data-testid=missing]')) !== null) {
+          await page.close();
+          continue;
+        }
+        for (const key of await page.$$eval('section[data-socket]', (els) => els.map((e) => e.getAttribute('data-socket') as string))) {
+          const chart = `${card(key)} .sc-chart`;
+          await page.waitForSelector(`${chart}[data-zoom]`);
+          const machine = (await page.getAttribute(chart, 'data-machine')) as string;
+          const g = await chartGeometry(chart);
+          const at = `${machine} at ${viewport.width} px (${g.variant} layout, ${g.size}, zoom ${g.zoom})`;
+          // Whole in its card: no scrolling, nothing cut off.
+          expect(g.scroll.width, `${at}: scrolls sideways`).toBeLessThanOrEqual(g.scroll.clientWidth + 1);
+          expect(g.scroll.height, `${at}: scrolls down`).toBeLessThanOrEqual(g.scroll.clientHeight + 1);
+          // Every text, transition labels first, drawn at 10 px or more.
+          expect(g.texts.filter((t) => t.label).length, `${at}: transition labels`).toBeGreaterThan(5);
+          for (const t of g.texts) {
+            expect(t.px, `${at}: "${t.text}" font size`).toBeGreaterThanOrEqual(10);
+            expect(t.height, `${at}: "${t.text}" height on screen`).toBeGreaterThanOrEqual(10);
+          }
+          // Each label inside its box; no box over another, nor over a state or a composite's title.
+          for (const l of g.labels) for (const line of l.lines) expect(within(line, l.box), `${at}: a line of "${l.text}" outside its box`).toBe(true);
+          g.labels.forEach((a, i) => g.labels.slice(i + 1).forEach((b) => expect(overlapBy(a.box, b.box), `${at}: "${a.text}" over "${b.text}"`).toBe(false)));
+          for (const l of g.labels) for (const b of [...g.states, ...g.titles]) expect(overlapBy(l.box, b.box), `${at}: "${l.text}" over ${b.name}`).toBe(false);
+          g.states.forEach((a, i) => g.states.slice(i + 1).forEach((b) => expect(overlapBy(a.box, b.box), `${at}: ${a.name} over ${b.name}`).toBe(false)));
+          if (seen.has(machine)) continue;
+          seen.add(machine);
+          await mkdir(SHOTS, { recursive: true });
+          await page.locator(chart).screenshot({ path: join(SHOTS, `chart-${machine}-card-${viewport.width}.png`) });
+        }
+        expect(pageErrors).toEqual([]);
+        await page.close();
+      }
+      expect(seen.size).toBeGreaterThanOrEqual(5);
+    }, 120_000);
+  }
 
   // Which directions each scenario's lanes show: only where the sender sends and the receiver receives.
   const LANES: Record<string, string[]> = {
