@@ -21,7 +21,7 @@ export type { PairOptions } from './socket/pair.js';
 export { Request, Reply } from './socket/request-reply.js';
 export { Dealer, Router } from './socket/dealer-router.js';
 export type { RequestOptions, ReplyOptions } from './socket/request-reply.js';
-export type { DealerOptions, RouterOptions } from './socket/dealer-router.js';
+export type { DealerOptions, RouterConnectOptions, RouterOptions } from './socket/dealer-router.js';
 export { Publisher, Subscriber, XPublisher, XSubscriber } from './socket/pub-sub.js';
 export type { PublisherOptions, SubscriberOptions, XPublisherOptions, XSubscriberOptions, Verbosity } from './socket/pub-sub.js';
 export {

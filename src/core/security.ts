@@ -6,7 +6,7 @@
 import { describeValue, ZmqError } from './errors.js';
 import { curveKeyBytes, z85Encode } from './z85.js';
 
-/** The mechanism a socket speaks, as zeromq.js's `securityMechanism` names it. */
+/** The mechanism a socket speaks, as ZMTP names it (lower case); `securityMechanism` reads NULL as `null`, as zeromq.js does. */
 export type SecurityMechanism = 'null' | 'plain' | 'curve';
 
 /** What a socket's security options add up to. Secrets are held here and nowhere else. */

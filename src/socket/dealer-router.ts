@@ -3,21 +3,30 @@
 // and the machine's `routeOutcome` says whether it is delivered, dropped, fails or waits. Neither
 // sends an XState event per message.
 
-import { ZmqError } from '../core/errors.js';
+import { parseEndpoint } from '../core/endpoint.js';
+import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
 import { toHex } from '../core/frame.js';
+import { checkRoutingId, routingIdBytes } from '../core/options.js';
 import { dealerMachine } from '../../machines/dealer.js';
 import { isMandatory, routeOutcome, routerHasRoom, routerMachine } from '../../machines/router.js';
 import type { PeerParams, RouteOutcome } from '../../machines/router.js';
 import { RoundRobinSocket } from './round-robin.js';
 import { Socket, socketMachine } from './socket.js';
-import type { Peer, SocketOptionsInput } from './socket.js';
+import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
+import type { AttachEvent } from '../transport/host.js';
 
 export { routingKey } from '../../machines/router.js';
 
 export interface DealerOptions extends SocketOptionsInput {
   /** ZMQ_CONFLATE: keep only the newest message per peer. */
   conflate?: boolean;
+}
+
+/** Options of `Router.connect` (zeromq.js's `RouterConnectOptions`). */
+export interface RouterConnectOptions {
+  /** ZMQ_CONNECT_ROUTING_ID: the routing id this ROUTER knows the peer of this connect by (1..255 bytes, not starting with 0). */
+  routingId?: string | Uint8Array;
 }
 
 export interface RouterOptions extends SocketOptionsInput {
@@ -91,6 +100,62 @@ export class Router extends Socket<typeof routerMachine> {
    * connection stays open but unused, as libzmq keeps it, so it does not reconnect to fight back. */
   get handover(): boolean { return this.opt.handover; }
   set handover(v: boolean) { this.setMachineOption('handover', v); }
+
+  /** The routing ids given to connect(), by endpoint (made on first use: most routers never have one). */
+  #connectIds: Map<string, Uint8Array> | undefined = undefined;
+
+  /**
+   * Connects, as every socket does; with `routingId` (ZMQ_CONNECT_ROUTING_ID) the peer reached
+   * through this connect is known by that id, whatever id it announces. Over inproc its pipe is
+   * there at once, so a send to that id queues before the peer has bound (with `mandatory` too),
+   * as in libzmq; over tcp and ipc the id holds from the handshake on.
+   *
+   * ```ts
+   * const router = new Router({ mandatory: true })
+   * router.connect("inproc://worker", { routingId: "worker-1" })
+   * await router.send(["worker-1", "job"])   // queued until the worker binds
+   * ```
+   */
+  override connect(address: string, options?: RouterConnectOptions): void {
+    if (options === undefined) return super.connect(address);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new ZmqError('EINVAL', `connect("${address}"): options must be an object like { routingId: "peer-1" }, not ${describeValue(options)}`, { address });
+    }
+    if (options.routingId === undefined) return super.connect(address);
+    const id = routingIdBytes(checkRoutingId(`connect("${address}"): option routingId (ZMQ_CONNECT_ROUTING_ID)`, options.routingId)) as Uint8Array;
+    // Known before the connect starts: a transport may attach the peer within it (inproc does).
+    const endpoint = parseEndpoint(address, 'connect').address;
+    const ids = (this.#connectIds ??= new Map());
+    const before = ids.get(endpoint);
+    ids.set(endpoint, id);
+    try {
+      super.connect(address);
+    } catch (e) {
+      if (before === undefined) ids.delete(endpoint);
+      else ids.set(endpoint, before);
+      throw e;
+    }
+  }
+
+  override disconnect(address: string): void {
+    super.disconnect(address);
+    this.#connectIds?.delete(parseEndpoint(address, 'bind').address);
+  }
+
+  /**
+   * @internal A peer reached through a connect given a routing id is known by that id (libzmq
+   * `router.cpp identify_peer`, for a pipe this socket initiated).
+   */
+  override attachPeer(link: PeerLink, event: AttachEvent): Peer {
+    const id = event === 'accept' ? undefined : this.#connectIds?.get(link.endpoint);
+    if (id !== undefined) link.routingId = id;
+    return super.attachPeer(link, event);
+  }
+
+  /** @internal (see attachPeer: the id the connect gave outranks the one the peer announces) */
+  override identifyPeer(peer: Peer, peerType: string, routingId: Frame | undefined): void {
+    super.identifyPeer(peer, peerType, this.#connectIds?.get(peer.endpoint) ?? routingId);
+  }
 
   override get readable(): boolean {
     return !this.closed && this.inbound.hasMessages;

@@ -1,7 +1,14 @@
-// What zeromq.js reports about the library itself: the libzmq version it speaks as, and its
-// capabilities. Facts only; nothing here starts or changes anything.
+// What zeromq.js reports about the library itself: the libzmq version it speaks as, its
+// capabilities, and which class is each libzmq socket type number. Facts only; nothing here starts
+// anything.
 
 import { transportFactory } from '../transport/registry.js';
+import { Dealer, Router } from './dealer-router.js';
+import { Pair } from './pair.js';
+import { Publisher, Subscriber, XPublisher, XSubscriber } from './pub-sub.js';
+import { Pull, Push } from './push-pull.js';
+import { Reply, Request } from './request-reply.js';
+import { registerSocketClasses } from './socket.js';
 
 /**
  * The libzmq version whose behaviour monocoque matches (zeromq.js v6 reports the version of the
@@ -41,4 +48,20 @@ export const capability: Capability = Object.freeze({
   curve: true,
   gssapi: false,
   draft: false,
+});
+
+// `new Socket(type, options)`, zeromq.js's form with libzmq's type number, makes the socket of that
+// type: the classes are told here, where they are all imported (each imports socket.ts).
+registerSocketClasses({
+  PAIR: Pair,
+  PUB: Publisher,
+  SUB: Subscriber,
+  REQ: Request,
+  REP: Reply,
+  DEALER: Dealer,
+  ROUTER: Router,
+  PULL: Pull,
+  PUSH: Push,
+  XPUB: XPublisher,
+  XSUB: XSubscriber,
 });

@@ -12,8 +12,8 @@ import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
 import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
 import { toHex, toMessage } from '../core/frame.js';
-import { defaultOptions, validateOption } from '../core/options.js';
-import type { OptionName, SocketOptions as OptionValues } from '../core/options.js';
+import { defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES, validateOption } from '../core/options.js';
+import type { LibzmqOption, LibzmqOptionType, OptionName, SocketOptions as OptionValues } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
 import {
   defaultSecurity,
@@ -23,11 +23,12 @@ import {
   SECURITY_OPTIONS,
   setSecurityOption,
 } from '../core/security.js';
-import type { SecurityMechanism, SecurityOptionName, SecuritySettings } from '../core/security.js';
+import type { SecurityOptionName, SecuritySettings } from '../core/security.js';
 import { onNextTurn } from '../core/turn.js';
 import type { PeerTable } from '../../machines/peers.js';
 import { nextPeer } from '../../machines/round-robin.js';
 import type { AttachEvent, BoundHandle, ConnectHandle, Peer, PeerHost, PeerLink } from '../transport/host.js';
+import { inprocPipeCapacity } from '../transport/inproc.js';
 import { Context, defaultContext } from './context.js';
 import { BusyPoll, defaultBusyPoll } from './busy-poll.js';
 import { FairQueue } from './fair-queue.js';
@@ -56,6 +57,8 @@ export interface SocketOptionsInput {
   heartbeatTimeout?: number;
   heartbeatTimeToLive?: number;
   maxMessageSize?: number;
+  /** Accepted and read back, without effect (libzmq's I/O thread mask; IO runs on the event loop). */
+  affinity?: number;
   backlog?: number;
   ipv6?: boolean;
   /** µs a receive waiting for an answer over tcp/ipc polls before sleeping (see `busyPoll`). */
@@ -138,21 +141,25 @@ export type Effect<S> = (socket: S, args: { context: never; event: never }, para
 
 /**
  * Options that take effect at once on a bound or connected socket. The others are read when a bind
- * or connect starts, so setting them later warns. Unlike zeromq.js (libzmq >= 4.2), the HWMs are
- * among those: existing pipes keep the HWM they were made with (TODO #13).
+ * or connect starts, so setting them later warns. The HWMs act at once, as in libzmq >= 4.2: the
+ * pipes of existing connections are resized (`socket_base.cpp update_pipe_options`).
  */
 const IMMEDIATE_OPTIONS: ReadonlySet<OptionName> = new Set<OptionName>([
+  'sendHighWaterMark', 'receiveHighWaterMark',
   'sendTimeout', 'receiveTimeout', 'linger', 'busyPoll', 'relaxed', 'correlate', 'mandatory', 'handover', 'noDrop', 'verbosity',
 ]);
 const LATE_OPTION_WARNING = 'Socket option will not take effect until next connect/bind.';
+const UINT64_WARNING = 'Value is larger than Number.MAX_SAFE_INTEGER and may have been rounded inaccurately.';
 const RESOLVED: Promise<void> = Promise.resolve();
 /** After this many calls that completed at once, one waits a macrotask so IO is not starved (zeromq.js uses 512). */
 const SYNC_RUN_LIMIT = 512;
 const COMMON_OPTIONS: readonly OptionName[] = [
   'sendHighWaterMark', 'receiveHighWaterMark', 'sendTimeout', 'receiveTimeout', 'linger', 'immediate', 'routingId',
   'reconnectInterval', 'reconnectMaxInterval', 'connectTimeout', 'handshakeInterval', 'heartbeatInterval',
-  'heartbeatTimeout', 'heartbeatTimeToLive', 'maxMessageSize', 'backlog', 'ipv6', 'busyPoll',
+  'heartbeatTimeout', 'heartbeatTimeToLive', 'maxMessageSize', 'affinity', 'backlog', 'ipv6', 'busyPoll',
 ];
+/** What a subclass passes when it has no options of its own: one array shared by all (none made per socket). */
+const NO_EXTRA_OPTIONS: readonly OptionName[] = [];
 
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => onNextTurn(resolve));
@@ -171,22 +178,23 @@ const SOCKET_ACTOR_ID = 'socket';
  * and so does an option name the constructor does not know.
  */
 export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine> implements AsyncIterable<ReceivedFrame[]> {
+  // (Fields marked `!` are assigned by the constructor, unless it returns another socket: zeromq.js's form.)
   /** The socket type as ZeroMQ spells it on the wire (`PUSH`, `ROUTER`, …). */
-  readonly type: string;
-  readonly context: Context;
+  readonly type!: string;
+  readonly context!: Context;
   /** The monitor event stream, made with the socket (transports report through it, see `events`). */
   readonly #events = new SocketEvents();
   /** @internal Unique within the process. */
-  readonly id: number;
+  readonly id!: number;
   #lastEndpoint: string | null = null;
 
   /** @internal */
-  protected readonly opt: OptionValues;
+  protected readonly opt!: OptionValues;
   /** @internal The connections (pipes) of the peers the machine knows, by peer id. */
   protected readonly peers = new Map<number, Peer>();
   /** @internal The peers' incoming pipes that have messages, read in turn. */
   protected readonly inbound = new FairQueue();
-  #machine: TMachine;
+  #machine!: TMachine;
   #actor: Actor<TMachine> | undefined;
   #closed = false;
   #released = false;
@@ -218,9 +226,21 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** Security options; undefined (NULL, no ZAP domain) until one is set, so plain sockets carry nothing. */
   #security: SecuritySettings | undefined;
 
-  protected constructor(type: string, machine: TMachine, options: object | undefined, extraOptions: readonly OptionName[] = []) {
+  /**
+   * zeromq.js's form, for JavaScript and for a subclass of yours: `new Socket(type, options)` with
+   * libzmq's socket type number (ZMQ_PAIR 0, ZMQ_PUB 1, … ZMQ_XSUB 10) returns a socket of that type,
+   * e.g. a `Publisher` for 1 (a subclass calling `super(1)` gets that socket as `this`). A number
+   * that is no type, or one monocoque lacks (ZMQ_STREAM 11, the DRAFT types), is EINVAL.
+   */
+  protected constructor(type: number, options?: object);
+  /** @internal How each socket class starts: its type name, its machine (see socketMachine), its options. */
+  protected constructor(type: string, machine: TMachine, options: object | undefined, extraOptions?: readonly OptionName[]);
+  protected constructor(type: string | number, machine?: TMachine | object, options?: object, extraOptions: readonly OptionName[] = NO_EXTRA_OPTIONS) {
+    // A socket class passes its type name and its machine; anything else is zeromq.js's form. One
+    // test on the way of every socket class, nothing allocated.
+    if (typeof type !== 'string' || !isMachine(machine)) return socketOfType(type, machine, options !== undefined || extraOptions !== NO_EXTRA_OPTIONS, options) as this;
     this.type = type;
-    this.#machine = machine;
+    this.#machine = machine as TMachine;
     if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
       throw new ZmqError('EINVAL', `options of a ${type} socket must be an object like { linger: 0 }, not ${describeValue(options)}`);
     }
@@ -301,12 +321,22 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   // ---- options (the zeromq.js names; each doc opens with the libzmq constant) ----
 
-  /** ZMQ_SNDHWM: messages queued per peer before the socket waits or drops. 0 = unlimited. */
+  /**
+   * ZMQ_SNDHWM: messages queued per peer before the socket waits or drops. 0 = unlimited. A change
+   * reaches existing connections too, as in libzmq >= 4.2 (over inproc a pipe holds the sender's
+   * SNDHWM plus the receiver's RCVHWM).
+   */
   get sendHighWaterMark(): number { return this.opt.sendHighWaterMark; }
-  set sendHighWaterMark(v: number) { this.setOption('sendHighWaterMark', v); }
-  /** ZMQ_RCVHWM: messages queued per peer on the receiving side. 0 = unlimited. */
+  set sendHighWaterMark(v: number) {
+    this.setOption('sendHighWaterMark', v);
+    this.#resizePipes();
+  }
+  /** ZMQ_RCVHWM: messages queued per peer on the receiving side. 0 = unlimited. A change reaches existing connections too. */
   get receiveHighWaterMark(): number { return this.opt.receiveHighWaterMark; }
-  set receiveHighWaterMark(v: number) { this.setOption('receiveHighWaterMark', v); }
+  set receiveHighWaterMark(v: number) {
+    this.setOption('receiveHighWaterMark', v);
+    this.#resizePipes();
+  }
   /** ZMQ_SNDTIMEO: ms a send may wait before failing with EAGAIN; -1 waits for ever, 0 never waits. */
   get sendTimeout(): number { return this.opt.sendTimeout; }
   set sendTimeout(v: number) { this.setOption('sendTimeout', v); }
@@ -346,6 +376,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** ZMQ_MAXMSGSIZE: largest frame accepted from the network, in bytes; -1 = no limit. */
   get maxMessageSize(): number { return this.opt.maxMessageSize; }
   set maxMessageSize(v: number) { this.setOption('maxMessageSize', v); }
+  /** ZMQ_AFFINITY: libzmq's mask of I/O threads for new connections; accepted and read back, without effect (IO runs on the event loop). */
+  get affinity(): number { return this.opt.affinity; }
+  set affinity(v: number) { this.setOption('affinity', v); }
   /** ZMQ_BACKLOG: the listen backlog of tcp/ipc binds. */
   get backlog(): number { return this.opt.backlog; }
   set backlog(v: number) { this.setOption('backlog', v); }
@@ -369,8 +402,11 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal What transports read to choose a mechanism; undefined means NULL with no ZAP domain. */
   get security(): Readonly<SecuritySettings> | undefined { return this.#security; }
-  /** The mechanism tcp/ipc connections of this socket speak: `null`, `plain` or `curve` (read-only). */
-  get securityMechanism(): SecurityMechanism { return this.#security?.mechanism ?? 'null'; }
+  /** ZMQ_MECHANISM: what tcp/ipc connections of this socket speak: `null` (the NULL mechanism, as zeromq.js reads it), `plain` or `curve` (read-only). */
+  get securityMechanism(): 'plain' | 'curve' | null {
+    const mechanism = this.#security?.mechanism;
+    return mechanism === undefined || mechanism === 'null' ? null : mechanism;
+  }
   /** ZMQ_PLAIN_SERVER: accept PLAIN clients (credentials are checked by the ZAP handler). */
   get plainServer(): boolean { return this.#getSecurity('plainServer') as boolean; }
   set plainServer(v: boolean) { this.#setSecurity('plainServer', v); }
@@ -395,6 +431,31 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** ZMQ_ZAP_DOMAIN: the domain named in ZAP requests; a NULL socket asks ZAP only when it is set. */
   get zapDomain(): string { return this.#getSecurity('zapDomain') as string; }
   set zapDomain(v: string) { this.#setSecurity('zapDomain', v); }
+
+  // ---- zeromq.js's low-level accessors: options by libzmq's id (`zmq.h`), for code that uses them ----
+  // (Each named option above is one of these: `immediate` is ZMQ_IMMEDIATE, 39. An id monocoque does
+  // not have, or an accessor of another width than libzmq's, is EINVAL, as libzmq's getsockopt says.)
+
+  /** An option by libzmq's id, read as zeromq.js's `getBoolOption` reads it (a 4-byte int, not 0). */
+  protected getBoolOption(option: number): boolean { return readOption(this, option, 'Bool') as boolean; }
+  /** Sets an option by libzmq's id (a 4-byte int, 0 or 1), through its property: the same checks. */
+  protected setBoolOption(option: number, value: boolean): void { writeOption(this, option, 'Bool', value); }
+  /** An option by libzmq's id, as a 4-byte signed int (ZMQ_SNDHWM is 23). */
+  protected getInt32Option(option: number): number { return readOption(this, option, 'Int32') as number; }
+  protected setInt32Option(option: number, value: number): void { writeOption(this, option, 'Int32', value); }
+  /** An option by libzmq's id, as a 4-byte unsigned int. */
+  protected getUint32Option(option: number): number { return readOption(this, option, 'Uint32') as number; }
+  protected setUint32Option(option: number, value: number): void { writeOption(this, option, 'Uint32', value); }
+  /** An option by libzmq's id, as an 8-byte signed int (ZMQ_MAXMSGSIZE is 22). */
+  protected getInt64Option(option: number): number { return readOption(this, option, 'Int64') as number; }
+  protected setInt64Option(option: number, value: number): void { writeOption(this, option, 'Int64', value); }
+  /** An option by libzmq's id, as an 8-byte unsigned int (ZMQ_AFFINITY is 4); a value past 2^53 warns, as in zeromq.js. */
+  protected getUint64Option(option: number): number { return readOption(this, option, 'Uint64') as number; }
+  protected setUint64Option(option: number, value: number): void { writeOption(this, option, 'Uint64', value); }
+  /** An option by libzmq's id, as text (bytes read as UTF-8); null when unset or empty. */
+  protected getStringOption(option: number): string | null { return readOption(this, option, 'String') as string | null; }
+  /** Sets an option by libzmq's id from text, bytes or null (ZMQ_ROUTING_ID is 5). */
+  protected setStringOption(option: number, value: string | Uint8Array | null): void { writeOption(this, option, 'String', value); }
 
   #getSecurity(name: SecurityOptionName): string | boolean | null {
     return getSecurityOption(this.#security ?? defaultSecurity(), name);
@@ -432,6 +493,34 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #warnIfLate(): void {
     if (this.#binds.size === 0 && this.#connects.size === 0 && this.#endpointCalls === 0) return;
     (globalThis as { process?: { emitWarning?: (message: string) => void } }).process?.emitWarning?.(LATE_OPTION_WARNING);
+  }
+
+  /**
+   * A changed HWM reaches the pipes of existing connections, as in libzmq >= 4.2
+   * (`socket_base.cpp update_pipe_options`), each sized as its transport sizes it.
+   */
+  #resizePipes(): void {
+    for (const peer of this.peers.values()) {
+      if (peer.transport === 'inproc') {
+        this.#resizePipe(peer.out, inprocPipeCapacity(peer.out));
+        this.#resizePipe(peer.in, inprocPipeCapacity(peer.in));
+      } else {
+        // tcp and ipc: each side's own HWM, as net-transport.ts makes their pipes.
+        this.#resizePipe(peer.out, this.opt.sendHighWaterMark);
+        this.#resizePipe(peer.in, this.opt.receiveHighWaterMark);
+      }
+    }
+  }
+
+  #resizePipe(pipe: Pipe, capacity: number): void {
+    if (pipe.capacity === capacity) return;
+    const open = pipe.writable;
+    // Room made wakes the writer (pipe.ready); a pipe now at its HWM is a mute edge, which the
+    // writing socket's machine hears as after a write that filled it (a stream engine writing our
+    // incoming pipe finds out at its next write).
+    pipe.resize(capacity);
+    const writer = pipe.writer as unknown as { pipeFilled?(pipe: Pipe): void };
+    if (open && !pipe.writable && typeof writer.pipeFilled === 'function') writer.pipeFilled(pipe);
   }
 
   /** @internal Sets an option the machine keeps too (a flag like `relaxed`): stored, then told. */
@@ -1292,6 +1381,121 @@ export function socketMachine<M extends AnyStateMachine, S extends Socket>(machi
     };
   }
   return machine.provide({ actions } as never) as M;
+}
+
+/** The bytes of libzmq's value of each option type: an accessor must match (libzmq `options.cpp` checks the size). */
+const OPTION_WIDTH: Record<LibzmqOptionType, number> = { Bool: 4, Int32: 4, Uint32: 4, Int64: 8, Uint64: 8, String: 0 };
+/** The properties that keep bytes as given (the others take text: bytes are read as UTF-8). */
+const BYTE_PROPERTIES: ReadonlySet<string> = new Set(['routingId', 'curvePublicKey', 'curveSecretKey', 'curveServerKey']);
+
+/** The option with libzmq's id `option`, if `socket` has it and `accessor` may read or write it; else EINVAL (TypeError for an id that is not a number). */
+function libzmqOption(socket: Socket, option: unknown, type: LibzmqOptionType, access: 'read' | 'write'): LibzmqOption {
+  const accessor = `${access === 'read' ? 'get' : 'set'}${type}Option`;
+  if (typeof option !== 'number') throw new TypeError(`Identifier must be a number: ${accessor}() takes libzmq's option id (ZMQ_SNDHWM is 23), not ${describeValue(option)}`);
+  const o = LIBZMQ_OPTIONS.get(option);
+  if (o === undefined) {
+    throw new ZmqError('EINVAL', `${accessor}(${option}): ${option} is not the id of a libzmq option monocoque has; it has ${[...LIBZMQ_OPTIONS.keys()].join(', ')}`);
+  }
+  const named = `${accessor}(${option}): ${o.libzmq}`;
+  if (o.only !== undefined && o.only !== access) throw new ZmqError('EINVAL', `${named} can only be ${o.only === 'read' ? 'read' : 'set'}`);
+  if (!(o.property in socket)) throw new ZmqError('EINVAL', `${named} is not an option of a ${socket.type} socket`);
+  if (OPTION_WIDTH[o.type] !== OPTION_WIDTH[type]) {
+    throw new ZmqError('EINVAL', `${named} is ${o.type === 'String' ? 'text' : `${OPTION_WIDTH[o.type] === 8 ? 'an' : 'a'} ${OPTION_WIDTH[o.type]}-byte number`}; ${access === 'read' ? 'get' : 'set'}${o.type}Option takes it`);
+  }
+  return o;
+}
+
+/** What `get<type>Option(option)` returns: the property's value in libzmq's terms, read as that C type. */
+function readOption(socket: Socket, option: unknown, type: LibzmqOptionType): boolean | number | string | null {
+  const o = libzmqOption(socket, option, type, 'read');
+  const value = (socket as unknown as Record<string, unknown>)[o.property];
+  if (type === 'String') {
+    if (value instanceof Uint8Array) return value.byteLength === 0 ? null : new TextDecoder().decode(value);
+    return typeof value === 'string' && value !== '' ? value : null;
+  }
+  const n = o.values !== undefined ? o.values.indexOf(value as string | null) : typeof value === 'boolean' ? Number(value) : (value as number);
+  switch (type) {
+    case 'Bool':
+      return n !== 0;
+    case 'Uint32':
+      return n >>> 0; // the int libzmq keeps, read as unsigned (as C would)
+    case 'Uint64':
+      return n < 0 ? n + 2 ** 64 : n;
+    case 'Int64':
+      return n >= 2 ** 63 ? n - 2 ** 64 : n;
+    default:
+      return n;
+  }
+}
+
+/** What `set<type>Option(option, value)` does: the value in the property's terms, set through the property (its checks, its warning). */
+function writeOption(socket: Socket, option: unknown, type: LibzmqOptionType, value: unknown): void {
+  const accessor = `set${type}Option`;
+  if (typeof option !== 'number') libzmqOption(socket, option, type, 'write'); // the TypeError
+  const kind = type === 'Bool' ? 'a boolean' : type === 'String' ? 'a string or buffer' : 'a number';
+  const ok = type === 'Bool' ? typeof value === 'boolean' : type === 'String' ? typeof value === 'string' || value instanceof Uint8Array || value === null : typeof value === 'number';
+  if (!ok) throw new TypeError(`Option value must be ${kind}: ${accessor}(${option as number}, ${describeValue(value)})`);
+  const o = libzmqOption(socket, option, type, 'write');
+  let v = value;
+  if (type === 'String') {
+    if (value instanceof Uint8Array && !BYTE_PROPERTIES.has(o.property)) v = new TextDecoder().decode(value);
+  } else {
+    let n = type === 'Bool' ? Number(value) : (value as number);
+    if (type === 'Uint64') {
+      // zeromq.js `socket.cc NumberCast<uint64_t>`: negative is 0; past 2^53 a double is inexact, so it warns.
+      if (n > Number.MAX_SAFE_INTEGER) (globalThis as { process?: { emitWarning?: (message: string) => void } }).process?.emitWarning?.(UINT64_WARNING);
+      n = Math.max(0, n);
+      if (o.type === 'Int64' && n >= 2 ** 63) n -= 2 ** 64;
+    } else if (type === 'Int64' && o.type === 'Uint64' && n < 0) n += 2 ** 64;
+    else if (type === 'Uint32' && o.type !== 'Uint32' && n >= 2 ** 31 && n < 2 ** 32) n -= 2 ** 32;
+    if (o.values !== undefined) {
+      if (!Number.isInteger(n) || o.values[n] === undefined) {
+        throw new ZmqError('EINVAL', `${accessor}(${option as number}, ${describeValue(value)}): ${o.libzmq} takes 0..${o.values.length - 1}`);
+      }
+      v = o.values[n];
+    } else v = o.type === 'Bool' ? n !== 0 : n;
+  }
+  (socket as unknown as Record<string, unknown>)[o.property] = v;
+}
+
+/** A socket class, as `new Socket(type)` makes one. */
+type SocketConstructor = new (options?: object) => Socket;
+type LibzmqTypeName = (typeof LIBZMQ_SOCKET_TYPES)[number];
+/** The class of each socket type monocoque has, by libzmq's type number (library.ts registers them). */
+const classOfType: (SocketConstructor | undefined)[] = [];
+
+/**
+ * @internal Tells `new Socket(type)` the class of each socket type, by its name on the wire.
+ * library.ts does, as it imports every socket class (this module cannot: they import it).
+ */
+export function registerSocketClasses(classes: Partial<Record<LibzmqTypeName, SocketConstructor>>): void {
+  for (const [name, cls] of Object.entries(classes)) classOfType[LIBZMQ_SOCKET_TYPES.indexOf(name as LibzmqTypeName)] = cls;
+}
+
+/** Whether the second argument of Socket's constructor is a socket class's machine (else: zeromq.js's form). */
+function isMachine(m: unknown): m is AnyStateMachine {
+  return typeof m === 'object' && m !== null && typeof (m as { transition?: unknown }).transition === 'function';
+}
+
+/**
+ * zeromq.js's `new Socket(type, options)`: a socket of libzmq's type number `type`, or what
+ * zeromq.js throws: TypeError for arguments of the wrong kind (with its words first), EINVAL for a
+ * number that is no type monocoque has.
+ */
+function socketOfType(type: unknown, options: unknown, more: boolean, third: unknown): Socket {
+  if (typeof type !== 'number') {
+    throw new TypeError(`Socket type must be a number: libzmq's socket type (ZMQ_PAIR 0 … ZMQ_XSUB 10), not ${describeValue(type)}`);
+  }
+  if (more) throw new TypeError(`Expected 2 arguments (socket type, options), got a third: ${describeValue(third)}`);
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new TypeError(`Options must be an object like { linger: 0 }, not ${describeValue(options)}`);
+  }
+  const cls = Number.isInteger(type) ? classOfType[type] : undefined;
+  if (cls !== undefined) return new cls(options as object | undefined);
+  const accepted = classOfType.flatMap((c, n) => (c === undefined ? [] : [`${n} (${LIBZMQ_SOCKET_TYPES[n]})`])).join(', ');
+  const name: string | undefined = Number.isInteger(type) ? LIBZMQ_SOCKET_TYPES[type] : undefined;
+  const what = name === undefined ? 'is not a libzmq socket type' : `(ZMQ_${name}${type >= 12 ? ', a DRAFT type' : ''}) is not offered by monocoque`;
+  throw new ZmqError('EINVAL', `new Socket(${type}): socket type ${type} ${what}; accepted: ${accepted}`);
 }
 
 /**

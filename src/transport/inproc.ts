@@ -9,6 +9,7 @@ import type { Endpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
 import { routingIdBytes } from '../core/options.js';
 import { Pipe } from '../core/pipe.js';
+import type { PipeReader, PipeWriter } from '../core/pipe.js';
 import { inprocConnectionMachine } from '../../machines/inproc-connection.js';
 import type { InprocConnectionContext } from '../../machines/inproc-connection.js';
 import type { ConnectionParams, ConnectionsParams } from '../../machines/supervisor.js';
@@ -41,6 +42,25 @@ export function inprocCapacity(sender: PeerHost, receiver: PeerHost | undefined)
   const rcv = receiver === undefined ? 0 : receiver.options.receiveHighWaterMark;
   if (snd === 0 || (receiver !== undefined && rcv === 0)) return 0;
   return snd + rcv;
+}
+
+/**
+ * @internal The HWM of a live inproc pipe once a socket at either end changed its SNDHWM or RCVHWM:
+ * libzmq >= 4.2 applies the change to existing pipes (`socket_base.cpp update_pipe_options`, the
+ * peer hearing it through `pipe.cpp send_hwms_to_peer`). An end is the socket itself once it has
+ * attached (a socket reads and writes its pipes); an end not there yet (a connect waiting for its
+ * bind) counts as `makePipes` counted it.
+ */
+export function inprocPipeCapacity(pipe: Pipe): number {
+  const sender = endOf(pipe.writer);
+  const receiver = endOf(pipe.reader);
+  if (sender === undefined) return receiver === undefined ? pipe.capacity : receiver.options.receiveHighWaterMark;
+  return inprocCapacity(sender, receiver);
+}
+
+/** The socket at one end of a pipe: an end with options is one (a pipe's unattached end is a no-op stand-in). */
+function endOf(side: PipeReader | PipeWriter): PeerHost | undefined {
+  return typeof (side as Partial<PeerHost>).options === 'object' ? (side as unknown as PeerHost) : undefined;
 }
 
 /** @internal The inproc transport of one Context, and the supervisor effects it provides. */

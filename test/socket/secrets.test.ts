@@ -314,6 +314,6 @@ describe('secrets', () => {
       expect(windows(pass).filter((w) => m.includes(w)), m).toEqual([]);
       expect(m).not.toContain('12345678');
     }
-    expect([s.securityMechanism, s.curveSecretKey, s.plainPassword]).toEqual(['null', null, null]);
+    expect([s.securityMechanism, s.curveSecretKey, s.plainPassword]).toEqual([null, null, null]);
   });
 });
