@@ -32,10 +32,8 @@ export class SocketEvents implements AsyncIterable<Event> {
   #closed = false;
   #emitter = false;
   #draining = false;
-  /** Events are wanted: the stream was accessed by a user (see {@link touch}) or has listeners. */
+  /** Events are wanted: a user reached the stream (`sock.events`, see {@link watch}). */
   #watched = false;
-  /** Accessed through the socket and not yet used by a transport's `observed`/`emit` (see {@link touch}). */
-  #touched = false;
 
   /** True once the socket closed and the `end` event went out (or `close()` was called). */
   get closed(): boolean {
@@ -106,34 +104,24 @@ export class SocketEvents implements AsyncIterable<Event> {
   }
 
   /**
-   * @internal The socket's `events` getter calls this on each access. A transport reaches the
-   * stream through that same getter, always as `socket.events.observed` and then, if true,
-   * `socket.events.emit(e)`: each of its accesses is followed at once by one of those two. An access
-   * that is not (a user's `const events = sock.events`) starts the buffer, as first access of
-   * `events` does in zeromq.js, so an event that comes before the first `receive()` (the `end` of
-   * a `close()`) is not lost, while a socket nobody watches builds and keeps no events.
+   * @internal A user reached the stream (the socket's `events` getter): events are kept from now on,
+   * as the first access of `events` starts zeromq.js's monitor, so an event that comes before the
+   * first `receive()` (the `end` of a `close()`) is not lost. A socket nobody watches builds and
+   * keeps no events. Transports report through the socket's `monitor`, which is this stream
+   * without the access.
    */
-  touch(): this {
-    if (this.#touched) this.#watched = true;
-    this.#touched = true;
+  watch(): this {
+    this.#watched = true;
     return this;
   }
 
-  /** @internal Whether events are wanted (transports skip building them otherwise). */
+  /** @internal Whether events are wanted (the socket and transports skip building them otherwise). */
   get observed(): boolean {
-    this.#touched = false;
-    return this.wanted;
-  }
-
-  /** @internal `observed` for the socket itself, which holds the stream without the getter. */
-  get wanted(): boolean {
-    if (this.#touched) this.#watched = true;
     return this.#watched && !this.#closed;
   }
 
   /** @internal Delivers one event: to listeners in emitter mode, else to a waiting receive or the buffer. */
   emit(event: Event): void {
-    this.#touched = false;
     if (this.#closed) return;
     if (this.#waiting !== undefined && this.#waiting.length > 0) (this.#waiting.shift() as { resolve: (e: Event) => void }).resolve(event);
     else if (this.#emitter && !this.#draining) this.#dispatch(event);
@@ -147,7 +135,6 @@ export class SocketEvents implements AsyncIterable<Event> {
 
   #watch(): void {
     this.#watched = true;
-    this.#touched = false;
   }
 
   #dispatch(event: Event): void {

@@ -27,7 +27,7 @@ import type { SecurityOptionName, SecuritySettings } from '../core/security.js';
 import { onNextTurn } from '../core/turn.js';
 import type { PeerTable } from '../../machines/peers.js';
 import { nextPeer } from '../../machines/round-robin.js';
-import type { AttachEvent, BoundHandle, ConnectHandle, Peer, PeerHost, PeerLink } from '../transport/host.js';
+import type { AttachEvent, BoundHandle, ConnectHandle, EventSink, Peer, PeerHost, PeerLink } from '../transport/host.js';
 import { inprocPipeCapacity } from '../transport/inproc.js';
 import { Context, defaultContext } from './context.js';
 import { BusyPoll, defaultBusyPoll } from './busy-poll.js';
@@ -296,7 +296,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * then), so an `end` that comes before the first `receive()` is kept.
    */
   get events(): SocketEvents {
-    return this.#events.touch();
+    return this.#events.watch();
+  }
+
+  /** @internal Where transports report monitor events: the same stream, reached without starting its buffer. */
+  get monitor(): EventSink {
+    return this.#events;
   }
 
   /** Whether the socket may be used from several threads at once: never (ZMQ_THREAD_SAFE, as zeromq.js reads it). */
@@ -935,7 +940,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** @internal Emits a monitor event (only built when someone listens). */
   protected emitEvent(event: SocketEvent): void {
     const events = this.#events;
-    if (events.wanted) events.emit(event);
+    if (events.observed) events.emit(event);
   }
 
   /** @internal Sends an event to this socket's machine. */

@@ -68,7 +68,8 @@ export interface PeerHost {
    * connect started with.
    */
   readonly security: Readonly<SecuritySettings> | undefined;
-  readonly events: EventSink;
+  /** Where the transports report monitor events (the socket's `events`, reached without counting as a user's access). */
+  readonly monitor: EventSink;
   /**
    * How long a connection closing now may still spend sending what it holds, in ms: the linger
    * option, or once close() started a positive linger, what is left of it (-1: no limit).

@@ -61,7 +61,8 @@ function keepsPipes(socket: PeerHost): boolean {
 }
 
 function emit(socket: PeerHost, event: SocketEvent): void {
-  if (socket.events.observed) socket.events.emit(event);
+  const monitor = socket.monitor;
+  if (monitor.observed) monitor.emit(event);
 }
 
 const connectionOfActor = new WeakMap<object, NetConnection>();
@@ -440,7 +441,7 @@ class NetConnection implements EngineHost {
   #reportHandshakeFailure(c: ConnectionContext): void {
     const f = c.failure;
     // No error (and its stack trace) built for nobody: a churn of failed peers paid 3 % of CPU for it.
-    if (f === undefined || !this.#socket.events.observed) return;
+    if (f === undefined || !this.#socket.monitor.observed) return;
     const type = f.kind === 'protocol' ? 'handshake:error:protocol' : f.kind === 'auth' ? 'handshake:error:auth' : 'handshake:error:other';
     const error = new ZmqError(f.code as ZmqErrorCode, f.message, { address: this.#endpoint });
     if (f.status !== undefined) error.status = f.status;
