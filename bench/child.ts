@@ -1,114 +1,224 @@
-// A benchmark child process: the sockets of one role (one socket, or --peers DEALERs) of one
-// implementation, driven by JSON-line commands on stdin, reporting
-// JSON-line events on stdout (see lib/child.ts). Exits when stdin ends.
+// A benchmark worker process: one implementation, kept for the whole run, opening and closing the
+// ends of one benchmark after another on JSON-line commands from the parent (lib/child.ts) and
+// reporting JSON-line events. An end is the sockets of one role; a worker may hold both ends of a
+// benchmark (the "one process" placement) or one of them (the other is in a second worker).
 //
-//   node --import tsx bench/child.ts --impl ours|zeromq|node
-//        --role pull|push|rep|req|pair-echo|pair|router-echo|dealers
-//        [--bind tcp://127.0.0.1:*] [--connect tcp://127.0.0.1:5555] [--size 16] [--busy-poll µs] [--peers 8]
+//   node --expose-gc --import tsx bench/child.ts --impl ours|zeromq|node
 //
-// Roles: pull binds or connects and, on {"cmd":"expect","count":N}, says "armed", receives N
-// messages and reports "done" with the rate measured from its first message to its last; push
-// sends N messages on {"cmd":"send","count":N} and reports "sent"; rep, pair-echo and router-echo
-// echo for ever; req and pair, on {"cmd":"rtt","count":N}, make N round trips and report the
-// median in µs; dealers opens `--peers` DEALERs and, on {"cmd":"rtt","count":N}, each of them makes
-// N / peers round trips at the same time (send, await the echo, repeat), reported as the median of
-// all of them and the rate of the whole. Any role answers {"cmd":"usage"} with the CPU time the
-// whole process (all its threads) has used, in µs, and its event loop's busy and idle time, in ms.
+// Commands (every one but `usage` names its end by the id `opened` gave):
+//   open {role, bind | connect, size?, peers?, topics?, busyPoll?, batch?} -> opened {end, endpoint}
+//   close {end} -> closed                       closes the end's sockets, then a full GC
+//   expect {end, count} -> armed, then done      receive `count` messages over all the end's
+//                                                sockets; rate from the first to the last
+//   send {end, count} -> sent                    each socket of the end sends `count` messages
+//   rtt {end, count} -> done                     `count` round trips shared by the end's sockets
+//   sync-start / sync-stop {end} -> syncing / sync-stopped    a publisher's sync messages
+//   synced {end} -> synced                       every subscriber of the end has had one
+//   usage -> usage                               CPU time of the process, event-loop busy/idle
+//
+// Roles (ours, zeromq): pull, router (receive); push, dealers (send; dealers also rtt); pub, subs
+// (fan-out: the publisher's HWM and the subscribers' are 0, unlimited, so nothing is dropped and a
+// round ends when everything is delivered); rep, pair-echo, router-echo (echo for ever); req, pair
+// (rtt). Role node (no ZeroMQ): sink and source (a pre-framed node:net stream, ceiling.ts) and
+// pair-echo, pair (a framed node:net echo, node-net.ts). `peers` is how many sockets (or
+// connections) a connecting end opens; `topics` how publishers and subscribers split topics
+// (workloads.ts); `batch` makes push and pull use our sendMany/receiveMany (issue 15 item 3).
 
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { medianOf } from './lib/benchmark.js';
-import { emit, fail, runChild, serveCommands, streamHandlers } from './lib/child-io.js';
-import type { Handlers } from './lib/child-io.js';
+import { NetStreamEnd } from './lib/ceiling.js';
+import { emit, fail, runChild, serveCommands, usage } from './lib/child-io.js';
+import type { Command, Handlers } from './lib/child-io.js';
 import { loadImpl } from './lib/impl.js';
-import type { BenchSocket, ImplName, SocketTypeName } from './lib/impl.js';
+import type { BenchSocket, Impl, ImplName, SocketTypeName } from './lib/impl.js';
+import { awaitSync, batchApi, publish, publishSync, receiveAll, receiveBatched, roundTrips, sendAll, sendBatched, subscribe, topicPayloads } from './lib/workloads.js';
+import type { BatchSocket } from './lib/workloads.js';
 
+const TYPES: Record<string, SocketTypeName> = {
+  pull: 'Pull', push: 'Push', router: 'Router', dealers: 'Dealer', pub: 'Publisher', subs: 'Subscriber',
+  rep: 'Reply', 'pair-echo': 'Pair', 'router-echo': 'Router', req: 'Request', pair: 'Pair',
+};
+const ECHO = new Set(['rep', 'pair-echo', 'router-echo']);
+const NODE_ROLES = new Set(['sink', 'source', 'pair-echo', 'pair']);
 
-const { values: args } = parseArgs({
-  options: {
-    impl: { type: 'string' },
-    role: { type: 'string' },
-    bind: { type: 'string' },
-    connect: { type: 'string' },
-    size: { type: 'string', default: '16' },
-    'busy-poll': { type: 'string' },
-    peers: { type: 'string', default: '1' },
+interface End {
+  role: string;
+  sockets: BenchSocket[];
+  /** The node:net stream of a `sink` or `source`. */
+  net?: NetStreamEnd;
+  peers: number;
+  payload: Buffer;
+  /** A publisher's payloads, one per topic. */
+  payloads: Buffer[];
+  batch: number;
+  sync?: { stop(): Promise<void> };
+  closing: boolean;
+}
+
+const { values: args } = parseArgs({ options: { impl: { type: 'string' } } });
+
+let impl: Impl;
+const ends = new Map<number, End>();
+let nextEnd = 1;
+
+function endOf(c: Command): End {
+  const e = ends.get(c.end as number);
+  if (e === undefined) throw new Error(`no end ${String(c.end)} in this worker (command ${JSON.stringify(c)})`);
+  return e;
+}
+
+function batchOf(e: End): BatchSocket {
+  const b = batchApi(e.sockets[0] as BenchSocket);
+  if (b === undefined) throw Object.assign(new Error(`${impl.name} sockets have no sendMany/receiveMany`), { code: 'ENOTSUP' });
+  return b;
+}
+
+/** A command's work on an end: an error while the end is closing (a receive cut short) is expected. */
+async function on(e: End, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (!e.closing) throw err;
+  }
+}
+
+/** Sockets connecting at once, at most, and the pause between such waves (see `waves` in `open`). */
+const WAVE = 50;
+const WAVE_PAUSE_MS = 10;
+
+async function open(c: Command): Promise<void> {
+  const role = String(c.role);
+  const size = Number(c.size ?? 16);
+  const peers = Number(c.peers ?? 1);
+  const topics = Number(c.topics ?? 0);
+  const end: End = {
+    role, sockets: [], peers, payload: Buffer.alloc(size, 0x61), payloads: topicPayloads(size, Math.max(1, topics)),
+    batch: Number(c.batch ?? 0), closing: false,
+  };
+  const bind = c.bind as string | undefined;
+  const connect = c.connect as string | undefined;
+  let endpoint: string | null = null;
+  if (role === 'sink' || role === 'source') {
+    if (impl.name !== 'node') throw new Error(`role ${role} is the node:net ceiling; use --impl node`);
+    const net = new NetStreamEnd(size);
+    if (bind !== undefined) await net.bind(bind);
+    else await net.connect(connect as string, peers);
+    end.net = net;
+    endpoint = net.lastEndpoint;
+  } else {
+    if (impl.name === 'node' && !NODE_ROLES.has(role)) throw new Error(`impl node has no role ${role}`);
+    const type = TYPES[role];
+    if (type === undefined) throw new Error(`role must be one of ${[...Object.keys(TYPES), 'sink', 'source'].join(', ')}, not ${role}`);
+    const Class = impl[type];
+    if (Class === undefined) throw Object.assign(new Error(`${impl.name} does not export ${type}`), { code: 'ENOTSUP' });
+    const count = bind !== undefined ? 1 : peers;
+    // Many peers over tcp or ipc connect in waves: all at once they overflow the listen backlog
+    // (libzmq's ZMQ_BACKLOG is 100) and the kernel's SYN retries stretch the set-up to half a
+    // minute. (Waiting for each 'connect' event would be surer, but 1,000 zeromq.js monitors pass
+    // libzmq's 1,023 sockets per context.) Set-up is not timed; this only shortens it.
+    const waves = connect !== undefined && !connect.startsWith('inproc:') && count > WAVE;
+    for (let i = 0; i < count; i++) {
+      const s = new Class();
+      s.linger = 0;
+      if (role === 'pub') s.sendHighWaterMark = 0;
+      if (role === 'subs') s.receiveHighWaterMark = 0;
+      if (c.busyPoll !== undefined) {
+        if (impl.name !== 'ours') throw new Error(`busyPoll is our option; ${impl.name} has none`);
+        (s as BenchSocket & { busyPoll: number }).busyPoll = Number(c.busyPoll);
+      }
+      if (bind !== undefined) await s.bind(bind);
+      else s.connect(connect as string);
+      end.sockets.push(s);
+      if (waves && i % WAVE === WAVE - 1) await new Promise((resolve) => setTimeout(resolve, WAVE_PAUSE_MS));
+    }
+    if (role === 'subs') subscribe(end.sockets, topics);
+    endpoint = (end.sockets[0] as BenchSocket).lastEndpoint;
+    if (end.batch > 0) batchOf(end);
+    if (ECHO.has(role)) {
+      const s = end.sockets[0] as BenchSocket;
+      void on(end, async () => {
+        for (;;) await s.send(await s.receive());
+      }).catch(fail);
+    }
+  }
+  const id = nextEnd++;
+  ends.set(id, end);
+  emit('opened', { end: id, endpoint });
+}
+
+const handlers: Handlers = {
+  open,
+  usage,
+  async close(c) {
+    const e = endOf(c);
+    e.closing = true;
+    await e.sync?.stop();
+    for (const s of e.sockets) s.close();
+    e.net?.close();
+    ends.delete(c.end as number);
+    // Let the closes finish, then start the next benchmark with a clean heap.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    (globalThis as { gc?: () => void }).gc?.();
+    emit('closed', { end: c.end });
   },
-});
+  async expect(c) {
+    const e = endOf(c);
+    const count = Number(c.count);
+    emit('armed');
+    await on(e, async () => {
+      if (e.net !== undefined) {
+        emit('done', { count, ...(await e.net.expect(count)) });
+        return;
+      }
+      const r = e.batch > 0 ? await receiveBatched(batchOf(e), count, e.batch) : await receiveAll(e.sockets, count, e.role === 'subs');
+      emit('done', { ...r });
+    });
+  },
+  async send(c) {
+    const e = endOf(c);
+    const count = Number(c.count);
+    await on(e, async () => {
+      if (e.net !== undefined) await e.net.send(count, e.peers);
+      else if (e.role === 'pub') await publish(e.sockets[0] as BenchSocket, count, e.payloads);
+      else if (e.batch > 0) await sendBatched(batchOf(e), count, e.payload, e.batch);
+      else await sendAll(e.sockets, count, e.payload);
+      emit('sent', { count });
+    });
+  },
+  async rtt(c) {
+    const e = endOf(c);
+    await on(e, async () => emit('done', { ...(await roundTrips(e.sockets, Number(c.count), e.payload)) }));
+  },
+  async 'sync-start'(c) {
+    const e = endOf(c);
+    e.sync = publishSync(e.sockets[0] as BenchSocket, e.payloads.length);
+    emit('syncing');
+  },
+  async 'sync-stop'(c) {
+    const e = endOf(c);
+    await e.sync?.stop();
+    e.sync = undefined;
+    emit('sync-stopped');
+  },
+  async synced(c) {
+    const e = endOf(c);
+    await on(e, async () => {
+      await awaitSync(e.sockets);
+      emit('synced');
+    });
+  },
+};
 
 async function main(): Promise<void> {
-  const implName = args.impl as ImplName;
-  if (implName !== 'ours' && implName !== 'zeromq' && implName !== 'node') throw new Error(`--impl must be ours, zeromq or node, not ${String(args.impl)}`);
-  const impl = await loadImpl(implName);
-  const role = args.role;
-  const size = Number(args.size);
-  const types: Record<string, SocketTypeName> = {
-    pull: 'Pull', push: 'Push', rep: 'Reply', req: 'Request', 'pair-echo': 'Pair', pair: 'Pair', 'router-echo': 'Router', dealers: 'Dealer',
-  };
-  const type = types[String(role)];
-  if (type === undefined) throw new Error(`--role must be one of ${Object.keys(types).join(', ')}, not ${String(role)}`);
-  const Class = impl[type];
-  if (Class === undefined) throw Object.assign(new Error(`${impl.name} does not export ${type}`), { code: 'ENOTSUP' });
-  const peers = role === 'dealers' ? Number(args.peers) : 1;
-  if (!Number.isInteger(peers) || peers < 1) throw new Error(`--peers must be a positive integer, not ${String(args.peers)}`);
-  const sockets: BenchSocket[] = [];
-  for (let i = 0; i < peers; i++) {
-    const s = new Class();
-    if (args['busy-poll'] !== undefined) {
-      if (implName !== 'ours') throw new Error(`--busy-poll is our option; ${implName} has none`);
-      (s as BenchSocket & { busyPoll: number }).busyPoll = Number(args['busy-poll']);
-    }
-    if (args.bind !== undefined) await s.bind(args.bind);
-    if (args.connect !== undefined) s.connect(args.connect);
-    sockets.push(s);
+  const name = args.impl as ImplName;
+  if (name !== 'ours' && name !== 'zeromq' && name !== 'node') throw new Error(`--impl must be ours, zeromq or node, not ${String(args.impl)}`);
+  impl = await loadImpl(name);
+  emit('ready', { pid: process.pid });
+  await serveCommands(handlers, { concurrent: true });
+  for (const e of ends.values()) {
+    e.closing = true;
+    for (const s of e.sockets) s.close();
+    e.net?.close();
   }
-  const socket = sockets[0] as BenchSocket;
-  emit('ready', { endpoint: socket.lastEndpoint, pid: process.pid });
-
-  const payload = Buffer.alloc(size, 0x61);
-  let closing = false;
-  if (role === 'rep' || role === 'pair-echo' || role === 'router-echo') {
-    void (async () => {
-      try {
-        for (;;) await socket.send(await socket.receive());
-      } catch (e) {
-        if (!closing) fail(e);
-      }
-    })();
-  }
-
-  const handlers: Handlers = {
-    ...streamHandlers(() => socket, payload),
-    async rtt({ count = 0 }) {
-      // One untimed trip per socket: every connection is up before timing starts.
-      await Promise.all(sockets.map(async (s) => {
-        await s.send(payload);
-        await s.receive();
-      }));
-      const each = Math.max(1, Math.round(count / sockets.length));
-      const samples = new Float64Array(each * sockets.length);
-      const t0 = performance.now();
-      await Promise.all(sockets.map(async (s, k) => {
-        for (let i = k * each, end = i + each; i < end; i++) {
-          const t = performance.now();
-          await s.send(payload);
-          await s.receive();
-          samples[i] = performance.now() - t;
-        }
-      }));
-      const total = performance.now() - t0;
-      emit('done', {
-        count: samples.length,
-        medianMicros: medianOf(samples) * 1000,
-        meanMicros: (total / samples.length) * 1000 * sockets.length,
-        rate: samples.length / (total / 1000),
-      });
-    },
-  };
-
-  await serveCommands(handlers);
-  closing = true;
-  for (const s of sockets) s.close();
 }
 
 runChild(main);

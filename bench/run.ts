@@ -1,8 +1,14 @@
 // The benchmark runner: every benchmark runs our implementation and zeromq.js (real libzmq) side
-// by side, alternating round by round after a warm-up, and reports each one's median and the
-// ratio ours/zeromq.js. The machine is shared and noisy: quote medians and ratios, not single runs.
+// by side, alternating round by round after a warm-up, with the platform ceiling (no ZeroMQ: a bare
+// JS queue, a bare node:net stream or echo) in the same alternation, and reports each one's median,
+// the ratio ours/zeromq.js and ours against the ceiling. The machine is shared and noisy: quote
+// medians and ratios, not single runs; the spread column says how far the rounds strayed.
 //
 //   npm run bench                                   all benchmarks, 5 rounds each, then the scale rows
+//   npm run bench -- --table                        the summary table's workloads only (no extra rows,
+//                                                   no scale rows), 5 rounds each at full counts
+//   npm run bench -- --quick                        the same, 1 round each at a tenth of the counts:
+//                                                   a smoke test in under a minute, not figures to quote
 //   npm run bench -- inproc-pair-rtt tcp            by name, or by prefix
 //   npm run bench -- scale                          the scale rows only (scale.ts): cost per item at
 //                                                   100 .. 100,000, each size in fresh processes
@@ -11,7 +17,8 @@
 //   npm run bench -- --impl zeromq tcp              one implementation only (no ratio)
 //   npm run bench -- --list
 //
-// Results go to the terminal and to bench/results/latest.json (the scale rows under "scaleRows").
+// Results go to the terminal, ending with one summary table, and to bench/results/latest.json
+// (the scale rows under "scaleRows"). bench/README.md says how to read them.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,16 +27,35 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { inprocBenchmarks } from './inproc.js';
 import { formatValue, median, meets } from './lib/benchmark.js';
-import type { Benchmark, Session, Target } from './lib/benchmark.js';
+import type { Benchmark, RoundResult, Session, Target } from './lib/benchmark.js';
+import { closeWorkers } from './lib/child.js';
 import { IMPL_NAMES, libzmqVersion, loadImpl } from './lib/impl.js';
 import type { Impl, ImplName } from './lib/impl.js';
+import { memoryBenchmarks } from './memory.js';
 import { networkBenchmarks } from './network.js';
 import { scaleRows } from './scale.js';
 import { securityBenchmarks } from './security.js';
 import { runScaleRow, scaleTable } from './lib/scale.js';
 import type { ScaleResult, ScaleRow } from './lib/scale.js';
 
-const ALL: Benchmark[] = [...inprocBenchmarks, ...networkBenchmarks, ...securityBenchmarks];
+/**
+ * The summary table's workloads in the issue's order; within one, the file order (inproc, tcp,
+ * tcp in one process, ipc, ipc in one process). The extra rows follow, in file order.
+ */
+const WORKLOADS = [
+  'push-pull-16b', 'push-pull-16b-batch', 'push-pull-1k', 'push-pull-64k', 'push-pull-1m',
+  'pub-sub-10', 'pub-sub-10-topics', 'pub-sub-100', 'pub-sub-100-topics',
+  'dealer-router', 'dealer-router-10', 'dealer-router-1000',
+  'req-rep-rtt',
+  'memory-idle-socket', 'memory-pair-inproc', 'memory-pair-tcp', 'stalled-receiver',
+];
+function workloadRank(b: Benchmark): number {
+  if (b.extra === true) return WORKLOADS.length;
+  const i = WORKLOADS.indexOf(b.name.replace(/^(inproc|tcp|ipc)-/, '').replace(/-1proc$/, ''));
+  return i < 0 ? WORKLOADS.length : i;
+}
+const ALL: Benchmark[] = [...inprocBenchmarks, ...networkBenchmarks, ...memoryBenchmarks, ...securityBenchmarks]
+  .map((b, i) => ({ b, i })).sort((x, y) => workloadRank(x.b) - workloadRank(y.b) || x.i - y.i).map((x) => x.b);
 /** Scale rows run at most this many rounds per size: each is a fresh process per implementation. */
 const SCALE_ROUNDS = 3;
 /** Once a size has taken this long for an implementation, it gets no further round. */
@@ -56,14 +82,16 @@ interface Row {
   zeromq: Figures | null;
   /** ours / zeromq.js, both medians. */
   ratio: number | null;
-  /** The benchmark's platform reference (no ZeroMQ), when it has one and both implementations ran. */
-  floor?: Figures & {
+  /** The benchmark's platform ceiling (no ZeroMQ), when it has one and both implementations ran. */
+  ceiling?: Figures & {
     label: string;
     ratioToZeromq: number | null;
-    /** Ours divided by the floor round by round (they share each round's machine load), then the median. */
-    oursToFloor: number | null;
+    /** Ours divided by the ceiling round by round (they share each round's machine load), then the median. */
+    oursToCeiling: number | null;
   };
   met: boolean | null;
+  /** The widest spread of either implementation's rounds: (max - min) / 2 / median. */
+  spread: number | null;
   skipped?: string;
   error?: string;
 }
@@ -71,8 +99,10 @@ interface Row {
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '5' },
-    scale: { type: 'string', default: process.env.BENCH_SCALE ?? '1' },
+    rounds: { type: 'string' },
+    scale: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    table: { type: 'boolean', default: false },
     'scale-cap': { type: 'string', default: process.env.BENCH_SCALE_CAP ?? '60' },
     impl: { type: 'string' },
     list: { type: 'boolean', default: false },
@@ -86,7 +116,9 @@ function fail(message: string): never {
 }
 
 function select(): { benchmarks: Benchmark[]; scale: ScaleRow[] } {
-  if (positionals.length === 0) return { benchmarks: ALL, scale: scaleRows };
+  if (positionals.length === 0) {
+    return opts.quick || opts.table ? { benchmarks: ALL.filter((b) => b.extra !== true), scale: [] } : { benchmarks: ALL, scale: scaleRows };
+  }
   const chosen = new Set<Benchmark | ScaleRow>();
   for (const p of positionals) {
     const hit = [...ALL, ...scaleRows].filter((b) => b.name === p || b.name.startsWith(p));
@@ -117,9 +149,10 @@ function describeTarget(t: Target | undefined | null): string {
 }
 
 async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number, gc: () => void, verbose: boolean): Promise<Row> {
+  const t0 = performance.now();
   const row: Row = {
     name: b.name, description: b.description, unit: b.unit, better: b.better, target: b.target ?? null,
-    ours: null, zeromq: null, ratio: null, met: null,
+    ours: null, zeromq: null, ratio: null, met: null, spread: null,
   };
   for (const impl of impls) {
     const why = await b.unavailable(impl);
@@ -131,41 +164,56 @@ async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number
   }
   const sessions = new Map<ImplName, Session>();
   const figures = new Map<ImplName, Figures>(impls.map((i) => [i.name, { median: NaN, rounds: [] }]));
-  // The floor runs in the same alternation as the two, so all three see the same machine load.
-  const floor = impls.length > 1 ? b.floor : undefined;
+  // The ceiling runs in the same alternation as the two, so all three see the same machine load.
+  const ceiling = impls.length > 1 ? b.ceiling : undefined;
   const runners: { name: ImplName; label: string }[] = impls.map((i) => ({ name: i.name, label: i.name }));
-  if (floor !== undefined) {
-    runners.push({ name: 'node', label: floor.label });
-    figures.set('node', { median: NaN, rounds: [] });
-  }
-  // A failing floor is reported and dropped; it never costs the two implementations their figures.
-  const dropFloor = async (e: unknown): Promise<void> => {
-    console.log(`${b.name}: floor (${floor?.label}) FAILED, left out — ${e instanceof Error ? e.message : String(e)}`);
-    runners.splice(runners.findIndex((x) => x.name === 'node'), 1);
+  // A failing ceiling is reported and dropped; it never costs the two implementations their figures.
+  const dropCeiling = async (e: unknown): Promise<void> => {
+    console.log(`${b.name}: ceiling (${ceiling?.label}) FAILED, left out — ${e instanceof Error ? e.message : String(e)}`);
+    const at = runners.findIndex((x) => x.name === 'node');
+    if (at >= 0) runners.splice(at, 1);
     figures.delete('node');
     await sessions.get('node')?.close().catch(() => {});
     sessions.delete('node');
   };
   try {
-    for (const impl of impls) sessions.set(impl.name, await b.open(impl, scale));
-    if (floor !== undefined) {
-      try {
-        sessions.set('node', await floor.open(scale));
-      } catch (e) {
-        await dropFloor(e);
+    // Set-up in parallel (processes, connections): nothing is timed until every session is open.
+    const opening = [...impls.map((i) => b.open(i, scale)), ...(ceiling === undefined ? [] : [ceiling.open(scale)])];
+    const opened = await Promise.allSettled(opening);
+    opened.forEach((o, k) => {
+      if (o.status === 'fulfilled') sessions.set(k < impls.length ? (impls[k] as Impl).name : 'node', o.value);
+    });
+    const failed = opened.findIndex((o, k) => o.status === 'rejected' && k < impls.length);
+    if (failed >= 0) throw (opened[failed] as PromiseRejectedResult).reason;
+    if (ceiling !== undefined) {
+      const c = opened[impls.length] as PromiseSettledResult<Session>;
+      if (c.status === 'rejected') await dropCeiling(c.reason);
+      else {
+        runners.push({ name: 'node', label: ceiling.label });
+        figures.set('node', { median: NaN, rounds: [] });
       }
     }
     // Round 0 is the warm-up (JIT, connection set-up, first allocations); it is not counted.
-    for (let r = 0; r <= rounds; r++) {
+    for (let r = b.warmup === false ? 1 : 0; r <= rounds; r++) {
+      const started = new Map<ImplName, Promise<RoundResult>>();
+      const start = (impl: { name: ImplName; label: string }) =>
+        withTimeout((sessions.get(impl.name) as Session).round(), `${b.name} ${impl.label} round ${r}`);
+      if (b.parallel === true) {
+        for (const impl of runners) {
+          const p = start(impl);
+          p.catch(() => {}); // awaited below; if an earlier one throws first, this one's failure is moot
+          started.set(impl.name, p);
+        }
+      }
       for (const impl of [...runners]) {
-        gc();
-        const round = withTimeout((sessions.get(impl.name) as Session).round(), `${b.name} ${impl.label} round ${r}`);
-        let result: Awaited<typeof round>;
+        if (b.parallel !== true) gc();
+        const round = started.get(impl.name) ?? start(impl);
+        let result: RoundResult;
         if (impl.name === 'node') {
           try {
             result = await round;
           } catch (e) {
-            await dropFloor(e);
+            await dropCeiling(e);
             continue;
           }
         } else {
@@ -187,80 +235,128 @@ async function runOne(b: Benchmark, impls: Impl[], rounds: number, scale: number
     row.error = e instanceof Error ? e.message : String(e);
     console.log(`${b.name}: FAILED — ${row.error}`);
   } finally {
-    for (const s of sessions.values()) await s.close().catch(() => {});
+    // Each implementation's processes are its own: they close side by side.
+    await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
   }
-  if (row.error !== undefined) return row;
+  if (row.error !== undefined) {
+    // A failed round may leave events behind in the kept workers: start the next row with new ones.
+    await closeWorkers();
+    return row;
+  }
   for (const [name, f] of figures) {
     const done = { ...f, median: median(f.rounds) };
-    if (name === 'node') row.floor = { ...done, label: floor?.label ?? name, ratioToZeromq: null, oursToFloor: null };
+    if (name === 'node') row.ceiling = { ...done, label: ceiling?.label ?? name, ratioToZeromq: null, oursToCeiling: null };
     else row[name] = done;
   }
+  const spreads = [row.ours, row.zeromq].filter((f): f is Figures => f !== null && f.rounds.length > 1)
+    .map((f) => (Math.max(...f.rounds) - Math.min(...f.rounds)) / 2 / f.median);
+  row.spread = spreads.length === 0 ? null : Math.max(...spreads);
   if (row.ours !== null && row.zeromq !== null) {
     row.ratio = row.ours.median / row.zeromq.median;
     if (b.target !== undefined) row.met = meets(b.target, row.ratio);
-    if (row.floor !== undefined) row.floor.ratioToZeromq = row.floor.median / row.zeromq.median;
+    if (row.ceiling !== undefined) row.ceiling.ratioToZeromq = row.ceiling.median / row.zeromq.median;
   }
-  if (row.ours !== null && row.floor !== undefined) {
-    const f = row.floor.rounds;
-    row.floor.oursToFloor = median((row.ours as Figures).rounds.map((v, i) => v / (f[i] as number)));
+  if (row.ours !== null && row.ceiling !== undefined) {
+    const f = row.ceiling.rounds;
+    row.ceiling.oursToCeiling = median((row.ours as Figures).rounds.map((v, i) => v / (f[i] as number)));
   }
   console.log(`${b.name}: ours ${formatValue(row.ours?.median ?? NaN)}, zeromq.js ${formatValue(row.zeromq?.median ?? NaN)} ${b.unit}` +
     (row.ratio !== null ? `, ratio ${row.ratio.toFixed(2)}x` : '') +
-    (row.floor !== undefined ? `; floor (${row.floor.label}, no ZeroMQ) ${formatValue(row.floor.median)} = ${row.floor.ratioToZeromq?.toFixed(2)}x zeromq.js` : ''));
+    (row.ceiling !== undefined ? `; ceiling (${row.ceiling.label}) ${formatValue(row.ceiling.median)}` : '') +
+    ` (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return row;
 }
 
+const ratioText = (x: number | null | undefined) => (x == null || !Number.isFinite(x) ? '-' : `${x.toFixed(2)}x`);
+
+/** Lines in columns, each padded to its widest cell. */
+function columns(header: string[], cells: string[][]): string[] {
+  // A short row (a skipped or failed benchmark: name, unit, why) runs past the columns it does not fill.
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c.length === header.length || i < c.length - 1 ? (c[i] ?? '').length : 0))));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i] as number)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
+}
+
+/** The summary table: one line per benchmark, the figures the issue asks for. */
 function table(rows: Row[]): string {
-  const header = ['benchmark', 'unit', 'ours (median)', 'zeromq.js (median)', 'ratio', 'target', 'met?'];
-  const measured = rows.filter((r) => r.skipped === undefined && r.error === undefined).map((r) => [
-    r.name, r.unit, formatValue(r.ours?.median ?? NaN), formatValue(r.zeromq?.median ?? NaN),
-    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, describeTarget(r.target),
-    r.met === null ? '-' : r.met ? 'yes' : 'NO',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 0 ? r.name : i === 1 ? r.unit : '').length), ...measured.map((c) => (c[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w)))];
-  for (const r of rows) {
-    if (r.skipped !== undefined) out.push(line([r.name, r.unit, `skipped: ${r.skipped} (target ${describeTarget(r.target)})`]));
-    else if (r.error !== undefined) out.push(line([r.name, r.unit, `FAILED: ${r.error}`]));
-    else out.push(line(measured.shift() as string[]));
-  }
-  const floors = rows.filter((r) => r.floor !== undefined && r.error === undefined);
-  if (floors.length > 0) {
-    out.push('', 'floors (the same exchange over bare node:net, no ZeroMQ, measured in the same rounds: what Node and the kernel cost when each ' +
-      'process sleeps between messages, as zeromq.js and ours with busyPoll 0 do; busy polling goes below it)');
-    for (const r of floors) {
-      const f = r.floor as NonNullable<Row['floor']>;
-      out.push(`  ${r.name}: ${f.label} ${formatValue(f.median)} ${r.unit} = ${f.ratioToZeromq === null ? '-' : `${f.ratioToZeromq.toFixed(2)}x`} zeromq.js; ` +
-        `ours ${f.oursToFloor === null ? '-' : `${f.oursToFloor.toFixed(2)}x`} the floor (median of the per-round ratios)`);
+  const header = ['workload', 'unit', 'ours', 'zeromq.js', 'ratio', 'target', 'met?', 'ceiling', 'ours/ceiling', 'spread'];
+  const cells = rows.map((r) => {
+    if (r.skipped !== undefined) return [r.name, r.unit, `skipped: ${r.skipped} (target ${describeTarget(r.target)})`];
+    if (r.error !== undefined) return [r.name, r.unit, `FAILED: ${r.error}`];
+    return [
+      r.name, r.unit, formatValue(r.ours?.median ?? NaN), formatValue(r.zeromq?.median ?? NaN), ratioText(r.ratio), describeTarget(r.target),
+      r.met === null ? '-' : r.met ? 'yes' : 'NO',
+      r.ceiling === undefined ? '-' : formatValue(r.ceiling.median), ratioText(r.ceiling?.oursToCeiling),
+      r.spread === null ? '-' : `±${(r.spread * 100).toFixed(0)}%`,
+    ];
+  });
+  const judged = rows.filter((r) => r.met !== null);
+  return [
+    ...columns(header, cells),
+    '',
+    `targets met: ${judged.filter((r) => r.met).length} of ${judged.length}` +
+      (judged.some((r) => !r.met) ? ` (missed: ${judged.filter((r) => !r.met).map((r) => r.name).join(', ')})` : ''),
+  ].join('\n');
+}
+
+/** What the summary table leaves out: the ceilings' names, CPU per round trip, the memory rows' side figures. */
+function sideNotes(rows: Row[]): string {
+  const out: string[] = [];
+  const measured = rows.filter((r) => r.error === undefined && r.skipped === undefined);
+  const ceilings = measured.filter((r) => r.ceiling !== undefined);
+  if (ceilings.length > 0) {
+    out.push('ceilings (no ZeroMQ, measured in the same rounds; for µs/rtt a floor: lower is better; a round trip\'s floor is what Node and ' +
+      'the kernel cost when each process sleeps between messages, as zeromq.js and ours with busyPoll 0 do, and busy polling goes below it)');
+    for (const r of ceilings) {
+      const c = r.ceiling as NonNullable<Row['ceiling']>;
+      out.push(`  ${r.name}: ${c.label} ${formatValue(c.median)} ${r.unit} = ${ratioText(c.ratioToZeromq)} zeromq.js; ours ${ratioText(c.oursToCeiling)} of it`);
     }
   }
-  const cpu = rows.filter((r) => r.error === undefined && (r.ours?.extra?.cpuMicros ?? r.zeromq?.extra?.cpuMicros) !== undefined);
+  const cpu = measured.filter((r) => (r.ours?.extra?.cpuMicros ?? r.zeromq?.extra?.cpuMicros) !== undefined);
   if (cpu.length > 0) {
-    out.push('', 'cpu per round trip (user + system time of both processes, all threads; in brackets the client\'s and the server\'s share, ' +
+    out.push('', 'cpu per round trip (user + system time of the processes, all threads; in brackets the client\'s and the server\'s share, ' +
       'the server\'s event-loop utilisation and, for many clients, the messages per second; medians of the rounds)');
     const cell = (label: string, f: Figures | null | undefined) => {
       const x = f?.extra;
       if (x?.cpuMicros === undefined) return [];
-      const split = x.cpuClientMicros === undefined || x.cpuServerMicros === undefined ? '' :
+      const split = x.cpuClientMicros === undefined || x.cpuServerMicros === undefined ? (x.rate === undefined ? '' : ` (${formatValue(median(x.rate))} msg/s)`) :
         ` (client ${median(x.cpuClientMicros).toFixed(1)} + server ${median(x.cpuServerMicros).toFixed(1)}` +
         (x.serverLoopUtilisation === undefined ? '' : `, server loop ${(median(x.serverLoopUtilisation) * 100).toFixed(0)} % busy`) +
         (x.rate === undefined ? '' : `, ${formatValue(median(x.rate))} msg/s`) + ')';
       return [`${label} ${median(x.cpuMicros).toFixed(1)} µs${split}`];
     };
-    for (const r of cpu) out.push(`  ${r.name}: ${[...cell('ours', r.ours), ...cell('zeromq.js', r.zeromq), ...cell(r.floor?.label ?? 'floor', r.floor)].join(', ')}`);
+    for (const r of cpu) out.push(`  ${r.name}: ${[...cell('ours', r.ours), ...cell('zeromq.js', r.zeromq), ...cell(r.ceiling?.label ?? 'ceiling', r.ceiling)].join(', ')}`);
+  }
+  const memory = measured.filter((r) => (r.ours?.extra?.heap ?? r.ours?.extra?.heapMB) !== undefined);
+  if (memory.length > 0) {
+    out.push('', 'memory (medians): RSS growth is the table\'s figure; heap = V8 heap used + external (Buffers), what the JS side retains');
+    const m = (f: Figures | null | undefined, k: string) => (f?.extra?.[k] === undefined ? NaN : median(f.extra[k] as number[]));
+    for (const r of memory) {
+      const side = (label: string, f: Figures | null) => {
+        if (f === null) return `${label} -`;
+        if (f.extra?.heap !== undefined) return `${label} RSS ${formatValue(f.median)}, heap ${formatValue(m(f, 'heap'))} ${r.unit}`;
+        return `${label} RSS ${formatValue(f.median)} MB, heap ${formatValue(m(f, 'heapMB'))} MB after ${formatValue(m(f, 'sent'))} messages sent` +
+          (m(f, 'stalled') < 1 ? ' (the sender never blocked: no HWM held it)' : '') +
+          (f.extra?.senderMB === undefined ? '' : `; the sender ${formatValue(m(f, 'senderMB'))} MB RSS, heap ${formatValue(m(f, 'senderHeapMB'))} MB`);
+      };
+      out.push(`  ${r.name}: ${side('ours', r.ours)}; ${side('zeromq.js', r.zeromq)}`);
+    }
   }
   return out.join('\n');
 }
 
 async function main(): Promise<void> {
   if (opts.list) {
-    for (const b of ALL) console.log(`${b.name.padEnd(30)} ${b.unit.padEnd(7)} target ${describeTarget(b.target).padEnd(8)} ${b.description}`);
-    for (const r of scaleRows) console.log(`${r.name.padEnd(30)} ${'scale'.padEnd(7)} ${r.sizes.map((n) => n.toLocaleString('en-US')).join(' / ')}: ${r.description}`);
+    for (const b of ALL) {
+      console.log(`${b.name.padEnd(34)} ${b.unit.padEnd(8)} target ${describeTarget(b.target).padEnd(8)} ${b.extra === true ? '(extra) ' : ''}${b.description}` +
+        (b.ceiling === undefined ? '' : `; ceiling: ${b.ceiling.label}`));
+    }
+    for (const r of scaleRows) console.log(`${r.name.padEnd(34)} ${'scale'.padEnd(8)} ${r.sizes.map((n) => n.toLocaleString('en-US')).join(' / ')}: ${r.description}`);
     return;
   }
-  const rounds = Number(opts.rounds);
-  const scale = Number(opts.scale);
+  const started = performance.now();
+  const rounds = Number(opts.rounds ?? process.env.BENCH_ROUNDS ?? (opts.quick ? 1 : 5));
+  const scale = Number(opts.scale ?? process.env.BENCH_SCALE ?? (opts.quick ? 0.1 : 1));
   if (!Number.isInteger(rounds) || rounds < 1) fail(`--rounds must be a positive integer, not "${opts.rounds}"`);
   if (!(scale > 0)) fail(`--scale must be a positive number, not "${opts.scale}"`);
   const capSeconds = Number(opts['scale-cap']);
@@ -270,11 +366,20 @@ async function main(): Promise<void> {
   const impls = await Promise.all(names.map((n) => loadImpl(n)));
   const { benchmarks: selected, scale: scaleSelected } = select();
   const gc = exposeGc();
+  const libzmq = await libzmqVersion();
+  const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+    `${os.type()} ${os.release()}; node ${process.version}, libzmq ${libzmq}`;
+  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadStart = os.loadavg();
 
-  console.log(`monocoque bench: ${selected.length} benchmark(s), ${rounds} rounds + 1 warm-up per implementation, scale ${scale}; ` +
-    `${scaleSelected.length} scale row(s); node ${process.version}, libzmq ${await libzmqVersion()}, ${os.cpus().length} cpus\n`);
+  console.log(`monocoque bench${opts.quick ? ' --quick' : ''}: ${selected.length} benchmark(s), ${rounds} round(s) per implementation ` +
+    `(+1 warm-up), counts x ${scale}; ${scaleSelected.length} scale row(s)\nmachine: ${machine}; load average ${load()}\n`);
   const rows: Row[] = [];
-  for (const b of selected) rows.push(await runOne(b, impls, rounds, scale, gc, opts.verbose));
+  try {
+    for (const b of selected) rows.push(await runOne(b, impls, rounds, scale, gc, opts.verbose));
+  } finally {
+    await closeWorkers();
+  }
 
   const scaleResults: ScaleResult[] = [];
   const scaleRounds = Math.min(rounds, SCALE_ROUNDS);
@@ -287,23 +392,34 @@ async function main(): Promise<void> {
     for (const r of scaleSelected) scaleResults.push(await runScaleRow(r, impls, limits, (line) => console.log(line)));
   }
 
-  if (rows.length > 0) {
-    console.log(`\n${table(rows)}`);
-    console.log('\nratio = ours / zeromq.js (medians); higher is better for msg/s and MB/s, lower for µs/rtt.');
-  }
+  const notes = sideNotes(rows);
+  if (notes !== '') console.log(`\n${notes}`);
   if (scaleResults.length > 0) {
     console.log(`\nscale rows (cost per item at each size, medians of the rounds; ${scaleRules}):`);
     for (const [i, r] of scaleResults.entries()) console.log(`\n${scaleTable(scaleSelected[i] as ScaleRow, r)}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (rows.length > 0) {
+    console.log(`\nsummary: ${machine}; ${rounds} round(s), counts x ${scale}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ` +
+      `${load()} at the end; ${seconds.toFixed(0)} s\n`);
+    console.log(table(rows));
+    console.log('ratio = ours / zeromq.js (medians); higher is better for msg/s and MB/s, lower for µs/rtt, B and MB. ' +
+      'ceiling = the same workload with no ZeroMQ (bare JS queue, node:net stream or echo; for stalled receivers the HWM bound); ' +
+      'ours/ceiling = median of the per-round ratios. spread = the wider of the two implementations\' (max - min) / 2 / median.');
   }
 
   mkdirSync(new URL('./', RESULTS), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify({
     date: new Date().toISOString(),
     node: process.version,
-    libzmq: await libzmqVersion(),
+    libzmq,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
-    loadavg: os.loadavg(),
+    machine,
+    loadavg: loadStart,
+    loadavgEnd: os.loadavg(),
+    seconds,
+    quick: opts.quick,
     rounds,
     scale,
     implementations: names,

@@ -25,10 +25,24 @@ export interface Benchmark {
   better: 'higher' | 'lower';
   target?: Target;
   /**
-   * A reference measured in the same rounds, without ZeroMQ (e.g. a bare node:net echo): what the
-   * platform itself costs, printed beside the two implementations and never part of the ratio.
+   * The platform ceiling, measured in the same rounds without ZeroMQ (a bare JS queue, a bare
+   * node:net stream or echo; for a memory row, the bound its HWM sets): what the platform itself
+   * allows, printed beside the two implementations and never part of the ratio. For latency it
+   * is a floor (lower is better), but the table calls both the ceiling.
    */
-  floor?: { label: string; open(scale: number): Promise<Session> };
+  ceiling?: { label: string; open(scale: number): Promise<Session> };
+  /**
+   * Not one of the workloads of the summary table (issue 15): variants, security, busy-poll
+   * studies. `npm run bench` runs them; `--quick` leaves them out unless named.
+   */
+  extra?: boolean;
+  /** False for rows whose first round is as good as any (memory rows, each round a fresh process). */
+  warmup?: boolean;
+  /**
+   * True when the implementations' rounds may run at the same time instead of one after the
+   * other: for figures that do not depend on time or load (memory rows).
+   */
+  parallel?: boolean;
   /** Why `impl` cannot run this benchmark now (a missing socket type or transport), or undefined. */
   unavailable(impl: Impl): Promise<string | undefined>;
   open(impl: Impl, scale: number): Promise<Session>;

@@ -1,5 +1,6 @@
-// What the benchmark children share (bench/child.ts, bench/security-child.ts): their JSON-lines
-// protocol with the parent, the commands every role answers the same way, and how a child dies.
+// What the benchmark children share (child.ts, security-child.ts, scale-child.ts, memory-child.ts):
+// their JSON-lines protocol with the parent, the commands every role answers the same way, and how
+// a child dies.
 
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -26,17 +27,20 @@ export function fail(e: unknown): never {
   process.exit(1);
 }
 
+/** `usage`: the CPU time the whole process (all its threads) has used, in µs, and its event loop's busy and idle time, in ms. */
+export async function usage(): Promise<void> {
+  const { user, system } = process.cpuUsage();
+  const { active, idle } = performance.eventLoopUtilization();
+  emit('usage', { cpuMicros: user + system, loopActiveMs: active, loopIdleMs: idle });
+}
+
 /**
  * The commands of a one-way stream and of CPU accounting: `usage` (CPU and event-loop time so far),
  * `expect` (receive `count` messages, timed from the first to the last), `send` (send `count`).
  */
 export function streamHandlers(socket: () => BenchSocket, payload: Uint8Array): Handlers {
   return {
-    async usage() {
-      const { user, system } = process.cpuUsage();
-      const { active, idle } = performance.eventLoopUtilization();
-      emit('usage', { cpuMicros: user + system, loopActiveMs: active, loopIdleMs: idle });
-    },
+    usage,
     async expect({ count = 0 }) {
       const s = socket();
       emit('armed');
@@ -58,14 +62,19 @@ export function streamHandlers(socket: () => BenchSocket, payload: Uint8Array): 
   };
 }
 
-/** Runs the parent's commands from stdin, one at a time, until stdin ends. */
-export async function serveCommands(handlers: Handlers): Promise<void> {
+/**
+ * Runs the parent's commands from stdin until stdin ends: one at a time, or with `concurrent`
+ * each as it arrives (a child holding both ends of a benchmark receives on one while it sends on
+ * the other); a concurrent command that fails ends the child as `fail` does.
+ */
+export async function serveCommands(handlers: Handlers, { concurrent = false } = {}): Promise<void> {
   for await (const line of createInterface({ input: process.stdin })) {
     if (line.trim() === '') continue;
     const c = JSON.parse(line) as Command;
     const h = handlers[c.cmd];
     if (h === undefined) throw new Error(`unknown command ${JSON.stringify(c)}`);
-    await h(c);
+    if (concurrent) h(c).catch(fail);
+    else await h(c);
   }
 }
 

@@ -1,10 +1,12 @@
-// The parent's side of a benchmark child process: spawn `node --import tsx bench/child.ts` (or
-// another script under bench/, e.g. scale-child.ts), talk to it in JSON lines (commands on its
-// stdin, events on its stdout; its stderr is ours).
+// The parent's side of a benchmark child process: spawn a script under bench/ (`Child.launch`),
+// talk to it in JSON lines (commands on its stdin, events on its stdout; its stderr is ours). The
+// workers of bench/child.ts are kept for the whole run (`worker`), each holding the ends of one
+// benchmark at a time (`openEnd`); other scripts (scale-child.ts, security-child.ts) are launched
+// per benchmark.
 //
-//   parent ──{"cmd":"expect","count":N}──▶ receiver child ──{"event":"armed"}──▶ parent
-//   parent ──{"cmd":"send","count":N}────▶ sender child
-//   parent ◀──{"event":"done","rate":…}─── receiver child    parent ◀──{"event":"sent"}── sender
+//   parent ──{"cmd":"expect","end":1,"count":N}──▶ receiving worker ──{"event":"armed"}──▶ parent
+//   parent ──{"cmd":"send","end":2,"count":N}────▶ sending worker
+//   parent ◀──{"event":"done","rate":…}─────────── receiving worker   parent ◀──{"event":"sent"}── sending worker
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -13,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ImplName } from './impl.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCRIPT = new URL('../child.ts', import.meta.url);
+const WORKER = new URL('../child.ts', import.meta.url);
 
 /** Children still running, killed if the parent exits first (an error mid-benchmark, Ctrl-C). */
 const live = new Set<Child>();
@@ -25,21 +27,6 @@ process.on('exit', () => {
 export interface ChildEvent {
   event: string;
   [key: string]: unknown;
-}
-
-/** What a child is asked to be. */
-export interface ChildSpec {
-  impl: ImplName;
-  role: 'pull' | 'push' | 'rep' | 'req' | 'pair-echo' | 'pair' | 'router-echo' | 'dealers';
-  /** Address to bind (`tcp://127.0.0.1:*`, `ipc:///tmp/…`); the child reports the real one. */
-  bind?: string;
-  connect?: string;
-  /** Payload size in bytes, for senders. */
-  size?: number;
-  /** Our `busyPoll` option in µs (ours only; unset leaves the default). */
-  busyPoll?: number;
-  /** How many sockets the role opens (`dealers`: the clients sharing the process). */
-  peers?: number;
 }
 
 /** Any script under bench/ speaking the same JSON lines: what `Child.launch` runs. */
@@ -90,17 +77,6 @@ export class Child {
       this.#waiting?.reject(e);
       this.#waiting = undefined;
     });
-  }
-
-  /** Starts a bench/child.ts child and waits for its `ready` event (which carries `endpoint` for a binder). */
-  static start(spec: ChildSpec): Promise<{ child: Child; ready: ChildEvent }> {
-    const args = ['--impl', spec.impl, '--role', spec.role];
-    if (spec.bind !== undefined) args.push('--bind', spec.bind);
-    if (spec.connect !== undefined) args.push('--connect', spec.connect);
-    if (spec.size !== undefined) args.push('--size', String(spec.size));
-    if (spec.busyPoll !== undefined) args.push('--busy-poll', String(spec.busyPoll));
-    if (spec.peers !== undefined) args.push('--peers', String(spec.peers));
-    return Child.launch({ label: `${spec.impl}:${spec.role}`, script: SCRIPT, args });
   }
 
   /** Starts any child script and waits for its `ready` event. */
@@ -166,6 +142,11 @@ export class Child {
     if (this.#exited === undefined) this.#proc.kill('SIGKILL');
   }
 
+  /** Whether the process has exited (or failed to start). */
+  get exited(): boolean {
+    return this.#exited !== undefined;
+  }
+
   #unexpected(name: string, e: ChildEvent): Error {
     if (e.event === 'error' || e.event === 'failed') {
       return new ChildError(`child ${this.label}: ${String(e.message)}${e.code !== undefined ? ` (${String(e.code)})` : ''}`, e);
@@ -215,4 +196,87 @@ export class Child {
       };
     });
   }
+}
+
+/** Which of an implementation's two workers: `a` hosts binders (and both ends in one process), `b` connectors. */
+export type WorkerSlot = 'a' | 'b';
+
+const workers = new Map<string, Promise<Child>>();
+
+/**
+ * The worker `slot` of `impl` (bench/child.ts), started on first use and kept: a benchmark's
+ * start-up then costs no process start-up, which keeps `--quick` under a minute. A worker that
+ * has died (a failed benchmark ends it) is replaced.
+ */
+export async function worker(impl: ImplName, slot: WorkerSlot): Promise<Child> {
+  const key = `${impl}:${slot}`;
+  const known = workers.get(key);
+  if (known !== undefined) {
+    const c = await known.catch(() => undefined);
+    if (c !== undefined && !c.exited) return c;
+  }
+  const started = Child.launch({ label: `${impl}:${slot}`, script: WORKER, args: ['--impl', impl], nodeArgs: ['--expose-gc'] }).then((r) => r.child);
+  workers.set(key, started);
+  return started;
+}
+
+/** Ends every worker (at the end of a run). */
+export async function closeWorkers(): Promise<void> {
+  const all = [...workers.values()];
+  workers.clear();
+  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
+}
+
+/** What an end is asked to be (bench/child.ts lists the roles). */
+export interface EndSpec {
+  role: string;
+  /** Address to bind (`tcp://127.0.0.1:*`, `ipc:///tmp/…`); the end reports the real one. */
+  bind?: string;
+  connect?: string;
+  /** Payload size in bytes, for senders. */
+  size?: number;
+  /** Sockets (or connections) a connecting end opens. */
+  peers?: number;
+  /** How a publisher and its subscribers split topics (0: none, subscribers take everything). */
+  topics?: number;
+  /** Our `busyPoll` option in µs (ours only; unset leaves the default). */
+  busyPoll?: number;
+  /** Use sendMany/receiveMany in batches of this many (push, pull). */
+  batch?: number;
+}
+
+/**
+ * The sockets of one role in a child: commands sent through it carry its id, and its events are
+ * awaited with `waitFor`, so two ends in one worker (or a worker's other events) never mix.
+ * A child of another script (security-child.ts) is an end without an id.
+ */
+export class End {
+  constructor(
+    readonly child: Child,
+    readonly id?: number,
+    readonly endpoint?: string,
+  ) {}
+
+  send(cmd: { cmd: string; [key: string]: unknown }): void {
+    this.child.send(this.id === undefined ? cmd : { ...cmd, end: this.id });
+  }
+
+  waitFor(name: string, timeoutMs?: number): Promise<ChildEvent> {
+    return this.child.waitFor(name, timeoutMs);
+  }
+
+  /** Closes the end's sockets (a worker) or the whole child (any other script). */
+  async close(): Promise<void> {
+    if (this.id === undefined) return this.child.close();
+    if (this.child.exited) return;
+    this.send({ cmd: 'close' });
+    await this.waitFor('closed', 10_000);
+  }
+}
+
+/** Opens an end in a worker. */
+export async function openEnd(child: Child, spec: EndSpec): Promise<End> {
+  child.send({ cmd: 'open', ...spec });
+  const e = await child.waitFor('opened', 30_000);
+  return new End(child, e.end as number, typeof e.endpoint === 'string' ? e.endpoint : undefined);
 }

@@ -5,8 +5,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-
-/** `node` is no ZeroMQ at all: the bare node:net floor some benchmarks print beside the two (node-net.ts). */
+/** `node` is no ZeroMQ at all: the platform ceiling the benchmarks print beside the two (ceiling.ts, node-net.ts). */
 export type ImplName = 'ours' | 'zeromq' | 'node';
 /** The implementations every benchmark compares. */
 export const IMPL_NAMES: readonly ImplName[] = ['ours', 'zeromq'];
@@ -36,11 +35,12 @@ export interface Impl {
   readonly Reply?: SocketClass;
   readonly Dealer?: SocketClass;
   readonly Router?: SocketClass;
+  readonly Publisher?: SocketClass;
   readonly XPublisher?: SocketClass;
   readonly Subscriber?: SocketClass;
 }
 
-export type SocketTypeName = 'Push' | 'Pull' | 'Pair' | 'Request' | 'Reply' | 'Dealer' | 'Router' | 'XPublisher' | 'Subscriber';
+export type SocketTypeName = 'Push' | 'Pull' | 'Pair' | 'Request' | 'Reply' | 'Dealer' | 'Router' | 'Publisher' | 'XPublisher' | 'Subscriber';
 
 function fromModule(name: ImplName, mod: object): Impl {
   const m = mod as Record<string, unknown>;
@@ -59,6 +59,7 @@ function fromModule(name: ImplName, mod: object): Impl {
     Reply: pick('Reply'),
     Dealer: pick('Dealer'),
     Router: pick('Router'),
+    Publisher: pick('Publisher'),
     XPublisher: pick('XPublisher'),
     Subscriber: pick('Subscriber'),
   };

@@ -1,16 +1,11 @@
-// The floor for the network round trips: messages over a bare node:net stream (a 4-byte length
-// before each message, Nagle off, one peer), with no ZeroMQ at all. It wears the BenchSocket shape
+// The floor for the network round trips: messages over a bare node:net stream, tcp or ipc (a
+// 4-byte length before each message, Nagle off, one peer), with no ZeroMQ at all. It wears the BenchSocket shape
 // so the same child process and the same timing loop run it; what it measures is what Node and
 // the kernel cost for a round trip between two processes on this machine.
 
 import net from 'node:net';
+import { dial, listen } from './ceiling.js';
 import type { BenchSocket } from './impl.js';
-
-function parseTcp(address: string): { host: string; port: number } {
-  const m = /^tcp:\/\/([^:]+):(\*|\d+)$/.exec(address);
-  if (m === null) throw new Error(`node:net floor: only tcp://host:port is supported, not ${address}`);
-  return { host: m[1] as string, port: m[2] === '*' ? 0 : Number(m[2]) };
-}
 
 export class NodeNetPair implements BenchSocket {
   sendHighWaterMark = 1000;
@@ -25,7 +20,6 @@ export class NodeNetPair implements BenchSocket {
   #waiting: ((m: Buffer[]) => void) | undefined;
 
   async bind(address: string): Promise<void> {
-    const { host, port } = parseTcp(address);
     let accepted!: (s: net.Socket) => void;
     this.#connected = new Promise((resolve) => (accepted = resolve));
     const server = net.createServer((s) => {
@@ -33,17 +27,11 @@ export class NodeNetPair implements BenchSocket {
       accepted(s);
     });
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const a = server.address() as net.AddressInfo;
-    this.lastEndpoint = `tcp://${host}:${a.port}`;
+    this.lastEndpoint = await listen(server, address);
   }
 
   connect(address: string): void {
-    const { host, port } = parseTcp(address);
-    const s = net.connect(port, host);
+    const s = dial(address);
     this.#attach(s);
     this.#connected = new Promise((resolve) => s.once('connect', () => resolve(s)));
   }
