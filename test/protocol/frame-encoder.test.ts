@@ -126,6 +126,19 @@ describe('encoder: FrameEncoder batching', () => {
     expect(enc.flush()).toEqual([]);
   });
 
+  it('starts with a small pool and doubles it as it fills, up to POOL_SIZE (an idle connection holds 4 KiB, not 64)', () => {
+    const enc = new FrameEncoder();
+    enc.writeMessage([ascii('hello')]);
+    const [first] = enc.flush();
+    expect(first!.buffer.byteLength).toBe(4096);
+    const sizes = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      enc.writeMessage([new Uint8Array(100)]);
+      for (const c of enc.flush()) sizes.add(c.buffer.byteLength);
+    }
+    expect([...sizes].sort((a, b) => a - b)).toEqual([4096, 8192, 16384, 32768, 65536]);
+  });
+
   it('references large bodies between pooled segments', () => {
     const enc = new FrameEncoder();
     const big = new Uint8Array(100_000);
