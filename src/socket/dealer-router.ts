@@ -106,9 +106,9 @@ export class Router extends Socket<typeof routerMachine> {
 
   /**
    * Connects, as every socket does; with `routingId` (ZMQ_CONNECT_ROUTING_ID) the peer reached
-   * through this connect is known by that id, whatever id it announces. Over inproc its pipe is
-   * there at once, so a send to that id queues before the peer has bound (with `mandatory` too),
-   * as in libzmq; over tcp and ipc the id holds from the handshake on.
+   * through this connect is known by that id, whatever id it announces. Its pipe is there at once
+   * (inproc, tcp and ipc), so a send to that id queues before the peer is up (with `mandatory`
+   * too), and stays queued across reconnects, as in libzmq.
    *
    * ```ts
    * const router = new Router({ mandatory: true })
@@ -150,6 +150,11 @@ export class Router extends Socket<typeof routerMachine> {
     const id = event === 'accept' ? undefined : this.#connectIds?.get(link.endpoint);
     if (id !== undefined) link.routingId = id;
     return super.attachPeer(link, event);
+  }
+
+  /** @internal The id a connect to `endpoint` gave (PeerHost: a tcp/ipc connect then keeps its pipes). */
+  connectRoutingId(endpoint: string): Uint8Array | undefined {
+    return this.#connectIds?.get(endpoint);
   }
 
   /** @internal (see attachPeer: the id the connect gave outranks the one the peer announces) */

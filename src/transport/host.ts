@@ -81,6 +81,12 @@ export interface PeerHost {
   detachPeer(peer: Peer, quiet?: boolean): void;
   /** What an early-attached peer turned out to be (inproc connect before bind: its type, its routing id). */
   identifyPeer(peer: Peer, peerType: string, routingId: Frame | undefined): void;
+  /**
+   * The routing id a ROUTER's connect to `endpoint` gave its peer (ZMQ_CONNECT_ROUTING_ID), if any:
+   * that peer's pipes can then be made at connect time, as for types that do not wait for the peer's
+   * identity.
+   */
+  connectRoutingId?(endpoint: string): Frame | undefined;
   /** A pairing ZeroMQ does not allow was refused (inproc): takes back `peer` if it was attached, reports it. */
   refusePairing(peer: Peer | undefined, endpoint: string, peerType: string, why: string): void;
 }

@@ -56,8 +56,13 @@ export interface StreamSpec {
  */
 const FRESH_PIPES_PER_CONNECTION = new Set(['ROUTER', 'PUB', 'XPUB', 'SUB', 'XSUB']);
 
-function keepsPipes(socket: PeerHost): boolean {
-  return !socket.options.immediate && !FRESH_PIPES_PER_CONNECTION.has(socket.type);
+/**
+ * Whether a connect's pipes are made at connect time and kept across reconnects (PROTOCOL.md §13).
+ * A ROUTER waits for its peer's identity, except through a connect that named it (`connectRoutingId`).
+ */
+function keepsPipes(socket: PeerHost, endpoint: string): boolean {
+  if (socket.options.immediate) return false;
+  return !FRESH_PIPES_PER_CONNECTION.has(socket.type) || socket.connectRoutingId?.(endpoint) !== undefined;
 }
 
 function emit(socket: PeerHost, event: SocketEvent): void {
@@ -168,7 +173,7 @@ class NetConnection implements EngineHost {
       this.#startEngine(stream);
     }
     this.actor.start();
-    if (this.#role === 'connect' && keepsPipes(this.#socket) && !this.#done) this.#attachEarly();
+    if (this.#role === 'connect' && keepsPipes(this.#socket, this.#endpoint) && !this.#done) this.#attachEarly();
   }
 
   /** Ends the connection for good (disconnect, unbind, socket closed, peer refused). */
@@ -322,7 +327,7 @@ class NetConnection implements EngineHost {
     const stream = this.#spec.dial(socket, this.#ep as Endpoint);
     this.#attempt = stream;
     // With kept pipes the first connect:delay went out when they were attached.
-    if (this.#spec.delayedConnect && !(attempt === 1 && keepsPipes(socket))) {
+    if (this.#spec.delayedConnect && !(attempt === 1 && keepsPipes(socket, this.#endpoint))) {
       emit(socket, { type: 'connect:delay', address: this.#endpoint });
     }
     let failure: NodeJS.ErrnoException | undefined;
@@ -381,9 +386,13 @@ class NetConnection implements EngineHost {
         engine.stall(socket.options.receiveHighWaterMark); // a new stream for a peer the socket refused earlier
         return;
       }
-      peer.peerType = info.socketType;
-      peer.routingId = routingId;
       peer.remoteAddress = this.#remote;
+      if (socket.connectRoutingId?.(this.#endpoint) !== undefined) {
+        socket.identifyPeer(peer, info.socketType, routingId); // the id the connect gave stays (Router.identifyPeer)
+      } else {
+        peer.peerType = info.socketType;
+        peer.routingId = routingId;
+      }
       engine.attach(kept.out, kept.in);
     } else {
       const o = socket.options;

@@ -6,6 +6,8 @@
 //   router.send(["remote", "hi"]) ─────────────▶ "hi"
 //   ["remote", "back"] ◀────────────────────────  dealer.send("back")
 
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Context, Dealer, Router } from '../../src/index.js';
 import { closeAfterEach, text } from '../helpers/sockets.js';
@@ -34,6 +36,20 @@ describe('Router.connect(address, { routingId })', () => {
     router.connect('inproc://router-connect-bound', { routingId: Buffer.from([1, 2, 3]) });
     await router.send([Buffer.from([1, 2, 3]), 'hi']);
     expect(text(await dealer.receive())).toEqual(['hi']);
+  });
+
+  it('ipc: a mandatory send to the id queues before the peer is up; both ways use the id', async () => {
+    const context = new Context();
+    const address = `ipc://${join(tmpdir(), `monocoque-router-connect-${process.pid}-${Date.now()}.sock`)}`;
+    const router = track(new Router({ context, mandatory: true, linger: 0, reconnectInterval: 10 }));
+    router.connect(address, { routingId: 'remote' });
+    await router.send(['remote', 'early']); // queued to the pipe the connect made
+    const dealer = track(new Dealer({ context, routingId: 'own', linger: 0 }));
+    await dealer.bind(address);
+    expect(text(await dealer.receive())).toEqual(['early']);
+    await dealer.send('back');
+    expect(text(await router.receive())).toEqual(['remote', 'back']);
+    await expect(router.send(['own', 'x'])).rejects.toMatchObject({ code: 'EHOSTUNREACH' });
   });
 
   it('tcp: from the handshake on, the peer is known by the id the connect gave', async () => {
