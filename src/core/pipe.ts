@@ -103,15 +103,9 @@ export class Pipe {
     if (this.#full || this.#ended || this.#dropped) return false;
     if (this.conflate && this.#count === 1) {
       this.#ring[this.#head] = msg; // replace in place: memory stays at one message
+      this.#wakeReader();
     } else {
-      if (this.#count === this.#ring.length) this.#grow();
-      this.#ring[(this.#head + this.#count) & this.#mask] = msg;
-      this.#count++;
-      if (this.capacity !== 0 && this.#count >= this.capacity && !this.conflate) this.#full = true;
-    }
-    if (this.#readerIdle) {
-      this.#readerIdle = false;
-      this.reader.pipeReadable(this);
+      this.#append(msg);
     }
     return true;
   }
@@ -124,15 +118,24 @@ export class Pipe {
    */
   writePastHwm(msg: Message): boolean {
     if (this.#ended || this.#dropped) return false;
+    this.#append(msg);
+    return true;
+  }
+
+  /** Queues `msg` at the tail (the ring grows as needed), marks the HWM, tells an idle reader. */
+  #append(msg: Message): void {
     if (this.#count === this.#ring.length) this.#grow();
     this.#ring[(this.#head + this.#count) & this.#mask] = msg;
     this.#count++;
     if (this.capacity !== 0 && this.#count >= this.capacity && !this.conflate) this.#full = true;
+    this.#wakeReader();
+  }
+
+  #wakeReader(): void {
     if (this.#readerIdle) {
       this.#readerIdle = false;
       this.reader.pipeReadable(this);
     }
-    return true;
   }
 
   /**
