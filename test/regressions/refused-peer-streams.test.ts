@@ -12,7 +12,6 @@
 //   raw client B ──handshake──▶ our socket           B refused (or A evicted): stream kept, open
 //   B.end() ─────── FIN ──────▶ engine sees it ──▶ stream destroyed ──FIN──▶ B 'close'; our fd gone
 
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket as NetSocket } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -21,31 +20,14 @@ import { Context } from '../../src/socket/context.js';
 import { Router } from '../../src/socket/dealer-router.js';
 import { Pair } from '../../src/socket/pair.js';
 import type { Socket } from '../../src/socket/socket.js';
+import { holdsDescriptor, socketInode as findInode } from '../hardening/lib/descriptors.js';
 import { closedStream, greeting, handshakeBytes, nextEvent, own, rawServer, text, track } from '../transport/helpers.js';
 
 /** The inode of the tcp socket from `localPort` to `remotePort` on 127.0.0.1 (from /proc/net/tcp). */
 function socketInode(localPort: number, remotePort: number): string {
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols.length < 10) continue;
-    const local = parseInt(cols[1].split(':')[1], 16);
-    const remote = parseInt(cols[2].split(':')[1], 16);
-    if (local === localPort && remote === remotePort && cols[9] !== '0') return cols[9];
-  }
-  throw new Error(`no open tcp socket from port ${localPort} to port ${remotePort} in /proc/net/tcp`);
-}
-
-/** Whether this process holds a file descriptor for the socket with that inode. */
-function holdsDescriptor(inode: string): boolean {
-  const target = `socket:[${inode}]`;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === target) return true;
-    } catch {
-      // closed while we looked
-    }
-  }
-  return false;
+  const inode = findInode(localPort, remotePort);
+  if (inode === undefined) throw new Error(`no open tcp socket from port ${localPort} to port ${remotePort} in /proc/net/tcp`);
+  return inode;
 }
 
 const portOf = (s: Socket): number => Number(s.lastEndpoint!.split(':').pop());
