@@ -192,6 +192,10 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     out.reader = this;
     inn.writer = this;
     if (out.size > 0 || out.ended) this.#scheduleFlush();
+    // An empty pipe tells its reader of the next write only once a read found it empty: the engine
+    // before us may have stopped just after taking the last message (at FLUSH_LIMIT), and then the
+    // socket's next send would wait for ever (issue 14: a PUSH over ipc stopped after a reconnect).
+    else out.read();
   }
 
   /** Lets go of the pipes (they stay with the socket, e.g. for the next connection). */
@@ -623,6 +627,9 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
         }
       }
     }
+    // Stopped at FLUSH_LIMIT just after the last message: read the empty pipe, so the next write
+    // tells us (see attach).
+    if (out !== undefined && !this.#blocked && out.size === 0) out.read();
     if (enc.pendingBytes === 0) return;
     if (!this.#stream.write(enc.flush())) this.#blocked = true;
     else if (out !== undefined && out.size > 0) this.#scheduleFlush();
