@@ -108,7 +108,8 @@ function leavesQuietly(node: AnyStateNode): boolean {
  */
 function entryOf(node: AnyStateNode, names: ReadonlySet<string>, mayCheckAlways = false): ActionRef[] | undefined {
   if (node.invoke.length > 0 || node.after.length > 0 || (!mayCheckAlways && (node.always?.length ?? 0) > 0)) return undefined;
-  if (node.type === 'final' && (node.parent?.parent !== undefined || node.output !== undefined)) return undefined;
+  // A top-level final state ends the machine: xstate then runs its exit and the root's (neither here).
+  if (node.type === 'final' && (node.parent?.parent !== undefined || node.output !== undefined || node.exit.length > 0 || (node.parent?.exit.length ?? 0) > 0)) return undefined;
   const refs: ActionRef[] = [];
   for (const a of node.entry) {
     const r = actionRef(a);

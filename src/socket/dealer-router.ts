@@ -125,6 +125,9 @@ export class Router extends Socket<typeof routerMachine> {
     const id = routingIdBytes(checkRoutingId(`connect("${address}"): option routingId (ZMQ_CONNECT_ROUTING_ID)`, options.routingId)) as Uint8Array;
     // Known before the connect starts: a transport may attach the peer within it (inproc does).
     const endpoint = parseEndpoint(address, 'connect').address;
+    // Connected already: nothing new is connected, and the peer keeps the id it has (libzmq takes
+    // ZMQ_CONNECT_ROUTING_ID for the connect it was set for).
+    if (this.hasConnect(endpoint)) return super.connect(address);
     const ids = (this.#connectIds ??= new Map());
     const before = ids.get(endpoint);
     ids.set(endpoint, id);

@@ -351,7 +351,8 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
 
   #writeSubscription(peer: Peer, msg: Message): void {
     const out = peer.out;
-    if (out.writePastHwm(msg) && !out.writable) this.pipeFilled(out);
+    const had = out.writable;
+    if (out.writePastHwm(msg) && had && !out.writable) this.pipeFilled(out); // the mute edge only, once
   }
 
   // libzmq `xsub.cpp` filters again on receive: a publisher may send more than we asked for (a

@@ -229,8 +229,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /**
    * zeromq.js's form, for JavaScript and for a subclass of yours: `new Socket(type, options)` with
    * libzmq's socket type number (ZMQ_PAIR 0, ZMQ_PUB 1, … ZMQ_XSUB 10) returns a socket of that type,
-   * e.g. a `Publisher` for 1 (a subclass calling `super(1)` gets that socket as `this`). A number
-   * that is no type, or one monocoque lacks (ZMQ_STREAM 11, the DRAFT types), is EINVAL.
+   * e.g. a `Publisher` for 1. A number that is no type, or one monocoque lacks (ZMQ_STREAM 11, the
+   * DRAFT types), is EINVAL. A subclass of yours extends the class of its type (`Push`, …): one
+   * calling `super(type)` on Socket itself is a TypeError, as it would lose its own members.
    */
   protected constructor(type: number, options?: object);
   /** @internal How each socket class starts: its type name, its machine (see socketMachine), its options. */
@@ -238,7 +239,13 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected constructor(type: string | number, machine?: TMachine | object, options?: object, extraOptions: readonly OptionName[] = NO_EXTRA_OPTIONS) {
     // A socket class passes its type name and its machine; anything else is zeromq.js's form. One
     // test on the way of every socket class, nothing allocated.
-    if (typeof type !== 'string' || !isMachine(machine)) return socketOfType(type, machine, options !== undefined || extraOptions !== NO_EXTRA_OPTIONS, options) as this;
+    if (typeof type !== 'string' || !isMachine(machine)) {
+      // A subclass of yours would get a socket of another class as `this`, without its own methods.
+      if (new.target !== Socket) {
+        throw new TypeError(`class ${new.target.name} extends Socket and calls super(${describeValue(type)}): extend the class of that socket type (Push, Dealer, …) instead`);
+      }
+      return socketOfType(type, machine, options !== undefined || extraOptions !== NO_EXTRA_OPTIONS, options) as this;
+    }
     this.type = type;
     this.#machine = machine as TMachine;
     if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
@@ -597,6 +604,11 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#lastEndpoint = ep.address;
   }
 
+  /** @internal Whether this socket has a connect to `endpoint` (resolved, as connect() keys it). */
+  protected hasConnect(endpoint: string): boolean {
+    return this.#connects.has(endpoint);
+  }
+
   /** Undoes a connect: the connection is closed and will not be retried. */
   disconnect(address: string): void {
     this.#assertOpen();
@@ -751,7 +763,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         if (this.#missed) this.#followUp();
       }
       if (i === n) {
-        if (++this.#syncSends < SYNC_RUN_LIMIT) return RESOLVED;
+        // Counted per message, as send() counts: a loop of batches yields as often as one of sends.
+        if ((this.#syncSends += n) < SYNC_RUN_LIMIT) return RESOLVED;
         this.#syncSends = 0;
         return yieldToLoop();
       }
@@ -794,7 +807,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         if (this.#missed) this.#followUp();
       }
       if (batch !== undefined) {
-        if (++this.#syncRecvs < SYNC_RUN_LIMIT) return Promise.resolve(batch as Buffer[][]);
+        if ((this.#syncRecvs += batch.length) < SYNC_RUN_LIMIT) return Promise.resolve(batch as Buffer[][]);
         this.#syncRecvs = 0;
         return yieldToLoop().then(() => batch as Buffer[][]);
       }

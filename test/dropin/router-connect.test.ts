@@ -64,6 +64,18 @@ describe('Router.connect(address, { routingId })', () => {
     expect(text(await dealer.receive())).toEqual(['reply']);
   });
 
+  it('a second connect to the same endpoint connects nothing and leaves the peer its id', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, mandatory: true }));
+    router.connect('inproc://router-connect-twice', { routingId: 'A' });
+    router.connect('inproc://router-connect-twice', { routingId: 'B' });
+    const dealer = track(new Dealer({ context }));
+    await dealer.bind('inproc://router-connect-twice');
+    await router.send(['A', 'hi']);
+    expect(text(await dealer.receive())).toEqual(['hi']);
+    await expect(router.send(['B', 'x'])).rejects.toMatchObject({ code: 'EHOSTUNREACH' });
+  });
+
   it('a routing id libzmq refuses is EINVAL naming the connect option; nothing is connected', () => {
     const router = track(new Router({ context: new Context() }));
     expect(() => router.connect('inproc://x', { routingId: '' })).toThrow(

@@ -30,21 +30,28 @@ describe('new Socket(type, options)', () => {
     expect((await pull.receive()).map(String)).toEqual(['hello']);
   });
 
-  it('a subclass of yours passing a type number gets that socket, with its context', () => {
+  it('a subclass of Socket itself passing a type number is a TypeError: it would lose its own members (extend the type\'s class)', () => {
     // As JavaScript (and the published types, which leave Socket's abstract internals out) see it.
     const Base = Socket as unknown as new (type: number, options?: object) => object;
     class MySocket extends Base {
       constructor(options?: object) {
         super(1, options);
       }
+      hello(): string {
+        return 'hello';
+      }
     }
-    const context = new Context();
-    const s = track(new MySocket({ context }) as Socket);
-    expect(s).toBeInstanceOf(Publisher);
-    expect(s.context).toBe(context);
-    const a = track(new MySocket() as Socket);
-    const b = track(new MySocket() as Socket);
-    expect(a.context).toBe(b.context);
+    expect(() => new MySocket()).toThrow(TypeError);
+    expect(() => new MySocket()).toThrow(/class MySocket extends Socket and calls super\(1\): extend the class of that socket type/);
+    // The supported way: extend the class of the type; its members stay.
+    class MyPublisher extends Publisher {
+      hello(): string {
+        return 'hello';
+      }
+    }
+    const p = track(new MyPublisher({ context: new Context() }));
+    expect(p).toBeInstanceOf(Publisher);
+    expect(p.hello()).toBe('hello');
   });
 
   it('arguments of the wrong kind are a TypeError with zeromq.js words first, thrown at once', () => {

@@ -97,6 +97,23 @@ describe('fast start', () => {
     expect(named(closeActions)).toEqual([['release', undefined]]);
   });
 
+  it('an edge into a final state whose exit, or the root\'s, runs something is left to xstate (it runs them as the machine ends)', () => {
+    const machine = withFastEdges(setup({
+      actions: { release: () => {}, bye: () => {}, leave: () => {} },
+    }).createMachine({
+      exit: 'bye',
+      initial: 'open',
+      states: { open: { on: { close: 'closed' } }, closed: { type: 'final', entry: 'release', exit: 'leave' } },
+    }), { effects: ['release', 'bye', 'leave'] });
+    const [open] = initialTransition(machine);
+    const [mine, mineActions] = transition(machine, open, { type: 'close' });
+    const [theirOpen] = initialTransition(slowTwin(machine));
+    const [theirs, theirActions] = transition(slowTwin(machine), theirOpen, { type: 'close' });
+    expect(describeSnapshot(mine)).toEqual(describeSnapshot(theirs));
+    expect(named(mineActions)).toEqual(named(theirActions));
+    expect(named(mineActions).map(([type]) => type)).toEqual(['release', 'leave', 'bye']);
+  });
+
   it('a start that needs more is left to xstate: spawning, throwing, an unnamed entry, a guard not named as pure', () => {
     const child = setup({}).createMachine({});
     // A context that spawns: xstate makes it (the child is there).

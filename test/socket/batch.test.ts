@@ -141,6 +141,30 @@ describe('sendMany and receiveMany', () => {
     expect(error.sent).toBe(2);
   });
 
+  it('a loop of batches yields to the event loop as often as a loop of sends (per 512 messages, not per 512 calls)', async () => {
+    const context = new Context();
+    const pull = track(new Pull({ context, receiveHighWaterMark: 0 }));
+    await pull.bind('inproc://batch-yield');
+    const push = track(new Push({ context, sendHighWaterMark: 0 }));
+    push.connect('inproc://batch-yield');
+    const batch = Array.from({ length: 1000 }, () => 'x');
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    for (let i = 0; i < 40; i++) await push.sendMany(batch); // never waits: the pipes are unbounded
+    const sendTurns = turns;
+    let got = 0;
+    while (got < 40_000) got += (await pull.receiveMany({ max: 1000 })).length;
+    ticking = false;
+    // Each 1,000-message call passed the limit: the loop turned about once per call, both ways.
+    expect(sendTurns).toBeGreaterThanOrEqual(30);
+    expect(turns - sendTurns).toBeGreaterThanOrEqual(30);
+  });
+
   it('over tcp, a long batch arrives whole and in order', async () => {
     const pull = track(new Pull());
     await pull.bind('tcp://127.0.0.1:*');
