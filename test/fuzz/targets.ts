@@ -353,10 +353,13 @@ export class Target {
     const ctx = { cfg: this.#cfg, sodium: this.#env.sodium, book: this.book, caseTimeoutMs: this.#env.caseTimeoutMs, tolerate: this.#env.tolerate, closing: this.#closing };
     if (this.#cfg.role === 'bind') {
       // Rarely (a few in 100,000 at hundreds of connections a second) loopback resets a connect,
-      // before the socket could see it: try again.
+      // before the socket could see it, or refuses it while the listen backlog is full on a loaded
+      // machine (seen once in npm test beside a long fuzz run): try again, after a growing pause
+      // that lets the socket accept what waits.
       let stream: NetSocket | undefined;
       let failure: Error | undefined;
-      for (let attempt = 0; attempt < 3 && stream === undefined; attempt++) {
+      for (let attempt = 0; attempt < 6 && stream === undefined; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
         const s = net.connect(this.#port, '127.0.0.1');
         failure = await new Promise<Error | undefined>((resolve) => {
           s.once('connect', () => resolve(undefined));
