@@ -230,8 +230,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * zeromq.js's form, for JavaScript and for a subclass of yours: `new Socket(type, options)` with
    * libzmq's socket type number (ZMQ_PAIR 0, ZMQ_PUB 1, … ZMQ_XSUB 10) returns a socket of that type,
    * e.g. a `Publisher` for 1. A number that is no type, or one monocoque lacks (ZMQ_STREAM 11, the
-   * DRAFT types), is EINVAL. A subclass of yours extends the class of its type (`Push`, …): one
-   * calling `super(type)` on Socket itself is a TypeError, as it would lose its own members.
+   * DRAFT types), is EINVAL. A subclass of yours calling `super(type)`, as zeromq.js's draft sockets
+   * do, gets that socket as `this` with its own methods on top (its class then extends the class of
+   * that type); the socket is sealed, so such a subclass declares methods, not fields.
    */
   protected constructor(type: number, options?: object);
   /** @internal How each socket class starts: its type name, its machine (see socketMachine), its options. */
@@ -240,11 +241,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     // A socket class passes its type name and its machine; anything else is zeromq.js's form. One
     // test on the way of every socket class, nothing allocated.
     if (typeof type !== 'string' || !isMachine(machine)) {
-      // A subclass of yours would get a socket of another class as `this`, without its own methods.
-      if (new.target !== Socket) {
-        throw new TypeError(`class ${new.target.name} extends Socket and calls super(${describeValue(type)}): extend the class of that socket type (Push, Dealer, …) instead`);
-      }
-      return socketOfType(type, machine, options !== undefined || extraOptions !== NO_EXTRA_OPTIONS, options) as this;
+      return socketOfType(type, machine, options !== undefined || extraOptions !== NO_EXTRA_OPTIONS, options, new.target) as this;
     }
     this.type = type;
     this.#machine = machine as TMachine;
@@ -1500,7 +1497,7 @@ function isMachine(m: unknown): m is AnyStateMachine {
  * zeromq.js throws: TypeError for arguments of the wrong kind (with its words first), EINVAL for a
  * number that is no type monocoque has.
  */
-function socketOfType(type: unknown, options: unknown, more: boolean, third: unknown): Socket {
+function socketOfType(type: unknown, options: unknown, more: boolean, third: unknown, newTarget: Function): Socket {
   if (typeof type !== 'number') {
     throw new TypeError(`Socket type must be a number: libzmq's socket type (ZMQ_PAIR 0 … ZMQ_XSUB 10), not ${describeValue(type)}`);
   }
@@ -1509,7 +1506,13 @@ function socketOfType(type: unknown, options: unknown, more: boolean, third: unk
     throw new TypeError(`Options must be an object like { linger: 0 }, not ${describeValue(options)}`);
   }
   const cls = Number.isInteger(type) ? classOfType[type] : undefined;
-  if (cls !== undefined) return new cls(options as object | undefined);
+  if (cls !== undefined) {
+    if (newTarget === Socket) return new cls(options as object | undefined);
+    // A subclass of yours: its prototype extends the type's class (once), and the socket is made as
+    // an instance of it, left open as every subclass of yours is (the type's class seals only its own).
+    tieSubclass(newTarget, cls);
+    return Reflect.construct(cls, [options], newTarget) as Socket;
+  }
   const accepted = classOfType.flatMap((c, n) => (c === undefined ? [] : [`${n} (${LIBZMQ_SOCKET_TYPES[n]})`])).join(', ');
   const name: string | undefined = Number.isInteger(type) ? LIBZMQ_SOCKET_TYPES[type] : undefined;
   const what = name === undefined ? 'is not a libzmq socket type' : `(ZMQ_${name}${type >= 12 ? ', a DRAFT type' : ''}) is not offered by monocoque`;
@@ -1529,6 +1532,21 @@ function asHost(socket: Socket): PeerHost & PipeReader & PipeWriter {
 function sentSoFar<E extends ZmqError>(e: E, batch: Message[] | undefined, index: number | undefined): E {
   if (batch !== undefined) e.sent = index ?? 0;
   return e;
+}
+
+/**
+ * Makes `subclass`, a user's class extending Socket directly, extend `cls` (the class of the type its
+ * `super(type)` names), so its own methods, the type's and `instanceof` all hold. Once per subclass:
+ * one tied to another type already is a TypeError.
+ */
+function tieSubclass(subclass: Function, cls: Function): void {
+  const proto = subclass.prototype as object;
+  const parent = Object.getPrototypeOf(proto) as object;
+  if (parent === cls.prototype) return;
+  if (parent !== Socket.prototype) {
+    throw new TypeError(`class ${subclass.name} already makes ${(parent as { constructor: { name: string } }).constructor.name} sockets; super() got the type of a ${(cls as unknown as { name: string }).name}`);
+  }
+  Object.setPrototypeOf(proto, cls.prototype);
 }
 
 function closedError(): ZmqError {
