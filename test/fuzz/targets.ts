@@ -353,12 +353,10 @@ export class Target {
     const ctx = { cfg: this.#cfg, sodium: this.#env.sodium, book: this.book, caseTimeoutMs: this.#env.caseTimeoutMs, tolerate: this.#env.tolerate, closing: this.#closing };
     if (this.#cfg.role === 'bind') {
       // Rarely (a few in 100,000 at hundreds of connections a second) loopback resets a connect,
-      // before the socket could see it, or refuses it while the listen backlog is full on a loaded
-      // machine (seen once in npm test beside a long fuzz run): try again, after a growing pause
-      // that lets the socket accept what waits.
+      // before the socket could see it: try again, after a growing pause.
       let stream: NetSocket | undefined;
       let failure: Error | undefined;
-      for (let attempt = 0; attempt < 6 && stream === undefined; attempt++) {
+      for (let attempt = 0; attempt < 6 && stream === undefined && !this.closed; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
         const s = net.connect(this.#port, '127.0.0.1');
         failure = await new Promise<Error | undefined>((resolve) => {
@@ -369,7 +367,10 @@ export class Target {
         else s.destroy();
       }
       if (stream === undefined) {
-        return { index: c.index, label: c.label, ms: 0, session: false, valid: false, strict: false, knownBugs: [], error: `connect to the fuzzed socket: ${failure?.message}` };
+        const outcome: CaseOutcome = { index: c.index, label: c.label, ms: 0, session: false, valid: false, strict: false, knownBugs: [] };
+        // A batch that closes its socket early may do so while this case connects: nothing to play.
+        if (this.closed) return outcome;
+        return { ...outcome, error: `connect to the fuzzed socket: ${failure?.message}` };
       }
       // The socket names the connection by our end's address in its events.
       const address = `${stream.localAddress}:${stream.localPort}`;
