@@ -246,28 +246,57 @@ function mayJudge(type: string): boolean {
   return !type.startsWith('xstate.') || type.startsWith(DONE_EVENT) || type.startsWith(ERROR_EVENT);
 }
 
-/** The state path a non-parallel snapshot value names (`'idle'`, `{ open: 'flowing' }` → `'open.flowing'`). */
-const keys = new WeakMap<object, string | null>();
-function keyOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value !== 'object' || value === null) return null;
-  const known = keys.get(value);
-  if (known !== undefined) return known;
-  let key: string | null = null;
-  const names = Object.keys(value);
-  if (names.length === 1) {
-    const inner = keyOf((value as Record<string, unknown>)[names[0] as string]);
-    if (inner !== null) key = `${names[0] as string}.${inner}`;
-  }
-  keys.set(value, key);
-  return key;
+/**
+ * What a table keyed by state path holds for a non-parallel snapshot value (`'idle'`, or
+ * `{ open: 'flowing' }` for `'open.flowing'`), found by walking the value down a tree of the paths'
+ * parts: no string is built and nothing is kept per value (each snapshot has its own value object).
+ */
+interface PathNode<T> {
+  here?: T;
+  next?: Map<string, PathNode<T>>;
 }
 
-/** The state value of a path (`'open.flowing'` → `{ open: 'flowing' }`). */
-function valueOf(path: string): string | Record<string, unknown> {
+function pathTree<T>(byPath: ReadonlyMap<string, T>): PathNode<T> {
+  const root: PathNode<T> = {};
+  for (const [path, item] of byPath) {
+    let node = root;
+    for (const part of path.split('.')) {
+      const next = (node.next ??= new Map());
+      let child = next.get(part);
+      if (child === undefined) next.set(part, (child = {}));
+      node = child;
+    }
+    node.here = item;
+  }
+  return root;
+}
+
+function findByValue<T>(root: PathNode<T>, value: unknown): T | undefined {
+  let node: PathNode<T> | undefined = root;
+  for (;;) {
+    if (typeof value === 'string') return node.next?.get(value)?.here;
+    if (typeof value !== 'object' || value === null) return undefined;
+    let only: string | undefined;
+    for (const name in value) {
+      if (only !== undefined) return undefined; // parallel: not for the shortcut
+      only = name;
+    }
+    if (only === undefined) return undefined;
+    node = node.next?.get(only);
+    if (node === undefined) return undefined;
+    value = (value as Record<string, unknown>)[only];
+  }
+}
+
+/** The state value of a path (`'open.flowing'` → `{ open: 'flowing' }`), made once per path and frozen. */
+const values = new Map<string, string | Readonly<Record<string, unknown>>>();
+function valueOf(path: string): string | Readonly<Record<string, unknown>> {
+  let value = values.get(path);
+  if (value !== undefined) return value;
   const parts = path.split('.');
-  let value: string | Record<string, unknown> = parts.pop() as string;
-  while (parts.length > 0) value = { [parts.pop() as string]: value };
+  value = parts.pop() as string;
+  while (parts.length > 0) value = Object.freeze({ [parts.pop() as string]: value });
+  values.set(path, value);
   return value;
 }
 
@@ -427,6 +456,9 @@ function finalSnapshot(m: AnyStateMachine, path: string, context: MachineContext
 
 const fastMachines = new WeakMap<object, FastEdgeOptions>();
 
+/** The cache entry of a context that missed once (never written). */
+const SEEN: Map<string, AnyMachineSnapshot> = new Map();
+
 /** Whether `machine` came from {@link withFastEdges} (or a `provide()` of such a machine). */
 export function hasFastEdges(machine: AnyStateMachine): boolean {
   return fastMachines.has(machine);
@@ -466,7 +498,10 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
   const guards = new Set(options.guards ?? []);
   const updates = new Map(Object.entries(options.updates ?? {}));
   let resolved: Map<string, Map<string, readonly Resolved[] | null>> | undefined;
-  // Target snapshots by context object: a turn leaves context as it is, so each is made once.
+  let resolvedTree: PathNode<Map<string, readonly Resolved[] | null>> | undefined;
+  // Target snapshots by context object: a turn leaves context as it is, so each is made once. A
+  // context's first miss only marks it (SEEN): most edges are taken once per actor (a socket's
+  // first peer), and only the ones an actor takes again (REQ/REP turns) are worth a table.
   const cache = new WeakMap<object, Map<string, AnyMachineSnapshot>>();
   const slowTransition = machine.transition;
   const provide = machine.provide;
@@ -516,8 +551,7 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
       configurable: true,
       value(this: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject, scope: ActorScope<AnyMachineSnapshot, EventObject>): AnyMachineSnapshot {
         if (snapshot.status === 'active') {
-          const key = keyOf(snapshot.value);
-          const byType = key === null ? undefined : (resolved ??= resolve(this)).get(key);
+          const byType = findByValue((resolvedTree ??= pathTree((resolved ??= resolve(this)))), snapshot.value);
           if (byType !== undefined) {
             const candidates = byType.get(event.type);
             // No state of this configuration handles it: xstate would change nothing (but an
@@ -569,14 +603,14 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
     // The last target made for this edge is the likely one (one socket turning); else the cache.
     if (r.memoContext === context) return r.memoNext as AnyMachineSnapshot;
     let byTarget = cache.get(context);
-    if (byTarget === undefined) {
-      byTarget = new Map();
-      cache.set(context, byTarget);
-    }
-    let next = byTarget.get(target);
+    let next = byTarget?.get(target);
     if (next === undefined) {
       next = m.resolveState({ value: valueOf(target) as never, context: snapshot.context }) as AnyMachineSnapshot;
-      byTarget.set(target, next);
+      if (byTarget === undefined) cache.set(context, SEEN);
+      else {
+        if (byTarget === SEEN) cache.set(context, (byTarget = new Map()));
+        byTarget.set(target, next);
+      }
     }
     r.memoContext = context;
     r.memoNext = next;

@@ -36,7 +36,8 @@ export interface PeerEntry {
  */
 export class PeerTable implements Iterable<PeerEntry> {
   #list: PeerEntry[] = [];
-  #where = new Map<number, number>();
+  /** Where each id sits in the list; made once the list outgrows a short scan (most sockets have a peer or two). */
+  #where: Map<number, number> | undefined;
   #ready = 0;
   #cursor = 0;
 
@@ -51,12 +52,12 @@ export class PeerTable implements Iterable<PeerEntry> {
   }
 
   get(id: number): PeerEntry | undefined {
-    const i = this.#where.get(id);
+    const i = this.#indexOf(id);
     return i === undefined ? undefined : this.#list[i];
   }
 
   has(id: number): boolean {
-    return this.#where.has(id);
+    return this.#indexOf(id) !== undefined;
   }
 
   /** Some peer, the first attached of those still here when there is one peer (PAIR's only peer). */
@@ -65,14 +66,16 @@ export class PeerTable implements Iterable<PeerEntry> {
   }
 
   add(entry: PeerEntry): void {
-    if (this.#where.has(entry.id)) return;
-    this.#where.set(entry.id, this.#list.length);
-    this.#list.push(entry);
+    if (this.#indexOf(entry.id) !== undefined) return;
+    const list = this.#list;
+    if (this.#where !== undefined) this.#where.set(entry.id, list.length);
+    else if (list.length === SCAN_LIMIT) this.#where = new Map(list.map((e, i) => [e.id, i])).set(entry.id, list.length);
+    list.push(entry);
     if (entry.ready) this.#swap(this.#list.length - 1, this.#ready++);
   }
 
   delete(id: number): PeerEntry | undefined {
-    let i = this.#where.get(id);
+    let i = this.#indexOf(id);
     if (i === undefined) return undefined;
     const entry = this.#list[i] as PeerEntry;
     if (i < this.#ready) {
@@ -82,14 +85,14 @@ export class PeerTable implements Iterable<PeerEntry> {
     }
     this.#swap(i, this.#list.length - 1);
     this.#list.pop();
-    this.#where.delete(id);
+    this.#where?.delete(id);
     if (this.#cursor >= this.#ready) this.#cursor = 0;
     return entry;
   }
 
   /** Marks a peer ready (its pipe has room) or mute; false when nothing changed. */
   setReady(id: number, ready: boolean): boolean {
-    const i = this.#where.get(id);
+    const i = this.#indexOf(id);
     if (i === undefined) return false;
     const entry = this.#list[i] as PeerEntry;
     if (entry.ready === ready) return false;
@@ -144,6 +147,13 @@ export class PeerTable implements Iterable<PeerEntry> {
     return copy;
   }
 
+  #indexOf(id: number): number | undefined {
+    if (this.#where !== undefined) return this.#where.get(id);
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) if ((list[i] as PeerEntry).id === id) return i;
+    return undefined;
+  }
+
   #swap(i: number, j: number): void {
     if (i === j) return;
     const list = this.#list;
@@ -151,10 +161,14 @@ export class PeerTable implements Iterable<PeerEntry> {
     const b = list[j] as PeerEntry;
     list[i] = b;
     list[j] = a;
+    if (this.#where === undefined) return;
     this.#where.set(b.id, i);
     this.#where.set(a.id, j);
   }
 }
+
+/** Up to this many peers, one is found by a scan of the list (no index kept); past it, by the index. */
+const SCAN_LIMIT = 8;
 
 function byId(a: PeerEntry, b: PeerEntry): number {
   return a.id - b.id;

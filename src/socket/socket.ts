@@ -182,8 +182,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** The socket type as ZeroMQ spells it on the wire (`PUSH`, `ROUTER`, …). */
   readonly type!: string;
   readonly context!: Context;
-  /** The monitor event stream, made with the socket (transports report through it, see `events`). */
-  readonly #events = new SocketEvents();
+  /** The monitor event stream (transports report through it, see `events`), made on first use. */
+  #events: SocketEvents | undefined;
   /** @internal Unique within the process. */
   readonly id!: number;
   #lastEndpoint: string | null = null;
@@ -208,8 +208,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** How many binds and connects are tcp or ipc (the only waits busy polling can shorten). */
   #streamEndpoints = 0;
   /** Binds and connects, each under the address given and the address resolved. */
-  #binds = new Map<string, Endpointed<BoundHandle>>();
-  #connects = new Map<string, Endpointed<ConnectHandle>>();
+  /** (Both start as the one shared empty table, replaced by a socket's own on its first bind or connect.) */
+  #binds: Map<string, Endpointed<BoundHandle>> = NO_HANDLES;
+  #connects: Map<string, Endpointed<ConnectHandle>> = NO_HANDLES;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** When a positive linger ends (performance.now() ms), once close() started it. */
   #lingerDeadline = 0;
@@ -219,7 +220,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #busy = false;
   /** A transition happened while busy (it may have unblocked another waiting call). */
   #missed = false;
-  #closedWaiters: (() => void)[] = [];
+  #closedWaiters: (() => void)[] | undefined;
   /** Binds and unbinds under way, and whether a close() waits for them. */
   #endpointCalls = 0;
   #closeAfterCalls = false;
@@ -300,12 +301,22 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * then), so an `end` that comes before the first `receive()` is kept.
    */
   get events(): SocketEvents {
-    return this.#events.watch();
+    return this.#eventStream().watch();
   }
 
   /** @internal Where transports report monitor events: the same stream, reached without starting its buffer. */
   get monitor(): EventSink {
-    return this.#events;
+    return this.#eventStream();
+  }
+
+  #eventStream(): SocketEvents {
+    let events = this.#events;
+    if (events === undefined) {
+      events = this.#events = new SocketEvents();
+      // Made after the socket ended: a stream that has ended too.
+      if (this.#released) events.close();
+    }
+    return events;
   }
 
   /** Whether the socket may be used from several threads at once: never (ZMQ_THREAD_SAFE, as zeromq.js reads it). */
@@ -564,6 +575,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         handle.close();
         throw closedError();
       }
+      if (this.#binds === NO_HANDLES) this.#binds = new Map();
       this.#remember(this.#binds, { handle, keys: [handle.address, address], stream: ep.transport !== 'inproc' });
       this.#lastEndpoint = handle.address;
       this.emitEvent({ type: 'bind', address: handle.address });
@@ -597,6 +609,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (this.#connects.has(ep.address)) return;
     if (ep.transport !== 'inproc') this.#checkCredentials(address, 'connect');
     const handle = this.context.transport(ep).connect(asHost(this), ep);
+    if (this.#connects === NO_HANDLES) this.#connects = new Map();
     this.#remember(this.#connects, { handle, keys: [ep.address, address], stream: ep.transport !== 'inproc' });
     this.#lastEndpoint = ep.address;
   }
@@ -869,15 +882,15 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     for (const w of this.#recvs.splice(0)) this.#settle(w, cancelledError('receive', this.type));
     let queued = 0;
     for (const p of this.peers.values()) if (p.attached) queued += p.out.size;
-    for (const e of new Set(this.#connects.values())) e.handle.stopReconnecting?.();
-    for (const e of new Set(this.#binds.values())) e.handle.stopListening?.();
+    for (const e of handlesOf(this.#connects)) e.handle.stopReconnecting?.();
+    for (const e of handlesOf(this.#binds)) e.handle.stopListening?.();
     this.actor.send({ type: 'close', linger: this.opt.linger, queued } as never);
   }
 
   /** @internal Resolves when the socket is fully closed (after lingering). */
   whenReleased(): Promise<void> {
     if (this.#released) return RESOLVED;
-    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+    return new Promise((resolve) => (this.#closedWaiters ??= []).push(resolve));
   }
 
   // ---- what each socket type provides ----
@@ -950,7 +963,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** @internal Emits a monitor event (only built when someone listens). */
   protected emitEvent(event: SocketEvent): void {
     const events = this.#events;
-    if (events.observed) events.emit(event);
+    if (events?.observed) events.emit(event);
   }
 
   /** @internal Sends an event to this socket's machine. */
@@ -1368,17 +1381,28 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       peer.in.drop();
     }
     for (const peer of peers) peer.close();
-    for (const e of new Set(this.#connects.values())) e.handle.close();
-    this.#connects.clear();
-    for (const e of new Set(this.#binds.values())) e.handle.close();
-    this.#binds.clear();
+    for (const e of handlesOf(this.#connects)) e.handle.close();
+    this.#connects = NO_HANDLES;
+    for (const e of handlesOf(this.#binds)) e.handle.close();
+    this.#binds = NO_HANDLES;
     this.inbound.clear();
     this.context.unregister(asHost(this));
     this.emitEvent({ type: 'end' });
-    this.#events.close();
+    this.#events?.close();
     if (this.#actor !== undefined) socketOfActor.delete(this.#actor);
-    for (const f of this.#closedWaiters.splice(0)) f();
+    const waiters = this.#closedWaiters;
+    this.#closedWaiters = undefined;
+    if (waiters !== undefined) for (const f of waiters) f();
   }
+}
+
+/** The empty bind and connect table of a socket that has none (never written: a socket makes its own). */
+const NO_HANDLES: Map<string, never> = new Map<string, never>();
+
+/** Each handle of a bind or connect table once (it is there under the address given and the one resolved). */
+function handlesOf<H>(map: Map<string, Endpointed<H>>): Iterable<Endpointed<H>> {
+  if (map.size === 0) return [];
+  return map.size === 1 ? map.values() : new Set(map.values());
 }
 
 /**
