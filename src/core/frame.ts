@@ -146,9 +146,12 @@ export function framesEqual(a: Uint8Array, b: Uint8Array): boolean {
 /** Hex text of a frame, for routing-id keys and diagnostics. */
 export function toHex(bytes: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < bytes.byteLength; i++) s += (bytes[i] as number).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.byteLength; i++) s += HEX_PAIRS[bytes[i] as number] as string;
   return s;
 }
+
+/** `00` … `ff`, by byte. */
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 function nibble(c: number): number {
   return c <= 57 ? c - 48 : (c | 0x20) - 87;

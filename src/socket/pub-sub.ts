@@ -72,9 +72,21 @@ function subscriptionByte(msg: Message): number {
 }
 
 function userPrefix(prefix: unknown, method: string): Uint8Array {
-  if (typeof prefix === 'string') return encoder.encode(prefix);
+  if (typeof prefix === 'string') return asciiBytes(prefix) ?? encoder.encode(prefix);
   if (prefix instanceof Uint8Array) return prefix;
   throw new ZmqError('EINVAL', `${method}(): the prefix ${describeValue(prefix)} is not a string or bytes (Uint8Array)`);
+}
+
+/** The bytes of a short ASCII string (a topic, usually), without the encoder's call; undefined for other text. */
+function asciiBytes(s: string): Uint8Array | undefined {
+  if (s.length > 64) return undefined;
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return undefined;
+    out[i] = c;
+  }
+  return out;
 }
 
 /**
@@ -431,7 +443,12 @@ export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
 
   #change(type: 'subscribe' | 'unsubscribe', prefixes: readonly unknown[]): void {
     if (this.closed) throw new ZmqError('EBADF', 'Socket is closed');
-    const bytes = prefixes.length === 0 ? [new Uint8Array(0)] : prefixes.map((p) => userPrefix(p, type));
+    if (prefixes.length <= 1) {
+      this.subscriptionCommand(type, prefixes.length === 0 ? new Uint8Array(0) : userPrefix(prefixes[0], type));
+      return;
+    }
+    // Every prefix is checked before any is applied: a bad one leaves the subscriptions as they were.
+    const bytes = prefixes.map((p) => userPrefix(p, type));
     for (const b of bytes) this.subscriptionCommand(type, b);
   }
 
