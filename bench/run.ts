@@ -29,7 +29,7 @@ import { inprocBenchmarks } from './inproc.js';
 import { formatValue, median, meets } from './lib/benchmark.js';
 import type { Benchmark, RoundResult, Session, Target } from './lib/benchmark.js';
 import { closeWorkers } from './lib/child.js';
-import { IMPL_NAMES, libzmqVersion, loadImpl } from './lib/impl.js';
+import { IMPL_NAMES, libzmqVersion, loadImpl, oursSource } from './lib/impl.js';
 import type { Impl, ImplName } from './lib/impl.js';
 import { memoryBenchmarks } from './memory.js';
 import { networkBenchmarks } from './network.js';
@@ -368,7 +368,7 @@ async function main(): Promise<void> {
   const gc = exposeGc();
   const libzmq = await libzmqVersion();
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-    `${os.type()} ${os.release()}; node ${process.version}, libzmq ${libzmq}`;
+    `${os.type()} ${os.release()}; node ${process.version}, libzmq ${libzmq}; ours from ${oursSource() === 'dist' ? 'dist/ (built)' : 'src/ (tsx)'}`;
   const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const loadStart = os.loadavg();
 

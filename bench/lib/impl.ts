@@ -1,5 +1,7 @@
 // The two implementations a benchmark runs against, seen through the one API they share (the
-// zeromq.js v6 shape): ours from ../src/index.js, and zeromq.js (real libzmq) as the control.
+// zeromq.js v6 shape): ours as it is published (dist/, which `npm run bench` builds first; set
+// MONOCOQUE_BENCH_SOURCE=src to run the TypeScript sources through tsx instead), and zeromq.js
+// (real libzmq) as the control.
 
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,7 +74,23 @@ export async function loadImpl(name: ImplName): Promise<Impl> {
     const { NodeNetPair } = await import('./node-net.js');
     return { name, Push: NodeNetPair, Pull: NodeNetPair, Pair: NodeNetPair };
   }
-  return name === 'ours' ? fromModule('ours', await import('../../src/index.js')) : fromModule('zeromq', await import('zeromq'));
+  return name === 'ours' ? fromModule('ours', await loadOurs()) : fromModule('zeromq', await import('zeromq'));
+}
+
+/** Where ours is loaded from: `dist` (the built package, as users run it) or `src` (through tsx). */
+export function oursSource(): 'dist' | 'src' {
+  return process.env.MONOCOQUE_BENCH_SOURCE === 'src' ? 'src' : 'dist';
+}
+
+async function loadOurs(): Promise<typeof import('../../src/index.js')> {
+  if (oursSource() === 'src') return import('../../src/index.js');
+  try {
+    // The same module as the sources, compiled by tsc (tsconfig.build.json): no tsx transform,
+    // whose keep-names wrappers cost ours a little on every function and class it makes.
+    return (await import('../../dist/src/index.js' as string)) as typeof import('../../src/index.js');
+  } catch (e) {
+    throw new Error(`bench: dist/src/index.js did not load (${(e as Error).message}); run \`npm run build\`, or set MONOCOQUE_BENCH_SOURCE=src`);
+  }
 }
 
 /** The libzmq version under zeromq.js. */
