@@ -70,6 +70,11 @@ export { authenticatorMachine } from '../machines/authenticator.js';
 export type { AuthenticatorContext, AuthenticatorEvent, ZapVerdict, ZapRequestFacts } from '../machines/authenticator.js';
 export { Authenticator, ZAP_ENDPOINT } from './socket/authenticator.js';
 export type { AuthenticatorOptions, PlainUsers, CurveClients } from './socket/authenticator.js';
+// The proxy (zeromq.js `Proxy`, libzmq zmq_proxy_steerable) and its machine.
+export { Proxy } from './socket/proxy.js';
+export type { ProxyOptions, ProxyStatistics, ProxySideStatistics, ProxyTraffic, ProxyMachine } from './socket/proxy.js';
+export { proxyMachine } from '../machines/proxy.js';
+export type { ProxyContext, ProxyEvent, ProxyFailure, ProxySide } from '../machines/proxy.js';
 export { curveKeyPair, curveReady } from './protocol/curve-keys.js';
 export { z85Encode, z85Decode } from './core/z85.js';
 export type { SecurityMechanism } from './core/security.js';
