@@ -499,6 +499,10 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
   const updates = new Map(Object.entries(options.updates ?? {}));
   let resolved: Map<string, Map<string, readonly Resolved[] | null>> | undefined;
   let resolvedTree: PathNode<Map<string, readonly Resolved[] | null>> | undefined;
+  let seenValue0: unknown;
+  let seenTypes0: Map<string, readonly Resolved[] | null> | undefined;
+  let seenValue1: unknown;
+  let seenTypes1: Map<string, readonly Resolved[] | null> | undefined;
   // Target snapshots by context object: a turn leaves context as it is, so each is made once. A
   // context's first miss only marks it (SEEN): most edges are taken once per actor (a socket's
   // first peer), and only the ones an actor takes again (REQ/REP turns) are worth a table.
@@ -551,7 +555,21 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
       configurable: true,
       value(this: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject, scope: ActorScope<AnyMachineSnapshot, EventObject>): AnyMachineSnapshot {
         if (snapshot.status === 'active') {
-          const byType = findByValue((resolvedTree ??= pathTree((resolved ??= resolve(this)))), snapshot.value);
+          // The value objects of the snapshots this shortcut reuses (a REQ's two turns) come back
+          // again and again: the last two found are kept by identity.
+          const value = snapshot.value as unknown;
+          let byType: Map<string, readonly Resolved[] | null> | undefined;
+          if (value === seenValue0) byType = seenTypes0;
+          else if (value === seenValue1) byType = seenTypes1;
+          else {
+            byType = findByValue((resolvedTree ??= pathTree((resolved ??= resolve(this)))), value);
+            if (typeof value === 'object') {
+              seenValue1 = seenValue0;
+              seenTypes1 = seenTypes0;
+              seenValue0 = value;
+              seenTypes0 = byType;
+            }
+          }
           if (byType !== undefined) {
             const candidates = byType.get(event.type);
             // No state of this configuration handles it: xstate would change nothing (but an
