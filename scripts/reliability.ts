@@ -3,7 +3,7 @@
 // their figures, the machine they came from and how to reproduce each, written to docs/reliability.md.
 // `npm test` runs the short versions (test/fuzz, test/hardening, test/reliability).
 //
-//   npm run reliability -- [--only fuzz,limits,faults,churn,shutdown] [--fuzz-cases N] [--fuzz-seed S]
+//   npm run reliability -- [--only fuzz,limits,faults,churn,shutdown] [--fuzz-cases N] [--fuzz-seed S] [--fuzz-report FILE]
 //                          [--restarts N] [--churn N] [--create N] [--peer zeromq|ours] [--out FILE] [--quick]
 //
 // --quick runs every part small (a trial of the script, not figures to publish). Exits 1 when a
@@ -11,7 +11,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,13 +26,15 @@ const ROOT = resolve(import.meta.dirname, '..');
 const PARTS = ['fuzz', 'limits', 'faults', 'churn', 'shutdown'] as const;
 type Part = (typeof PARTS)[number];
 const USAGE =
-  'usage: npm run reliability -- [--only fuzz,limits,faults,churn,shutdown] [--fuzz-cases N] [--fuzz-seed S] [--restarts N] [--churn N] [--create N] [--peer zeromq|ours] [--out FILE] [--quick]';
+  'usage: npm run reliability -- [--only fuzz,limits,faults,churn,shutdown] [--fuzz-cases N] [--fuzz-seed S] [--fuzz-report FILE] [--restarts N] [--churn N] [--create N] [--peer zeromq|ours] [--out FILE] [--quick]';
 
 interface Options {
   only: Set<Part>;
   fuzzCases: number;
   /** The fuzzer's seed (random unless given). */
   fuzzSeed: number;
+  /** The saved output of a fuzz run made on its own (`npm run fuzz -- … > FILE`), used instead of running one. */
+  fuzzReport: string | undefined;
   restarts: number;
   churn: number;
   create: number;
@@ -42,7 +44,7 @@ interface Options {
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { only: new Set(PARTS), fuzzCases: 100_000, fuzzSeed: randomInt(0, 2 ** 32), restarts: 200, churn: 20_000, create: 5000, peer: 'zeromq', out: join(ROOT, 'docs', 'reliability.md'), quick: false };
+  const o: Options = { only: new Set(PARTS), fuzzCases: 100_000, fuzzSeed: randomInt(0, 2 ** 32), fuzzReport: undefined, restarts: 200, churn: 20_000, create: 5000, peer: 'zeromq', out: join(ROOT, 'docs', 'reliability.md'), quick: false };
   const number = (name: string, v: string | undefined): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < 1) throw new Error(`--${name} wants a positive integer, not ${JSON.stringify(v)}\n${USAGE}`);
@@ -67,6 +69,7 @@ function parse(argv: string[]): Options {
         if (v === undefined || !Number.isInteger(o.fuzzSeed) || o.fuzzSeed < 0 || o.fuzzSeed >= 2 ** 32) throw new Error(`--fuzz-seed wants a 32-bit seed such as 0x5eed2024, not ${JSON.stringify(v)}\n${USAGE}`);
         break;
       }
+      case '--fuzz-report': o.fuzzReport = resolve(value() ?? ''); break;
       case '--restarts': o.restarts = number('restarts', value()); break;
       case '--churn': o.churn = number('churn', value()); break;
       case '--create': o.create = number('create', value()); break;
@@ -152,11 +155,45 @@ let libzmqVersion = 'unknown';
 
 // ---- the parts ----
 
+/**
+ * A fuzz run made on its own, from its saved output (progress lines and all): its seed, cases and
+ * time from the report's first line, and its verdict worked out as the fuzzer's own exit code is
+ * (test/fuzz/runner.ts `clean`: every count of trouble 0, every round trip ok, descriptors back).
+ */
+function savedFuzz(file: string): { seed: number; cases: number; ms: number; code: number; output: string } {
+  const text = readFileSync(file, 'utf8');
+  const from = text.indexOf('monocoque fuzz: seed ');
+  if (from < 0) throw new Error(`--fuzz-report ${file}: no fuzz report in it (no line "monocoque fuzz: seed …"): did the run finish?`);
+  const report = text.slice(from);
+  const head = /^monocoque fuzz: seed (0x[0-9a-f]+), (\d+) cases in ([\d.]+) s/.exec(report);
+  if (head === null) throw new Error(`--fuzz-report ${file}: the report's first line is not as scripts/fuzz.ts prints it`);
+  const count = (label: string): number => {
+    const m = new RegExp(`${label}:\\s+(\\d+)`).exec(report);
+    if (m === null) throw new Error(`--fuzz-report ${file}: no "${label}" count in the report`);
+    return Number(m[1]);
+  };
+  const trouble = ['crashes', 'hangs', 'wrong deliveries', 'lost \\(strict cases\\)', 'valid streams refused', 'bad output', 'api errors', 'fuzzer errors'].reduce((n, l) => n + count(l), 0);
+  const trips = /round trips:\s+(\d+)\/(\d+) ok/.exec(report);
+  const fds = /fd change: [+-]?\d+ \((\d+) -> (\d+)\)/.exec(report);
+  const clean = trouble === 0 && trips !== null && trips[1] === trips[2] && fds !== null && fds[1] === fds[2];
+  const seedLine = text.split('\n').find((l) => l.startsWith('fuzzing with seed')) ?? '';
+  return { seed: Number(head[1]), cases: Number(head[2]), ms: Number(head[3]) * 1000, code: clean ? 0 : 1, output: `${seedLine}\n${report}` };
+}
+
 async function fuzz(o: Options): Promise<Section> {
+  let r: { code: number | null; output: string; ms: number };
+  if (o.fuzzReport !== undefined) {
+    const saved = savedFuzz(o.fuzzReport);
+    o.fuzzSeed = saved.seed;
+    o.fuzzCases = saved.cases;
+    r = saved;
+    log(`fuzz: the saved run in ${relative(ROOT, o.fuzzReport)} (${int(saved.cases)} cases, seed 0x${saved.seed.toString(16)})`);
+  } else {
+    const args = ['run', 'fuzz', '--', '--cases', String(o.fuzzCases), '--seed', `0x${o.fuzzSeed.toString(16).padStart(8, '0')}`, '--quiet'];
+    log(`fuzz: npm ${args.join(' ')}`);
+    r = await run('npm', args);
+  }
   const seedText = `0x${o.fuzzSeed.toString(16).padStart(8, '0')}`;
-  const args = ['run', 'fuzz', '--', '--cases', String(o.fuzzCases), '--seed', seedText, '--quiet'];
-  log(`fuzz: npm ${args.join(' ')}`);
-  const r = await run('npm', args);
   const report = r.output.split('\n').filter((l) => !l.startsWith('>') && l.trim() !== '').join('\n');
   const ok = r.code === 0;
   return {
@@ -165,7 +202,7 @@ async function fuzz(o: Options): Promise<Section> {
     elapsedMs: r.ms,
     checks: [{ what: `fuzz, ${int(o.fuzzCases)} cases`, ok, detail: ok ? 'nothing found, descriptors back to start (exit 0)' : `exit code ${r.code}: see the report` }],
     body: [
-      `\`npm run fuzz\` (scripts/fuzz.ts, test/fuzz/): blind and interactive ZMTP streams, mutated and cut into random chunks, against every socket type, mechanism (NULL, PLAIN, CURVE) and role, with round trips to our own peers and libzmq's between batches. It exits 1 when it finds anything, or when descriptors leaked. ${int(o.fuzzCases)} cases took ${minutes(r.ms)}.`,
+      `\`npm run fuzz\` (scripts/fuzz.ts, test/fuzz/): blind and interactive ZMTP streams, mutated and cut into random chunks, against every socket type, mechanism (NULL, PLAIN, CURVE) and role, with round trips to our own peers and libzmq's between batches. It exits 1 when it finds anything, or when descriptors leaked. ${int(o.fuzzCases)} cases took ${minutes(r.ms)}${o.fuzzReport !== undefined ? ' (run on its own, beside other work; its report is below as it printed it)' : ''}.`,
       '',
       `Reproduce: \`npm run fuzz -- --cases ${o.fuzzCases} --seed ${seedText}\` (the same seed and count replay the same streams; \`--only I\` one case, \`--batch B\` one batch, as the report's replay line says). Short run in \`npm test\`: test/fuzz/fuzz.test.ts (2,000 cases from a fixed seed, 3 × 300 from random ones).`,
       '',
