@@ -427,7 +427,7 @@ async function main(): Promise<number> {
     ...sections.flatMap((s, i) => [`## ${i + 1}. ${s.title}`, '', s.body, '']),
     '## Reproducing',
     '',
-    `- everything: \`npm run reliability\` (${minutes(total)} for this run; \`--quick\` for a trial with small counts, \`--only <parts>\` for some of fuzz, limits, faults, churn, shutdown, \`--fuzz-seed S\` to replay a fuzz run)`,
+    `- everything: \`npm run reliability\` (${minutes(total)} for this run; \`--quick\` for a trial with small counts, \`--only <parts>\` for some of fuzz, limits, faults, churn, shutdown, \`--fuzz-seed S\` to replay a fuzz run, \`--fuzz-report FILE\` to take the saved output of a long \`npm run fuzz\` made on its own)`,
     '- the short versions: `npx vitest run test/fuzz test/hardening test/reliability`',
     '',
   ].join('\n');
