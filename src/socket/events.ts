@@ -157,3 +157,29 @@ export class SocketEvents implements AsyncIterable<Event> {
 function closedError(): ZmqError {
   return new ZmqError('EBADF', 'Socket is closed');
 }
+
+/**
+ * zeromq.js's `Observer`: `new Observer(sock)` is the socket's event stream, the one `sock.events`
+ * gives (a socket has one stream, as libzmq has one monitor per socket), so events read through
+ * either are not read twice; `sock.events instanceof Observer` holds.
+ *
+ * ```ts
+ * const observer = new Observer(sock)
+ * for await (const event of observer) console.log(event.type, event.address)
+ * ```
+ */
+export class Observer extends SocketEvents {
+  constructor(socket: { readonly events: SocketEvents }) {
+    super();
+    const events = typeof socket === 'object' && socket !== null ? (socket as { events?: unknown }).events : undefined;
+    if (!(events instanceof SocketEvents)) {
+      throw new TypeError(`new Observer(socket): ${socket === null ? 'null' : typeof socket === 'object' ? 'an object that is not a socket' : typeof socket} was given; pass a socket (new Observer(sock))`);
+    }
+    // The socket's own stream, not this new object: a constructor may return another object.
+    return events as Observer;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof SocketEvents;
+  }
+}
