@@ -57,6 +57,24 @@ describe('Publisher and Subscriber over inproc', () => {
     expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({ '00ff': 1, ff: 1 });
   });
 
+  it('pub/sub: string prefixes are UTF-8 whatever their length: short ASCII, over 64 characters, non-ASCII, a lone surrogate', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    await pub.bind('inproc://utf8');
+    s.connect('inproc://utf8');
+    const long = `t${'x'.repeat(80)}`;
+    s.subscribe('a.', long, 'é.', '\ud800');
+    expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({
+      [Buffer.from('a.').toString('hex')]: 1,
+      [Buffer.from(long).toString('hex')]: 1,
+      c3a92e: 1, // 'é.' in UTF-8
+      efbfbd: 1, // a lone surrogate encodes as U+FFFD
+    });
+    for (const topic of ['a.1', `${long}!`, 'é.2', 'e.3', '\ufffd4', 'b.5']) await pub.send(topic);
+    expect((await drain(s)).map(text)).toEqual([['a.1'], [`${long}!`], ['é.2'], ['\ufffd4']]);
+  });
+
   it('pub/sub: subscribe() with no argument is the empty prefix: everything, empty frames too; unsubscribe() undoes it', async () => {
     const context = new Context();
     const pub = track(new Publisher({ context }));
