@@ -1,5 +1,5 @@
 // The public face of monocoque on Node: everything `browser.ts` exports, the tcp and ipc transports
-// (node:net), registered when this module loads, and the Proxy.
+// (node:net), registered when this module loads, the ZAP handler and the Proxy.
 
 export * from './browser.js';
 import './transport/register-node.js';
@@ -12,8 +12,16 @@ export { Proxy, proxyMachine };
 export type { ProxyOptions, ProxyStatistics, ProxySideStatistics, ProxyTraffic, ProxyMachine } from './socket/proxy.js';
 export type { ProxyContext, ProxyEvent, ProxyFailure, ProxySide } from '../machines/proxy.js';
 
+// The ZAP handler (RFC 27) and its machine: it answers tcp and ipc peers' handshakes, so a page
+// (inproc only) has no use for it, and monocoque/browser leaves it out.
+import { Authenticator, ZAP_ENDPOINT } from './socket/authenticator.js';
+import { authenticatorMachine } from '../machines/authenticator.js';
+export { Authenticator, ZAP_ENDPOINT, authenticatorMachine };
+export type { AuthenticatorOptions, PlainUsers, CurveClients } from './socket/authenticator.js';
+export type { AuthenticatorContext, AuthenticatorEvent, ZapVerdict, ZapRequestFacts } from '../machines/authenticator.js';
+
 // `import zmq from 'monocoque'` as well as `import * as zmq from 'monocoque'`, as zeromq.js allows:
 // the default export holds every named export.
 import * as browser from './browser.js';
-const monocoque = Object.freeze({ ...browser, Proxy, proxyMachine });
+const monocoque = Object.freeze({ ...browser, Proxy, proxyMachine, Authenticator, ZAP_ENDPOINT, authenticatorMachine });
 export default monocoque;
