@@ -31,6 +31,10 @@ export interface ConfigureEvent {
   type: 'configure';
   noDrop?: boolean;
   verbosity?: Verbosity;
+  /** ZMQ_INVERT_MATCHING: a message goes to the subscribers it does not match. */
+  invertMatching?: boolean;
+  /** ZMQ_XPUB_MANUAL (XPUB only): the application decides which subscriptions apply. */
+  manual?: boolean;
 }
 
 /** What a message does for a subscriber at its HWM: dropped for it, or (noDrop) the send waits. */
@@ -40,6 +44,8 @@ export interface PublisherContext {
   peers: PeerTable;
   subscriptions: SubscriberTrie;
   whenMute: WhenMute;
+  /** ZMQ_INVERT_MATCHING: each message goes to the subscribers none of whose prefixes match it. */
+  invertMatching: boolean;
 }
 
 // ---- the rules, used by the machine's guards and by the socket's fast path ----
@@ -47,18 +53,23 @@ export interface PublisherContext {
 let lastHex = '';
 let lastBytes = new Uint8Array(0);
 
-/** The value of one hex digit's char code (0-9, a-f, A-F). */
 /**
  * Bytes of a prefix carried as hex in an event. The last answer is kept (a guard and an update of
- * one event ask for the same prefix): callers read it and never change it.
+ * one event ask for the same prefix): callers read it and never change it. Only short ones: a
+ * module-wide copy of a peer's 10 MiB prefix would outlive its cancel (30 MiB with its hex).
  */
 export function prefixBytes(hex: string): Uint8Array {
   if (hex === lastHex) return lastBytes;
   const out = fromHex(hex);
-  lastHex = hex;
-  lastBytes = out;
+  if (hex.length <= KEPT_HEX) {
+    lastHex = hex;
+    lastBytes = out;
+  }
   return out;
 }
+
+/** The longest prefix (as hex) prefixBytes keeps: 512 bytes. */
+const KEPT_HEX = 1024;
 
 /** Whether `peerId` holds `prefix` (hex). */
 export function holdsPrefix(subscriptions: SubscriberTrie, prefix: string, peerId: number): boolean {
@@ -82,6 +93,21 @@ export function hasMutePeer(peers: PeerTable): boolean {
  */
 export function checksRoom(context: PublisherContext): boolean {
   return context.whenMute === 'wait' && hasMutePeer(context.peers);
+}
+
+/**
+ * Calls `visit` (with `this` = `thisArg`) once for each subscriber a message with first frame
+ * `topic` goes to: those holding a prefix of it, or with `invertMatching` every other subscriber,
+ * those with no subscription at all included (libzmq `xpub.cpp xsend`: `dist_t::reverse_match`).
+ */
+export function forEachRecipient<T>(context: PublisherContext, topic: Uint8Array, visit: (this: T, peerId: number) => void, thisArg: T): void {
+  if (!context.invertMatching) {
+    context.subscriptions.match(topic, visit, thisArg);
+    return;
+  }
+  const matched = new Set<number>();
+  context.subscriptions.match(topic, matched.add, matched);
+  for (const entry of context.peers) if (!matched.has(entry.id)) visit.call(thisArg, entry.id);
 }
 
 /** A subscribe that changes something: a known peer subscribing to a prefix it does not hold yet. */
@@ -139,20 +165,24 @@ export function publisherActions<TContext extends PublisherContext, TEvent exten
     ...inPlaceActions<TContext, TEvent, typeof subscriptionUpdates>(subscriptionUpdates),
     configure: assign<TContext, TEvent, undefined, TEvent, never>(({ event }) => {
       const e = event as unknown as Ev;
-      return (e.type === 'configure' && e.noDrop !== undefined ? { whenMute: e.noDrop ? 'wait' : 'drop' } : {}) as Partial<TContext>;
+      if (e.type !== 'configure') return {};
+      const changes: Partial<PublisherContext> = {};
+      if (e.noDrop !== undefined) changes.whenMute = e.noDrop ? 'wait' : 'drop';
+      if (e.invertMatching !== undefined) changes.invertMatching = e.invertMatching;
+      return changes as Partial<TContext>;
     }),
   };
 }
 
 /** @internal Guards PUB and XPUB share: they pick the sending state (noPeers, flowing, congested). */
 export const publishingGuards = {
-  isKnownPeer: ({ context, event }: { context: PublisherContext; event: Ev }) => isKnownPeer(context.peers, event),
-  leavesNoPeers: ({ context, event }: { context: PublisherContext; event: Ev }) => leavesNoPeers(context.peers, event),
+  isKnownPeer: ({ context, event }: { context: PublisherContext; event: { type: string } }) => isKnownPeer(context.peers, event),
+  leavesNoPeers: ({ context, event }: { context: PublisherContext; event: { type: string } }) => leavesNoPeers(context.peers, event),
   hasMutePeer: ({ context }: { context: PublisherContext }) => hasMutePeer(context.peers),
   /** The last mute subscriber leaves or drains: every remaining pipe has room. */
-  leavesNoMutePeer: ({ context, event }: { context: PublisherContext; event: Ev }) => {
+  leavesNoMutePeer: ({ context, event }: { context: PublisherContext; event: { type: string } }) => {
     if (!isKnownPeer(context.peers, event) || context.peers.size - context.peers.readyCount !== 1) return false;
-    const entry = context.peers.get((event as { peerId: number }).peerId);
+    const entry = context.peers.get((event as { type: string; peerId?: number }).peerId as number);
     return entry !== undefined && !entry.ready && (event.type === 'peer.detached' || event.type === 'pipe.ready');
   },
 };
@@ -210,7 +240,7 @@ export const publisherMachine = withFastEdges(setup({
   },
 }).createMachine({
   id: 'pub',
-  context: () => ({ peers: new PeerTable(), subscriptions: new MultiTrie<number>(), whenMute: 'drop' as WhenMute }),
+  context: () => ({ peers: new PeerTable(), subscriptions: new MultiTrie<number>(), whenMute: 'drop' as WhenMute, invertMatching: false }),
   initial: 'open',
   states: {
     open: {

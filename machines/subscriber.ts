@@ -40,9 +40,10 @@ type Ev = PeerEvent | CloseEvent | SubscribeEvent;
 // ---- the rules, used by the machine's guards and by the socket's fast path ----
 
 /** Whether a received message is kept: some subscribed prefix starts its first frame (libzmq
- * `xsub.cpp` filters again on receive: a publisher may send more than was asked). */
-export function isWanted(subscriptions: SubscriptionTrie, topic: Uint8Array): boolean {
-  return subscriptions.matches(topic);
+ * `xsub.cpp` filters again on receive: a publisher may send more than was asked), or, with
+ * `invert` (a SUB's ZMQ_INVERT_MATCHING option, which the socket passes), none does (`xsub_t::match`). */
+export function isWanted(subscriptions: SubscriptionTrie, topic: Uint8Array, invert = false): boolean {
+  return subscriptions.matches(topic) !== invert;
 }
 
 /** How many times `prefix` (hex) is subscribed. */

@@ -1,7 +1,8 @@
 // XPUB (RFC 29 PUBSUB): a PUB whose application also sees the subscriptions, as `0x01`+prefix and
 // `0x00`+prefix messages, and the other messages XSUB peers send upstream. The machine decides
-// which subscription changes the application is told of (libzmq `xpub.cpp`); the runtime queues
-// them. No IO, no timers.
+// which subscription changes the application is told of (libzmq `xpub.cpp`), and, in manual mode
+// (ZMQ_XPUB_MANUAL), applies only the subscriptions the application passes on; the runtime queues
+// the notices. No IO, no timers.
 
 import { assign, setup } from 'xstate';
 import { toHex } from '../src/core/frame.js';
@@ -10,14 +11,20 @@ import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } fr
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { isKnownPeer, PeerTable } from './peers.js';
 import type { ConfigureEvent, PublisherContext, SubscriptionEvent, Verbosity, WhenMute } from './publisher.js';
-import { holdsPrefix, publisherActions, publishingEdges, publishingGuards, publishingStates, subscriberCount, subscriptionUpdates } from './publisher.js';
-import { withFastEdges } from './fast-edges.js';
+import { holdsPrefix, prefixBytes, publisherActions, publishingEdges, publishingGuards, publishingStates, subscriberCount, subscriptionUpdates } from './publisher.js';
+import { inPlaceActions, withFastEdges } from './fast-edges.js';
 import type { FastEdgeOptions } from './fast-edges.js';
 
 export interface XPublisherContext extends PublisherContext {
   /** null: only a prefix's first subscriber and its last cancel are reported; 'allSubs': every
    * subscribe; 'allSubsUnsubs': every subscribe and every cancel. */
   verbosity: Verbosity;
+  /** ZMQ_XPUB_MANUAL: every subscription message is reported and none applied; the application
+   * applies them (`subscribe`, `unsubscribe` commands) for the peer whose notice it read last. */
+  manual: boolean;
+  /** In manual mode, what each peer asked for (libzmq `_manual_subscriptions`): the cancels its
+   * leaving reports. Shown as `{ <prefix as hex>: [peer ids] }`. */
+  requested: MultiTrie<number>;
 }
 
 /** Parameters of the `notify` effect: subscription messages for the application, in order. */
@@ -26,9 +33,19 @@ export interface NotifyParams {
   subscribe: boolean;
   /** Prefixes as hex. */
   prefixes: string[];
+  /** In manual mode, the peer that asked: a `subscribe` command after reading this notice applies to it. */
+  peerId?: number;
 }
 
-type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent;
+/**
+ * Commands in manual mode (ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE on an XPUB): subscribe or cancel peer
+ * `peerId` (the sender of the notice the application read last) to `prefix` (hex).
+ */
+export type ManualSubscriptionEvent =
+  | { type: 'subscribe'; peerId: number; prefix: string }
+  | { type: 'unsubscribe'; peerId: number; prefix: string };
+
+type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent | ManualSubscriptionEvent;
 
 // ---- the rules the guards and the notify parameters apply ----
 
@@ -39,6 +56,9 @@ type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent;
  * prefix the subscriber held; in byte order. Costs what the peer held, not the whole trie.
  */
 export function cancelsOnDetach(context: XPublisherContext, peerId: number): string[] {
+  // Manual mode: a cancel for everything the peer asked for (`xpipe_terminated` walks
+  // `_manual_subscriptions` with call_on_uniq off).
+  if (context.manual) return context.requested.prefixesOf(peerId).map(toHex);
   const out: string[] = [];
   for (const prefix of context.subscriptions.prefixesOf(peerId)) {
     if (context.verbosity === 'allSubsUnsubs' || context.subscriptions.count(prefix) === 1) out.push(toHex(prefix));
@@ -68,6 +88,46 @@ const notifyOne = (subscribe: boolean) => ({ event }: { event: Ev }): NotifyPara
   subscribe,
   prefixes: 'prefix' in event ? [event.prefix] : [],
 });
+/** Manual mode: the notice names its peer, for the application's `subscribe` that may follow. */
+const notifyFromPeer = (subscribe: boolean) => ({ event }: { event: Ev }): NotifyParams => ({
+  subscribe,
+  prefixes: 'prefix' in event ? [event.prefix] : [],
+  peerId: 'peerId' in event ? event.peerId : -1,
+});
+
+/** Whether a subscription message from a peer is only reported (manual mode), not applied. */
+export function isManualRequest(context: XPublisherContext, event: { type: string; peerId?: number }): boolean {
+  return context.manual && (event.type === 'subscription.added' || event.type === 'subscription.removed') && isKnownPeer(context.peers, event);
+}
+
+/**
+ * Whether the application's `subscribe` / `unsubscribe` applies: manual mode, and the peer it names
+ * is still attached (libzmq drops it once `_last_pipe` is gone).
+ */
+export function appliesManually(context: XPublisherContext, event: { type: string; peerId?: number }): boolean {
+  return context.manual && (event.type === 'subscribe' || event.type === 'unsubscribe') && isKnownPeer(context.peers, event);
+}
+
+/** The in-place updates of XPUB: PUB's, plus manual mode's two tables. */
+const xpublisherUpdates = {
+  ...subscriptionUpdates,
+  detachPeer: (context: XPublisherContext, event: Ev): void => {
+    if (event.type === 'peer.detached') context.requested.removePeer(event.peerId, ignorePrefix);
+    subscriptionUpdates.detachPeer(context, event);
+  },
+  /** Manual mode: note what a peer asked for (its leaving cancels it). */
+  recordRequest: (context: XPublisherContext, event: Ev): void => {
+    if (event.type === 'subscription.added') context.requested.add(prefixBytes(event.prefix), event.peerId);
+    else if (event.type === 'subscription.removed') context.requested.remove(prefixBytes(event.prefix), event.peerId);
+  },
+  /** Manual mode: the application's subscribe or cancel, for the peer it names. */
+  applyManually: (context: XPublisherContext, event: Ev): void => {
+    if (event.type === 'subscribe') context.subscriptions.add(prefixBytes(event.prefix), event.peerId);
+    else if (event.type === 'unsubscribe') context.subscriptions.remove(prefixBytes(event.prefix), event.peerId);
+  },
+};
+
+function ignorePrefix(_prefix: Uint8Array): void {}
 
 // As PUB's, subscriptions take the fast-edge shortcut (machines/fast-edges.ts).
 export const xpublisherMachine = withFastEdges(setup({
@@ -77,13 +137,17 @@ export const xpublisherMachine = withFastEdges(setup({
   },
   guards: {
     ...publishingGuards,
+    isManualRequest: ({ context, event }) => isManualRequest(context, event),
+    appliesManually: ({ context, event }) => appliesManually(context, event),
     reportsSubscribe: ({ context, event }) => event.type === 'subscription.added' && isKnownPeer(context.peers, event) && reportsSubscribe(context, event.prefix),
     reportsCancel: ({ context, event }) => event.type === 'subscription.removed' && isKnownPeer(context.peers, event) && reportsCancel(context, event.prefix, event.peerId),
     shouldLinger: closeShouldLinger,
   },
   actions: {
     ...publisherActions<XPublisherContext, Ev>(),
+    ...inPlaceActions<XPublisherContext, Ev, typeof xpublisherUpdates>(xpublisherUpdates),
     configureVerbosity: assign(({ event }) => (event.type === 'configure' && event.verbosity !== undefined ? { verbosity: event.verbosity } : {})),
+    configureManual: assign(({ event }) => (event.type === 'configure' && event.manual !== undefined ? { manual: event.manual } : {})),
     // Effects, provided by the runtime.
     /** Queue subscription messages for the application's `receive()`. */
     notify: (_: unknown, _params: NotifyParams) => {},
@@ -92,7 +156,15 @@ export const xpublisherMachine = withFastEdges(setup({
   },
 }).createMachine({
   id: 'xpub',
-  context: () => ({ peers: new PeerTable(), subscriptions: new MultiTrie<number>(), whenMute: 'drop' as WhenMute, verbosity: null as Verbosity }),
+  context: () => ({
+    peers: new PeerTable(),
+    subscriptions: new MultiTrie<number>(),
+    whenMute: 'drop' as WhenMute,
+    invertMatching: false,
+    verbosity: null as Verbosity,
+    manual: false,
+    requested: new MultiTrie<number>(),
+  }),
   initial: 'open',
   states: {
     open: {
@@ -104,14 +176,18 @@ export const xpublisherMachine = withFastEdges(setup({
           'detachPeer',
         ]),
         'subscription.added': [
+          { guard: 'isManualRequest', actions: [{ type: 'notify', params: notifyFromPeer(true) }, 'recordRequest'] },
           { guard: 'reportsSubscribe', actions: [{ type: 'notify', params: notifyOne(true) }, 'addSubscription'] },
           { guard: 'isKnownPeer', actions: 'addSubscription' },
         ],
         'subscription.removed': [
+          { guard: 'isManualRequest', actions: [{ type: 'notify', params: notifyFromPeer(false) }, 'recordRequest'] },
           { guard: 'reportsCancel', actions: [{ type: 'notify', params: notifyOne(false) }, 'removeSubscription'] },
           { guard: 'isKnownPeer', actions: 'removeSubscription' },
         ],
-        configure: { actions: ['configure', 'configureVerbosity'] },
+        subscribe: { guard: 'appliesManually', actions: 'applyManually' },
+        unsubscribe: { guard: 'appliesManually', actions: 'applyManually' },
+        configure: { actions: ['configure', 'configureVerbosity', 'configureManual'] },
         close: closeTransitions,
       },
       states: publishingStates,
@@ -119,7 +195,7 @@ export const xpublisherMachine = withFastEdges(setup({
     ...closingStates,
   },
 }), {
-  guards: ['reportsSubscribe', 'reportsCancel', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer', ...closeFastEdges.guards],
+  guards: ['isManualRequest', 'appliesManually', 'reportsSubscribe', 'reportsCancel', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer', ...closeFastEdges.guards],
   effects: ['notify', ...closeFastEdges.effects],
-  updates: subscriptionUpdates as FastEdgeOptions['updates'],
+  updates: xpublisherUpdates as FastEdgeOptions['updates'],
 });

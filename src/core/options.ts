@@ -7,11 +7,20 @@ type IntSpec = { kind: 'int'; min: number; max: number; default: number; libzmq:
 type BoolSpec = { kind: 'bool'; default: boolean; libzmq: string };
 type IdSpec = { kind: 'routingId'; default: undefined; libzmq: string };
 type EnumSpec = { kind: 'enum'; values: readonly (string | null)[]; default: string | null; libzmq: string };
-type OptionSpec = IntSpec | BoolSpec | IdSpec | EnumSpec;
+/** Text or null; bytes are read as UTF-8 and the empty string is null (libzmq reads an empty string option back as none). */
+type TextSpec = { kind: 'text'; default: null; libzmq: string; maxBytes: number };
+/** A message body (ZMQ_XPUB_WELCOME_MSG): text or bytes, kept as given (bytes copied); empty is null. */
+type BodySpec = { kind: 'body'; default: null; libzmq: string };
+/** ZMQ_TCP_ACCEPT_FILTER: an IP address with an optional /mask, or null. */
+type MaskSpec = { kind: 'mask'; default: null; libzmq: string };
+type OptionSpec = IntSpec | BoolSpec | IdSpec | EnumSpec | TextSpec | BodySpec | MaskSpec;
 
 const INT32_MAX = 2 ** 31 - 1;
 const int = (libzmq: string, def: number, min: number, max = INT32_MAX): IntSpec => ({ kind: 'int', min, max, default: def, libzmq });
 const bool = (libzmq: string, def = false): BoolSpec => ({ kind: 'bool', default: def, libzmq });
+const text = (libzmq: string, maxBytes = 255): TextSpec => ({ kind: 'text', default: null, libzmq, maxBytes });
+/** GSSAPI name types (ZMQ_GSSAPI_NT_HOSTBASED 0, _USER_NAME 1, _KRB5_PRINCIPAL 2), as zeromq.js names them. */
+const GSSAPI_NAME_TYPES = ['hostBased', 'userName', 'krb5Principal'] as const;
 
 /** Every option monocoque knows, by its zeromq.js name. */
 export const OPTION_SPECS = {
@@ -46,9 +55,83 @@ export const OPTION_SPECS = {
   handover: bool('ZMQ_ROUTER_HANDOVER'),
   noDrop: bool('ZMQ_XPUB_NODROP'),
   verbosity: { kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'], default: null, libzmq: 'ZMQ_XPUB_VERBOSE / ZMQ_XPUB_VERBOSER' } as EnumSpec,
+  // With effect (the socket classes and their machines):
+  probeRouter: bool('ZMQ_PROBE_ROUTER'),
+  invertMatching: bool('ZMQ_INVERT_MATCHING'),
+  manual: bool('ZMQ_XPUB_MANUAL'),
+  welcomeMessage: { kind: 'body', default: null, libzmq: 'ZMQ_XPUB_WELCOME_MSG' } as BodySpec,
+  // Read by the tcp transport (node:net's keep-alive). libzmq `options.cpp`: -1 leaves the OS default.
+  tcpKeepalive: int('ZMQ_TCP_KEEPALIVE', -1, -1, 1),
+  tcpKeepaliveCount: int('ZMQ_TCP_KEEPALIVE_CNT', -1, -1),
+  tcpKeepaliveIdle: int('ZMQ_TCP_KEEPALIVE_IDLE', -1, -1),
+  tcpKeepaliveInterval: int('ZMQ_TCP_KEEPALIVE_INTVL', -1, -1),
+  // Accepted and read back, without effect: see WITHOUT_EFFECT below. Ranges and defaults are libzmq's
+  // (`options.cpp`); -1 for the kernel buffers leaves the OS default, as libzmq >= 4.2 does.
+  sendBufferSize: int('ZMQ_SNDBUF', -1, -1),
+  receiveBufferSize: int('ZMQ_RCVBUF', -1, -1),
+  multicastHops: int('ZMQ_MULTICAST_HOPS', 1, 1),
+  rate: int('ZMQ_RATE', 100, 1),
+  recoveryInterval: int('ZMQ_RECOVERY_IVL', 10000, 0),
+  multicastMaxTransportDataUnit: int('ZMQ_MULTICAST_MAXTPDU', 1500, 1),
+  typeOfService: int('ZMQ_TOS', 0, 0),
+  tcpMaxRetransmitTimeout: int('ZMQ_TCP_MAXRT', 0, 0),
+  tcpAcceptFilter: { kind: 'mask', default: null, libzmq: 'ZMQ_TCP_ACCEPT_FILTER' } as MaskSpec,
+  socksProxy: text('ZMQ_SOCKS_PROXY'),
+  // ZMQ_BINDTODEVICE: libzmq takes an interface name of at most 16 bytes (BINDDEVSIZ).
+  interface: text('ZMQ_BINDTODEVICE', 16),
+  zapEnforceDomain: bool('ZMQ_ZAP_ENFORCE_DOMAIN'),
+  loopbackFastPath: bool('ZMQ_LOOPBACK_FASTPATH'),
+  vmciBufferSize: int('ZMQ_VMCI_BUFFER_SIZE', 0, 0, 2 ** 64),
+  vmciBufferMinSize: int('ZMQ_VMCI_BUFFER_MIN_SIZE', 0, 0, 2 ** 64),
+  vmciBufferMaxSize: int('ZMQ_VMCI_BUFFER_MAX_SIZE', 0, 0, 2 ** 64),
+  vmciConnectTimeout: int('ZMQ_VMCI_CONNECT_TIMEOUT', -1, -1),
+  gssapiServer: bool('ZMQ_GSSAPI_SERVER'),
+  gssapiPrincipal: text('ZMQ_GSSAPI_PRINCIPAL'),
+  gssapiServicePrincipal: text('ZMQ_GSSAPI_SERVICE_PRINCIPAL'),
+  gssapiPlainText: bool('ZMQ_GSSAPI_PLAINTEXT'),
+  gssapiPrincipalNameType: { kind: 'enum', values: GSSAPI_NAME_TYPES, default: 'hostBased', libzmq: 'ZMQ_GSSAPI_PRINCIPAL_NAMETYPE' } as EnumSpec,
+  gssapiServicePrincipalNameType: { kind: 'enum', values: GSSAPI_NAME_TYPES, default: 'hostBased', libzmq: 'ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE' } as EnumSpec,
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTION_SPECS;
+
+/**
+ * The options zeromq.js gives every socket type beyond those monocoque had from the start (the
+ * constructor and the accessors of `Socket` take these on every socket).
+ */
+export const ALL_SOCKETS_OPTIONS = [
+  'tcpKeepalive', 'tcpKeepaliveCount', 'tcpKeepaliveIdle', 'tcpKeepaliveInterval',
+  'rate', 'recoveryInterval', 'multicastMaxTransportDataUnit', 'typeOfService', 'tcpMaxRetransmitTimeout',
+  'tcpAcceptFilter', 'socksProxy', 'interface', 'zapEnforceDomain', 'loopbackFastPath',
+  'vmciBufferSize', 'vmciBufferMinSize', 'vmciBufferMaxSize', 'vmciConnectTimeout',
+  'gssapiServer', 'gssapiPrincipal', 'gssapiServicePrincipal', 'gssapiPlainText',
+  'gssapiPrincipalNameType', 'gssapiServicePrincipalNameType',
+] as const satisfies readonly OptionName[];
+
+/** zeromq.js's options of sockets that send (its `Writable`): not on PULL and SUB. */
+export const SENDING_OPTIONS = ['sendBufferSize', 'multicastHops'] as const satisfies readonly OptionName[];
+/** zeromq.js's options of sockets that receive (its `Readable`): not on PUSH and PUB. */
+export const RECEIVING_OPTIONS = ['receiveBufferSize'] as const satisfies readonly OptionName[];
+
+/** zeromq.js's options of a socket that sends (its `Writable`), as a constructor takes them. */
+export interface SendingOptions {
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes; -1 leaves the OS's. Read back, without effect. */
+  sendBufferSize?: number;
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect (no multicast transport). */
+  multicastHops?: number;
+}
+
+/** zeromq.js's options of a socket that receives (its `Readable`), as a constructor takes them. */
+export interface ReceivingOptions {
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes; -1 leaves the OS's. Read back, without effect. */
+  receiveBufferSize?: number;
+}
+
+// Accepted, checked as libzmq checks them and read back, without effect here: the transports they
+// tune (pgm/epgm multicast, VMCI), the mechanism (GSSAPI) or the kernel knob (SO_SNDBUF, IP_TOS,
+// TCP_MAXRT, SO_BINDTODEVICE) are not reachable from node:net, or libzmq's shortcut (loopback fast
+// path) has no counterpart; README "Differences from zeromq.js" lists them:
+// sendBufferSize receiveBufferSize multicastHops rate recoveryInterval multicastMaxTransportDataUnit typeOfService tcpMaxRetransmitTimeout tcpAcceptFilter socksProxy interface zapEnforceDomain loopbackFastPath vmciBufferSize vmciBufferMinSize vmciBufferMaxSize vmciConnectTimeout gssapiServer gssapiPrincipal gssapiServicePrincipal gssapiPlainText gssapiPrincipalNameType gssapiServicePrincipalNameType
 
 /** Option values as a socket keeps them. */
 export interface SocketOptions {
@@ -79,7 +162,42 @@ export interface SocketOptions {
   handover: boolean;
   noDrop: boolean;
   verbosity: 'allSubs' | 'allSubsUnsubs' | null;
+  probeRouter: boolean;
+  invertMatching: boolean;
+  manual: boolean;
+  /** As given: text (sent as UTF-8) or bytes (copied); null for none. */
+  welcomeMessage: string | Uint8Array | null;
+  tcpKeepalive: number;
+  tcpKeepaliveCount: number;
+  tcpKeepaliveIdle: number;
+  tcpKeepaliveInterval: number;
+  sendBufferSize: number;
+  receiveBufferSize: number;
+  multicastHops: number;
+  rate: number;
+  recoveryInterval: number;
+  multicastMaxTransportDataUnit: number;
+  typeOfService: number;
+  tcpMaxRetransmitTimeout: number;
+  tcpAcceptFilter: string | null;
+  socksProxy: string | null;
+  interface: string | null;
+  zapEnforceDomain: boolean;
+  loopbackFastPath: boolean;
+  vmciBufferSize: number;
+  vmciBufferMinSize: number;
+  vmciBufferMaxSize: number;
+  vmciConnectTimeout: number;
+  gssapiServer: boolean;
+  gssapiPrincipal: string | null;
+  gssapiServicePrincipal: string | null;
+  gssapiPlainText: boolean;
+  gssapiPrincipalNameType: GssapiNameType;
+  gssapiServicePrincipalNameType: GssapiNameType;
 }
+
+/** How a GSSAPI principal name is read (zeromq.js's names for ZMQ_GSSAPI_NT_*). */
+export type GssapiNameType = (typeof GSSAPI_NAME_TYPES)[number];
 
 /**
  * The default value of every option. Written out as one literal, not built in a loop: V8 keeps a
@@ -88,7 +206,9 @@ export interface SocketOptions {
  */
 export function defaultOptions(): SocketOptions {
   const d = OPTION_SPECS;
+  // `__proto__` in the literal makes the record with the shared defaults as its prototype at once.
   return {
+    __proto__: RARE_DEFAULTS,
     sendHighWaterMark: d.sendHighWaterMark.default,
     receiveHighWaterMark: d.receiveHighWaterMark.default,
     sendTimeout: d.sendTimeout.default,
@@ -115,8 +235,19 @@ export function defaultOptions(): SocketOptions {
     handover: d.handover.default,
     noDrop: d.noDrop.default,
     verbosity: null,
-  };
+  } as unknown as SocketOptions;
 }
+
+/**
+ * The defaults of the options most sockets never set (those zeromq.js added for every socket, most
+ * without effect here, and the few a socket type acts on), shared by every socket's option record
+ * as its prototype: a socket that sets one gets its own value, one that does not carries nothing
+ * (about 250 bytes a socket otherwise, with 100,000 of them alive in the scale rows).
+ */
+const RARE_DEFAULTS: Partial<SocketOptions> = Object.fromEntries(
+  ([...ALL_SOCKETS_OPTIONS, ...SENDING_OPTIONS, ...RECEIVING_OPTIONS, 'probeRouter', 'invertMatching', 'manual', 'welcomeMessage'] as const)
+    .map((name) => [name, OPTION_SPECS[name].default]),
+);
 
 /**
  * Checks one option value and returns it normalised; throws EINVAL naming the option, the value
@@ -133,6 +264,9 @@ export function validateOption<K extends OptionName>(name: K, value: unknown): S
     }
     case 'bool': {
       if (typeof value !== 'boolean') throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not a boolean`);
+      if (value && GSSAPI_SWITCHES.has(name)) {
+        throw new ZmqError('ENOTSUP', `option ${name} (${spec.libzmq}): true would make this a GSSAPI (Kerberos) server, which monocoque does not have; false is accepted (zeromq.js offers GSSAPI only where its libzmq was built with it)`);
+      }
       return value as SocketOptions[K];
     }
     case 'enum': {
@@ -143,7 +277,77 @@ export function validateOption<K extends OptionName>(name: K, value: unknown): S
     }
     case 'routingId':
       return checkRoutingId(`option ${name} (${spec.libzmq})`, value) as SocketOptions[K];
+    case 'text': {
+      const t = checkText(name, spec.libzmq, value, spec.maxBytes);
+      if (t !== null && GSSAPI_SWITCHES.has(name)) {
+        // libzmq turns the GSSAPI mechanism on with these; read back, but never a silent NULL instead.
+        throw new ZmqError('ENOTSUP', `option ${name} (${spec.libzmq}): ${show(value)} would switch on GSSAPI (Kerberos), which monocoque does not have; null is accepted (zeromq.js offers GSSAPI only where its libzmq was built with it)`);
+      }
+      return t as SocketOptions[K];
+    }
+    case 'body':
+      return checkBody(name, spec.libzmq, value) as SocketOptions[K];
+    case 'mask':
+      return checkAcceptFilter(name, spec.libzmq, value) as SocketOptions[K];
   }
+}
+
+/** The options whose non-null (or true) value would make libzmq speak GSSAPI. */
+const GSSAPI_SWITCHES: ReadonlySet<string> = new Set(['gssapiServer', 'gssapiPrincipal', 'gssapiServicePrincipal']);
+
+/** A string option: text, bytes read as UTF-8, or null; the empty string reads back as null, as libzmq's. */
+function checkText(name: string, libzmq: string, value: unknown, maxBytes: number): string | null {
+  if (value === null) return null;
+  const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value instanceof Uint8Array ? value : undefined;
+  if (bytes === undefined) throw new ZmqError('EINVAL', `option ${name} (${libzmq}): ${show(value)} is not a string, bytes or null`);
+  if (bytes.byteLength > maxBytes) throw new ZmqError('EINVAL', `option ${name} (${libzmq}): ${show(value)} is ${bytes.byteLength} bytes; at most ${maxBytes} are accepted`);
+  const t = typeof value === 'string' ? value : new TextDecoder().decode(bytes);
+  return t === '' ? null : t;
+}
+
+/** ZMQ_XPUB_WELCOME_MSG: text or bytes (copied, so a later change by the caller changes nothing); empty means none, as in libzmq `xpub.cpp`. */
+function checkBody(name: string, libzmq: string, value: unknown): string | Uint8Array | null {
+  if (value === null) return null;
+  if (typeof value === 'string') return value === '' ? null : value;
+  if (value instanceof Uint8Array) return value.byteLength === 0 ? null : new Uint8Array(value);
+  throw new ZmqError('EINVAL', `option ${name} (${libzmq}): ${show(value)} is not a string, bytes or null`);
+}
+
+/**
+ * ZMQ_TCP_ACCEPT_FILTER: an IPv4 or IPv6 address, optionally with a /mask (libzmq
+ * `tcp_address_mask_t::resolve` takes numeric addresses only), or null to clear.
+ */
+function checkAcceptFilter(name: string, libzmq: string, value: unknown): string | null {
+  const t = checkText(name, libzmq, value, 255);
+  if (t === null) return null;
+  const slash = t.indexOf('/');
+  const address = slash < 0 ? t : t.slice(0, slash);
+  const v4 = isIPv4(address);
+  const v6 = !v4 && isIPv6(address);
+  const mask = slash < 0 ? undefined : t.slice(slash + 1);
+  const maxMask = v4 ? 32 : 128;
+  if ((!v4 && !v6) || (mask !== undefined && (!/^\d{1,3}$/.test(mask) || Number(mask) > maxMask))) {
+    throw new ZmqError('EINVAL', `option ${name} (${libzmq}): ${show(value)} is not an IP address with an optional /mask (like "192.168.0.0/16" or "::1"), or null`);
+  }
+  return t;
+}
+
+function isIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+function isIPv6(s: string): boolean {
+  if (!s.includes(':') || s.split('::').length > 2) return false;
+  let groups = s.split(':').filter((g) => g !== '');
+  // A trailing dotted IPv4 part counts as two groups (::ffff:10.0.0.1).
+  const last = groups[groups.length - 1];
+  if (last !== undefined && last.includes('.')) {
+    if (!isIPv4(last)) return false;
+    groups = [...groups.slice(0, -1), '0', '0'];
+  }
+  if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
+  return s.includes('::') ? groups.length < 8 : groups.length === 8;
 }
 
 /**
@@ -198,6 +402,10 @@ const id = (libzmq: string, property: string, type: LibzmqOptionType, more: Part
 export const LIBZMQ_OPTIONS: ReadonlyMap<number, LibzmqOption> = new Map([
   [4, id('ZMQ_AFFINITY', 'affinity', 'Uint64')],
   [5, id('ZMQ_ROUTING_ID', 'routingId', 'String')],
+  [8, id('ZMQ_RATE', 'rate', 'Int32')],
+  [9, id('ZMQ_RECOVERY_IVL', 'recoveryInterval', 'Int32')],
+  [11, id('ZMQ_SNDBUF', 'sendBufferSize', 'Int32')],
+  [12, id('ZMQ_RCVBUF', 'receiveBufferSize', 'Int32')],
   [16, id('ZMQ_TYPE', 'type', 'Int32', { only: 'read', values: LIBZMQ_SOCKET_TYPES })],
   [17, id('ZMQ_LINGER', 'linger', 'Int32')],
   [18, id('ZMQ_RECONNECT_IVL', 'reconnectInterval', 'Int32')],
@@ -206,10 +414,16 @@ export const LIBZMQ_OPTIONS: ReadonlyMap<number, LibzmqOption> = new Map([
   [22, id('ZMQ_MAXMSGSIZE', 'maxMessageSize', 'Int64')],
   [23, id('ZMQ_SNDHWM', 'sendHighWaterMark', 'Int32')],
   [24, id('ZMQ_RCVHWM', 'receiveHighWaterMark', 'Int32')],
+  [25, id('ZMQ_MULTICAST_HOPS', 'multicastHops', 'Int32')],
   [27, id('ZMQ_RCVTIMEO', 'receiveTimeout', 'Int32')],
   [28, id('ZMQ_SNDTIMEO', 'sendTimeout', 'Int32')],
   [32, id('ZMQ_LAST_ENDPOINT', 'lastEndpoint', 'String', { only: 'read' })],
   [33, id('ZMQ_ROUTER_MANDATORY', 'mandatory', 'Bool')],
+  [34, id('ZMQ_TCP_KEEPALIVE', 'tcpKeepalive', 'Int32')],
+  [35, id('ZMQ_TCP_KEEPALIVE_CNT', 'tcpKeepaliveCount', 'Int32')],
+  [36, id('ZMQ_TCP_KEEPALIVE_IDLE', 'tcpKeepaliveIdle', 'Int32')],
+  [37, id('ZMQ_TCP_KEEPALIVE_INTVL', 'tcpKeepaliveInterval', 'Int32')],
+  [38, id('ZMQ_TCP_ACCEPT_FILTER', 'tcpAcceptFilter', 'String')],
   [39, id('ZMQ_IMMEDIATE', 'immediate', 'Bool')],
   // libzmq `xpub.cpp`: VERBOSE passes subscriptions on, VERBOSER unsubscriptions too; off is off.
   [40, id('ZMQ_XPUB_VERBOSE', 'verbosity', 'Bool', { only: 'write', values: [null, 'allSubs'] })],
@@ -222,19 +436,40 @@ export const LIBZMQ_OPTIONS: ReadonlyMap<number, LibzmqOption> = new Map([
   [48, id('ZMQ_CURVE_PUBLICKEY', 'curvePublicKey', 'String')],
   [49, id('ZMQ_CURVE_SECRETKEY', 'curveSecretKey', 'String')],
   [50, id('ZMQ_CURVE_SERVERKEY', 'curveServerKey', 'String')],
+  [51, id('ZMQ_PROBE_ROUTER', 'probeRouter', 'Bool')],
   [52, id('ZMQ_REQ_CORRELATE', 'correlate', 'Bool')],
   [53, id('ZMQ_REQ_RELAXED', 'relaxed', 'Bool')],
   [54, id('ZMQ_CONFLATE', 'conflate', 'Bool')],
   [55, id('ZMQ_ZAP_DOMAIN', 'zapDomain', 'String')],
   [56, id('ZMQ_ROUTER_HANDOVER', 'handover', 'Bool')],
+  [57, id('ZMQ_TOS', 'typeOfService', 'Uint32')],
+  [62, id('ZMQ_GSSAPI_SERVER', 'gssapiServer', 'Bool')],
+  [63, id('ZMQ_GSSAPI_PRINCIPAL', 'gssapiPrincipal', 'String')],
+  [64, id('ZMQ_GSSAPI_SERVICE_PRINCIPAL', 'gssapiServicePrincipal', 'String')],
+  [65, id('ZMQ_GSSAPI_PLAINTEXT', 'gssapiPlainText', 'Bool')],
   [66, id('ZMQ_HANDSHAKE_IVL', 'handshakeInterval', 'Int32')],
+  [68, id('ZMQ_SOCKS_PROXY', 'socksProxy', 'String')],
   [69, id('ZMQ_XPUB_NODROP', 'noDrop', 'Bool')],
+  [71, id('ZMQ_XPUB_MANUAL', 'manual', 'Bool')],
+  [72, id('ZMQ_XPUB_WELCOME_MSG', 'welcomeMessage', 'String')],
+  [74, id('ZMQ_INVERT_MATCHING', 'invertMatching', 'Bool')],
   [75, id('ZMQ_HEARTBEAT_IVL', 'heartbeatInterval', 'Int32')],
   [76, id('ZMQ_HEARTBEAT_TTL', 'heartbeatTimeToLive', 'Int32')],
   [77, id('ZMQ_HEARTBEAT_TIMEOUT', 'heartbeatTimeout', 'Int32')],
   [78, id('ZMQ_XPUB_VERBOSER', 'verbosity', 'Bool', { only: 'write', values: [null, 'allSubsUnsubs'] })],
   [79, id('ZMQ_CONNECT_TIMEOUT', 'connectTimeout', 'Int32')],
+  [80, id('ZMQ_TCP_MAXRT', 'tcpMaxRetransmitTimeout', 'Int32')],
   [81, id('ZMQ_THREAD_SAFE', 'threadSafe', 'Bool', { only: 'read' })],
+  [84, id('ZMQ_MULTICAST_MAXTPDU', 'multicastMaxTransportDataUnit', 'Int32')],
+  [85, id('ZMQ_VMCI_BUFFER_SIZE', 'vmciBufferSize', 'Uint64')],
+  [86, id('ZMQ_VMCI_BUFFER_MIN_SIZE', 'vmciBufferMinSize', 'Uint64')],
+  [87, id('ZMQ_VMCI_BUFFER_MAX_SIZE', 'vmciBufferMaxSize', 'Uint64')],
+  [88, id('ZMQ_VMCI_CONNECT_TIMEOUT', 'vmciConnectTimeout', 'Int32')],
+  [90, id('ZMQ_GSSAPI_PRINCIPAL_NAMETYPE', 'gssapiPrincipalNameType', 'Int32', { values: GSSAPI_NAME_TYPES })],
+  [91, id('ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE', 'gssapiServicePrincipalNameType', 'Int32', { values: GSSAPI_NAME_TYPES })],
+  [92, id('ZMQ_BINDTODEVICE', 'interface', 'String')],
+  [93, id('ZMQ_ZAP_ENFORCE_DOMAIN', 'zapEnforceDomain', 'Bool')],
+  [94, id('ZMQ_LOOPBACK_FASTPATH', 'loopbackFastPath', 'Bool')],
   // DRAFT in libzmq, where it sets the kernel's SO_BUSY_POLL; ours is µs of polling (see busyPoll above).
   [113, id('ZMQ_BUSY_POLL', 'busyPoll', 'Int32')],
 ]);

@@ -10,6 +10,7 @@ import type { Violation, ZapQuery, ZapReply } from '../protocol/index.js';
 import { supervisorMachine } from '../../machines/supervisor.js';
 import type { PeerHost, Transport } from '../transport/host.js';
 import { inprocTransport } from '../transport/inproc.js';
+import { backgroundClock } from '../transport/keep-alive.js';
 import { transportFactory } from '../transport/registry.js';
 import type { Socket } from './socket.js';
 
@@ -104,7 +105,9 @@ export class Context {
         },
       },
     });
-    this.supervisor = createActor(machine, { systemId: 'supervisor', inspect: this.inspector } as never);
+    // The system's clock unrefs its timers (delayed transitions of the sockets' machines): open
+    // sockets keep no process alive, only their waiting calls do (keep-alive.ts).
+    this.supervisor = createActor(machine, { systemId: 'supervisor', inspect: this.inspector, clock: backgroundClock } as never);
     this.supervisor.start();
     Object.seal(this);
     // Through the setters, on the sealed object: a read-only or unknown name throws TypeError as an

@@ -6,8 +6,9 @@
 import { parseEndpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
-import { toHex } from '../core/frame.js';
-import { checkRoutingId, routingIdBytes } from '../core/options.js';
+import { emptyFrame, toHex } from '../core/frame.js';
+import { checkRoutingId, RECEIVING_OPTIONS, routingIdBytes, SENDING_OPTIONS } from '../core/options.js';
+import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { dealerMachine } from '../../machines/dealer.js';
 import { isMandatory, routeOutcome, routerHasRoom, routerMachine } from '../../machines/router.js';
 import type { PeerParams, RouteOutcome } from '../../machines/router.js';
@@ -18,9 +19,11 @@ import type { AttachEvent } from '../transport/host.js';
 
 export { routingKey } from '../../machines/router.js';
 
-export interface DealerOptions extends SocketOptionsInput {
+export interface DealerOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {
   /** ZMQ_CONFLATE: keep only the newest message per peer. */
   conflate?: boolean;
+  /** ZMQ_PROBE_ROUTER: send an empty message to each new (ROUTER) peer first. */
+  probeRouter?: boolean;
 }
 
 /** Options of `Router.connect` (zeromq.js's `RouterConnectOptions`). */
@@ -29,12 +32,17 @@ export interface RouterConnectOptions {
   routingId?: string | Uint8Array;
 }
 
-export interface RouterOptions extends SocketOptionsInput {
+export interface RouterOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {
+  /** ZMQ_PROBE_ROUTER: send an empty message to each new (ROUTER) peer first. */
+  probeRouter?: boolean;
   /** ZMQ_ROUTER_MANDATORY: fail with EHOSTUNREACH on an unknown routing id, wait on a full peer. */
   mandatory?: boolean;
   /** ZMQ_ROUTER_HANDOVER: a peer announcing a taken routing id takes it over from the holder. */
   handover?: boolean;
 }
+
+const DEALER_OPTIONS: readonly OptionName[] = ['conflate', 'probeRouter', ...SENDING_OPTIONS, ...RECEIVING_OPTIONS];
+const ROUTER_OPTIONS: readonly OptionName[] = ['mandatory', 'handover', 'probeRouter', ...SENDING_OPTIONS, ...RECEIVING_OPTIONS];
 
 const dealerLogic = socketMachine(dealerMachine);
 const routerLogic = socketMachine(routerMachine, {
@@ -56,8 +64,31 @@ const routerLogic = socketMachine(routerMachine, {
  */
 export class Dealer extends RoundRobinSocket<typeof dealerMachine> {
   constructor(options?: DealerOptions) {
-    super('DEALER', dealerLogic, options, ['conflate']);
+    super('DEALER', dealerLogic, options, DEALER_OPTIONS);
     if (new.target === Dealer) Object.seal(this);
+  }
+
+  /**
+   * ZMQ_PROBE_ROUTER: each new peer first gets an empty message (one empty frame), which tells a
+   * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
+   * must expect and filter the empty message.
+   */
+  get probeRouter(): boolean { return this.opt.probeRouter; }
+  set probeRouter(v: boolean) { this.setOption('probeRouter', v); }
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
+  get sendBufferSize(): number { return this.opt.sendBufferSize; }
+  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
+  get multicastHops(): number { return this.opt.multicastHops; }
+  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
+  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
+  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+  /** @internal With probeRouter, a new peer first gets an empty message (libzmq `dealer_t::xattach_pipe`). */
+  override attachPeer(link: PeerLink, event: AttachEvent): Peer {
+    const peer = super.attachPeer(link, event);
+    if (this.opt.probeRouter && peer.attached) this.writeTo(peer, [emptyFrame()]);
+    return peer;
   }
 
   /** @internal */
@@ -85,10 +116,27 @@ const lastIds = new WeakMap<Peer, Frame>();
  */
 export class Router extends Socket<typeof routerMachine> {
   constructor(options?: RouterOptions) {
-    super('ROUTER', routerLogic, options, ['mandatory', 'handover']);
+    super('ROUTER', routerLogic, options, ROUTER_OPTIONS);
     this.tellMachineOptions(['mandatory', 'handover']);
     if (new.target === Router) Object.seal(this);
   }
+
+  /**
+   * ZMQ_PROBE_ROUTER: each new peer first gets an empty message (one empty frame), which tells a
+   * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
+   * must expect and filter the empty message.
+   */
+  get probeRouter(): boolean { return this.opt.probeRouter; }
+  set probeRouter(v: boolean) { this.setOption('probeRouter', v); }
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
+  get sendBufferSize(): number { return this.opt.sendBufferSize; }
+  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
+  get multicastHops(): number { return this.opt.multicastHops; }
+  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
+  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
+  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
 
   /** ZMQ_ROUTER_MANDATORY: an unknown routing id fails with EHOSTUNREACH (instead of a silent
    * drop), and a message for a peer at its HWM waits (EAGAIN after `sendTimeout`) instead of being dropped. */
@@ -152,7 +200,10 @@ export class Router extends Socket<typeof routerMachine> {
   override attachPeer(link: PeerLink, event: AttachEvent): Peer {
     const id = event === 'accept' ? undefined : this.#connectIds?.get(link.endpoint);
     if (id !== undefined) link.routingId = id;
-    return super.attachPeer(link, event);
+    const peer = super.attachPeer(link, event);
+    // ZMQ_PROBE_ROUTER: an empty message first (libzmq `router_t::xattach_pipe`).
+    if (this.opt.probeRouter && peer.attached) this.writeTo(peer, [emptyFrame()]);
+    return peer;
   }
 
   /** @internal The id a connect to `endpoint` gave (PeerHost: a tcp/ipc connect then keeps its pipes). */

@@ -2,10 +2,14 @@
 
 import type { Message } from '../core/frame.js';
 import { pairMachine, sendTarget } from '../../machines/pair.js';
+import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
+import type { ReceivingOptions, SendingOptions } from '../core/options.js';
 import { Socket, socketMachine } from './socket.js';
 import type { SocketOptionsInput } from './socket.js';
 
-export type PairOptions = SocketOptionsInput;
+export interface PairOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {}
+
+const PAIR_OPTIONS = [...SENDING_OPTIONS, ...RECEIVING_OPTIONS];
 
 const pairLogic = socketMachine(pairMachine);
 
@@ -15,9 +19,19 @@ const pairLogic = socketMachine(pairMachine);
  */
 export class Pair extends Socket<typeof pairMachine> {
   constructor(options?: PairOptions) {
-    super('PAIR', pairLogic, options);
+    super('PAIR', pairLogic, options, PAIR_OPTIONS);
     if (new.target === Pair) Object.seal(this);
   }
+
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
+  get sendBufferSize(): number { return this.opt.sendBufferSize; }
+  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
+  get multicastHops(): number { return this.opt.multicastHops; }
+  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
+  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
+  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
 
   /** @internal */
   protected override xsend(msg: Message): boolean {

@@ -6,42 +6,64 @@
 
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
-import { asFrame, toHex } from '../core/frame.js';
+import { asFrame, frameFromString, toHex } from '../core/frame.js';
 import { subscriptionMessage } from '../protocol/commands.js';
 import type { Pipe } from '../core/pipe.js';
 import { onNextTurn } from '../core/turn.js';
-import { checksRoom, prefixBytes, publisherMachine } from '../../machines/publisher.js';
+import { checksRoom, forEachRecipient, prefixBytes, publisherMachine } from '../../machines/publisher.js';
 import type { PublisherContext, Verbosity } from '../../machines/publisher.js';
 import { isWanted, subscriberMachine } from '../../machines/subscriber.js';
 import type { ReplayParams, SubscriberContext, SubscriptionParams } from '../../machines/subscriber.js';
 import { xpublisherMachine } from '../../machines/xpublisher.js';
 import type { NotifyParams } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
+import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
+import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { Socket, socketMachine } from './socket.js';
-import type { Peer, SocketOptionsInput } from './socket.js';
+import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
+import type { AttachEvent } from '../transport/host.js';
 
 export type { Verbosity } from '../../machines/publisher.js';
 
-export interface PublisherOptions extends SocketOptionsInput {
+export interface PublisherOptions extends SocketOptionsInput, SendingOptions {
   /** ZMQ_XPUB_NODROP: wait (EAGAIN after sendTimeout) instead of dropping for a subscriber at its HWM. */
   noDrop?: boolean;
   /** ZMQ_CONFLATE: keep only the newest message per subscriber (single-part messages). */
   conflate?: boolean;
+  /** ZMQ_INVERT_MATCHING: send each message to the subscribers it does not match. */
+  invertMatching?: boolean;
 }
 
-export interface SubscriberOptions extends SocketOptionsInput {
+export interface SubscriberOptions extends SocketOptionsInput, ReceivingOptions {
   /** ZMQ_CONFLATE: keep only the newest message per publisher (single-part messages). */
   conflate?: boolean;
+  /** ZMQ_INVERT_MATCHING: receive the messages that match none of the subscriptions. */
+  invertMatching?: boolean;
 }
 
-export interface XPublisherOptions extends SocketOptionsInput {
+export interface XPublisherOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {
   /** ZMQ_XPUB_NODROP: wait (EAGAIN after sendTimeout) instead of dropping for a subscriber at its HWM. */
   noDrop?: boolean;
   /** ZMQ_XPUB_VERBOSE / ZMQ_XPUB_VERBOSER: which subscription messages the application sees. */
   verbosity?: Verbosity;
+  /** ZMQ_XPUB_MANUAL: subscriptions are reported, not applied; apply them with `subscribe()`. */
+  manual?: boolean;
+  /** ZMQ_XPUB_WELCOME_MSG: a message every new subscriber gets first. */
+  welcomeMessage?: string | Uint8Array | null;
+  /** ZMQ_INVERT_MATCHING: send each message to the subscribers it does not match. */
+  invertMatching?: boolean;
 }
 
-export type XSubscriberOptions = SocketOptionsInput;
+export interface XSubscriberOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {}
+
+// Each type's options beyond the common ones (zeromq.js's placement, `defineOpt` in its index.ts).
+const PUB_OPTIONS: readonly OptionName[] = ['noDrop', 'conflate', 'invertMatching', ...SENDING_OPTIONS];
+const XPUB_OPTIONS: readonly OptionName[] = ['noDrop', 'verbosity', 'manual', 'welcomeMessage', 'invertMatching', ...SENDING_OPTIONS, ...RECEIVING_OPTIONS];
+const SUB_OPTIONS: readonly OptionName[] = ['conflate', 'invertMatching', ...RECEIVING_OPTIONS];
+const XSUB_OPTIONS: readonly OptionName[] = [...SENDING_OPTIONS, ...RECEIVING_OPTIONS];
+/** libzmq's ids of ZMQ_SUBSCRIBE and ZMQ_UNSUBSCRIBE, as zeromq.js's `setStringOption` takes them. */
+const ZMQ_SUBSCRIBE = 6;
+const ZMQ_UNSUBSCRIBE = 7;
 
 const SUBSCRIBE = 1;
 const CANCEL = 0;
@@ -113,6 +135,32 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
     this.tell({ type: 'configure', noDrop: this.opt.noDrop });
   }
 
+  /**
+   * ZMQ_INVERT_MATCHING: each message goes to every subscriber none of whose prefixes match it
+   * (a subscriber with no subscription gets everything), instead of to those that match. The
+   * subscribers must set it too, or they drop what they get: a SUB filters again on receive.
+   */
+  get invertMatching(): boolean { return this.opt.invertMatching; }
+  set invertMatching(v: boolean) {
+    this.setOption('invertMatching', v);
+    this.tell({ type: 'configure', invertMatching: this.opt.invertMatching });
+  }
+
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
+  get sendBufferSize(): number { return this.opt.sendBufferSize; }
+  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
+  get multicastHops(): number { return this.opt.multicastHops; }
+  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+
+  /** What the constructor's options ask of the machine (noDrop, invertMatching, and a subclass's own). */
+  protected configureMachine(more: Record<string, unknown> = {}): void {
+    const o = this.opt;
+    if (o.noDrop || o.invertMatching || Object.keys(more).length > 0) {
+      this.tell({ type: 'configure', noDrop: o.noDrop, invertMatching: o.invertMatching, ...more });
+    }
+  }
+
   /** @internal */
   protected override xsend(msg: Message): boolean {
     // Re-entered from a flush that our own delivery caused (a pipe filled, the machine moved): the
@@ -123,14 +171,14 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
     if (checksRoom(context)) {
       // noDrop with a subscriber at its HWM: every matching subscriber must have room, or the send waits.
       this.#room = true;
-      context.subscriptions.match(topic, this.#checkRoom, this);
+      forEachRecipient(context, topic, this.#checkRoom, this);
       if (!this.#room) return false;
     }
     this.#sending = true;
     this.#msg = msg;
     this.#copies = 0;
     try {
-      context.subscriptions.match(topic, this.#deliver, this);
+      forEachRecipient(context, topic, this.#deliver, this);
     } finally {
       this.#msg = undefined;
       this.#sending = false;
@@ -231,8 +279,8 @@ const publisherLogic = socketMachine(publisherMachine);
  */
 export class Publisher extends PublisherBase<typeof publisherMachine> {
   constructor(options?: PublisherOptions) {
-    super('PUB', publisherLogic, options, ['noDrop', 'conflate']);
-    if (this.opt.noDrop) this.tell({ type: 'configure', noDrop: true });
+    super('PUB', publisherLogic, options, PUB_OPTIONS);
+    this.configureMachine();
     if (new.target === Publisher) Object.seal(this);
   }
 
@@ -277,11 +325,94 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
   // What receive() hands out: subscription notices and upstream messages, in arrival order.
   #pending: Message[] = [];
   #head = 0;
+  /** Manual mode: the peer of each subscription notice still in #pending (libzmq `_pending_pipes`). */
+  #noticePeers = new WeakMap<Message, number>();
+  /** Manual mode: the peer whose notice the application read last (libzmq `_last_pipe`). */
+  #lastPeer: number | undefined = undefined;
 
   constructor(options?: XPublisherOptions) {
-    super('XPUB', xpublisherLogic, options, ['noDrop', 'verbosity']);
-    if (this.opt.noDrop || this.opt.verbosity !== null) this.tell({ type: 'configure', noDrop: this.opt.noDrop, verbosity: this.opt.verbosity });
+    super('XPUB', xpublisherLogic, options, XPUB_OPTIONS);
+    this.configureMachine(this.opt.verbosity !== null || this.opt.manual ? { verbosity: this.opt.verbosity, manual: this.opt.manual } : {});
     if (new.target === XPublisher) Object.seal(this);
+  }
+
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
+  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
+  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+
+  /**
+   * ZMQ_XPUB_MANUAL: every subscription message a subscriber sends is handed to the application
+   * (repeats included) and none is applied. The application decides: after receiving a notice, it
+   * calls `subscribe(prefix)` or `unsubscribe(prefix)` to apply one for the subscriber that sent
+   * it. A subscriber that leaves reports a cancel for every prefix it asked for.
+   *
+   * ```ts
+   * const xpub = new XPublisher({ manual: true })
+   * await xpub.bind("tcp://127.0.0.1:5556")
+   * for await (const [notice] of xpub) {
+   *   const topic = notice.subarray(1)
+   *   if (notice[0] === 1 && allowed(topic)) xpub.subscribe(topic)
+   *   if (notice[0] === 0) xpub.unsubscribe(topic)
+   * }
+   * ```
+   */
+  get manual(): boolean { return this.opt.manual; }
+  set manual(v: boolean) {
+    this.setOption('manual', v);
+    this.tell({ type: 'configure', manual: this.opt.manual });
+  }
+
+  /**
+   * ZMQ_XPUB_WELCOME_MSG: a message (one frame: text as UTF-8, or bytes) every subscriber gets as
+   * it attaches, before anything else; null (or empty) for none. A SUB keeps it only if it
+   * subscribed to a prefix of it before connecting.
+   */
+  get welcomeMessage(): string | Uint8Array | null { return this.opt.welcomeMessage; }
+  set welcomeMessage(v: string | Uint8Array | null) { this.setOption('welcomeMessage', v); }
+
+  /**
+   * Manual mode (see `manual`): subscribes the subscriber whose notice was received last to each of
+   * `prefixes` (strings are UTF-8; none: everything), as libzmq's ZMQ_SUBSCRIBE on an XPUB does.
+   * Nothing happens before a notice was received or once its subscriber has left. Without `manual`
+   * it is EINVAL, as in libzmq.
+   */
+  subscribe(...prefixes: Array<string | Uint8Array>): void {
+    this.#manualChange('subscribe', prefixes);
+  }
+
+  /** Manual mode: cancels each of `prefixes` for the subscriber whose notice was received last (see `subscribe`). */
+  unsubscribe(...prefixes: Array<string | Uint8Array>): void {
+    this.#manualChange('unsubscribe', prefixes);
+  }
+
+  #manualChange(type: 'subscribe' | 'unsubscribe', prefixes: readonly unknown[]): void {
+    if (this.closed) throw new ZmqError('EBADF', 'Socket is closed');
+    const bytes = prefixes.length === 0 ? [new Uint8Array(0)] : prefixes.map((p) => userPrefix(p, type));
+    if (!this.opt.manual) {
+      throw new ZmqError('EINVAL', `${type}() on an XPUB applies subscriptions by hand and needs the manual option (ZMQ_XPUB_MANUAL); set manual: true`);
+    }
+    const peerId = this.#lastPeer;
+    if (peerId === undefined) return;
+    for (const b of bytes) this.tell({ type, peerId, prefix: toHex(b) });
+  }
+
+  /** zeromq.js's form of the same: `setStringOption(6, prefix)` (ZMQ_SUBSCRIBE) and 7 (ZMQ_UNSUBSCRIBE). */
+  protected override setStringOption(option: number, value: string | Uint8Array | null): void {
+    if (option === ZMQ_SUBSCRIBE || option === ZMQ_UNSUBSCRIBE) {
+      const type = option === ZMQ_SUBSCRIBE ? 'subscribe' : 'unsubscribe';
+      return value === null ? this.#manualChange(type, []) : this.#manualChange(type, [value]);
+    }
+    super.setStringOption(option, value);
+  }
+
+  /** @internal A new subscriber first gets the welcome message (libzmq `xpub_t::xattach_pipe`). */
+  override attachPeer(link: PeerLink, event: AttachEvent): Peer {
+    const peer = super.attachPeer(link, event);
+    const welcome = this.opt.welcomeMessage;
+    if (welcome !== null && peer.attached) {
+      this.writeTo(peer, [typeof welcome === 'string' ? frameFromString(welcome) : asFrame(welcome)]);
+    }
+    return peer;
   }
 
   /**
@@ -303,7 +434,11 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
   /** @internal The `notify` effect: subscription notices the machine decided the application sees. */
   notify(p: NotifyParams): void {
     if (p.prefixes.length === 0) return;
-    for (const prefix of p.prefixes) this.#pending.push([subscriptionFrame(p.subscribe, prefix)]);
+    for (const prefix of p.prefixes) {
+      const msg = [subscriptionFrame(p.subscribe, prefix)];
+      if (p.peerId !== undefined) this.#noticePeers.set(msg, p.peerId);
+      this.#pending.push(msg);
+    }
     // Reading #pending tells the machine nothing, so waiting receives may take these now.
     this.flushReceives();
   }
@@ -320,6 +455,9 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
     if (this.#head >= pending.length) return undefined;
     const msg = pending[this.#head] as Message;
     pending[this.#head++] = undefined as never;
+    // libzmq `xpub_t::xrecv`: reading a subscriber's notice makes it the one `subscribe()` applies to.
+    const from = this.#noticePeers.get(msg);
+    if (from !== undefined) this.#lastPeer = from;
     if (this.#head === pending.length) {
       pending.length = 0;
       this.#head = 0;
@@ -338,6 +476,10 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
 abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof xsubscriberMachine> extends Socket<TMachine> {
   /** A matching message `readable` read ahead; the next receive returns it first. */
   #ahead: Message | undefined = undefined;
+
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
+  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
+  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
 
   // A subscribe() or unsubscribe() goes to every publisher past the HWM: libzmq drops it where the
   // pipe is full (`dist_t`, libzmq#2258), which would lose a subscriber's own requests now that an
@@ -380,7 +522,7 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
     for (;;) {
       const msg = this.inbound.read();
       if (msg === undefined) return undefined;
-      if (isWanted(subscriptions, msg[0] as Frame)) return msg;
+      if (isWanted(subscriptions, msg[0] as Frame, this.opt.invertMatching)) return msg;
     }
   }
 
@@ -417,13 +559,21 @@ const xsubscriberLogic = socketMachine(xsubscriberMachine, subscriberEffects as 
  */
 export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
   constructor(options?: SubscriberOptions) {
-    super('SUB', subscriberLogic, options, ['conflate']);
+    super('SUB', subscriberLogic, options, SUB_OPTIONS);
     if (new.target === Subscriber) Object.seal(this);
   }
 
   /** ZMQ_CONFLATE: keep only the newest message per publisher (single-part messages). */
   get conflate(): boolean { return this.opt.conflate; }
   set conflate(v: boolean) { this.setOption('conflate', v); }
+
+  /**
+   * ZMQ_INVERT_MATCHING: receive the messages whose first frame matches none of the subscriptions,
+   * and drop those that match. The subscriptions still go to the publishers, which send only what
+   * matches unless they set `invertMatching` too: set it on both sides.
+   */
+  get invertMatching(): boolean { return this.opt.invertMatching; }
+  set invertMatching(v: boolean) { this.setOption('invertMatching', v); }
 
   /**
    * ZMQ_SUBSCRIBE: receive messages whose first frame starts with one of `prefixes` (strings are
@@ -439,6 +589,15 @@ export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
    */
   unsubscribe(...prefixes: Array<string | Uint8Array>): void {
     this.#change('unsubscribe', prefixes);
+  }
+
+  /** zeromq.js's low-level form: `setStringOption(6, prefix)` subscribes (ZMQ_SUBSCRIBE), 7 unsubscribes; null is everything. */
+  protected override setStringOption(option: number, value: string | Uint8Array | null): void {
+    if (option === ZMQ_SUBSCRIBE || option === ZMQ_UNSUBSCRIBE) {
+      const type = option === ZMQ_SUBSCRIBE ? 'subscribe' : 'unsubscribe';
+      return this.#change(type, value === null ? [] : [value]);
+    }
+    super.setStringOption(option, value);
   }
 
   #change(type: 'subscribe' | 'unsubscribe', prefixes: readonly unknown[]): void {
@@ -481,9 +640,16 @@ export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
  */
 export class XSubscriber extends SubscriberBase<typeof xsubscriberMachine> {
   constructor(options?: XSubscriberOptions) {
-    super('XSUB', xsubscriberLogic, options);
+    super('XSUB', xsubscriberLogic, options, XSUB_OPTIONS);
     if (new.target === XSubscriber) Object.seal(this);
   }
+
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
+  get sendBufferSize(): number { return this.opt.sendBufferSize; }
+  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
+  get multicastHops(): number { return this.opt.multicastHops; }
+  set multicastHops(v: number) { this.setOption('multicastHops', v); }
 
   /** @internal */
   protected override xsend(msg: Message): boolean {

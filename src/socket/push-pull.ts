@@ -6,14 +6,22 @@ import type { Message } from '../core/frame.js';
 import { pushMachine } from '../../machines/push.js';
 import { pullMachine } from '../../machines/pull.js';
 import { RoundRobinSocket } from './round-robin.js';
+import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
+import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { Socket, socketMachine } from './socket.js';
 import type { SocketOptionsInput } from './socket.js';
 
-export interface PushOptions extends SocketOptionsInput {
+export interface PushOptions extends SocketOptionsInput, SendingOptions {
   /** ZMQ_CONFLATE: keep only the newest message per peer. */
   conflate?: boolean;
 }
-export type PullOptions = PushOptions;
+export interface PullOptions extends SocketOptionsInput, ReceivingOptions {
+  /** ZMQ_CONFLATE: keep only the newest message per peer. */
+  conflate?: boolean;
+}
+
+const PUSH_OPTIONS: readonly OptionName[] = ['conflate', ...SENDING_OPTIONS];
+const PULL_OPTIONS: readonly OptionName[] = ['conflate', ...RECEIVING_OPTIONS];
 
 const pushLogic = socketMachine(pushMachine);
 const pullLogic = socketMachine(pullMachine);
@@ -30,9 +38,16 @@ const pullLogic = socketMachine(pullMachine);
  */
 export class Push extends RoundRobinSocket<typeof pushMachine> {
   constructor(options?: PushOptions) {
-    super('PUSH', pushLogic, options, ['conflate']);
+    super('PUSH', pushLogic, options, PUSH_OPTIONS);
     if (new.target === Push) Object.seal(this);
   }
+
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
+  get sendBufferSize(): number { return this.opt.sendBufferSize; }
+  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
+  get multicastHops(): number { return this.opt.multicastHops; }
+  set multicastHops(v: number) { this.setOption('multicastHops', v); }
 
   /** @internal */
   protected override xrecv(): Message | undefined {
@@ -56,9 +71,13 @@ export class Push extends RoundRobinSocket<typeof pushMachine> {
  */
 export class Pull extends Socket<typeof pullMachine> {
   constructor(options?: PullOptions) {
-    super('PULL', pullLogic, options, ['conflate']);
+    super('PULL', pullLogic, options, PULL_OPTIONS);
     if (new.target === Pull) Object.seal(this);
   }
+
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
+  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
+  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
 
   /** ZMQ_CONFLATE: keep only the newest message per peer (single-part messages). */
   get conflate(): boolean { return this.opt.conflate; }

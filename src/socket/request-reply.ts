@@ -10,17 +10,25 @@ import { asFrame, emptyFrame } from '../core/frame.js';
 import { mayReceiveReply, maySendRequest, nextRequestId, replyBodyStart, requestMachine } from '../../machines/request.js';
 import { maySendReply, mayReceiveRequest, replyMachine, replyTarget, requestBodyStart } from '../../machines/reply.js';
 import { hasRoom } from '../../machines/round-robin.js';
+import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
+import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { Socket, socketMachine } from './socket.js';
-import type { SocketOptionsInput } from './socket.js';
+import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
+import type { AttachEvent } from '../transport/host.js';
 
-export interface RequestOptions extends SocketOptionsInput {
+export interface RequestOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {
   /** ZMQ_REQ_RELAXED: allow a new request before the reply to the previous one (which is then discarded). */
   relaxed?: boolean;
   /** ZMQ_REQ_CORRELATE: tag each request with an id and accept only replies that carry it back. */
   correlate?: boolean;
+  /** ZMQ_PROBE_ROUTER: send an empty message to each new (ROUTER) peer first. */
+  probeRouter?: boolean;
 }
 
-export type ReplyOptions = SocketOptionsInput;
+export interface ReplyOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {}
+
+const REQ_OPTIONS: readonly OptionName[] = ['relaxed', 'correlate', 'probeRouter', ...SENDING_OPTIONS, ...RECEIVING_OPTIONS];
+const REP_OPTIONS: readonly OptionName[] = [...SENDING_OPTIONS, ...RECEIVING_OPTIONS];
 
 /** A request id frame: 4 bytes in host order, as libzmq copies its uint32 (little-endian on x86 and ARM). */
 function requestIdFrame(id: number): Frame {
@@ -57,9 +65,36 @@ const replyLogic = socketMachine(replyMachine);
  */
 export class Request extends Socket<typeof requestMachine> {
   constructor(options?: RequestOptions) {
-    super('REQ', requestLogic, options, ['relaxed', 'correlate']);
+    super('REQ', requestLogic, options, REQ_OPTIONS);
     this.tellMachineOptions(['relaxed', 'correlate']);
     if (new.target === Request) Object.seal(this);
+  }
+
+  /**
+   * ZMQ_PROBE_ROUTER: each new peer first gets an empty message (one empty frame), which tells a
+   * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
+   * must expect and filter the empty message.
+   */
+  get probeRouter(): boolean { return this.opt.probeRouter; }
+  set probeRouter(v: boolean) { this.setOption('probeRouter', v); }
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
+  get sendBufferSize(): number { return this.opt.sendBufferSize; }
+  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
+  get multicastHops(): number { return this.opt.multicastHops; }
+  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
+  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
+  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+
+  /**
+   * @internal With probeRouter, a new peer first gets an empty message, past the request/reply
+   * lockstep (libzmq's REQ is a DEALER underneath: `dealer_t::xattach_pipe`).
+   */
+  override attachPeer(link: PeerLink, event: AttachEvent): Peer {
+    const peer = super.attachPeer(link, event);
+    if (this.opt.probeRouter && peer.attached) this.writeTo(peer, [emptyFrame()]);
+    return peer;
   }
 
   /** ZMQ_REQ_RELAXED: a new request may be sent before the reply to the last one came; that
@@ -158,9 +193,19 @@ export class Reply extends Socket<typeof replyMachine> {
   #envelope: Frame[] | undefined = undefined;
 
   constructor(options?: ReplyOptions) {
-    super('REP', replyLogic, options);
+    super('REP', replyLogic, options, REP_OPTIONS);
     if (new.target === Reply) Object.seal(this);
   }
+
+  /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
+  get sendBufferSize(): number { return this.opt.sendBufferSize; }
+  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
+  get multicastHops(): number { return this.opt.multicastHops; }
+  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
+  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
+  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
 
   override get readable(): boolean {
     return !this.closed && mayReceiveRequest(this.machineState as string) && this.inbound.hasMessages;

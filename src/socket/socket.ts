@@ -12,8 +12,8 @@ import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
 import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
 import { toHex, toMessage } from '../core/frame.js';
-import { defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES, validateOption } from '../core/options.js';
-import type { LibzmqOption, LibzmqOptionType, OptionName, SocketOptions as OptionValues } from '../core/options.js';
+import { ALL_SOCKETS_OPTIONS, defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES, validateOption } from '../core/options.js';
+import type { GssapiNameType, LibzmqOption, LibzmqOptionType, OptionName, SocketOptions as OptionValues } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
 import {
   defaultSecurity,
@@ -29,6 +29,7 @@ import type { PeerTable } from '../../machines/peers.js';
 import { nextPeer } from '../../machines/round-robin.js';
 import type { AttachEvent, BoundHandle, ConnectHandle, EventSink, Peer, PeerHost, PeerLink } from '../transport/host.js';
 import { inprocPipeCapacity } from '../transport/inproc.js';
+import { holdLoop, releaseLoop, unrefTimer } from '../transport/keep-alive.js';
 import { Context, defaultContext } from './context.js';
 import { BusyPoll, defaultBusyPoll } from './busy-poll.js';
 import { FairQueue } from './fair-queue.js';
@@ -63,6 +64,35 @@ export interface SocketOptionsInput {
   ipv6?: boolean;
   /** µs a receive waiting for an answer over tcp/ipc polls before sleeping (see `busyPoll`). */
   busyPoll?: number;
+  /** ZMQ_TCP_KEEPALIVE: -1 leaves the OS default, 0 turns keep-alive off, 1 on (tcp). */
+  tcpKeepalive?: number;
+  /** ZMQ_TCP_KEEPALIVE_CNT: probes before the connection is dropped; -1 leaves the OS default. */
+  tcpKeepaliveCount?: number;
+  /** ZMQ_TCP_KEEPALIVE_IDLE: seconds idle before the first probe; -1 leaves the OS default. */
+  tcpKeepaliveIdle?: number;
+  /** ZMQ_TCP_KEEPALIVE_INTVL: seconds between probes; -1 leaves the OS default. */
+  tcpKeepaliveInterval?: number;
+  // Accepted, checked and read back, without effect (see the accessors).
+  rate?: number;
+  recoveryInterval?: number;
+  multicastMaxTransportDataUnit?: number;
+  typeOfService?: number;
+  tcpMaxRetransmitTimeout?: number;
+  tcpAcceptFilter?: string | null;
+  socksProxy?: string | null;
+  interface?: string | null;
+  zapEnforceDomain?: boolean;
+  loopbackFastPath?: boolean;
+  vmciBufferSize?: number;
+  vmciBufferMinSize?: number;
+  vmciBufferMaxSize?: number;
+  vmciConnectTimeout?: number;
+  gssapiServer?: boolean;
+  gssapiPrincipal?: string | null;
+  gssapiServicePrincipal?: string | null;
+  gssapiPlainText?: boolean;
+  gssapiPrincipalNameType?: GssapiNameType;
+  gssapiServicePrincipalNameType?: GssapiNameType;
   /** The Context the socket belongs to (inproc names are per Context); the global one by default. */
   context?: Context;
   /** Accept PLAIN clients over tcp/ipc; a ZAP handler checks their credentials. */
@@ -147,6 +177,8 @@ export type Effect<S> = (socket: S, args: { context: never; event: never }, para
 const IMMEDIATE_OPTIONS: ReadonlySet<OptionName> = new Set<OptionName>([
   'sendHighWaterMark', 'receiveHighWaterMark',
   'sendTimeout', 'receiveTimeout', 'linger', 'busyPoll', 'relaxed', 'correlate', 'mandatory', 'handover', 'noDrop', 'verbosity',
+  // Read when a peer attaches or a message is sent, so a change counts from then on.
+  'probeRouter', 'invertMatching', 'manual', 'welcomeMessage',
 ]);
 const LATE_OPTION_WARNING = 'Socket option will not take effect until next connect/bind.';
 const UINT64_WARNING = 'Value is larger than Number.MAX_SAFE_INTEGER and may have been rounded inaccurately.';
@@ -157,6 +189,7 @@ const COMMON_OPTIONS: readonly OptionName[] = [
   'sendHighWaterMark', 'receiveHighWaterMark', 'sendTimeout', 'receiveTimeout', 'linger', 'immediate', 'routingId',
   'reconnectInterval', 'reconnectMaxInterval', 'connectTimeout', 'handshakeInterval', 'heartbeatInterval',
   'heartbeatTimeout', 'heartbeatTimeToLive', 'maxMessageSize', 'affinity', 'backlog', 'ipv6', 'busyPoll',
+  ...ALL_SOCKETS_OPTIONS,
 ];
 /** What a subclass passes when it has no options of its own: one array shared by all (none made per socket). */
 const NO_EXTRA_OPTIONS: readonly OptionName[] = [];
@@ -312,7 +345,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #eventStream(): SocketEvents {
     let events = this.#events;
     if (events === undefined) {
-      events = this.#events = new SocketEvents();
+      events = this.#events = new HeldEvents();
       // Made after the socket ended: a stream that has ended too.
       if (this.#released) events.close();
     }
@@ -417,6 +450,63 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.setOption('busyPoll', v);
     if (v === 0) this.#busyPoll?.stop();
   }
+
+  /** ZMQ_TCP_KEEPALIVE: SO_KEEPALIVE on tcp connections: -1 leaves the OS default, 0 off, 1 on. */
+  declare tcpKeepalive: number;
+  /** ZMQ_TCP_KEEPALIVE_CNT: keep-alive probes unanswered before the connection is dropped; -1 leaves the OS default. */
+  declare tcpKeepaliveCount: number;
+  /** ZMQ_TCP_KEEPALIVE_IDLE: seconds a tcp connection is idle before the first probe; -1 leaves the OS default. */
+  declare tcpKeepaliveIdle: number;
+  /** ZMQ_TCP_KEEPALIVE_INTVL: seconds between keep-alive probes; -1 leaves the OS default. */
+  declare tcpKeepaliveInterval: number;
+
+  // ---- accepted, checked and read back, without effect: what they tune is not here ----
+
+  /** ZMQ_RATE: kbit/s of pgm/epgm multicast (default 100). Without effect: no multicast transport. */
+  declare rate: number;
+  /** ZMQ_RECOVERY_IVL: ms of pgm/epgm recovery (default 10000). Without effect: no multicast transport. */
+  declare recoveryInterval: number;
+  /** ZMQ_MULTICAST_MAXTPDU: bytes of a multicast packet (default 1500). Without effect: no multicast transport. */
+  declare multicastMaxTransportDataUnit: number;
+  /** ZMQ_TOS: the IP type-of-service byte of tcp packets (default 0). Without effect: node:net cannot set IP_TOS. */
+  declare typeOfService: number;
+  /** ZMQ_TCP_MAXRT: ms before an unacknowledged tcp send fails (default 0, the OS's). Without effect: node:net cannot set TCP_USER_TIMEOUT. */
+  declare tcpMaxRetransmitTimeout: number;
+  /**
+   * ZMQ_TCP_ACCEPT_FILTER: an address (with an optional /mask) a tcp bind accepts connections from;
+   * null clears. Checked and read back (the last one set), **without effect**: every address may
+   * connect. Filter with a firewall, or with ZAP (`zapDomain` and a handler at
+   * `inproc://zeromq.zap.01`), which sees each peer's address.
+   */
+  declare tcpAcceptFilter: string | null;
+  /** ZMQ_SOCKS_PROXY: the SOCKS5 proxy (`host:port`) tcp connects go through. Read back, **without effect**: connects go direct. */
+  declare socksProxy: string | null;
+  /** ZMQ_BINDTODEVICE: the network interface tcp connections are bound to. Read back, without effect: node:net cannot bind to a device. */
+  declare interface: string | null;
+  /** ZMQ_ZAP_ENFORCE_DOMAIN: refuse NULL connections when a ZAP domain is set but no handler answers (RFC 27 strict). Read back, without effect. */
+  declare zapEnforceDomain: boolean;
+  /** ZMQ_LOOPBACK_FASTPATH: Windows' SIO_LOOPBACK_FAST_PATH for loopback tcp. Read back, without effect. */
+  declare loopbackFastPath: boolean;
+  /** ZMQ_VMCI_BUFFER_SIZE: bytes of a VMCI buffer. Without effect: no vmci transport. */
+  declare vmciBufferSize: number;
+  /** ZMQ_VMCI_BUFFER_MIN_SIZE. Without effect: no vmci transport. */
+  declare vmciBufferMinSize: number;
+  /** ZMQ_VMCI_BUFFER_MAX_SIZE. Without effect: no vmci transport. */
+  declare vmciBufferMaxSize: number;
+  /** ZMQ_VMCI_CONNECT_TIMEOUT: ms (default -1). Without effect: no vmci transport. */
+  declare vmciConnectTimeout: number;
+  /** ZMQ_GSSAPI_SERVER: only `false` is accepted (true is ENOTSUP): monocoque has no GSSAPI (Kerberos). */
+  declare gssapiServer: boolean;
+  /** ZMQ_GSSAPI_PRINCIPAL: only `null` is accepted (a name is ENOTSUP): monocoque has no GSSAPI. */
+  declare gssapiPrincipal: string | null;
+  /** ZMQ_GSSAPI_SERVICE_PRINCIPAL: only `null` is accepted (a name is ENOTSUP): monocoque has no GSSAPI. */
+  declare gssapiServicePrincipal: string | null;
+  /** ZMQ_GSSAPI_PLAINTEXT: read back, without effect (no GSSAPI). */
+  declare gssapiPlainText: boolean;
+  /** ZMQ_GSSAPI_PRINCIPAL_NAMETYPE: read back, without effect (no GSSAPI). */
+  declare gssapiPrincipalNameType: GssapiNameType;
+  /** ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE: read back, without effect (no GSSAPI). */
+  declare gssapiServicePrincipalNameType: GssapiNameType;
 
   // ---- security (tcp and ipc; inproc ignores them, as in libzmq) ----
 
@@ -607,6 +697,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#assertOpen();
     const ep = parseEndpoint(address, 'connect');
     if (this.#connects.has(ep.address)) return;
+    if (ep.transport === 'tcp' && this.opt.socksProxy !== null) {
+      // Going direct instead would show the peer the address the proxy was set to hide.
+      throw new ZmqError('ENOTSUP', `connect("${address}"): socksProxy is set (${this.opt.socksProxy}), and monocoque has no SOCKS client; set socksProxy to null to connect directly`, { address });
+    }
     if (ep.transport !== 'inproc') this.#checkCredentials(address, 'connect');
     const handle = this.context.transport(ep).connect(asHost(this), ep);
     if (this.#connects === NO_HANDLES) this.#connects = new Map();
@@ -636,6 +730,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    */
   #endpointCall(call: Promise<void>): Promise<void> {
     this.#endpointCalls++;
+    holdLoop(); // a bind under way keeps the process alive, as in zeromq.js
     // Beside the caller's promise, not chained into it (that would delay every bind by a tick);
     // registered first, it runs before the caller's own continuation.
     const settled = (): void => this.#endpointCallSettled();
@@ -644,6 +739,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   }
 
   #endpointCallSettled(): void {
+    releaseLoop();
     if (--this.#endpointCalls > 0 || !this.#closeAfterCalls) return;
     this.#closeAfterCalls = false;
     this.close();
@@ -1269,18 +1365,26 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
+      // A waiting call keeps the process alive until it settles (#settle, #remove), as in zeromq.js;
+      // the socket's streams and timers do not.
+      holdLoop();
       queue.push(w);
     });
   }
 
   #remove(queue: Waiter[], w: Waiter): void {
     const i = queue.indexOf(w);
-    if (i >= 0) queue.splice(i, 1);
+    if (i >= 0) {
+      queue.splice(i, 1);
+      releaseLoop();
+    }
     if (w.signal !== undefined && w.onAbort !== undefined) w.signal.removeEventListener('abort', w.onAbort);
     this.#busyPoll?.ended(w, false);
   }
 
+  /** Ends a waiting call that has left its queue. */
   #settle(w: Waiter, error: unknown, value?: unknown): void {
+    releaseLoop();
     if (w.timer !== undefined) clearTimeout(w.timer);
     if (w.signal !== undefined && w.onAbort !== undefined) w.signal.removeEventListener('abort', w.onAbort);
     if (error !== undefined) w.reject(error);
@@ -1352,6 +1456,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (this.opt.linger > 0) {
       this.#lingerDeadline = performance.now() + this.opt.linger;
       this.#lingerTimer = setTimeout(() => this.tell({ type: 'linger.expired' }), this.opt.linger);
+      // Lingering keeps no process alive by itself: at exit, the tcp/ipc transport waits for what
+      // is still queued (net-transport.ts, waitAtExit), as zeromq.js's context does.
+      unrefTimer(this.#lingerTimer);
     }
     this.#checkDrained();
   }
@@ -1396,6 +1503,34 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   }
 }
 
+/**
+ * A socket's monitor stream whose waiting `receive()` (and so `for await`) keeps the process alive
+ * until it settles, as zeromq.js's Observer does; a socket nobody watches holds nothing.
+ */
+class HeldEvents extends SocketEvents {
+  override receive(): ReturnType<SocketEvents['receive']> {
+    const next = super.receive();
+    holdLoop();
+    next.then(releaseLoop, releaseLoop);
+    return next;
+  }
+}
+
+// The accessors of the options every socket takes and no socket type acts on in its class
+// (ALL_SOCKETS_OPTIONS, declared on Socket above): made in one loop rather than written out, as they
+// only read and set the option (setOption checks the value).
+for (const name of ALL_SOCKETS_OPTIONS) {
+  Object.defineProperty(Socket.prototype, name, {
+    configurable: true,
+    get(this: Socket): unknown {
+      return (this as unknown as { opt: Record<string, unknown> }).opt[name];
+    },
+    set(this: Socket, value: unknown): void {
+      (this as unknown as { setOption(n: OptionName, v: unknown): void }).setOption(name, value);
+    },
+  });
+}
+
 /** The empty bind and connect table of a socket that has none (never written: a socket makes its own). */
 const NO_HANDLES: Map<string, never> = new Map<string, never>();
 
@@ -1425,7 +1560,7 @@ export function socketMachine<M extends AnyStateMachine, S extends Socket>(machi
 /** The bytes of libzmq's value of each option type: an accessor must match (libzmq `options.cpp` checks the size). */
 const OPTION_WIDTH: Record<LibzmqOptionType, number> = { Bool: 4, Int32: 4, Uint32: 4, Int64: 8, Uint64: 8, String: 0 };
 /** The properties that keep bytes as given (the others take text: bytes are read as UTF-8). */
-const BYTE_PROPERTIES: ReadonlySet<string> = new Set(['routingId', 'curvePublicKey', 'curveSecretKey', 'curveServerKey']);
+const BYTE_PROPERTIES: ReadonlySet<string> = new Set(['routingId', 'curvePublicKey', 'curveSecretKey', 'curveServerKey', 'welcomeMessage']);
 
 /** The option with libzmq's id `option`, if `socket` has it and `accessor` may read or write it; else EINVAL (TypeError for an id that is not a number). */
 function libzmqOption(socket: Socket, option: unknown, type: LibzmqOptionType, access: 'read' | 'write'): LibzmqOption {

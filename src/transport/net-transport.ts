@@ -3,8 +3,15 @@
 // provided here. The actor decides when to connect, time out and retry; this file does the IO, gives
 // each stream's engine its byte stream (node:net) and mechanism (NULL), and attaches pipes to the
 // socket. PeerHost rules stay in the socket; wire rules in src/protocol/.
+//
+// Lifetime, as zeromq.js's: servers, streams and the actors' timers are unref'd, so open sockets
+// keep no process or worker alive (a waiting call does, keep-alive.ts); when the process is about
+// to exit with messages still queued for tcp/ipc peers, it waits for them up to the linger
+// (waitAtExit), as zeromq.js's context does when it terminates at exit.
 
 import type { Server, Socket as NetSocket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { createActor } from 'xstate';
 import type { Actor } from 'xstate';
 import type { Endpoint } from '../core/endpoint.js';
@@ -21,6 +28,7 @@ import type { EventPeer, SocketEvent } from '../core/events.js';
 import type { BoundHandle, ConnectHandle, Peer, PeerHost, Transport } from './host.js';
 import type { TransportContext } from './registry.js';
 import { NodeStream } from './node-stream.js';
+import { backgroundClock } from './keep-alive.js';
 import { createMechanism } from './security.js';
 import { idleReader, idleWriter, StreamEngine } from './stream-engine.js';
 import type { EngineHost } from './stream-engine.js';
@@ -44,6 +52,8 @@ export interface StreamSpec {
   dial(socket: PeerHost, ep: Endpoint): NetSocket;
   /** The remote end of a stream, for monitor events. */
   remoteAddress(stream: NetSocket, endpoint: string): string | undefined;
+  /** Applies the socket's options to a stream it dials or accepts (tcp: keep-alive). */
+  configure?(socket: PeerHost, stream: NetSocket): void;
 }
 
 /**
@@ -106,6 +116,8 @@ class NetConnection implements EngineHost {
   #info: PeerInfo | undefined;
   #remote: string | undefined;
   #done = false;
+  /** At exit (waitAtExit): when the wait for this connection's queued messages ends (performance.now() ms). */
+  #exitBy: number | undefined;
   readonly #closeLink = (): void => this.close();
   /**
    * The socket refused or evicted our peer: the stream stays open, read and dropped up to the receive
@@ -162,8 +174,11 @@ class NetConnection implements EngineHost {
         seed: (Math.random() * 0x100000000) >>> 0,
       },
       inspect: context.inspector,
+      // Handshake deadline, heartbeat and reconnect timers keep no process alive.
+      clock: backgroundClock,
     } as never) as Actor<typeof connectionMachine>;
     connectionOfActor.set(this.actor, this);
+    live.add(this);
   }
 
   /** Starts the actor: a connecting one dials at once; an accepting one takes `stream`. */
@@ -190,6 +205,31 @@ class NetConnection implements EngineHost {
     if (this.#done) return;
     if (this.#kept !== undefined && this.#kept.out.size > 0 && this.#socket.options.linger !== 0) return;
     this.actor.send({ type: 'reconnect.stop' });
+  }
+
+  /**
+   * At exit: whether the process should still wait for this connection, because messages are queued
+   * for its peer and the socket's linger (what is left of it, once closed) has not run out since
+   * the wait began. -1 waits for ever in the main thread, as libzmq's `zmq_ctx_term` does; a worker
+   * waits only a finite linger (zeromq.js's worker never waits: its context outlives the thread).
+   */
+  holdsExit(now: number): boolean {
+    const out = this.#peer?.out;
+    if (this.#done || out === undefined || out.size === 0 || out.dropped) {
+      this.#exitBy = undefined;
+      return false;
+    }
+    if (this.#exitBy === undefined) {
+      const socket = this.#socket;
+      const linger = socket.closed ? socket.lingerLeft : socket.options.linger;
+      this.#exitBy = linger >= 0 ? now + linger : isMainThread ? Infinity : now;
+    }
+    return now < this.#exitBy;
+  }
+
+  /** Whether this connection's Context is blocky (the exit warning says how to stop the wait). */
+  get blocky(): boolean {
+    return (this.#context as { blocky?: unknown }).blocky === true;
   }
 
   /** Whether a socket peer is attached through this connection. */
@@ -325,6 +365,7 @@ class NetConnection implements EngineHost {
   #open(attempt: number): void {
     const socket = this.#socket;
     const stream = this.#spec.dial(socket, this.#ep as Endpoint);
+    stream.unref();
     this.#attempt = stream;
     // With kept pipes the first connect:delay went out when they were attached.
     if (this.#spec.delayedConnect && !(attempt === 1 && keepsPipes(socket, this.#endpoint))) {
@@ -351,6 +392,8 @@ class NetConnection implements EngineHost {
       stream.off('error', onError);
       if (this.#attempt !== stream) return;
       this.#attempt = undefined;
+      // Once open, as for an accepted stream (before, libuv would put in its own keep-alive idle time).
+      this.#spec.configure?.(socket, stream);
       this.#remote = this.#spec.remoteAddress(stream, this.#endpoint);
       this.#startEngine(stream);
       // libzmq's ZMQ_EVENT_CONNECTED: the stream is open; `handshake` follows when ZMTP is done.
@@ -461,6 +504,8 @@ class NetConnection implements EngineHost {
   #release(failed: boolean): void {
     if (this.#done) return;
     this.#done = true;
+    live.delete(this);
+    if (exitWait !== undefined) checkExitWait(); // the wait at exit ends with its last connection
     this.#dropPending();
     const attempt = this.#attempt;
     if (attempt !== undefined) {
@@ -501,11 +546,13 @@ class NetConnection implements EngineHost {
 
 /** @internal A tcp or ipc transport for one Context. */
 export function netTransport(context: TransportContext, spec: StreamSpec): Transport {
+  watchExit();
   return {
     async bind(socket: PeerHost, ep: Endpoint): Promise<BoundHandle> {
       const security = socket.security; // as it is now: later changes do not reach this endpoint
       const listening = await spec.listen(socket, ep);
       const { server, address } = listening;
+      server.unref(); // a listening socket keeps no process alive; a waiting call does
       const accepted = new Set<NetConnection>();
       const forget = (c: NetConnection): void => {
         accepted.delete(c);
@@ -516,6 +563,8 @@ export function netTransport(context: TransportContext, spec: StreamSpec): Trans
           stream.destroy();
           return;
         }
+        stream.unref();
+        spec.configure?.(socket, stream);
         const c = new NetConnection(context, spec, socket, 'accept', address, undefined, security, forget);
         accepted.add(c);
         // libzmq's ZMQ_EVENT_ACCEPTED: a stream came in; `handshake` follows when ZMTP is done.
@@ -545,6 +594,87 @@ export function netTransport(context: TransportContext, spec: StreamSpec): Trans
       return { close: () => c.close(), stopReconnecting: () => c.stopReconnecting() };
     },
   };
+}
+
+// ---- the wait at exit ----
+//
+// libzmq's `zmq_ctx_term` blocks while a socket still has messages queued for a peer, until they
+// are delivered or its linger runs out (-1: for ever), closed or not; zeromq.js terminates its
+// contexts when the process exits and, if that takes over 500 ms, prints a warning (its
+// `src/module.h`, Terminator). Here the same wait happens when the loop runs dry ('beforeExit'):
+// the loop is kept turning (so reconnects and writes go on) until no connection holds the exit.
+
+/** The connections of this thread that are not released yet. */
+const live = new Set<NetConnection>();
+/** zeromq.js warns when termination at exit blocks for longer than this. */
+const WARN_AFTER_MS = 500;
+/** How often the wait at exit looks again at what is queued. */
+const EXIT_CHECK_MS = 10;
+let exitWatched = false;
+let exitWait: ReturnType<typeof setInterval> | undefined;
+/** When the wait at exit began (performance.now() ms), and whether a blocky Context takes part. */
+let exitStarted = 0;
+let exitBlocky = false;
+let warned = false;
+
+/**
+ * @internal How many tcp/ipc connections of this thread are not released yet. Tests read it: the
+ * streams are unref'd, so `process.getActiveResourcesInfo()` no longer lists them.
+ */
+export function openConnections(): number {
+  return live.size;
+}
+
+function watchExit(): void {
+  if (exitWatched) return;
+  exitWatched = true;
+  process.on('beforeExit', waitAtExit);
+}
+
+/** Which connections still hold the exit now; also whether any of them is in a blocky Context. */
+function holdingExit(now: number): { holding: boolean; blocky: boolean } {
+  let holding = false;
+  let blocky = false;
+  for (const c of live) {
+    if (!c.holdsExit(now)) continue;
+    holding = true;
+    if (c.blocky) blocky = true;
+  }
+  return { holding, blocky };
+}
+
+function waitAtExit(): void {
+  if (exitWait !== undefined || live.size === 0) return;
+  const now = performance.now();
+  const held = holdingExit(now);
+  if (!held.holding) return;
+  // A ref'd interval: the loop turns until nothing is held; then 'beforeExit' comes again, finds
+  // every wait ended (each connection's deadline was fixed the first time), and the process exits.
+  exitWait = setInterval(checkExitWait, EXIT_CHECK_MS);
+  exitStarted = now;
+  exitBlocky = held.blocky;
+}
+
+/** Ends the wait at exit once nothing holds it (a turn of the wait, or a connection released). */
+function checkExitWait(): void {
+  const now = performance.now();
+  const held = holdingExit(now);
+  if (held.holding) exitBlocky = held.blocky;
+  // Also once the wait is over, if it lasted that long (a turn of the loop may come late).
+  if (now - exitStarted >= WARN_AFTER_MS) warnOfWait(exitBlocky);
+  if (held.holding) return;
+  clearInterval(exitWait);
+  exitWait = undefined;
+}
+
+/** zeromq.js's warning, in its words, once per process (not in a worker, whose exit it never holds up). */
+function warnOfWait(blocky: boolean): void {
+  if (warned || !isMainThread) return;
+  warned = true;
+  // As zeromq.js prints it: on stderr, shaped like a process warning (it cannot emit one that late).
+  process.stderr.write(
+    `(node:${process.pid}) WARNING: Waiting for queued ZeroMQ messages to be delivered.${blocky ? " Set 'context.blocky = false' to change this behaviour." : ''}\n`,
+  );
 }
 
 /** Maps a node:net listen error to the ZeroMQ error bind() rejects with. */

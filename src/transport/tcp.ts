@@ -40,6 +40,32 @@ async function bindHost(socket: PeerHost, ep: TcpEndpoint): Promise<string> {
   }
 }
 
+/** The keep-alive options, read loosely: a socket type may lack them (-1 then, libzmq's "OS default"). */
+interface KeepaliveOptions {
+  tcpKeepalive?: number;
+  tcpKeepaliveIdle?: number;
+}
+
+/**
+ * ZMQ_TCP_KEEPALIVE (-1 leaves the OS default, 0 off, 1 on) and ZMQ_TCP_KEEPALIVE_IDLE (seconds
+ * before the first probe; -1 leaves the OS default), applied to an open stream as libzmq's
+ * `tcp.cpp tune_tcp_keepalives` does, through node:net. ZMQ_TCP_KEEPALIVE_CNT and _INTVL have no
+ * node:net counterpart: with an idle time given, libuv sets its own (probes 1 s apart, 10 of them,
+ * on Linux); without one, the OS's stay. So those two are read back but take no effect.
+ */
+function applyKeepalive(socket: PeerHost, stream: NetSocket): void {
+  const o = socket.options as Readonly<KeepaliveOptions>;
+  const on = o.tcpKeepalive ?? -1;
+  if (on === 1) {
+    const idle = o.tcpKeepaliveIdle ?? -1;
+    // node:net takes ms and keeps whole seconds; 0 leaves the OS's idle time (and probe count and
+    // interval) as they are, on a stream that is open.
+    stream.setKeepAlive(true, idle > 0 ? idle * 1000 : 0);
+  } else if (on === 0) {
+    stream.setKeepAlive(false);
+  }
+}
+
 const tcpSpec: StreamSpec = {
   kind: 'tcp',
   delayedConnect: true,
@@ -71,6 +97,8 @@ const tcpSpec: StreamSpec = {
     if (host === undefined) return undefined;
     return host.includes(':') ? `[${host}]:${stream.remotePort}` : `${host}:${stream.remotePort}`;
   },
+
+  configure: applyKeepalive,
 };
 
 /** @internal The tcp transport of one Context. */

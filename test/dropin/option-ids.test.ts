@@ -134,7 +134,8 @@ describe('low-level option accessors, by libzmq option id', () => {
 
   it('an id monocoque lacks, a read-only or write-only one, another type\'s option, the wrong width: EINVAL naming it', () => {
     const s = raw(track(new Dealer({ context: new Context() })));
-    expect(thrown(() => s.getStringOption(68))).toMatchObject({ code: 'EINVAL', message: expect.stringMatching(/^getStringOption\(68\): 68 is not the id of a libzmq option monocoque has; it has 4, 5, 16, /) });
+    // 95 is ZMQ_METADATA (DRAFT; zeromq.js leaves it out too).
+    expect(thrown(() => s.getStringOption(95))).toMatchObject({ code: 'EINVAL', message: expect.stringMatching(/^getStringOption\(95\): 95 is not the id of a libzmq option monocoque has; it has 4, 5, 8, /) });
     expect(thrown(() => s.setInt32Option(16, 1))).toMatchObject({ code: 'EINVAL', message: 'setInt32Option(16): ZMQ_TYPE can only be read' });
     expect(thrown(() => s.getBoolOption(33))).toMatchObject({ code: 'EINVAL', message: 'getBoolOption(33): ZMQ_ROUTER_MANDATORY is not an option of a DEALER socket' });
     expect(thrown(() => s.getInt32Option(22))).toMatchObject({ code: 'EINVAL', message: 'getInt32Option(22): ZMQ_MAXMSGSIZE is an 8-byte number; getInt64Option takes it' });

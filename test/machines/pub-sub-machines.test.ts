@@ -110,7 +110,7 @@ describe('publisherMachine', () => {
 
   it('pub machine: the context serialises as JSON (what the inspector shows)', () => {
     const r = run(publisherMachine, [attach(1), added(1, '00ff')]);
-    expect(r.json).toEqual({ peers: [{ id: 1, endpoint: 'inproc://t', peerType: 'SUB', ready: true }], subscriptions: { '00ff': [1] }, whenMute: 'drop' });
+    expect(r.json).toEqual({ peers: [{ id: 1, endpoint: 'inproc://t', peerType: 'SUB', ready: true }], subscriptions: { '00ff': [1] }, whenMute: 'drop', invertMatching: false });
   });
 });
 

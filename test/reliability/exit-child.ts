@@ -17,7 +17,9 @@
 // "leftover": [...active resources not there before...], "releasedAfterMs": n} once every socket is
 // released, then {"exitAfterMs": n} from the `exit` event (both times from the close).
 
+import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { openConnections } from '../../src/transport/net-transport.js';
 import { join } from 'node:path';
 import { Dealer, Publisher, Request, Router, Subscriber } from '../../src/index.js';
 import type { Socket } from '../../src/socket/socket.js';
@@ -30,6 +32,10 @@ const say = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}
 const kinds = (): Map<string, number> => {
   const m = new Map<string, number>();
   for (const k of process.getActiveResourcesInfo()) m.set(k, (m.get(k) ?? 0) + 1);
+  // Our streams and servers are unref'd (an open socket keeps no process alive, as in zeromq.js), so
+  // Node's list above leaves them out: count the tcp/ipc connections not released, and descriptors.
+  m.set('net connection', openConnections());
+  m.set('file descriptor', readdirSync('/proc/self/fd').length);
   return m;
 };
 const baseline = kinds();

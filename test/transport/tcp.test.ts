@@ -1,6 +1,7 @@
 // tcp between our own sockets: every pattern, address forms, reconnects, timeouts, heartbeats,
 // back-pressure and lingering.
 
+import { readdirSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
@@ -468,7 +469,9 @@ describe('tcp: flow control and closing', () => {
       s.write(handshakeBytes('PULL'));
       s.pause();
     });
-    const tcpStreams = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    // Open descriptors, not process.getActiveResourcesInfo(): our streams are unref'd (a socket keeps
+    // no process alive, as in zeromq.js), so Node no longer lists them as active.
+    const tcpStreams = () => readdirSync('/proc/self/fd').length;
     const push = new Push({ context: new Context(), linger: 1000, sendHighWaterMark: 4 });
     const up = nextEvent(push, 'handshake');
     push.connect(server.endpoint);
@@ -477,7 +480,7 @@ describe('tcp: flow control and closing', () => {
     for (;;) {
       if ((await settled(push.send(payload))) === 'waiting') break; // HWM reached: node:net holds bytes too
     }
-    const atClose = tcpStreams(); // ours and the server's end of it among them
+    const atClose = tcpStreams(); // ours and the server's end of it among them (and every other descriptor)
     // The clock is ours from here: the linger runs out when we say, and no other timer fires.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     try {

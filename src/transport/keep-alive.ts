@@ -1,0 +1,81 @@
+// The runtime's one hold on the event loop, and the clock of its background timers. Open sockets,
+// listening servers, reconnect, heartbeat, handshake and linger timers keep no process or worker
+// alive; a call that waits does, until it settles. Browser-safe: where timers cannot be unref'd (a
+// page), nothing is held and nothing needs to be.
+//
+// This is zeromq.js's rule: libzmq's own threads do the IO, and a socket's libuv poll handle runs
+// only while an operation of it (send, receive, a monitor read) waits (zeromq.js `src/poller.h`).
+
+/** A timer that the runtime lets us ref and unref: Node's and Bun's Timeout. */
+interface RefHandle {
+  ref(): unknown;
+  unref(): unknown;
+}
+
+/** Deno's timers are numbers, held and let go through these. */
+interface DenoTimers {
+  refTimer(id: number): void;
+  unrefTimer(id: number): void;
+}
+
+const deno = (globalThis as { Deno?: Partial<DenoTimers> }).Deno;
+const denoTimers: DenoTimers | undefined =
+  typeof deno?.refTimer === 'function' && typeof deno.unrefTimer === 'function' ? (deno as DenoTimers) : undefined;
+
+/** Lets a timer go: it runs if the loop turns for other reasons, but does not keep the loop alive. */
+export function unrefTimer(timer: unknown): void {
+  if (typeof timer === 'object' && timer !== null) (timer as Partial<RefHandle>).unref?.();
+  else if (typeof timer === 'number' && denoTimers !== undefined) denoTimers.unrefTimer(timer);
+}
+
+function refTimer(timer: unknown): void {
+  if (typeof timer === 'object' && timer !== null) (timer as Partial<RefHandle>).ref?.();
+  else if (typeof timer === 'number' && denoTimers !== undefined) denoTimers.refTimer(timer);
+}
+
+/**
+ * @internal The clock of the actors that run timers (connection actors: handshake deadline,
+ * heartbeat, reconnect backoff): xstate's default clock, with every timer unref'd.
+ */
+export const backgroundClock = {
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+    const timer = setTimeout(fn, ms);
+    unrefTimer(timer);
+    return timer;
+  },
+  clearTimeout(id: unknown): void {
+    clearTimeout(id as ReturnType<typeof setTimeout>);
+  },
+};
+
+/** The longest delay timers take without clamping it to 1 ms (Node's TIMEOUT_MAX). */
+const LONGEST = 2 ** 31 - 1;
+function nothing(): void {}
+
+/** How many calls wait now. */
+let waiting = 0;
+/** One interval that never does anything, ref'd while a call waits; made on first use. */
+let hold: unknown;
+
+/**
+ * @internal A call started waiting (a send at the HWM, a receive with nothing queued, a bind, a
+ * monitor read): the loop stays alive until the matching {@link releaseLoop}. Called only for calls
+ * that wait, never for those that complete at once: one counter and, on the first, one ref.
+ */
+export function holdLoop(): void {
+  if (waiting++ > 0) return;
+  if (hold === undefined) hold = setInterval(nothing, LONGEST);
+  refTimer(hold);
+}
+
+/** @internal A waiting call settled (resolved, rejected, timed out, aborted, cancelled by close). */
+export function releaseLoop(): void {
+  if (--waiting > 0) return;
+  waiting = 0;
+  unrefTimer(hold);
+}
+
+/** @internal How many calls hold the loop now (tests read it). */
+export function loopHolds(): number {
+  return waiting;
+}
