@@ -6,14 +6,14 @@
 import { parseEndpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
-import { emptyFrame, toHex } from '../core/frame.js';
+import { toHex } from '../core/frame.js';
 import { checkRoutingId, RECEIVING_OPTIONS, routingIdBytes, SENDING_OPTIONS } from '../core/options.js';
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { dealerMachine } from '../../machines/dealer.js';
 import { isMandatory, routeOutcome, routerHasRoom, routerMachine } from '../../machines/router.js';
 import type { PeerParams, RouteOutcome } from '../../machines/router.js';
 import { RoundRobinSocket } from './round-robin.js';
-import { Socket, socketMachine } from './socket.js';
+import { optionAccessors, Socket, socketMachine } from './socket.js';
 import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
 import type { AttachEvent } from '../transport/host.js';
 
@@ -73,24 +73,13 @@ export class Dealer extends RoundRobinSocket<typeof dealerMachine> {
    * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
    * must expect and filter the empty message.
    */
-  get probeRouter(): boolean { return this.opt.probeRouter; }
-  set probeRouter(v: boolean) { this.setOption('probeRouter', v); }
+  declare probeRouter: boolean;
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
-  get sendBufferSize(): number { return this.opt.sendBufferSize; }
-  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
-  get multicastHops(): number { return this.opt.multicastHops; }
-  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  declare multicastHops: number;
   /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
-  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
-  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
-  /** @internal With probeRouter, a new peer first gets an empty message (libzmq `dealer_t::xattach_pipe`). */
-  override attachPeer(link: PeerLink, event: AttachEvent): Peer {
-    const peer = super.attachPeer(link, event);
-    if (this.opt.probeRouter && peer.attached) this.writeTo(peer, [emptyFrame()]);
-    return peer;
-  }
-
+  declare receiveBufferSize: number;
   /** @internal */
   protected override xrecv(): Message | undefined {
     return this.inbound.read();
@@ -126,17 +115,13 @@ export class Router extends Socket<typeof routerMachine> {
    * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
    * must expect and filter the empty message.
    */
-  get probeRouter(): boolean { return this.opt.probeRouter; }
-  set probeRouter(v: boolean) { this.setOption('probeRouter', v); }
+  declare probeRouter: boolean;
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
-  get sendBufferSize(): number { return this.opt.sendBufferSize; }
-  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
-  get multicastHops(): number { return this.opt.multicastHops; }
-  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  declare multicastHops: number;
   /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
-  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
-  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+  declare receiveBufferSize: number;
 
   /** ZMQ_ROUTER_MANDATORY: an unknown routing id fails with EHOSTUNREACH (instead of a silent
    * drop), and a message for a peer at its HWM waits (EAGAIN after `sendTimeout`) instead of being dropped. */
@@ -200,10 +185,7 @@ export class Router extends Socket<typeof routerMachine> {
   override attachPeer(link: PeerLink, event: AttachEvent): Peer {
     const id = event === 'accept' ? undefined : this.#connectIds?.get(link.endpoint);
     if (id !== undefined) link.routingId = id;
-    const peer = super.attachPeer(link, event);
-    // ZMQ_PROBE_ROUTER: an empty message first (libzmq `router_t::xattach_pipe`).
-    if (this.opt.probeRouter && peer.attached) this.writeTo(peer, [emptyFrame()]);
-    return peer;
+    return super.attachPeer(link, event);
   }
 
   /** @internal The id a connect to `endpoint` gave (PeerHost: a tcp/ipc connect then keeps its pipes). */
@@ -301,3 +283,7 @@ export class Router extends Socket<typeof routerMachine> {
     }
   }
 }
+
+// The option accessors declared above: a plain read and a checked set each (optionAccessors in socket.ts).
+optionAccessors(Dealer.prototype, ['probeRouter', 'sendBufferSize', 'multicastHops', 'receiveBufferSize']);
+optionAccessors(Router.prototype, ['probeRouter', 'sendBufferSize', 'multicastHops', 'receiveBufferSize']);

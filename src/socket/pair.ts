@@ -4,7 +4,7 @@ import type { Message } from '../core/frame.js';
 import { pairMachine, sendTarget } from '../../machines/pair.js';
 import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
 import type { ReceivingOptions, SendingOptions } from '../core/options.js';
-import { Socket, socketMachine } from './socket.js';
+import { optionAccessors, Socket, socketMachine } from './socket.js';
 import type { SocketOptionsInput } from './socket.js';
 
 export interface PairOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {}
@@ -24,14 +24,11 @@ export class Pair extends Socket<typeof pairMachine> {
   }
 
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
-  get sendBufferSize(): number { return this.opt.sendBufferSize; }
-  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
-  get multicastHops(): number { return this.opt.multicastHops; }
-  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  declare multicastHops: number;
   /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
-  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
-  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+  declare receiveBufferSize: number;
 
   /** @internal */
   protected override xsend(msg: Message): boolean {
@@ -50,3 +47,6 @@ export class Pair extends Socket<typeof pairMachine> {
     return this.inbound.read();
   }
 }
+
+// The option accessors declared above: a plain read and a checked set each (optionAccessors in socket.ts).
+optionAccessors(Pair.prototype, ['sendBufferSize', 'multicastHops', 'receiveBufferSize']);

@@ -19,7 +19,7 @@ import type { NotifyParams } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
 import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
-import { Socket, socketMachine } from './socket.js';
+import { optionAccessors, Socket, socketMachine } from './socket.js';
 import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
 import type { AttachEvent } from '../transport/host.js';
 
@@ -147,11 +147,9 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
   }
 
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
-  get sendBufferSize(): number { return this.opt.sendBufferSize; }
-  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
-  get multicastHops(): number { return this.opt.multicastHops; }
-  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  declare multicastHops: number;
 
   /** What the constructor's options ask of the machine (noDrop, invertMatching, and a subclass's own). */
   protected configureMachine(more: Record<string, unknown> = {}): void {
@@ -285,8 +283,7 @@ export class Publisher extends PublisherBase<typeof publisherMachine> {
   }
 
   /** ZMQ_CONFLATE: keep only the newest message per subscriber (single-part messages). */
-  get conflate(): boolean { return this.opt.conflate; }
-  set conflate(v: boolean) { this.setOption('conflate', v); }
+  declare conflate: boolean;
 
   /** @internal */
   protected override upstream(): void {
@@ -337,8 +334,7 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
   }
 
   /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
-  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
-  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+  declare receiveBufferSize: number;
 
   /**
    * ZMQ_XPUB_MANUAL: every subscription message a subscriber sends is handed to the application
@@ -367,8 +363,7 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
    * it attaches, before anything else; null (or empty) for none. A SUB keeps it only if it
    * subscribed to a prefix of it before connecting.
    */
-  get welcomeMessage(): string | Uint8Array | null { return this.opt.welcomeMessage; }
-  set welcomeMessage(v: string | Uint8Array | null) { this.setOption('welcomeMessage', v); }
+  declare welcomeMessage: string | Uint8Array | null;
 
   /**
    * Manual mode (see `manual`): subscribes the subscriber whose notice was received last to each of
@@ -478,8 +473,7 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
   #ahead: Message | undefined = undefined;
 
   /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
-  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
-  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+  declare receiveBufferSize: number;
 
   // A subscribe() or unsubscribe() goes to every publisher past the HWM: libzmq drops it where the
   // pipe is full (`dist_t`, libzmq#2258), which would lose a subscriber's own requests now that an
@@ -564,16 +558,14 @@ export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
   }
 
   /** ZMQ_CONFLATE: keep only the newest message per publisher (single-part messages). */
-  get conflate(): boolean { return this.opt.conflate; }
-  set conflate(v: boolean) { this.setOption('conflate', v); }
+  declare conflate: boolean;
 
   /**
    * ZMQ_INVERT_MATCHING: receive the messages whose first frame matches none of the subscriptions,
    * and drop those that match. The subscriptions still go to the publishers, which send only what
    * matches unless they set `invertMatching` too: set it on both sides.
    */
-  get invertMatching(): boolean { return this.opt.invertMatching; }
-  set invertMatching(v: boolean) { this.setOption('invertMatching', v); }
+  declare invertMatching: boolean;
 
   /**
    * ZMQ_SUBSCRIBE: receive messages whose first frame starts with one of `prefixes` (strings are
@@ -645,11 +637,9 @@ export class XSubscriber extends SubscriberBase<typeof xsubscriberMachine> {
   }
 
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
-  get sendBufferSize(): number { return this.opt.sendBufferSize; }
-  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
-  get multicastHops(): number { return this.opt.multicastHops; }
-  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  declare multicastHops: number;
 
   /** @internal */
   protected override xsend(msg: Message): boolean {
@@ -675,3 +665,11 @@ export class XSubscriber extends SubscriberBase<typeof xsubscriberMachine> {
     return true;
   }
 }
+
+// The option accessors declared above: a plain read and a checked set each (optionAccessors in socket.ts).
+optionAccessors(PublisherBase.prototype, ['sendBufferSize', 'multicastHops']);
+optionAccessors(Publisher.prototype, ['conflate']);
+optionAccessors(XPublisher.prototype, ['receiveBufferSize', 'welcomeMessage']);
+optionAccessors(SubscriberBase.prototype, ['receiveBufferSize']);
+optionAccessors(Subscriber.prototype, ['conflate', 'invertMatching']);
+optionAccessors(XSubscriber.prototype, ['sendBufferSize', 'multicastHops']);

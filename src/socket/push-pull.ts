@@ -8,7 +8,7 @@ import { pullMachine } from '../../machines/pull.js';
 import { RoundRobinSocket } from './round-robin.js';
 import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
-import { Socket, socketMachine } from './socket.js';
+import { optionAccessors, Socket, socketMachine } from './socket.js';
 import type { SocketOptionsInput } from './socket.js';
 
 export interface PushOptions extends SocketOptionsInput, SendingOptions {
@@ -43,11 +43,9 @@ export class Push extends RoundRobinSocket<typeof pushMachine> {
   }
 
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
-  get sendBufferSize(): number { return this.opt.sendBufferSize; }
-  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
-  get multicastHops(): number { return this.opt.multicastHops; }
-  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  declare multicastHops: number;
 
   /** @internal */
   protected override xrecv(): Message | undefined {
@@ -76,12 +74,10 @@ export class Pull extends Socket<typeof pullMachine> {
   }
 
   /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
-  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
-  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+  declare receiveBufferSize: number;
 
   /** ZMQ_CONFLATE: keep only the newest message per peer (single-part messages). */
-  get conflate(): boolean { return this.opt.conflate; }
-  set conflate(v: boolean) { this.setOption('conflate', v); }
+  declare conflate: boolean;
 
   /** @internal */
   protected override xrecv(): Message | undefined {
@@ -103,3 +99,7 @@ export class Pull extends Socket<typeof pullMachine> {
     throw new ZmqError('ENOTSUP', 'send() on a PULL socket: PULL only receives (use PUSH to send)');
   }
 }
+
+// The option accessors declared above: a plain read and a checked set each (optionAccessors in socket.ts).
+optionAccessors(Push.prototype, ['sendBufferSize', 'multicastHops']);
+optionAccessors(Pull.prototype, ['receiveBufferSize', 'conflate']);

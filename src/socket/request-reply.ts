@@ -12,9 +12,8 @@ import { maySendReply, mayReceiveRequest, replyMachine, replyTarget, requestBody
 import { hasRoom } from '../../machines/round-robin.js';
 import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
-import { Socket, socketMachine } from './socket.js';
-import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
-import type { AttachEvent } from '../transport/host.js';
+import { optionAccessors, Socket, socketMachine } from './socket.js';
+import type { SocketOptionsInput } from './socket.js';
 
 export interface RequestOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {
   /** ZMQ_REQ_RELAXED: allow a new request before the reply to the previous one (which is then discarded). */
@@ -75,27 +74,13 @@ export class Request extends Socket<typeof requestMachine> {
    * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
    * must expect and filter the empty message.
    */
-  get probeRouter(): boolean { return this.opt.probeRouter; }
-  set probeRouter(v: boolean) { this.setOption('probeRouter', v); }
+  declare probeRouter: boolean;
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
-  get sendBufferSize(): number { return this.opt.sendBufferSize; }
-  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
-  get multicastHops(): number { return this.opt.multicastHops; }
-  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  declare multicastHops: number;
   /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
-  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
-  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
-
-  /**
-   * @internal With probeRouter, a new peer first gets an empty message, past the request/reply
-   * lockstep (libzmq's REQ is a DEALER underneath: `dealer_t::xattach_pipe`).
-   */
-  override attachPeer(link: PeerLink, event: AttachEvent): Peer {
-    const peer = super.attachPeer(link, event);
-    if (this.opt.probeRouter && peer.attached) this.writeTo(peer, [emptyFrame()]);
-    return peer;
-  }
+  declare receiveBufferSize: number;
 
   /** ZMQ_REQ_RELAXED: a new request may be sent before the reply to the last one came; that
    * reply is then discarded. */
@@ -198,14 +183,11 @@ export class Reply extends Socket<typeof replyMachine> {
   }
 
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
-  get sendBufferSize(): number { return this.opt.sendBufferSize; }
-  set sendBufferSize(v: number) { this.setOption('sendBufferSize', v); }
+  declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
-  get multicastHops(): number { return this.opt.multicastHops; }
-  set multicastHops(v: number) { this.setOption('multicastHops', v); }
+  declare multicastHops: number;
   /** ZMQ_RCVBUF: the kernel's receive buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_RCVBUF. */
-  get receiveBufferSize(): number { return this.opt.receiveBufferSize; }
-  set receiveBufferSize(v: number) { this.setOption('receiveBufferSize', v); }
+  declare receiveBufferSize: number;
 
   override get readable(): boolean {
     return !this.closed && mayReceiveRequest(this.machineState as string) && this.inbound.hasMessages;
@@ -253,3 +235,7 @@ export class Reply extends Socket<typeof replyMachine> {
     return maySendReply(this.machineState as string);
   }
 }
+
+// The option accessors declared above: a plain read and a checked set each (optionAccessors in socket.ts).
+optionAccessors(Request.prototype, ['probeRouter', 'sendBufferSize', 'multicastHops', 'receiveBufferSize']);
+optionAccessors(Reply.prototype, ['sendBufferSize', 'multicastHops', 'receiveBufferSize']);

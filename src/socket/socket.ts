@@ -11,7 +11,7 @@ import type { Endpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
 import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
-import { toHex, toMessage } from '../core/frame.js';
+import { emptyFrame, toHex, toMessage } from '../core/frame.js';
 import { ALL_SOCKETS_OPTIONS, defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES, validateOption } from '../core/options.js';
 import type { GssapiNameType, LibzmqOption, LibzmqOptionType, OptionName, SocketOptions as OptionValues } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
@@ -1279,6 +1279,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (link.routingId !== undefined) attached.routingId = toHex(link.routingId);
     this.tell(attached as { type: string });
     if (!this.peers.has(peer.id) || !peer.attached) return peer; // refused by the machine
+    // ZMQ_PROBE_ROUTER (DEALER, REQ, ROUTER: the types that take it): an empty message, before
+    // anything else goes to the peer (libzmq `dealer_t` / `router_t::xattach_pipe`).
+    if (this.opt.probeRouter) this.writeTo(peer, [emptyFrame()]);
     if (link.in.size > 0) this.pipeReadable(link.in);
     if (event !== null) this.emitEvent({ type: event, address: link.endpoint, peer: eventPeer(link) });
     this.flush();
@@ -1516,20 +1519,27 @@ class HeldEvents extends SocketEvents {
   }
 }
 
-// The accessors of the options every socket takes and no socket type acts on in its class
-// (ALL_SOCKETS_OPTIONS, declared on Socket above): made in one loop rather than written out, as they
-// only read and set the option (setOption checks the value).
-for (const name of ALL_SOCKETS_OPTIONS) {
-  Object.defineProperty(Socket.prototype, name, {
-    configurable: true,
-    get(this: Socket): unknown {
-      return (this as unknown as { opt: Record<string, unknown> }).opt[name];
-    },
-    set(this: Socket, value: unknown): void {
-      (this as unknown as { setOption(n: OptionName, v: unknown): void }).setOption(name, value);
-    },
-  });
+/**
+ * @internal Accessors for options a class declares (`declare rate: number`): a plain read of the
+ * option and a set through setOption (which checks the value and warns when it comes late). Made
+ * here once rather than written out in each class that has the option.
+ */
+export function optionAccessors(proto: object, names: readonly OptionName[]): void {
+  for (const name of names) {
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      get(this: Socket): unknown {
+        return (this as unknown as { opt: Record<string, unknown> }).opt[name];
+      },
+      set(this: Socket, value: unknown): void {
+        (this as unknown as { setOption(n: OptionName, v: unknown): void }).setOption(name, value);
+      },
+    });
+  }
 }
+
+// The options every socket takes and no socket type acts on in its class (declared on Socket above).
+optionAccessors(Socket.prototype, ALL_SOCKETS_OPTIONS);
 
 /** The empty bind and connect table of a socket that has none (never written: a socket makes its own). */
 const NO_HANDLES: Map<string, never> = new Map<string, never>();
