@@ -198,8 +198,13 @@ function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => onNextTurn(resolve));
 }
 
-/** Each running socket actor's socket, for the effects provided once per socket type. */
-const socketOfActor = new WeakMap<AnyActorRef, Socket>();
+/**
+ * Each running socket actor's socket, for the effects provided once per socket type. A Map, not a
+ * WeakMap: an entry lives exactly as long as the socket is open (it goes at release, and an open
+ * socket is held by its Context anyway), and a WeakMap's entries are ephemerons that every garbage
+ * collection walks again: with 200,000 sockets that was a few per cent of creating them.
+ */
+const socketOfActor = new Map<AnyActorRef, Socket>();
 /** The actor every socket of a type shares the id of: its Context's supervisor hears one event type for all. */
 const SOCKET_ACTOR_ID = 'socket';
 
