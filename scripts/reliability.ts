@@ -320,7 +320,7 @@ async function churn(o: Options): Promise<Section> {
       continue;
     }
     const g = r.growth;
-    const counts = g.fds === 0 && g.handles === 0 && g.timers === 0 && g.actors === 0 && g.actorObjects === 0 && r.socketsRetained === 0;
+    const counts = g.fds === 0 && g.connections === 0 && g.handles === 0 && g.timers === 0 && g.actors === 0 && g.actorObjects === 0 && r.socketsRetained === 0;
     // V8 grows the heap by hundreds of bytes a cycle for the first few thousand cycles (code compiled
     // and optimised): judged only after a warm-up of 5,000 cycles.
     const judged = r.warmup >= 5000;
@@ -328,7 +328,7 @@ async function churn(o: Options): Promise<Section> {
     checks.push({
       what: `churn: ${r.what}, ${int(r.cycles)} cycles`,
       ok: counts && heapOk,
-      detail: `descriptors ${g.fds}, handles ${g.handles}, timers ${g.timers}, running actors ${g.actors}, actor objects ${g.actorObjects}, sockets retained ${r.socketsRetained}/${r.socketsWatched}; heap ${r.heapPerCycle.toFixed(1)} B per cycle (${judged ? 'limit 50' : 'not judged: a warm-up under 5,000 cycles'})`,
+      detail: `descriptors ${g.fds}, connections ${g.connections}, handles ${g.handles}, timers ${g.timers}, running actors ${g.actors}, actor objects ${g.actorObjects}, sockets retained ${r.socketsRetained}/${r.socketsWatched}; heap ${r.heapPerCycle.toFixed(1)} B per cycle (${judged ? 'limit 50' : 'not judged: a warm-up under 5,000 cycles'})`,
     });
     rows.push(`| ${r.what} | ${int(r.cycles)} (+${int(r.warmup)}) | ${int(Math.round(r.cyclesPerSecond))} | ${g.fds} | ${g.handles} | ${g.timers} | ${g.actors} | ${g.actorObjects} | ${r.socketsRetained} / ${r.socketsWatched} | ${r.heapPerCycle.toFixed(1)} | ${r.heapSamples.map((s) => kib(s.heap)).join(' → ')} |`);
   }

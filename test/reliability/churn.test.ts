@@ -15,7 +15,7 @@ const HEAP_BYTES_PER_CYCLE = 50;
 
 function expectNothingLeft(r: ChurnReport): void {
   const { heap: _, ...counts } = r.growth;
-  expect({ what: r.what, ...counts }).toEqual({ what: r.what, fds: 0, handles: 0, timers: 0, actors: 0, actorObjects: 0, kinds: {} });
+  expect({ what: r.what, ...counts }).toEqual({ what: r.what, fds: 0, connections: 0, handles: 0, timers: 0, actors: 0, actorObjects: 0, kinds: {} });
   expect(r.socketsWatched).toBeGreaterThan(0);
   expect(r.socketsRetained).toBe(0);
 }

@@ -7,10 +7,16 @@ import { readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { openConnections } from '../../src/transport/net-transport.js';
 
 export interface Resources {
   /** Entries of /proc/self/fd. */
   fds: number;
+  /**
+   * tcp/ipc connections not released (net-transport's count): our streams and their timers are
+   * unref'd, as an open socket keeps no process alive, so `handles` and `timers` no longer see them.
+   */
+  connections: number;
   /** process.getActiveResourcesInfo() without timers: sockets, servers, pipes, requests. */
   handles: number;
   /** Active (ref'd) timers: the `Timeout` entries of process.getActiveResourcesInfo(). */
@@ -149,7 +155,7 @@ export async function measure(census?: ActorCensus): Promise<Resources> {
   const timers = kinds.Timeout ?? 0;
   let handles = 0;
   for (const [kind, n] of Object.entries(kinds)) if (kind !== 'Timeout' && kind !== 'Immediate') handles += n;
-  return { fds: readdirSync('/proc/self/fd').length, handles, timers, heap, actors: census?.live ?? 0, actorObjects: census?.reachable ?? 0, kinds };
+  return { fds: readdirSync('/proc/self/fd').length, connections: openConnections(), handles, timers, heap, actors: census?.live ?? 0, actorObjects: census?.reachable ?? 0, kinds };
 }
 
 /** after − before, field by field (kinds: those that changed). */
@@ -161,6 +167,7 @@ export function growth(before: Resources, after: Resources): Omit<Resources, 'ki
   }
   return {
     fds: after.fds - before.fds,
+    connections: after.connections - before.connections,
     handles: after.handles - before.handles,
     timers: after.timers - before.timers,
     heap: after.heap - before.heap,
