@@ -146,6 +146,10 @@ export async function settleHeap(): Promise<number> {
 }
 
 export async function measure(census?: ActorCensus): Promise<Resources> {
+  // A closed tcp/ipc connection is released once its stream has closed, which on a loaded machine
+  // can take more than the few turns below: up to a second for them to finish. One that never
+  // does (a leak) is still there after it, and counted.
+  for (let i = 0; i < 100 && openConnections() > 0; i++) await new Promise((r) => setTimeout(r, 10));
   // Collected and reported first, so the census's own table holds only actors still in memory.
   await census?.flush();
   const heap = await settleHeap();
