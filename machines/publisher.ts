@@ -51,7 +51,7 @@ export interface PublisherContext {
 // ---- the rules, used by the machine's guards and by the socket's fast path ----
 
 let lastHex = '';
-let lastBytes = new Uint8Array(0);
+let lastBytes: Uint8Array = new Uint8Array(0);
 
 /**
  * Bytes of a prefix carried as hex in an event. The last answer is kept (a guard and an update of
@@ -70,6 +70,17 @@ export function prefixBytes(hex: string): Uint8Array {
 
 /** The longest prefix (as hex) prefixBytes keeps: 512 bytes. */
 const KEPT_HEX = 1024;
+
+/**
+ * Tells prefixBytes the bytes of `hex` before an event carrying it is sent, so that the machine's
+ * guard and update find them instead of decoding the hex again. `bytes` must not change afterwards
+ * (the caller hands over a copy of anything it does not own).
+ */
+export function knownPrefix(hex: string, bytes: Uint8Array): void {
+  if (hex.length > KEPT_HEX) return;
+  lastHex = hex;
+  lastBytes = bytes;
+}
 
 /** Whether `peerId` holds `prefix` (hex). */
 export function holdsPrefix(subscriptions: SubscriberTrie, prefix: string, peerId: number): boolean {

@@ -10,7 +10,7 @@ import { asFrame, frameFromString, toHex } from '../core/frame.js';
 import { subscriptionMessage } from '../protocol/commands.js';
 import type { Pipe } from '../core/pipe.js';
 import { onNextTurn } from '../core/turn.js';
-import { checksRoom, forEachRecipient, prefixBytes, publisherMachine } from '../../machines/publisher.js';
+import { checksRoom, forEachRecipient, knownPrefix, prefixBytes, publisherMachine } from '../../machines/publisher.js';
 import type { PublisherContext, Verbosity } from '../../machines/publisher.js';
 import { isWanted, subscriberMachine } from '../../machines/subscriber.js';
 import type { ReplayParams, SubscriberContext, SubscriptionParams } from '../../machines/subscriber.js';
@@ -528,7 +528,11 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
   }
 
   protected subscriptionCommand(type: 'subscribe' | 'unsubscribe', prefix: Uint8Array): void {
-    this.tell({ type, prefix: toHex(prefix) });
+    const hex = toHex(prefix);
+    // The machine works from the hex; it gets the bytes back without decoding them (a copy: the
+    // caller's buffer may change after this call).
+    knownPrefix(hex, new Uint8Array(prefix));
+    this.tell({ type, prefix: hex });
   }
 }
 

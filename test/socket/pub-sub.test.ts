@@ -75,6 +75,18 @@ describe('Publisher and Subscriber over inproc', () => {
     expect((await drain(s)).map(text)).toEqual([['a.1'], [`${long}!`], ['é.2'], ['\ufffd4']]);
   });
 
+  it('pub/sub: a prefix buffer changed after subscribe() changes nothing the socket holds', async () => {
+    const context = new Context();
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    const prefix = Buffer.from('AB');
+    s.subscribe(prefix);
+    prefix[0] = 0x5a; // 'Z'
+    expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({ 4142: 1 });
+    s.unsubscribe(Buffer.from('AB'));
+    s.unsubscribe(prefix); // 'ZB' was never subscribed: ignored
+    expect(s.getSnapshot().context.subscriptions.toJSON()).toEqual({});
+  });
+
   it('pub/sub: subscribe() with no argument is the empty prefix: everything, empty frames too; unsubscribe() undoes it', async () => {
     const context = new Context();
     const pub = track(new Publisher({ context }));
