@@ -3,6 +3,7 @@
 // peer names it (its socket type, its routing id where known).
 
 import { ZmqError } from '../core/errors.js';
+import { holdLoop, releaseLoop } from '../transport/keep-alive.js';
 
 export type { Event, EventFor, EventOfType, EventPeer, EventType, SocketEvent } from '../core/events.js';
 import type { Event, EventOfType, EventType } from '../core/events.js';
@@ -81,7 +82,20 @@ export class SocketEvents implements AsyncIterable<Event> {
     const next = this.#queue?.shift();
     if (next !== undefined) return Promise.resolve(next);
     if (this.#closed) return Promise.reject(closedError());
-    return new Promise((resolve, reject) => (this.#waiting ??= []).push({ resolve, reject }));
+    // A receive that waits keeps the process alive until it settles, as zeromq.js's Observer does
+    // (an open socket does not); one answered from the buffer holds nothing.
+    holdLoop();
+    return new Promise((resolve, reject) =>
+      (this.#waiting ??= []).push({
+        resolve: (e) => {
+          releaseLoop();
+          resolve(e);
+        },
+        reject: (e) => {
+          releaseLoop();
+          reject(e);
+        },
+      }));
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Event> {

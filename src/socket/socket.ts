@@ -350,7 +350,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #eventStream(): SocketEvents {
     let events = this.#events;
     if (events === undefined) {
-      events = this.#events = new HeldEvents();
+      events = this.#events = new SocketEvents();
       // Made after the socket ended: a stream that has ended too.
       if (this.#released) events.close();
     }
@@ -1508,19 +1508,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const waiters = this.#closedWaiters;
     this.#closedWaiters = undefined;
     if (waiters !== undefined) for (const f of waiters) f();
-  }
-}
-
-/**
- * A socket's monitor stream whose waiting `receive()` (and so `for await`) keeps the process alive
- * until it settles, as zeromq.js's Observer does; a socket nobody watches holds nothing.
- */
-class HeldEvents extends SocketEvents {
-  override receive(): ReturnType<SocketEvents['receive']> {
-    const next = super.receive();
-    holdLoop();
-    next.then(releaseLoop, releaseLoop);
-    return next;
   }
 }
 
