@@ -128,6 +128,8 @@ export const connectionMachine = setup({
     heartbeatInterval: ({ context }) => context.heartbeatInterval,
     heartbeatTimeout: ({ context }) => (context.heartbeatTimeout > 0 ? context.heartbeatTimeout : context.heartbeatInterval),
     peerTtl: ({ context }) => context.peerTtl,
+    // One more turn of the I/O loop: a timer set now runs after the loop's next poll for input.
+    nextPoll: 0,
     backoff: ({ context }) => context.nextDelay,
   },
   guards: {
@@ -344,7 +346,16 @@ export const connectionMachine = setup({
             clear: { on: { 'ping.sent': { target: 'armed', actions: 'watchTraffic' } } },
             armed: {
               on: { 'traffic.seen': 'clear' },
-              after: { heartbeatTimeout: { target: '#connection.disconnected', actions: 'recordHeartbeatTimeout' } },
+              after: { heartbeatTimeout: 'lastLook' },
+            },
+            /**
+             * The timeout has passed; the input already waiting is read before the verdict. When the
+             * event loop was blocked for longer than the timeout, its timers run before it reads what
+             * the peer sent meanwhile: without this look, a loaded process drops live peers.
+             */
+            lastLook: {
+              on: { 'traffic.seen': 'clear' },
+              after: { nextPoll: { target: '#connection.disconnected', actions: 'recordHeartbeatTimeout' } },
             },
           },
         },
@@ -355,7 +366,12 @@ export const connectionMachine = setup({
             clear: { on: { 'peer.pinged': { guard: 'hasTtl', target: 'armed', actions: ['recordTtl', 'watchTraffic'] } } },
             armed: {
               on: { 'traffic.seen': 'clear' },
-              after: { peerTtl: { target: '#connection.disconnected', actions: 'recordTtlExpired' } },
+              after: { peerTtl: 'lastLook' },
+            },
+            /** The TTL has passed; as for our own timeout, what already waits is read first. */
+            lastLook: {
+              on: { 'traffic.seen': 'clear' },
+              after: { nextPoll: { target: '#connection.disconnected', actions: 'recordTtlExpired' } },
             },
           },
         },

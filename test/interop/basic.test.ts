@@ -239,6 +239,71 @@ describe.each(['ours', 'libzmq'] as Binder[])('interop heartbeats (tcp, %s bindi
   });
 });
 
+/**
+ * A Context whose inspector blocks the event loop for `ms`, once, the first time one of its
+ * connections enters `state` in the `region` of its heartbeat states: a process busy with other work.
+ */
+function blockingContext(region: 'pingTimeout' | 'peerTtl', state: string, ms: number): { context: Context; blocked: Promise<void> } {
+  let done: () => void = () => {};
+  const blocked = new Promise<void>((resolve) => (done = resolve));
+  let once = false;
+  const context = new Context({
+    inspect: (e) => {
+      if (once || e.type !== '@xstate.snapshot') return;
+      const value = (e.snapshot as { value?: unknown }).value as { active?: Record<string, string> } | undefined;
+      if (typeof value !== 'object' || value?.active?.[region] !== state) return;
+      once = true;
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // busy: no timer, no input, until `ms` have passed
+      }
+      done();
+    },
+  });
+  return { context, blocked };
+}
+
+describe('heartbeats after a blocked event loop (tcp, libzmq peer)', () => {
+  // A loop blocked for longer than a heartbeat timeout runs its due timers before it reads the input
+  // that came meanwhile. The connection must read first: a busy process must not drop live peers.
+  // The one handshake shows it stayed (a dropped connection comes back as a second one).
+  it('our PING timeout: the PONG that arrived while the loop was blocked keeps the connection', async () => {
+    const { context, blocked } = blockingContext('pingTimeout', 'armed', 400);
+    const ourPair = mine(new Pair({ context, heartbeatInterval: 20, heartbeatTimeout: 60 }));
+    const handshakes = countEvents(ourPair, 'handshake');
+    const disconnects: string[] = [];
+    ourPair.events.on('disconnect', (e) => disconnects.push(e.address ?? ''));
+    const theirPair = libzmq(new zmq.Pair());
+    await link('libzmq', 'tcp', ourPair, theirPair);
+    await blocked; // a PING went out, then 400 ms without a turn of the loop; libzmq answered at once
+    await theirPair.send('after');
+    expect(text(await ourPair.receive())).toEqual(['after']);
+    await ourPair.send('back');
+    expect(text(await theirPair.receive())).toEqual(['back']);
+    expect(handshakes.n).toBe(1);
+    expect(disconnects).toEqual([]);
+  });
+
+  it("the peer's PING TTL: its PINGs that arrived while the loop was blocked keep the connection", async () => {
+    const { context, blocked } = blockingContext('peerTtl', 'armed', 400);
+    const ourPair = mine(new Pair({ context }));
+    const handshakes = countEvents(ourPair, 'handshake');
+    const disconnects: string[] = [];
+    ourPair.events.on('disconnect', (e) => disconnects.push(e.address ?? ''));
+    // libzmq PINGs every 20 ms asking for traffic within 100 ms; its own timeout is long, since our
+    // blocked loop answers nothing for 400 ms.
+    const theirPair = libzmq(new zmq.Pair({ heartbeatInterval: 20, heartbeatTimeToLive: 100, heartbeatTimeout: 10_000 }));
+    await link('ours', 'tcp', ourPair, theirPair);
+    await blocked;
+    await theirPair.send('after');
+    expect(text(await ourPair.receive())).toEqual(['after']);
+    await ourPair.send('back');
+    expect(text(await theirPair.receive())).toEqual(['back']);
+    expect(handshakes.n).toBe(1);
+    expect(disconnects).toEqual([]);
+  });
+});
+
 describe.each([-1, 3000])('a lingering close keeps dialling for what it queued (linger %d), as libzmq does', (linger) => {
   it('never connected: the peer binds after close() and still gets every message, in order', async () => {
     const ep = await refusingEndpoint();

@@ -262,6 +262,86 @@ describe('connection machine: heartbeats', () => {
     expect(m.state()).toBe('waiting');
   });
 
+  // The event loop runs the timers that are due, then reads input, then the timers set meanwhile.
+  // This clock does the same: `timersPhase()` runs only what was due when it began, so a test can
+  // deliver input between two phases, as the poll phase does after a blocked loop.
+  class LoopClock {
+    #now = 0;
+    #next = 1;
+    #timers = new Map<number, { at: number; fn: () => void }>();
+    setTimeout(fn: () => void, ms: number): number {
+      const id = this.#next++;
+      this.#timers.set(id, { at: this.#now + ms, fn });
+      return id;
+    }
+    clearTimeout(id: number): void {
+      this.#timers.delete(id);
+    }
+    /** The loop was blocked for `ms`: time moves, nothing runs. */
+    block(ms: number): void {
+      this.#now += ms;
+    }
+    timersPhase(): void {
+      const due = [...this.#timers].filter(([, t]) => t.at <= this.#now).sort(([, a], [, b]) => a.at - b.at);
+      for (const [id, t] of due) {
+        if (!this.#timers.delete(id)) continue; // cleared by an earlier timer of this phase
+        t.fn();
+      }
+    }
+  }
+
+  function startOnLoop(input: Partial<ConnectionInput>) {
+    const clock = new LoopClock();
+    const actor = createActor(connectionMachine, { input: { ...base, ...input }, clock: clock as never });
+    actor.start();
+    return { actor, clock, state: () => actor.getSnapshot().value, failure: () => actor.getSnapshot().context.failure };
+  }
+
+  it('a loop blocked past the heartbeat timeout reads what arrived meanwhile before dropping the peer', () => {
+    const m = startOnLoop({ heartbeatInterval: 100, heartbeatTimeout: 300 });
+    m.actor.send({ type: 'stream.opened', remoteAddress: '127.0.0.1:5555' });
+    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    m.actor.send({ type: 'awaiting.ready' });
+    m.actor.send({ type: 'handshake.succeeded', peerType: 'PULL' });
+    m.clock.block(100);
+    m.clock.timersPhase(); // PING: armed until 400
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'armed' } });
+    m.clock.block(1000); // the peer's PONG waits in the kernel while the loop is blocked
+    m.clock.timersPhase();
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'lastLook' } });
+    m.actor.send({ type: 'traffic.seen' }); // the poll phase reads it
+    m.clock.timersPhase();
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'clear' } });
+    expect(m.failure()).toBeUndefined();
+    // Nothing came: the next timers phase drops the connection.
+    m.clock.block(100);
+    m.clock.timersPhase(); // PING
+    m.clock.block(300);
+    m.clock.timersPhase();
+    m.clock.timersPhase();
+    expect(m.failure()).toMatchObject({ kind: 'connection', code: 'ETIMEDOUT' });
+    expect(m.state()).toBe('waiting');
+  });
+
+  it("a loop blocked past the peer's TTL reads what arrived meanwhile before dropping the peer", () => {
+    const m = startOnLoop({ role: 'accept' });
+    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    m.actor.send({ type: 'awaiting.ready' });
+    m.actor.send({ type: 'handshake.succeeded', peerType: 'PUSH' });
+    m.actor.send({ type: 'peer.pinged', ttl: 300 });
+    m.clock.block(1000);
+    m.clock.timersPhase();
+    expect(m.state()).toMatchObject({ active: { peerTtl: 'lastLook' } });
+    m.actor.send({ type: 'traffic.seen' });
+    expect(m.state()).toMatchObject({ active: { peerTtl: 'clear' } });
+    m.actor.send({ type: 'peer.pinged', ttl: 300 });
+    m.clock.block(300);
+    m.clock.timersPhase();
+    m.clock.timersPhase();
+    expect(m.failure()).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(m.state()).toBe('closed');
+  });
+
   it('heartbeatTimeout -1 means the interval', () => {
     const m = start({ heartbeatInterval: 100, heartbeatTimeout: -1 });
     activate(m);
@@ -295,6 +375,8 @@ describe('connection machine: heartbeats', () => {
     m.clock.increment(299);
     expect(m.state()).toMatchObject({ active: {} });
     m.clock.increment(1);
+    expect(m.state()).toMatchObject({ active: { peerTtl: 'lastLook' } });
+    m.clock.increment(0); // the last look, one loop turn later: nothing came
     expect(m.ctx().failure).toMatchObject({ code: 'ETIMEDOUT' });
     expect(m.state()).toBe('closed');
   });
