@@ -555,20 +555,19 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
       configurable: true,
       value(this: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject, scope: ActorScope<AnyMachineSnapshot, EventObject>): AnyMachineSnapshot {
         if (snapshot.status === 'active') {
-          // The value objects of the snapshots this shortcut reuses (a REQ's two turns) come back
-          // again and again: the last two found are kept by identity.
+          // The values of the snapshots this shortcut reuses (a REQ's two turns) come back again
+          // and again: the last two found are kept, objects by identity and names (a top-level
+          // state's value is its name) by value.
           const value = snapshot.value as unknown;
           let byType: Map<string, readonly Resolved[] | null> | undefined;
           if (value === seenValue0) byType = seenTypes0;
           else if (value === seenValue1) byType = seenTypes1;
           else {
             byType = findByValue((resolvedTree ??= pathTree((resolved ??= resolve(this)))), value);
-            if (typeof value === 'object') {
-              seenValue1 = seenValue0;
-              seenTypes1 = seenTypes0;
-              seenValue0 = value;
-              seenTypes0 = byType;
-            }
+            seenValue1 = seenValue0;
+            seenTypes1 = seenTypes0;
+            seenValue0 = value;
+            seenTypes0 = byType;
           }
           if (byType !== undefined) {
             const candidates = byType.get(event.type);
