@@ -107,6 +107,12 @@ function gapProbe(): { stop(): number } {
   };
 }
 
+/**
+ * Set by an XPublisher that expects subscriptions, for Subscribers in the same process (inproc) to
+ * call once their subscribe() loop has returned: from then on the publisher's loop is watched alone.
+ */
+let callsReturned: (() => void) | undefined;
+
 /** The bound ROUTER: counts messages, one per DEALER. */
 async function routerHalf(impl: Impl, address: string): Promise<{ endpoint: string | null; handlers: Record<string, Handler> }> {
   const router = make(impl, 'Router');
@@ -174,6 +180,8 @@ async function xpubHalf(impl: Impl, address: string, hwm: number | undefined): P
       async expect({ count }) {
         const n = count as number;
         const loop = gapProbe();
+        let alone: { stop(): number } | undefined;
+        callsReturned = () => (alone = gapProbe());
         let i = 0;
         let last = performance.now();
         let tick = last;
@@ -199,7 +207,8 @@ async function xpubHalf(impl: Impl, address: string, hwm: number | undefined): P
           }
           const t = now();
           clearInterval(quiet);
-          emit('done', { t, first, maxGapMs: loop.stop() });
+          callsReturned = undefined;
+          emit('done', { t, first, maxGapMs: loop.stop(), ...(alone === undefined ? {} : { maxGapAfterCallsMs: alone.stop() }) });
         })().catch((e) => failed(i, e));
       },
       async publish({ count, prefix }) {
@@ -255,7 +264,9 @@ function subscribersHalf(impl: Impl, endpoint: string, hwm: number | undefined):
     async subscribe({ count, prefix, spread }) {
       const t0 = now();
       for (let i = 0; i < (count as number); i++) owner(i, spread).subscribe(topic(prefix as string, i));
-      emit('subscribed', { t0, callsMs: now() - t0 });
+      const callsMs = now() - t0;
+      callsReturned?.();
+      emit('subscribed', { t0, callsMs });
     },
     async check({ count, spread, timeoutMs }) {
       let received = 0;
