@@ -263,6 +263,24 @@ function blockingContext(region: 'pingTimeout' | 'peerTtl', state: string, ms: n
   return { context, blocked };
 }
 
+/**
+ * Watches `ours` from now; the returned check sends a message each way with `theirs` and expects
+ * that no disconnect happened and that the one handshake is all there was.
+ */
+function staysConnected(ours: Pair): (theirs: zmq.Pair) => Promise<void> {
+  const handshakes = countEvents(ours, 'handshake');
+  const disconnects: string[] = [];
+  ours.events.on('disconnect', (e) => disconnects.push(e.address ?? ''));
+  return async (theirs) => {
+    await theirs.send('after');
+    expect(text(await ours.receive())).toEqual(['after']);
+    await ours.send('back');
+    expect(text(await theirs.receive())).toEqual(['back']);
+    expect(handshakes.n).toBe(1);
+    expect(disconnects).toEqual([]);
+  };
+}
+
 describe('heartbeats after a blocked event loop (tcp, libzmq peer)', () => {
   // A loop blocked for longer than a heartbeat timeout runs its due timers before it reads the input
   // that came meanwhile. The connection must read first: a busy process must not drop live peers.
@@ -270,37 +288,23 @@ describe('heartbeats after a blocked event loop (tcp, libzmq peer)', () => {
   it('our PING timeout: the PONG that arrived while the loop was blocked keeps the connection', async () => {
     const { context, blocked } = blockingContext('pingTimeout', 'armed', 400);
     const ourPair = mine(new Pair({ context, heartbeatInterval: 20, heartbeatTimeout: 60 }));
-    const handshakes = countEvents(ourPair, 'handshake');
-    const disconnects: string[] = [];
-    ourPair.events.on('disconnect', (e) => disconnects.push(e.address ?? ''));
+    const stayed = staysConnected(ourPair);
     const theirPair = libzmq(new zmq.Pair());
     await link('libzmq', 'tcp', ourPair, theirPair);
     await blocked; // a PING went out, then 400 ms without a turn of the loop; libzmq answered at once
-    await theirPair.send('after');
-    expect(text(await ourPair.receive())).toEqual(['after']);
-    await ourPair.send('back');
-    expect(text(await theirPair.receive())).toEqual(['back']);
-    expect(handshakes.n).toBe(1);
-    expect(disconnects).toEqual([]);
+    await stayed(theirPair);
   });
 
   it("the peer's PING TTL: its PINGs that arrived while the loop was blocked keep the connection", async () => {
     const { context, blocked } = blockingContext('peerTtl', 'armed', 400);
     const ourPair = mine(new Pair({ context }));
-    const handshakes = countEvents(ourPair, 'handshake');
-    const disconnects: string[] = [];
-    ourPair.events.on('disconnect', (e) => disconnects.push(e.address ?? ''));
+    const stayed = staysConnected(ourPair);
     // libzmq PINGs every 20 ms asking for traffic within 100 ms; its own timeout is long, since our
     // blocked loop answers nothing for 400 ms.
     const theirPair = libzmq(new zmq.Pair({ heartbeatInterval: 20, heartbeatTimeToLive: 100, heartbeatTimeout: 10_000 }));
     await link('ours', 'tcp', ourPair, theirPair);
     await blocked;
-    await theirPair.send('after');
-    expect(text(await ourPair.receive())).toEqual(['after']);
-    await ourPair.send('back');
-    expect(text(await theirPair.receive())).toEqual(['back']);
-    expect(handshakes.n).toBe(1);
-    expect(disconnects).toEqual([]);
+    await stayed(theirPair);
   });
 });
 

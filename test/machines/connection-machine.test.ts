@@ -44,6 +44,13 @@ function activate(m: ReturnType<typeof start>, minor = 1) {
   m.actor.send({ type: 'handshake.succeeded', peerType: 'PULL' });
 }
 
+/** Drives an accepting machine to `active` with a 3.1 PUSH peer. */
+function accepted(actor: { send(e: never): void }) {
+  actor.send({ type: 'greeting.received', major: 3, minor: 1 } as never);
+  actor.send({ type: 'awaiting.ready' } as never);
+  actor.send({ type: 'handshake.succeeded', peerType: 'PUSH' } as never);
+}
+
 describe('connection machine: connecting and handshake', () => {
   it('a connecting side opens a stream at once and goes greeting → starting → ready → active (NULL), attaching the peer', () => {
     const m = start();
@@ -325,9 +332,7 @@ describe('connection machine: heartbeats', () => {
 
   it("a loop blocked past the peer's TTL reads what arrived meanwhile before dropping the peer", () => {
     const m = startOnLoop({ role: 'accept' });
-    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
-    m.actor.send({ type: 'awaiting.ready' });
-    m.actor.send({ type: 'handshake.succeeded', peerType: 'PUSH' });
+    accepted(m.actor);
     m.actor.send({ type: 'peer.pinged', ttl: 300 });
     m.clock.block(1000);
     m.clock.timersPhase();
@@ -362,9 +367,7 @@ describe('connection machine: heartbeats', () => {
 
   it("honours the peer's PING TTL: silence for that long drops the connection, traffic keeps it", () => {
     const m = start({ role: 'accept' });
-    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
-    m.actor.send({ type: 'awaiting.ready' });
-    m.actor.send({ type: 'handshake.succeeded', peerType: 'PUSH' });
+    accepted(m.actor);
     m.actor.send({ type: 'peer.pinged', ttl: 0 });
     expect(m.state()).toMatchObject({ active: { peerTtl: 'clear' } });
     m.actor.send({ type: 'peer.pinged', ttl: 300 });
