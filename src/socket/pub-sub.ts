@@ -93,9 +93,10 @@ function subscriptionByte(msg: Message): number {
   return f.byteLength > 0 && (f[0] === SUBSCRIBE || f[0] === CANCEL) ? (f[0] as number) : -1;
 }
 
+/** The bytes of a prefix given to subscribe() or unsubscribe(): the socket's own (a caller's buffer is copied, as it may change after the call). */
 function userPrefix(prefix: unknown, method: string): Uint8Array {
   if (typeof prefix === 'string') return asciiBytes(prefix) ?? encoder.encode(prefix);
-  if (prefix instanceof Uint8Array) return prefix;
+  if (prefix instanceof Uint8Array) return new Uint8Array(prefix);
   throw new ZmqError('EINVAL', `${method}(): the prefix ${describeValue(prefix)} is not a string or bytes (Uint8Array)`);
 }
 
@@ -238,7 +239,12 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
             continue;
           }
           this.#spend();
-          this.tell({ type: kind === SUBSCRIBE ? 'subscription.added' : 'subscription.removed', peerId: peer.id, prefix: toHex((msg[0] as Frame).subarray(1)) });
+          // The frame is the publisher's now (frames are shared read-only): the machine gets its
+          // bytes with the hex instead of decoding them again.
+          const prefix = (msg[0] as Frame).subarray(1);
+          const hex = toHex(prefix);
+          knownPrefix(hex, prefix);
+          this.tell({ type: kind === SUBSCRIBE ? 'subscription.added' : 'subscription.removed', peerId: peer.id, prefix: hex });
         }
       }
     } finally {
@@ -527,11 +533,11 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
     return this.#ahead !== undefined;
   }
 
+  /** Tells the machine of a subscribe or unsubscribe; `prefix` is the socket's own, never changed afterwards. */
   protected subscriptionCommand(type: 'subscribe' | 'unsubscribe', prefix: Uint8Array): void {
     const hex = toHex(prefix);
-    // The machine works from the hex; it gets the bytes back without decoding them (a copy: the
-    // caller's buffer may change after this call).
-    knownPrefix(hex, new Uint8Array(prefix));
+    // The machine works from the hex; it gets the bytes back without decoding them.
+    knownPrefix(hex, prefix);
     this.tell({ type, prefix: hex });
   }
 }
@@ -649,7 +655,8 @@ export class XSubscriber extends SubscriberBase<typeof xsubscriberMachine> {
   protected override xsend(msg: Message): boolean {
     const kind = subscriptionByte(msg);
     if (kind >= 0) {
-      this.subscriptionCommand(kind === SUBSCRIBE ? 'subscribe' : 'unsubscribe', (msg[0] as Frame).subarray(1));
+      // A copy: the frame is the caller's, which may change it once send() returns.
+      this.subscriptionCommand(kind === SUBSCRIBE ? 'subscribe' : 'unsubscribe', new Uint8Array((msg[0] as Frame).subarray(1)));
       return true;
     }
     // libzmq `xsub.cpp`: other messages go to every publisher (each its own array); a full pipe
