@@ -1,5 +1,5 @@
 // The public face of monocoque on Node: everything `browser.ts` exports, the tcp and ipc transports
-// (node:net), registered when this module loads, the ZAP handler and the Proxy.
+// (node:net), registered when this module loads, the ZAP handler, the Proxy and the Stream socket.
 
 export * from './browser.js';
 import './transport/register-node.js';
@@ -20,8 +20,16 @@ export { Authenticator, ZAP_ENDPOINT, authenticatorMachine };
 export type { AuthenticatorOptions, PlainUsers, CurveClients } from './socket/authenticator.js';
 export type { AuthenticatorContext, AuthenticatorEvent, ZapVerdict, ZapRequestFacts } from '../machines/authenticator.js';
 
+// STREAM (libzmq ZMQ_STREAM, zeromq.js `Stream`): raw bytes with peers outside ZeroMQ, over tcp and
+// ipc only, so monocoque/browser leaves it out. Loading it also makes `new Socket(11)` a Stream.
+import { Stream } from './socket/stream.js';
+import { streamMachine } from '../machines/stream.js';
+export { Stream, streamMachine };
+export type { StreamOptions, StreamConnectOptions } from './socket/stream.js';
+export type { StreamContext, StreamEvent, StreamSendOutcome } from '../machines/stream.js';
+
 // `import zmq from 'monocoque'` as well as `import * as zmq from 'monocoque'`, as zeromq.js allows:
 // the default export holds every named export.
 import * as browser from './browser.js';
-const monocoque = Object.freeze({ ...browser, Proxy, proxyMachine, Authenticator, ZAP_ENDPOINT, authenticatorMachine });
+const monocoque = Object.freeze({ ...browser, Proxy, proxyMachine, Authenticator, ZAP_ENDPOINT, authenticatorMachine, Stream, streamMachine });
 export default monocoque;

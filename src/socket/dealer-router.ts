@@ -11,7 +11,8 @@ import { checkRoutingId, RECEIVING_OPTIONS, routingIdBytes, SENDING_OPTIONS } fr
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { dealerMachine } from '../../machines/dealer.js';
 import { isMandatory, routeOutcome, routerHasRoom, routerMachine } from '../../machines/router.js';
-import type { PeerParams, RouteOutcome } from '../../machines/router.js';
+import type { PeerParams, RouteOutcome, RouteTable } from '../../machines/router.js';
+import type { FairQueue } from './fair-queue.js';
 import { RoundRobinSocket } from './round-robin.js';
 import { optionAccessors, Socket, socketMachine } from './socket.js';
 import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
@@ -86,8 +87,34 @@ export class Dealer extends RoundRobinSocket<typeof dealerMachine> {
   }
 }
 
-/** What a ROUTER remembers of a peer that left: its routing id, for the messages it left queued. */
+/** What a ROUTER or STREAM remembers of a peer that left: its routing id, for the messages it left queued. */
 const lastIds = new WeakMap<Peer, Frame>();
+
+/**
+ * @internal A routed socket's (ROUTER, STREAM) peer is leaving: its queued messages may still be
+ * read, and keep the id it had (libzmq keeps it on the pipe).
+ */
+export function keepLeavingId(routes: RouteTable, peer: Peer): void {
+  const id = routes.frameOf(peer.id);
+  if (id !== undefined) lastIds.set(peer, id);
+}
+
+/**
+ * @internal A routed socket's receive: the next message fair-queued from its peers, with the
+ * sender's routing id put in front (the engine made the array for this message: ours to change).
+ * A refused peer's leftovers, which have no id, are skipped.
+ */
+export function readRouted(inbound: FairQueue, routes: RouteTable): Message | undefined {
+  for (;;) {
+    const msg = inbound.read();
+    if (msg === undefined) return undefined;
+    const from = inbound.from as Peer;
+    const id = routes.frameOf(from.id) ?? lastIds.get(from);
+    if (id === undefined) continue;
+    msg.unshift(id);
+    return msg;
+  }
+}
 
 /**
  * ROUTER: every message received starts with the routing id of the peer it came from; every
@@ -264,23 +291,12 @@ export class Router extends Socket<typeof routerMachine> {
 
   /** @internal */
   protected override peerLeaving(peer: Peer): void {
-    // Its queued messages may still be read: they keep the id it had (libzmq keeps it on the pipe).
-    const id = this.machineContext.routes.frameOf(peer.id);
-    if (id !== undefined) lastIds.set(peer, id);
+    keepLeavingId(this.machineContext.routes, peer);
   }
 
   /** @internal */
   protected override xrecv(): Message | undefined {
-    const routes = this.machineContext.routes;
-    for (;;) {
-      const msg = this.inbound.read();
-      if (msg === undefined) return undefined;
-      const from = this.inbound.from as Peer;
-      const id = routes.frameOf(from.id) ?? lastIds.get(from);
-      if (id === undefined) continue; // a refused peer's leftovers
-      msg.unshift(id);
-      return msg;
-    }
+    return readRouted(this.inbound, this.machineContext.routes);
   }
 }
 

@@ -267,8 +267,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /**
    * zeromq.js's form, for JavaScript and for a subclass of yours: `new Socket(type, options)` with
-   * libzmq's socket type number (ZMQ_PAIR 0, ZMQ_PUB 1, … ZMQ_XSUB 10) returns a socket of that type,
-   * e.g. a `Publisher` for 1. A number that is no type, or one monocoque lacks (ZMQ_STREAM 11, the
+   * libzmq's socket type number (ZMQ_PAIR 0, ZMQ_PUB 1, … ZMQ_XSUB 10, ZMQ_STREAM 11) returns a
+   * socket of that type, e.g. a `Publisher` for 1 (a `Stream` for 11 from `monocoque`, not from
+   * `monocoque/browser`, which has no Stream). A number that is no type, or one monocoque lacks (the
    * DRAFT types), is EINVAL. A subclass of yours calling `super(type)`, as zeromq.js's draft sockets
    * do, gets that socket as `this` with its own methods on top (its class then extends the class of
    * that type); the socket is sealed, so such a subclass declares methods, not fields.
@@ -1660,7 +1661,7 @@ function isMachine(m: unknown): m is AnyStateMachine {
  */
 function socketOfType(type: unknown, options: unknown, more: boolean, third: unknown, newTarget: Function): Socket {
   if (typeof type !== 'number') {
-    throw new TypeError(`Socket type must be a number: libzmq's socket type (ZMQ_PAIR 0 … ZMQ_XSUB 10), not ${describeValue(type)}`);
+    throw new TypeError(`Socket type must be a number: libzmq's socket type (ZMQ_PAIR 0 … ZMQ_STREAM 11), not ${describeValue(type)}`);
   }
   if (more) throw new TypeError(`Expected 2 arguments (socket type, options), got a third: ${describeValue(third)}`);
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
@@ -1676,7 +1677,9 @@ function socketOfType(type: unknown, options: unknown, more: boolean, third: unk
   }
   const accepted = classOfType.flatMap((c, n) => (c === undefined ? [] : [`${n} (${LIBZMQ_SOCKET_TYPES[n]})`])).join(', ');
   const name: string | undefined = Number.isInteger(type) ? LIBZMQ_SOCKET_TYPES[type] : undefined;
-  const what = name === undefined ? 'is not a libzmq socket type' : `(ZMQ_${name}${type >= 12 ? ', a DRAFT type' : ''}) is not offered by monocoque`;
+  // STREAM is registered by its own module (stream.ts), which only the Node entry loads.
+  const where = name === 'STREAM' ? 'monocoque/browser (it needs tcp or ipc: the Node entry, monocoque, has it)' : 'monocoque';
+  const what = name === undefined ? 'is not a libzmq socket type' : `(ZMQ_${name}${type >= 12 ? ', a DRAFT type' : ''}) is not offered by ${where}`;
   throw new ZmqError('EINVAL', `new Socket(${type}): socket type ${type} ${what}; accepted: ${accepted}`);
 }
 

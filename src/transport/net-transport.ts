@@ -2,7 +2,8 @@
 // connection actor (machines/connection.ts) per accepted stream or per connect, whose effects are
 // provided here. The actor decides when to connect, time out and retry; this file does the IO, gives
 // each stream's engine its byte stream (node:net) and mechanism (NULL), and attaches pipes to the
-// socket. PeerHost rules stay in the socket; wire rules in src/protocol/.
+// socket (a STREAM socket's streams get a raw engine instead, raw-engine.ts: no ZMTP at all).
+// PeerHost rules stay in the socket; wire rules in src/protocol/.
 //
 // Lifetime, as zeromq.js's: servers, streams and the actors' timers are unref'd, so open sockets
 // keep no process or worker alive (a waiting call does, keep-alive.ts); when the process is about
@@ -32,6 +33,8 @@ import { backgroundClock } from './keep-alive.js';
 import { createMechanism } from './security.js';
 import { idleReader, idleWriter, StreamEngine } from './stream-engine.js';
 import type { EngineHost } from './stream-engine.js';
+import { RawEngine } from './raw-engine.js';
+import type { RawEngineHost } from './raw-engine.js';
 
 /** A listening server, as a transport's `listen` returns it. */
 export interface Listening {
@@ -75,6 +78,18 @@ function keepsPipes(socket: PeerHost, endpoint: string): boolean {
   return !FRESH_PIPES_PER_CONNECTION.has(socket.type) || socket.connectRoutingId?.(endpoint) !== undefined;
 }
 
+/**
+ * Socket types whose tcp/ipc streams carry raw bytes, not ZMTP (libzmq `options.raw_socket`: the
+ * listener and the connecter give such a socket a `raw_engine_t`).
+ */
+const RAW_SOCKET_TYPES: ReadonlySet<string> = new Set(['STREAM']);
+
+/** What a raw connection's peer is known as: nothing was announced (no greeting, no metadata). */
+const RAW_PEER: PeerInfo = { socketType: '', identity: undefined, properties: {} };
+
+/** The engine of one stream: ZMTP, or raw bytes for a STREAM socket. */
+type Engine = StreamEngine | RawEngine;
+
 function emit(socket: PeerHost, event: SocketEvent): void {
   const monitor = socket.monitor;
   if (monitor.observed) monitor.emit(event);
@@ -94,7 +109,7 @@ function on(effect: (n: NetConnection, context: ConnectionContext) => void) {
  * One connection actor and what it drives: the stream of the moment (with its engine), the socket
  * peer it attached, and, for a connecting socket, the pipes kept across reconnects.
  */
-class NetConnection implements EngineHost {
+class NetConnection implements EngineHost, RawEngineHost {
   readonly actor: Actor<typeof connectionMachine>;
   readonly #spec: StreamSpec;
   readonly #context: TransportContext;
@@ -105,7 +120,9 @@ class NetConnection implements EngineHost {
   readonly #endpoint: string;
   readonly #ep: Endpoint | undefined;
   readonly #onDone: ((c: NetConnection) => void) | undefined;
-  #engine: StreamEngine | undefined;
+  #engine: Engine | undefined;
+  /** The socket speaks raw bytes on this connection (a STREAM socket): no greeting, no handshake. */
+  readonly #raw: boolean;
   #attempt: NetSocket | undefined;
   /** An open stream whose mechanism is still loading (CURVE's libsodium, the first time). */
   #loading: NetSocket | undefined;
@@ -160,6 +177,7 @@ class NetConnection implements EngineHost {
     this.#endpoint = endpoint;
     this.#ep = ep;
     this.#onDone = onDone;
+    this.#raw = RAW_SOCKET_TYPES.has(socket.type);
     const o = socket.options;
     this.actor = createActor(NetConnection.#machine, {
       input: {
@@ -299,7 +317,20 @@ class NetConnection implements EngineHost {
     }
   }
 
-  engineClosed(engine: StreamEngine): void {
+  /**
+   * A raw stream opened: there is nothing to agree on, so the connection machine is taken through its
+   * handshake at once (a greeting of ZMTP 3.0, which sends no heartbeats, as libzmq's raw engine sends
+   * none; then the peer is ready) and attaches the peer, as libzmq plugs a raw engine in straight away.
+   */
+  rawStreamOpened(engine: RawEngine): void {
+    if (engine !== this.#engine) return;
+    this.#info = RAW_PEER;
+    this.actor.send({ type: 'greeting.received', major: 3, minor: 0 });
+    this.actor.send({ type: 'awaiting.ready' });
+    this.actor.send({ type: 'handshake.succeeded', peerType: '' });
+  }
+
+  engineClosed(engine: Engine): void {
     if (engine === this.#engine) this.actor.send({ type: 'stream.closed' });
   }
 
@@ -314,6 +345,14 @@ class NetConnection implements EngineHost {
   // ---- effects ----
 
   #startEngine(stream: NetSocket): void {
+    if (this.#raw) {
+      // ZMQ_STREAM_NOTIFY, read when the stream opens (the Stream class keeps it with its options).
+      const notify = (this.#socket.options as Readonly<{ notify?: boolean }>).notify !== false;
+      const engine = new RawEngine(new NodeStream(stream), this, { notify });
+      this.#engine = engine;
+      engine.start();
+      return;
+    }
     const made = createMechanism(this.#socket, this.#security, this.#context.zapHandlerBound());
     if (!(made instanceof Promise)) {
       this.#runEngine(stream, made);
@@ -430,7 +469,9 @@ class NetConnection implements EngineHost {
         return;
       }
       peer.remoteAddress = this.#remote;
-      if (socket.connectRoutingId?.(this.#endpoint) !== undefined) {
+      if (this.#raw) {
+        // A raw peer announces nothing: it keeps the routing id its STREAM socket gave it.
+      } else if (socket.connectRoutingId?.(this.#endpoint) !== undefined) {
         socket.identifyPeer(peer, info.socketType, routingId); // the id the connect gave stays (Router.identifyPeer)
       } else {
         peer.peerType = info.socketType;
@@ -458,7 +499,8 @@ class NetConnection implements EngineHost {
         null, // `accept` and `connect` were reported when the stream opened
       );
     }
-    if (this.#peer?.attached) emit(socket, { type: 'handshake', address: this.#endpoint, peer: this.#eventPeer() });
+    // No handshake on a raw stream, and none reported (libzmq reports it from `mechanism_ready` only).
+    if (this.#peer?.attached && !this.#raw) emit(socket, { type: 'handshake', address: this.#endpoint, peer: this.#eventPeer() });
   }
 
   /** The stream is over (now, at once): the socket loses the peer unless its pipes are kept. */
@@ -478,7 +520,7 @@ class NetConnection implements EngineHost {
   }
 
   /** After the engine has gone: detach a per-connection peer (the socket emits `disconnect`), or say so. */
-  #streamGone(_engine: StreamEngine): void {
+  #streamGone(_engine: Engine): void {
     const peer = this.#peer;
     if (this.#kept === undefined && peer !== undefined) {
       this.#peer = undefined;
@@ -534,10 +576,12 @@ class NetConnection implements EngineHost {
   #eventPeer(): EventPeer {
     const p: EventPeer = {};
     const info = this.#info;
-    if (info !== undefined) {
+    if (info !== undefined && info !== RAW_PEER) {
       p.socketType = info.socketType;
       if (info.identity !== undefined && info.identity.length > 0) p.routingId = info.identity;
       if (info.zap !== undefined) p.userId = info.zap.userId;
+    } else if (this.#raw && this.#peer?.routingId !== undefined) {
+      p.routingId = this.#peer.routingId; // the id its STREAM socket gave it (a raw peer announces none)
     }
     if (this.#remote !== undefined) p.remoteAddress = this.#remote;
     return p;
