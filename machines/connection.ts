@@ -73,6 +73,8 @@ export type ConnectionEvent =
   | { type: 'stream.failed'; code: string; message: string }
   | { type: 'stream.closed' }
   | { type: 'greeting.received'; major: number; minor: number }
+  /** A raw stream (a STREAM socket's) opened: no greeting, no mechanism, nothing to agree on. */
+  | { type: 'raw.opened' }
   | { type: 'awaiting.hello' | 'awaiting.welcome' | 'awaiting.initiate' | 'awaiting.zap' | 'awaiting.ready' }
   | { type: 'handshake.succeeded'; peerType: string; routingId?: string }
   | { type: 'handshake.failed'; kind: 'protocol' | 'auth' | 'other'; code: string; message: string; status?: number }
@@ -284,7 +286,12 @@ export const connectionMachine = setup({
       states: {
         /** Our greeting is out; waiting for the peer's 64 octets. */
         greeting: {
-          on: { 'greeting.received': { target: 'starting', actions: 'recordGreeting' } },
+          on: {
+            'greeting.received': { target: 'starting', actions: 'recordGreeting' },
+            // libzmq plugs a raw engine in at once (`raw_engine_t::plug_internal`): straight to
+            // active, as a peer that is not ZMTP 3.1 (no heartbeats, as libzmq's raw engine sends none).
+            'raw.opened': '#connection.active',
+          },
         },
         /** Same mechanism on both sides; it takes its first step (a client's HELLO, NULL's READY). */
         starting: {

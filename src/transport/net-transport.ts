@@ -317,17 +317,11 @@ class NetConnection implements EngineHost, RawEngineHost {
     }
   }
 
-  /**
-   * A raw stream opened: there is nothing to agree on, so the connection machine is taken through its
-   * handshake at once (a greeting of ZMTP 3.0, which sends no heartbeats, as libzmq's raw engine sends
-   * none; then the peer is ready) and attaches the peer, as libzmq plugs a raw engine in straight away.
-   */
+  /** A raw stream opened: there is nothing to agree on; the connection machine goes active and attaches the peer. */
   rawStreamOpened(engine: RawEngine): void {
     if (engine !== this.#engine) return;
     this.#info = RAW_PEER;
-    this.actor.send({ type: 'greeting.received', major: 3, minor: 0 });
-    this.actor.send({ type: 'awaiting.ready' });
-    this.actor.send({ type: 'handshake.succeeded', peerType: '' });
+    this.actor.send({ type: 'raw.opened' });
   }
 
   engineClosed(engine: Engine): void {

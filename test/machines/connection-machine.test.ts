@@ -75,6 +75,13 @@ describe('connection machine: connecting and handshake', () => {
     expect(m.effects).toEqual([]);
   });
 
+  it('a raw stream (STREAM) goes straight to active and attaches its peer, with no heartbeats', () => {
+    const m = start({ role: 'accept', heartbeatInterval: 100 });
+    m.actor.send({ type: 'raw.opened' });
+    expect(m.state()).toMatchObject({ active: { pinging: 'off' } });
+    expect(m.count('attachPeer')).toBe(1);
+  });
+
   it('a greeting of ZMTP 3.0 (minor 0) is remembered as not 3.1', () => {
     const m = start({ role: 'accept' });
     m.actor.send({ type: 'greeting.received', major: 3, minor: 0 });
