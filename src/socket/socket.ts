@@ -703,10 +703,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#assertOpen();
     const ep = parseEndpoint(address, 'connect');
     if (this.#connects.has(ep.address)) return;
-    if (ep.transport === 'tcp' && this.opt.socksProxy !== null) {
-      // Going direct instead would show the peer the address the proxy was set to hide.
-      throw new ZmqError('ENOTSUP', `connect("${address}"): socksProxy is set (${this.opt.socksProxy}), and monocoque has no SOCKS client; set socksProxy to null to connect directly`, { address });
-    }
     if (ep.transport !== 'inproc') this.#checkCredentials(address, 'connect');
     const handle = this.context.transport(ep).connect(asHost(this), ep);
     if (this.#connects === NO_HANDLES) this.#connects = new Map();

@@ -103,5 +103,16 @@ const tcpSpec: StreamSpec = {
 
 /** @internal The tcp transport of one Context. */
 export function tcpTransport(context: TransportContext): Transport {
-  return netTransport(context, tcpSpec);
+  const transport = netTransport(context, tcpSpec);
+  const connect = transport.connect.bind(transport);
+  // ZMQ_SOCKS_PROXY: monocoque has no SOCKS client, and going direct instead would show the peer
+  // the address the proxy was set to hide.
+  transport.connect = (socket: PeerHost, ep: Endpoint) => {
+    const proxy = (socket.options as Readonly<{ socksProxy?: string | null }>).socksProxy;
+    if (proxy !== null && proxy !== undefined) {
+      throw new ZmqError('ENOTSUP', `connect("${ep.address}"): socksProxy is set (${proxy}), and monocoque has no SOCKS client; set socksProxy to null to connect directly`, { address: ep.address });
+    }
+    return connect(socket, ep);
+  };
+  return transport;
 }
