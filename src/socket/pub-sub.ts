@@ -394,7 +394,12 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
     }
     const peerId = this.#lastPeer;
     if (peerId === undefined) return;
-    for (const b of bytes) this.tell({ type, peerId, prefix: toHex(b) });
+    for (const b of bytes) {
+      // The bytes are the socket's own (userPrefix copies): the machine gets them with the hex.
+      const hex = toHex(b);
+      knownPrefix(hex, b);
+      this.tell({ type, peerId, prefix: hex });
+    }
   }
 
   /** zeromq.js's form of the same: `setStringOption(6, prefix)` (ZMQ_SUBSCRIBE) and 7 (ZMQ_UNSUBSCRIBE). */
