@@ -21,7 +21,11 @@ interface EventFields {
   address: string;
   /** For connect:retry: milliseconds until the next attempt. */
   interval: number;
-  /** For the *:error events and peer:refused: what went wrong. */
+  /**
+   * For the *:error events and peer:refused: what went wrong. On `disconnect`, present when this
+   * socket ended the connection for a reason of its own (a heartbeat timeout, a peer's PING TTL, a
+   * protocol error); absent when the peer closed it or the socket was closed or disconnected.
+   */
   error: ZmqError;
 }
 
@@ -48,7 +52,7 @@ export type Event =
   | EventFor<'connect:retry', 'address' | 'interval'>
   | EventFor<'close', 'address'>
   | EventFor<'close:error', 'address' | 'error'>
-  | EventFor<'disconnect', 'address'>
+  | (Omit<EventFor<'disconnect', 'address'>, 'error'> & { error?: ZmqError })
   | EventFor<'end'>
   | EventFor<'handshake', 'address'>
   | EventFor<'handshake:error:protocol', 'address' | 'error'>

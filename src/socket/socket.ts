@@ -1291,12 +1291,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   }
 
   /** @internal */
-  detachPeer(peer: Peer, quiet = false): void {
+  detachPeer(peer: Peer, quiet = false, reason?: ZmqError): void {
     if (!peer.attached) {
       // A refused peer's connection, kept open and out of use, ends now: libzmq reports it.
       if (peer.refused === true) {
         peer.refused = false;
-        if (!quiet) this.emitEvent({ type: 'disconnect', address: peer.endpoint, peer: eventPeer(peer) });
+        if (!quiet) this.#emitDisconnect(peer, reason);
       }
       return;
     }
@@ -1307,8 +1307,14 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     peer.out.end();
     if (!this.#closed) this.tell({ type: 'peer.detached', peerId: peer.id });
     this.peers.delete(peer.id);
-    if (!quiet) this.emitEvent({ type: 'disconnect', address: peer.endpoint, peer: eventPeer(peer) });
+    if (!quiet) this.#emitDisconnect(peer, reason);
     if (this.#closed) this.#checkDrained();
+  }
+
+  #emitDisconnect(peer: Peer, reason: ZmqError | undefined): void {
+    const event: SocketEvent = { type: 'disconnect', address: peer.endpoint, peer: eventPeer(peer) };
+    if (reason !== undefined) event.error = reason;
+    this.emitEvent(event);
   }
 
   /** @internal */

@@ -3,6 +3,7 @@
 // go. Transports never see the socket classes; sockets hand themselves over as this interface.
 
 import type { Endpoint } from '../core/endpoint.js';
+import type { ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
 import type { Frame } from '../core/frame.js';
 import type { SocketOptions } from '../core/options.js';
@@ -77,8 +78,11 @@ export interface PeerHost {
   readonly lingerLeft: number;
   /** Attaches a connection; returns the peer record (check `attached`: the socket may refuse it). */
   attachPeer(link: PeerLink, event: AttachEvent): Peer;
-  /** Ends a peer's attachment (its stream or connection is gone). Idempotent. */
-  detachPeer(peer: Peer, quiet?: boolean): void;
+  /**
+   * Ends a peer's attachment (its stream or connection is gone). Idempotent. `reason`: why our side
+   * ended it, when it did (the `disconnect` event carries it).
+   */
+  detachPeer(peer: Peer, quiet?: boolean, reason?: ZmqError): void;
   /** What an early-attached peer turned out to be (inproc connect before bind: its type, its routing id). */
   identifyPeer(peer: Peer, peerType: string, routingId: Frame | undefined): void;
   /**

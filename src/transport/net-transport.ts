@@ -23,7 +23,7 @@ import { routingIdBytes } from '../core/options.js';
 import { Pipe } from '../core/pipe.js';
 import type { Greeting, HandshakeWait, Mechanism, PeerInfo, Violation, ZapRequest } from '../protocol/index.js';
 import { connectionMachine } from '../../machines/connection.js';
-import type { ConnectionContext, ConnectionRole } from '../../machines/connection.js';
+import type { ConnectionContext, ConnectionFailure, ConnectionRole } from '../../machines/connection.js';
 import type { SecuritySettings } from '../core/security.js';
 import type { EventPeer, SocketEvent } from '../core/events.js';
 import type { BoundHandle, ConnectHandle, Peer, PeerHost, Transport } from './host.js';
@@ -149,13 +149,13 @@ class NetConnection implements EngineHost, RawEngineHost {
   static readonly #machine = connectionMachine.provide({
     actions: {
       openStream: on((n, c) => n.#open(c.attempts)),
-      endStream: on((n) => n.#endStream()),
+      endStream: on((n, c) => n.#endStream(c.failure)),
       attachPeer: on((n) => n.#attach()),
       reportHandshakeFailure: on((n, c) => n.#reportHandshakeFailure(c)),
       reportRetry: on((n, c) => emit(n.#socket, { type: 'connect:retry', address: n.#endpoint, interval: c.nextDelay })),
       sendPing: on((n) => n.#engine?.ping(Math.min(0xffff, Math.floor(n.#socket.options.heartbeatTimeToLive / 100)))),
       watchTraffic: on((n) => n.#engine?.watchTraffic()),
-      release: on((n, c) => n.#release(c.failure !== undefined)),
+      release: on((n, c) => n.#release(c.failure)),
     },
   });
 
@@ -498,7 +498,7 @@ class NetConnection implements EngineHost, RawEngineHost {
   }
 
   /** The stream is over (now, at once): the socket loses the peer unless its pipes are kept. */
-  #endStream(): void {
+  #endStream(failure: ConnectionFailure | undefined): void {
     this.#dropPending();
     const attempt = this.#attempt;
     if (attempt !== undefined) {
@@ -510,18 +510,28 @@ class NetConnection implements EngineHost, RawEngineHost {
     if (engine === undefined) return;
     this.#engine = undefined;
     engine.destroy();
-    this.#streamGone(engine);
+    this.#streamGone(engine, failure);
   }
 
-  /** After the engine has gone: detach a per-connection peer (the socket emits `disconnect`), or say so. */
-  #streamGone(_engine: Engine): void {
+  /**
+   * After the engine has gone: detach a per-connection peer (the socket emits `disconnect`), or say
+   * so. The event names the failure when our side ended the connection for one; a peer that closed
+   * its stream (ECONNRESET, recorded as a drop) is no error of ours.
+   */
+  #streamGone(_engine: Engine, failure: ConnectionFailure | undefined): void {
     const peer = this.#peer;
+    const reason =
+      failure !== undefined && !failure.handshaking && failure.code !== 'ECONNRESET' && this.#socket.monitor.observed
+        ? new ZmqError(failure.code as ZmqErrorCode, failure.message, { address: this.#endpoint })
+        : undefined;
     if (this.#kept === undefined && peer !== undefined) {
       this.#peer = undefined;
       peer.in.end();
-      this.#socket.detachPeer(peer);
+      this.#socket.detachPeer(peer, false, reason);
     } else {
-      emit(this.#socket, { type: 'disconnect', address: this.#endpoint, peer: this.#eventPeer() });
+      const event: SocketEvent = { type: 'disconnect', address: this.#endpoint, peer: this.#eventPeer() };
+      if (reason !== undefined) event.error = reason;
+      emit(this.#socket, event);
     }
     this.#info = undefined;
   }
@@ -537,7 +547,7 @@ class NetConnection implements EngineHost, RawEngineHost {
   }
 
   /** Final: the stream closes (letting written bytes out when the socket lingers), the peer goes. */
-  #release(failed: boolean): void {
+  #release(failure: ConnectionFailure | undefined): void {
     if (this.#done) return;
     this.#done = true;
     live.delete(this);
@@ -551,9 +561,9 @@ class NetConnection implements EngineHost, RawEngineHost {
     const engine = this.#engine;
     if (engine !== undefined) {
       this.#engine = undefined;
-      if (failed) engine.destroy();
+      if (failure !== undefined) engine.destroy();
       else engine.end(this.#socket.lingerLeft); // not a second full linger after the socket's own
-      this.#streamGone(engine);
+      this.#streamGone(engine, failure);
     }
     const peer = this.#peer;
     this.#peer = undefined;

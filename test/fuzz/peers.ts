@@ -49,8 +49,8 @@ export interface CaseOutcome {
   strict: boolean;
   /** Where the case stopped making progress, if it did. */
   hang?: string;
-  /** A strict case whose messages did not all arrive. */
-  lost?: { delivered: number; expected: number };
+  /** A strict case whose messages did not all arrive; `end`: what the socket said of the connection. */
+  lost?: { delivered: number; expected: number; end?: string };
   /** A stream the oracle found valid (handshake included) that the socket refused or closed. */
   refusedValid?: string;
   /** The socket wrote something that is not ZMTP. */
@@ -75,6 +75,8 @@ export interface PlayContext {
   tolerate?: ReadonlySet<KnownBug>;
   /** Resolves when the fuzzed socket is being closed: nothing more will be delivered. */
   closing?: Promise<void>;
+  /** What the socket's `disconnect` event said of this case's connection, if it ended. */
+  endOf?: () => string;
 }
 
 const noop = (): void => {};
@@ -426,7 +428,9 @@ export async function playCase(stream: NetSocket, c: FuzzCase, ctx: PlayContext)
     const delivered = ctx.closing === undefined ? permit.whenComplete() : Promise.race([permit.whenComplete(), ctx.closing]);
     // Its own deadline, from the last byte written: a write slowed by a loaded machine must not
     // leave the delivery no time, and look like a loss.
-    if (!(await new Deadline(ctx.caseTimeoutMs).holds(delivered)) || !permit.complete) outcome.lost = { delivered: permit.delivered, expected: permit.required };
+    if (!(await new Deadline(ctx.caseTimeoutMs).holds(delivered)) || !permit.complete) {
+      outcome.lost = { delivered: permit.delivered, expected: permit.required, end: ctx.endOf?.() };
+    }
   }
 }
 

@@ -259,7 +259,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
     if (o.lost !== undefined) {
       counts.lost++;
-      note({ kind: 'lost', detail: `${o.lost.delivered} of ${o.lost.expected} required messages delivered`, ...base });
+      const end = o.lost.end === undefined ? '' : `; ${o.lost.end}`;
+      note({ kind: 'lost', detail: `${o.lost.delivered} of ${o.lost.expected} required messages delivered${end}`, ...base });
     }
     if (o.refusedValid !== undefined) {
       counts.refusedValid++;

@@ -241,6 +241,7 @@ export class Target {
     const target = t;
     socket.events.on('*', (e) => {
       target.#monitor(e.type, e.peer?.remoteAddress);
+      if (e.type === 'disconnect') target.#noteEnd(e.address, e.peer?.remoteAddress, e.error);
       trace?.(`fuzzed socket event ${e.type} ${e.address ?? ''} ${e.peer?.remoteAddress ?? ''} ${e.error?.code ?? ''} ${e.error?.message ?? ''}`);
       if (e.error !== undefined) env.recorder.event(`${e.type} ${e.error.code}`);
     });
@@ -262,6 +263,23 @@ export class Target {
     if (RECEIVES.has(cfg.type)) target.#loops.push(target.#read(signal));
     if (SENDS.has(cfg.type)) target.#loops.push(target.#write(signal));
     return target;
+  }
+
+  /** Why each case's connection ended, as its `disconnect` event said: by our end's address (bound) or the slot's endpoint. */
+  readonly #ends = new Map<string, string>();
+
+  #noteEnd(address: string | undefined, remote: string | undefined, error: { code: string; message: string } | undefined): void {
+    const key = this.#cfg.role === 'bind' ? remote : address;
+    if (key === undefined) return;
+    this.#ends.set(key, error === undefined ? 'disconnect without an error (the peer closed it, or we did)' : `disconnect ${error.code}: ${error.message}`);
+    if (this.#ends.size > 4096) this.#ends.delete(this.#ends.keys().next().value!);
+  }
+
+  /** What the socket said of the end of the connection named `key`, and forgets it (a slot's endpoint serves case after case). */
+  #takeEnd(key: string): string {
+    const said = this.#ends.get(key);
+    this.#ends.delete(key);
+    return said ?? 'no disconnect event (the connection was still up)';
   }
 
   /** A connection actor's snapshot: live until its final state. */
@@ -378,7 +396,7 @@ export class Target {
       this.#connection(address);
       // Once the socket is closed its monitor events stop: nothing to wait for then.
       const released = (): Promise<string | undefined> => (this.closed ? Promise.resolve(undefined) : this.#released(address, this.#env.caseTimeoutMs));
-      const outcome = await playCase(stream, c, { ...ctx, released });
+      const outcome = await playCase(stream, c, { ...ctx, released, endOf: () => this.#takeEnd(address) });
       if (outcome.hang !== undefined) outcome.hang += ` [our end ${address}]`;
       return outcome;
     }
@@ -393,7 +411,8 @@ export class Target {
         server.cancel();
         return { index: c.index, label: c.label, ms: this.#env.caseTimeoutMs, session: false, valid: false, strict: false, knownBugs: [], hang: 'connect: the socket never connected to its raw server' };
       }
-      return await playCase(stream, c, ctx);
+      this.#ends.delete(endpoint);
+      return await playCase(stream, c, { ...ctx, endOf: () => this.#takeEnd(endpoint) });
     } finally {
       if (!this.closed) this.#socket.disconnect(endpoint);
     }

@@ -111,7 +111,9 @@ describe('bad input on an accepted connection', () => {
     const gone = nextEvent(b.pull, 'disconnect');
     raw.write(Buffer.concat([handshakeBytes('PUSH'), ok, tooBig]));
     await attached;
-    await gone;
+    const e = await gone;
+    expect(e.error?.code).toBe('EMSGSIZE');
+    expect(e.error?.message).toContain('maxMessageSize');
     await closedStream(raw);
     expect(text(await b.pull.receive())).toEqual(['hi']);
     await b.stillWorks();
@@ -127,7 +129,7 @@ describe('bad input on an accepted connection', () => {
     raw.write(Buffer.concat([handshakeBytes('PUSH'), whole, cut]));
     await attached; // a peer now: its stream ending is a disconnect, not a failed handshake
     raw.end();
-    await gone;
+    expect((await gone).error).toBeUndefined(); // the peer ended it
     expect(text(await b.pull.receive())).toEqual(['full']);
     await b.stillWorks();
     expect(b.pull.readable).toBe(false);

@@ -327,6 +327,8 @@ describe('tcp: connecting, reconnecting', () => {
     await pull.unbind(pull.lastEndpoint!);
     const e = await down;
     expect(e.address).toBe(pull.lastEndpoint);
+    // The peer closed it: no failure of ours to report.
+    expect(e.error).toBeUndefined();
   });
 
   it('handshakeInterval: a server that accepts but never answers is dropped (handshake:error:other), then retried', async () => {
@@ -350,7 +352,11 @@ describe('tcp: connecting, reconnecting', () => {
     const down = nextEvent(push, 'disconnect');
     push.connect(server.endpoint);
     await up;
-    await down;
+    // The event says why our side ended the connection.
+    const e = await down;
+    expect(e.error?.code).toBe('ETIMEDOUT');
+    expect(e.error?.message).toContain('heartbeat timeout');
+    expect(e.address).toBe(server.endpoint);
     // The silent peer did receive our PINGs.
     const bytes = Buffer.concat(server.received[0]);
     const names: string[] = [];
