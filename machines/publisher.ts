@@ -82,6 +82,21 @@ export function knownPrefix(hex: string, bytes: Uint8Array): void {
   lastBytes = bytes;
 }
 
+/** The bytes of each prefix of a batch (hex), by the batch's array: told by the socket with the event. */
+const batches = new WeakMap<readonly string[], readonly Uint8Array[]>();
+
+/** The bytes of every prefix in `hexes`, decoded unless {@link knownPrefixes} told them. */
+export function prefixesBytes(hexes: readonly string[]): readonly Uint8Array[] {
+  let bytes = batches.get(hexes);
+  if (bytes === undefined) batches.set(hexes, (bytes = hexes.map(fromHex)));
+  return bytes;
+}
+
+/** As {@link knownPrefix}, for a batch: `bytes[i]` are the bytes of `hexes[i]`, neither changed afterwards. */
+export function knownPrefixes(hexes: readonly string[], bytes: readonly Uint8Array[]): void {
+  batches.set(hexes, bytes);
+}
+
 /** Whether `peerId` holds `prefix` (hex). */
 export function holdsPrefix(subscriptions: SubscriberTrie, prefix: string, peerId: number): boolean {
   return subscriptions.has(prefixBytes(prefix), peerId);

@@ -10,7 +10,7 @@ import { SubscriptionTrie } from '../src/core/trie.js';
 import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { isKnownPeer, leavesNoPeers, PeerTable, peerUpdates } from './peers.js';
-import { prefixBytes } from './publisher.js';
+import { prefixBytes, prefixesBytes } from './publisher.js';
 import { inPlaceActions, withFastEdges } from './fast-edges.js';
 
 export interface SubscriberContext {
@@ -19,14 +19,27 @@ export interface SubscriberContext {
   subscriptions: SubscriptionTrie;
 }
 
-/** Commands from the application (prefix as hex). */
-export type SubscribeEvent = { type: 'subscribe'; prefix: string } | { type: 'unsubscribe'; prefix: string };
+/**
+ * Commands from the application (prefixes as hex). `subscribe.batch` is many subscribes at once, in
+ * order: a Subscriber tells its machine the subscribe() calls of one turn of the event loop that way
+ * (each call costs its caller a push, not a transition); it counts and travels as that many
+ * `subscribe` events would.
+ */
+export type SubscribeEvent =
+  | { type: 'subscribe'; prefix: string }
+  | { type: 'unsubscribe'; prefix: string }
+  | { type: 'subscribe.batch'; prefixes: readonly string[] };
 
 /** Parameters of the `sendSubscription` effect: one message to every publisher. */
 export interface SubscriptionParams {
   /** true: `0x01`+prefix; false: `0x00`+prefix. */
   subscribe: boolean;
   prefix: string;
+}
+
+/** Parameters of the `sendSubscriptions` effect: a subscribe message per prefix, in order, to every publisher. */
+export interface SubscriptionsParams {
+  prefixes: readonly string[];
 }
 
 /** Parameters of the `replaySubscriptions` effect: every subscribed prefix, to one new publisher. */
@@ -64,6 +77,7 @@ const prefixOf = ({ event }: { event: Ev }): string => ('prefix' in event ? even
 /** The in-place changes of the subscription counts. */
 const countUp = (context: SubscriberContext, event: Ev): void => {
   if (event.type === 'subscribe') context.subscriptions.add(prefixBytes(event.prefix));
+  else if (event.type === 'subscribe.batch') for (const prefix of prefixesBytes(event.prefixes)) context.subscriptions.add(prefix);
 };
 const countDown = (context: SubscriberContext, event: Ev): void => {
   if (event.type === 'unsubscribe') context.subscriptions.remove(prefixBytes(event.prefix));
@@ -95,6 +109,8 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
       // Effects, provided by the runtime.
       /** Write a subscription message to every publisher whose pipe has room (dropped for the others). */
       sendSubscription: (_: unknown, _params: SubscriptionParams) => {},
+      /** The same for many subscribes at once: each prefix's message, in order, to every publisher. */
+      sendSubscriptions: (_: unknown, _params: SubscriptionsParams) => {},
       /** Write every subscribed prefix to a new publisher; what does not fit its SNDHWM is dropped
        * silently (libzmq#2258). */
       replaySubscriptions: (_: unknown, _params: ReplayParams) => {},
@@ -129,6 +145,9 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
           subscribe: {
             actions: ['countUp', { type: 'sendSubscription', params: ({ event }) => ({ subscribe: true, prefix: prefixOf({ event }) }) }],
           },
+          'subscribe.batch': {
+            actions: ['countUp', { type: 'sendSubscriptions', params: ({ event }) => ({ prefixes: 'prefixes' in event ? event.prefixes : [] }) }],
+          },
           unsubscribe: [
             {
               guard: 'isLastSubscription',
@@ -151,7 +170,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
     },
   }), {
     guards: ['isLastSubscription', 'isSubscribed', 'leavesNoPeers', 'isKnownPeer', ...closeFastEdges.guards],
-    effects: ['sendSubscription', 'replaySubscriptions', ...closeFastEdges.effects],
+    effects: ['sendSubscription', 'sendSubscriptions', 'replaySubscriptions', ...closeFastEdges.effects],
     updates: updates as never,
   });
 }

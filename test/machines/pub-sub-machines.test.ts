@@ -172,6 +172,16 @@ describe('subscriberMachine and xsubscriberMachine', () => {
       expect(twice.effectTypes).toEqual(['sendSubscription']);
     });
 
+    it(`${name} machine: subscribe.batch counts each prefix, repeats included, and sends each, in order`, () => {
+      const r = run(machine, [attach(1, 'PUB'), { type: 'subscribe', prefix: '41' }, { type: 'subscribe.batch', prefixes: ['42', '41', ''] }]);
+      expect(r.json.subscriptions).toEqual({ '': 1, '41': 2, '42': 1 });
+      expect(r.effects).toEqual([{ type: 'sendSubscriptions', params: { prefixes: ['42', '41', ''] } }]);
+      // A batch counts as that many subscribes: the cancel of "41" still needs two unsubscribes.
+      const after = run(machine, [{ type: 'subscribe.batch', prefixes: ['41', '41'] }, { type: 'unsubscribe', prefix: '41' }]);
+      expect(after.json.subscriptions).toEqual({ '41': 1 });
+      expect(after.effects).toEqual([]);
+    });
+
     it(`${name} machine: a cancel travels only when the count reaches 0; unknown prefixes are ignored`, () => {
       const s = [{ type: 'subscribe', prefix: '41' }, { type: 'subscribe', prefix: '41' }];
       const first = run(machine, [...s, { type: 'unsubscribe', prefix: '41' }]);

@@ -486,6 +486,81 @@ describe('XPublisher over inproc', () => {
   });
 });
 
+describe('Subscriber: many subscribe() calls in one turn', () => {
+  /** An XPUB at inproc://many, a Subscriber connected to it, and the subscription events the Subscriber's machine hears. */
+  async function rig() {
+    const heard: { type: string; prefixes: string[] }[] = [];
+    let s: Subscriber | undefined;
+    const context = new Context({
+      inspect: (e) => {
+        if (e.type !== '@xstate.event' || s === undefined || e.actorRef !== s.actor) return;
+        const ev = e.event as { type: string; prefix?: string; prefixes?: string[] };
+        if (ev.type === 'subscribe' || ev.type === 'subscribe.batch') heard.push({ type: ev.type, prefixes: ev.prefixes ?? [ev.prefix!] });
+      },
+    });
+    const xpub = track(new XPublisher({ context, verbosity: 'allSubs', receiveTimeout: 0, receiveHighWaterMark: 0 }));
+    await xpub.bind('inproc://many');
+    s = track(new Subscriber({ context, receiveTimeout: 0, sendHighWaterMark: 0 }));
+    s.connect('inproc://many');
+    await tick();
+    return { xpub, s, heard };
+  }
+  const hex = (text: string) => Buffer.from(text).toString('hex');
+
+  it('the first 256 are told one by one; the rest wait for batches of at most 512, one a turn, in order, and all arrive', async () => {
+    const { xpub, s, heard } = await rig();
+    for (let i = 0; i < 1300; i++) s.subscribe(`t${i}`);
+    // Within the caller's turn: 256 events, the rest waiting (their cost to the loop is a push each).
+    expect(heard.length).toBe(256);
+    expect(heard.every((h) => h.type === 'subscribe')).toBe(true);
+    await tick();
+    expect(heard.length).toBe(257); // one batch on the next turn, not all of them
+    for (let turns = 0; turns < 10 && heard.length < 259; turns++) await tick();
+    const batches = heard.slice(256);
+    expect(batches.map((b) => [b.type, b.prefixes.length])).toEqual([['subscribe.batch', 512], ['subscribe.batch', 512], ['subscribe.batch', 20]]);
+    const told = heard.flatMap((h) => h.prefixes);
+    expect(told).toEqual(Array.from({ length: 1300 }, (_, i) => hex(`t${i}`)));
+    expect(s.getSnapshot().context.subscriptions.size).toBe(1300);
+    // The publisher sees every one, in the order of the calls.
+    const seen: string[] = [];
+    for (let turns = 0; turns < 50 && seen.length < 1300; turns++) {
+      for (const [notice] of await drain(xpub)) seen.push(notice.subarray(1).toString());
+      await tick();
+    }
+    expect(seen).toEqual(Array.from({ length: 1300 }, (_, i) => `t${i}`));
+  });
+
+  it('a waiting subscribe is in the receive filter at once, and an unsubscribe after it is told after it', async () => {
+    const { xpub, s } = await rig();
+    s.subscribe();
+    await tick();
+    await drain(xpub);
+    await xpub.send('k299'); // in the Subscriber's queue, unread
+    await tick();
+    s.unsubscribe(); // nothing subscribed now
+    for (let i = 0; i < 300; i++) s.subscribe(`k${i}`); // k256..k299 wait
+    // The filter reads every subscribe made, waiting ones included: k299 matches.
+    expect(text(await s.receive())).toEqual(['k299']);
+    for (let i = 0; i < 300; i++) s.subscribe(`u${i}`);
+    s.unsubscribe('u299'); // after its subscribe, which is told first: the count goes 1 -> 0
+    const held = s.getSnapshot().context.subscriptions.toJSON() as Record<string, number>;
+    expect([held[hex('u298')], held[hex('u299')], held[hex('k299')]]).toEqual([1, undefined, 1]);
+  });
+
+  it('close() tells the machine the waiting subscribes first, then closes', async () => {
+    const { s, heard } = await rig();
+    let closeAt = -1;
+    s.actor.subscribe(() => {
+      if (closeAt < 0 && s.getSnapshot().value !== 'open' && typeof s.getSnapshot().value !== 'object') closeAt = heard.length;
+    });
+    for (let i = 0; i < 400; i++) s.subscribe(`c${i}`);
+    s.close();
+    expect(heard.map((h) => [h.type, h.prefixes.length]).slice(255)).toEqual([['subscribe', 1], ['subscribe.batch', 144]]);
+    expect(heard.flatMap((h) => h.prefixes)).toEqual(Array.from({ length: 400 }, (_, i) => hex(`c${i}`)));
+    expect(closeAt).toBe(257); // the machine left `open` after hearing all 400
+  });
+});
+
 describe('XSubscriber over inproc', () => {
   it('xsub ↔ pub: raw 0x01/0x00 messages subscribe and cancel, counted; other messages are discarded by the PUB', async () => {
     const context = new Context();
