@@ -21,6 +21,15 @@ export const text = (m: Buffer[]): string[] => m.map((f) => f.toString());
 /** One turn of the event loop. */
 export const tick = (): Promise<unknown> => new Promise((r) => setTimeout(r, 0));
 
+/**
+ * Resolves once `done()` holds, looking again every few ms: for a state reached through I/O the
+ * test cannot await directly (a descriptor the kernel lets go). Bounded by the test's timeout, not
+ * by a guess of how long it takes.
+ */
+export async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 2));
+}
+
 /** Resolves to 'done' or 'waiting' once the event loop has had a turn. */
 export async function settled(p: Promise<unknown>): Promise<'done' | 'waiting'> {
   let done = false;

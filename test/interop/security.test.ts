@@ -19,6 +19,7 @@ import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { Socket } from '../../src/socket/socket.js';
 import type { SocketEvent } from '../../src/socket/events.js';
+import { countEvents, reconnectIntervals } from '../transport/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monocoque-security-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -145,12 +146,15 @@ for (const [kind, address] of Object.entries(transports)) {
       await pull.bind(address());
       const push = keep(new Push({ context: new Context(), plainUsername: 'admin', plainPassword: 'nope', reconnectInterval: 10, linger: 0 }));
       const failed = nextEvent(push, 'handshake:error:auth');
+      const retries = countEvents(push, 'connect:retry');
       push.connect(pull.lastEndpoint!);
       const e = await failed;
       expect(e.error?.status).toBe(400);
       expect(e.error?.message).not.toContain('nope');
-      // A refused client stops: after the refusal no second request reaches the handler.
-      await new Promise((r) => setTimeout(r, 100));
+      // A refused client stops: while a sentinel with the same interval retries ten times, ours
+      // schedules no attempt, and no second request reaches the handler.
+      await reconnectIntervals(10, 10);
+      expect(retries.n).toBe(0);
       expect(zap.requests.length).toBe(1);
     });
 
@@ -268,10 +272,12 @@ for (const [kind, address] of Object.entries(transports)) {
       await pull.bind(address());
       const push = keep(new Push({ context: new Context(), ...clientKeys, reconnectInterval: 10, linger: 0 }));
       const failed = nextEvent(push, 'handshake:error:auth');
+      const retries = countEvents(push, 'connect:retry');
       push.connect(pull.lastEndpoint!);
       expect((await failed).error?.status).toBe(400);
       expect(zap.requests[0].slice(5, 6)).toEqual(['CURVE']);
-      await new Promise((r) => setTimeout(r, 100));
+      await reconnectIntervals(10, 10); // a sentinel's ten retries at the same interval: ours makes none
+      expect(retries.n).toBe(0);
       expect(zap.requests.length).toBe(1);
     });
   });

@@ -30,8 +30,8 @@ import { RawEngine } from '../../src/transport/raw-engine.js';
 import type { ByteStreamListener } from '../../src/transport/byte-stream.js';
 import { memoryStreams } from '../transport/memory-stream.js';
 import { canSeeDescriptors, holdsDescriptor, socketInode } from '../hardening/lib/descriptors.js';
-import { code } from '../helpers/sockets.js';
-import { closedStream, delay, nextEvent, own, text, track } from '../transport/helpers.js';
+import { code, until } from '../helpers/sockets.js';
+import { closedStream, countEvents, delay, nextEvent, own, reconnectIntervals, text, track } from '../transport/helpers.js';
 
 // ---- the machine, stepped purely ----
 
@@ -251,7 +251,8 @@ describe('Stream as a server (bind), plain tcp clients', () => {
     c.end();
     const [closedId, closed] = await s.receive();
     expect([hex(closedId), closed.length]).toEqual([hex(id), 0]);
-    await delay(10);
+    // The notification is read; the machine's edge to noPeers follows the stream's close.
+    await until(() => JSON.stringify(s.getSnapshot().value) === JSON.stringify({ open: 'noPeers' }));
     expect(s.getSnapshot().value).toEqual({ open: 'noPeers' });
   });
 
@@ -397,6 +398,7 @@ describe('Stream as a client (connect), plain tcp servers', () => {
   it('stream: send([id, ""]) on a dialled connection closes it for good; connect() may dial it again', async () => {
     const echo = await echoServer();
     const s = stream({ reconnectInterval: 10 });
+    const retries = countEvents(s, 'connect:retry');
     const address = `tcp://127.0.0.1:${echo.port}`;
     s.connect(address, { routingId: 'x' });
     const conn = echo.next();
@@ -406,8 +408,9 @@ describe('Stream as a client (connect), plain tcp servers', () => {
     await s.send(['x', '']);
     await closedStream(theirs);
     expect(await code(s.send(['x', 'late']))).toBe('EHOSTUNREACH');
-    // No redial: give it several reconnect intervals.
-    await delay(60);
+    // No redial: while a sentinel with the same interval retries ten times, ours plans no attempt.
+    await reconnectIntervals(10, 10);
+    expect(retries.n).toBe(0);
     expect(echo.connections.length).toBe(1);
     s.connect(address, { routingId: 'x' });
     expect(text(await s.receive())).toEqual(['x', '']);
@@ -569,7 +572,8 @@ describe('Stream: the socket', () => {
     const closed = [closedStream(c), closedStream(theirs)];
     s.close();
     await Promise.all(closed);
-    await delay(10);
+    // Our ends close as node:net gets to them: wait for the kernel to let go, however long it takes.
+    await until(() => !holdsDescriptor(accepted!) && !holdsDescriptor(dialled!));
     expect([holdsDescriptor(accepted!), holdsDescriptor(dialled!)]).toEqual([false, false]);
     expect(openConnections()).toBe(before);
   });
