@@ -90,6 +90,8 @@ const RAW_PEER: PeerInfo = { socketType: '', identity: undefined, properties: {}
 /** The engine of one stream: ZMTP, or raw bytes for a STREAM socket. */
 type Engine = StreamEngine | RawEngine;
 
+function ignoreError(): void {}
+
 function emit(socket: PeerHost, event: SocketEvent): void {
   const monitor = socket.monitor;
   if (monitor.observed) monitor.emit(event);
@@ -124,6 +126,8 @@ class NetConnection implements EngineHost, RawEngineHost {
   /** The socket speaks raw bytes on this connection (a STREAM socket): no greeting, no handshake. */
   readonly #raw: boolean;
   #attempt: NetSocket | undefined;
+  /** Takes our listeners off the attempt under way (they hold this connection, so its socket). */
+  #forgetAttempt: (() => void) | undefined;
   /** An open stream whose mechanism is still loading (CURVE's libsodium, the first time). */
   #loading: NetSocket | undefined;
   /** Stops the wait for the ZAP handler's answer when the stream ends first. */
@@ -418,9 +422,7 @@ class NetConnection implements EngineHost, RawEngineHost {
         message: `connect to ${this.#endpoint} failed: ${failure?.message ?? 'the connection was closed'}`,
       });
     };
-    stream.on('error', onError);
-    stream.once('close', onClose);
-    stream.once('connect', () => {
+    const onConnect = (): void => {
       stream.off('close', onClose);
       stream.off('error', onError);
       if (this.#attempt !== stream) return;
@@ -432,7 +434,27 @@ class NetConnection implements EngineHost, RawEngineHost {
       // libzmq's ZMQ_EVENT_CONNECTED: the stream is open; `handshake` follows when ZMTP is done.
       emit(socket, { type: 'connect', address: this.#endpoint, peer: this.#eventPeer() });
       this.actor.send({ type: 'stream.opened', ...(this.#remote !== undefined ? { remoteAddress: this.#remote } : {}) });
-    });
+    };
+    stream.on('error', onError);
+    stream.once('close', onClose);
+    stream.once('connect', onConnect);
+    this.#forgetAttempt = () => {
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      stream.off('connect', onConnect);
+      stream.on('error', ignoreError);
+    };
+  }
+
+  /**
+   * Abandons the connect under way: a destroyed stream's handle lives until libuv closes it, a turn
+   * later, and with our listeners on it that would keep this socket (and its Context) reachable.
+   */
+  #dropAttempt(attempt: NetSocket): void {
+    this.#attempt = undefined;
+    this.#forgetAttempt?.();
+    this.#forgetAttempt = undefined;
+    attempt.destroy();
   }
 
   /** Pipes at connect() time (PROTOCOL.md §13): the socket may queue to this endpoint before it is up. */
@@ -502,8 +524,7 @@ class NetConnection implements EngineHost, RawEngineHost {
     this.#dropPending();
     const attempt = this.#attempt;
     if (attempt !== undefined) {
-      this.#attempt = undefined;
-      attempt.destroy();
+      this.#dropAttempt(attempt);
       emit(this.#socket, { type: 'close', address: this.#endpoint });
     }
     const engine = this.#engine;
@@ -554,10 +575,7 @@ class NetConnection implements EngineHost, RawEngineHost {
     if (exitWait !== undefined) checkExitWait(); // the wait at exit ends with its last connection
     this.#dropPending();
     const attempt = this.#attempt;
-    if (attempt !== undefined) {
-      this.#attempt = undefined;
-      attempt.destroy();
-    }
+    if (attempt !== undefined) this.#dropAttempt(attempt);
     const engine = this.#engine;
     if (engine !== undefined) {
       this.#engine = undefined;

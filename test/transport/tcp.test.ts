@@ -16,6 +16,7 @@ import {
   delay, greeting, handshakeBytes, nextEvent, own, rawServer, reconnectIntervals, recordEvents, refusingEndpoint, settled,
   text, track, turn,
 } from './helpers.js';
+import { collectGarbage } from '../hardening/lib/memory.js';
 
 const LOCAL = 'tcp://127.0.0.1:*';
 
@@ -299,6 +300,25 @@ describe('tcp: connecting, reconnecting', () => {
     const got: string[] = [];
     for (let i = 0; i < 5; i++) got.push(text(await second.receive())[0]);
     expect(got).toEqual(['queued-0', 'queued-1', 'queued-2', 'queued-3', 'queued-4']);
+  });
+
+  it('close() during a connect under way lets go of the socket and its Context at once (zeromq.js\'s "release reference to context")', async () => {
+    const endpoint = await refusingEndpoint();
+    // Made and closed in a function of their own, so that nothing of this test's frame holds them.
+    const closedDuringConnect = (send: boolean): WeakRef<Context> => {
+      const context = new Context();
+      const dealer = new Dealer({ context, linger: 0 });
+      dealer.connect(endpoint);
+      if (send) void dealer.send('foo');
+      dealer.close();
+      return new WeakRef(context);
+    };
+    const refs = [closedDuringConnect(true), closedDuringConnect(false)];
+    // One turn later (the close's own work done), the attempts' handles may still be open in
+    // libuv: they must not hold the sockets through our listeners.
+    await new Promise((r) => setImmediate(r));
+    collectGarbage();
+    expect(refs.map((r) => r.deref() === undefined)).toEqual([true, true]);
   });
 
   it('disconnect() stops the retries', async () => {
