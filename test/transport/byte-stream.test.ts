@@ -105,6 +105,23 @@ describe('NodeStream (node:net behind ByteStream)', () => {
     await seen.until(() => seen.events.includes('drain'));
   });
 
+  it('takes writes until 256 KiB wait in node:net\'s buffer, not only its 16 KiB (the kernel is kept fed)', async () => {
+    const { stream, ours, theirs, seen } = await pair();
+    theirs.pause();
+    const beyondNode: number[] = []; // what waited in node:net's buffer after writes it said "wait" to, and we took
+    let accepted = true;
+    for (let i = 0; i < 4000 && accepted; i++) {
+      accepted = stream.write([Buffer.alloc(32 * 1024)]);
+      if (accepted && ours.writableLength > ours.writableHighWaterMark) beyondNode.push(ours.writableLength);
+    }
+    expect(accepted).toBe(false);
+    expect(ours.writableLength).toBeGreaterThanOrEqual(256 * 1024);
+    expect(beyondNode.length).toBeGreaterThan(0);
+    expect(Math.max(...beyondNode)).toBeLessThan(256 * 1024);
+    theirs.resume();
+    await seen.until(() => seen.events.includes('drain'));
+  });
+
   it('reports the peer\'s FIN as end, then close, once each', async () => {
     const { theirs, seen } = await pair();
     theirs.end();
