@@ -561,7 +561,7 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
    * afterwards. With `batch` (a Subscriber's subscribe()), the first SUBSCRIPTIONS_PER_TURN of a
    * turn are told at once, one event each, as before; past them, a subscribe waits with the others
    * for `subscribe.batch` events on the next turns, or until the socket next tells its
-   * machine anything, reads a message or closes, so the order of what the machine hears is kept. An
+   * machine a subscribe or unsubscribe, reads a message or closes, so their order is kept. An
    * inproc publisher would not have applied those in this turn anyway (it applies that many a turn).
    */
   protected subscriptionCommand(type: 'subscribe' | 'unsubscribe', prefix: Uint8Array, batch = false): void {
@@ -572,7 +572,7 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
         if (this.#unsent.push(hex) === 1) onNextTurn(this.#endOfTurn);
         return;
       }
-      if (this.#toldThisTurn++ === 0) queueMicrotask(this.#newTurn);
+      if (this.#toldThisTurn++ === 0) onNextTurn(this.#newTurn);
     }
     // The machine works from the hex; it gets the bytes back without decoding them.
     knownPrefix(hex, prefix);
@@ -617,9 +617,14 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
     super.tell({ type: 'subscribe.batch', prefixes });
   }
 
-  /** @internal */
+  /**
+   * @internal Another subscribe or an unsubscribe goes after the waiting subscribes. Other events
+   * may go ahead of them: a pipe's mute or ready edge (a batch that fills a pipe tells one, and must
+   * not pull the whole queue into this turn), a peer leaving, or a peer attaching (the replay sends
+   * it what the machine holds, and the waiting ones go to every peer when told).
+   */
   protected override tell(event: { type: string; [key: string]: unknown }): void {
-    if (this.#unsentFrom < this.#unsent.length) this.#tellUnsent();
+    if ((event.type === 'subscribe' || event.type === 'unsubscribe') && this.#unsentFrom < this.#unsent.length) this.#tellUnsent();
     super.tell(event);
   }
 

@@ -396,6 +396,7 @@ export class Target {
       this.#connection(address);
       // Once the socket is closed its monitor events stop: nothing to wait for then.
       const released = (): Promise<string | undefined> => (this.closed ? Promise.resolve(undefined) : this.#released(address, this.#env.caseTimeoutMs));
+      this.#ends.delete(address); // a local port used again: not an earlier connection's end
       const outcome = await playCase(stream, c, { ...ctx, released, endOf: () => this.#takeEnd(address) });
       if (outcome.hang !== undefined) outcome.hang += ` [our end ${address}]`;
       return outcome;

@@ -15,7 +15,7 @@ const track = closeAfterEach();
 
 describe('a send after a reconnect is not stuck behind a flush that stopped at its limit (issue 14)', () => {
   // Over ipc, where a path can be bound again at once (a tcp port freed and taken again could race).
-  it('ipc: one 256 KiB message fills a flush, the peer goes, the next peer gets the next send', async () => {
+  it('ipc: one 512 KiB message fills a flush, the peer goes, the next peer gets the next send', async () => {
     const context = new Context();
     const first = track(new Pull({ context, linger: 0 }));
     await first.bind(`ipc://${join(tmpdir(), `monocoque-stall-${process.pid}.sock`)}`);
@@ -27,7 +27,9 @@ describe('a send after a reconnect is not stuck behind a flush that stopped at i
     let up = handshake();
     push.connect(address);
     await up;
-    await push.send(Buffer.alloc(256 * 1024)); // exactly one flush's worth: the write finds the stream full
+    // Past the flush limit (256 KiB: the flush stops just after taking it) and past what the stream
+    // takes before it says "wait for drain" (256 KiB waiting, NodeStream's IN_FLIGHT), by a margin.
+    await push.send(Buffer.alloc(512 * 1024));
     first.close();
     await first.whenReleased();
     up = handshake();

@@ -487,8 +487,11 @@ describe('XPublisher over inproc', () => {
 });
 
 describe('Subscriber: many subscribe() calls in one turn', () => {
+  /** One turn of the event loop as the batches count them (they go out on setImmediate). */
+  const nextTurn = () => new Promise((r) => setImmediate(r));
+
   /** An XPUB at inproc://many, a Subscriber connected to it, and the subscription events the Subscriber's machine hears. */
-  async function rig() {
+  async function rig(subscriberOptions: { sendHighWaterMark?: number } = { sendHighWaterMark: 0 }, xpubOptions: { receiveHighWaterMark?: number } = { receiveHighWaterMark: 0 }) {
     const heard: { type: string; prefixes: string[] }[] = [];
     let s: Subscriber | undefined;
     const context = new Context({
@@ -498,9 +501,9 @@ describe('Subscriber: many subscribe() calls in one turn', () => {
         if (ev.type === 'subscribe' || ev.type === 'subscribe.batch') heard.push({ type: ev.type, prefixes: ev.prefixes ?? [ev.prefix!] });
       },
     });
-    const xpub = track(new XPublisher({ context, verbosity: 'allSubs', receiveTimeout: 0, receiveHighWaterMark: 0 }));
+    const xpub = track(new XPublisher({ context, verbosity: 'allSubs', receiveTimeout: 0, ...xpubOptions }));
     await xpub.bind('inproc://many');
-    s = track(new Subscriber({ context, receiveTimeout: 0, sendHighWaterMark: 0 }));
+    s = track(new Subscriber({ context, receiveTimeout: 0, ...subscriberOptions }));
     s.connect('inproc://many');
     await tick();
     return { xpub, s, heard };
@@ -513,9 +516,11 @@ describe('Subscriber: many subscribe() calls in one turn', () => {
     // Within the caller's turn: 256 events, the rest waiting (their cost to the loop is a push each).
     expect(heard.length).toBe(256);
     expect(heard.every((h) => h.type === 'subscribe')).toBe(true);
-    await tick();
+    await nextTurn();
     expect(heard.length).toBe(257); // one batch on the next turn, not all of them
-    for (let turns = 0; turns < 10 && heard.length < 259; turns++) await tick();
+    await nextTurn();
+    expect(heard.length).toBe(258);
+    for (let turns = 0; turns < 10 && heard.length < 259; turns++) await nextTurn();
     const batches = heard.slice(256);
     expect(batches.map((b) => [b.type, b.prefixes.length])).toEqual([['subscribe.batch', 512], ['subscribe.batch', 512], ['subscribe.batch', 20]]);
     const told = heard.flatMap((h) => h.prefixes);
@@ -528,6 +533,32 @@ describe('Subscriber: many subscribe() calls in one turn', () => {
       await tick();
     }
     expect(seen).toEqual(Array.from({ length: 1300 }, (_, i) => `t${i}`));
+  });
+
+  it('with the default sendHighWaterMark, a pipe filling up does not pull the whole queue into one turn', async () => {
+    // 10,000 subscriptions against an inproc pipe of 1,000: the pipe's mute edge (a machine event)
+    // comes in the middle of a batch, and must not carry the rest of the queue with it.
+    const { s, heard } = await rig({}, {});
+    for (let i = 0; i < 10_000; i++) s.subscribe(`m${i}`);
+    const perTurn: number[] = [];
+    for (let turns = 0; turns < 40 && heard.flatMap((h) => h.prefixes).length < 10_000; turns++) {
+      const before = heard.flatMap((h) => h.prefixes).length;
+      await nextTurn();
+      perTurn.push(heard.flatMap((h) => h.prefixes).length - before);
+    }
+    expect(heard.flatMap((h) => h.prefixes)).toEqual(Array.from({ length: 10_000 }, (_, i) => hex(`m${i}`)));
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(512);
+  });
+
+  it('the 256 are counted per turn of the event loop, not per microtask: awaits inside the loop do not reset them', async () => {
+    const { s, heard } = await rig();
+    for (let i = 0; i < 1000; i++) {
+      s.subscribe(`a${i}`);
+      if (i % 100 === 99) await null; // a microtask, still this turn
+    }
+    expect(heard.length).toBe(256);
+    for (let turns = 0; turns < 10 && heard.flatMap((h) => h.prefixes).length < 1000; turns++) await nextTurn();
+    expect(heard.slice(256).map((h) => [h.type, h.prefixes.length])).toEqual([['subscribe.batch', 512], ['subscribe.batch', 232]]);
   });
 
   it('a waiting subscribe is in the receive filter at once, and an unsubscribe after it is told after it', async () => {
