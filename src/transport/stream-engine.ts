@@ -298,6 +298,10 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
       chunk = r.rest;
     }
     if (this.#phase === DONE) return;
+    // Any bytes from the peer count as traffic for the heartbeat timeout and a PING's TTL, not only
+    // whole messages: a peer whose multipart message arrives more slowly than the timeout is alive.
+    // (libzmq counts each decoded frame, so a slow frame can still drop it there.)
+    if (this.#watching && this.#phase === ACTIVE) this.#seen();
     const v = this.#decoder.push(chunk, this);
     if (v !== undefined && this.#phase !== DONE) this.#fail(v, false);
   }

@@ -80,6 +80,11 @@ export class Permit {
     return i >= this.#cursor ? i - this.#cursor : -1;
   }
 
+  /** Whether entry `i` is the case's own (it carries the case's marker). */
+  owns(i: number): boolean {
+    return this.#marked[i] === true;
+  }
+
   consume(i: number): void {
     this.#used[i] = 1;
     if (!this.#marked[i]) return;
@@ -143,14 +148,21 @@ export class DeliveryBook {
       (c) => sameFrames(c.permit.entries[c.index].frames, frames) && (rid === undefined || ridAccepted(c.permit.entries[c.index].rid, rid)),
     );
     if (candidates.length === 0) return { ok: false, reason: 'not permitted', caseIndex: undefined };
-    // The entry next in line of some case first; then the nearest one a case could still take.
+    // The entry next in line of some case first; then the nearest one a case could still take. At
+    // the same distance, the case whose own entry it is (it carries that case's marker) before a
+    // case that merely permits the same bytes (its stream carried a copy, e.g. spliced): credited
+    // to the other case, a strict case would wait for a message already delivered.
     let best: { permit: Permit; index: number } | undefined;
     let bestDistance = Infinity;
+    let bestOwned = false;
     for (const c of candidates) {
       const d = c.permit.distance(c.index);
-      if (d >= 0 && d < bestDistance) {
+      if (d < 0) continue;
+      const owned = c.permit.owns(c.index);
+      if (d < bestDistance || (d === bestDistance && owned && !bestOwned)) {
         best = c;
         bestDistance = d;
+        bestOwned = owned;
       }
     }
     if (best === undefined) return { ok: false, reason: 'duplicate or out of order', caseIndex: candidates[0].permit.caseIndex };

@@ -3,6 +3,7 @@
 
 import { readdirSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
+import type { Socket as NetSocket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { Context } from '../../src/socket/context.js';
@@ -384,6 +385,29 @@ describe('tcp: connecting, reconnecting', () => {
     d.push(bytes.subarray(64), { onMessage: () => {}, onCommand: (n) => names.push(n) });
     expect(names[0]).toBe('READY');
     expect(names).toContain('PING');
+  });
+
+  it('heartbeats: a peer sending a multipart message more slowly than the timeout is not dropped', async () => {
+    // Its frames arrive every 40 ms, the message is whole after 480 ms; the timeout is 300 ms. Any
+    // bytes count as traffic (counting whole messages only, the PINGs' timeout would drop it).
+    let peer: NetSocket | undefined;
+    const server = await rawServer((s) => {
+      peer = s;
+      s.write(handshakeBytes('PUSH'));
+    });
+    const context = new Context();
+    const pull = track(new Pull({ context, heartbeatInterval: 20, heartbeatTimeout: 300, reconnectInterval: 1000 }));
+    const events = recordEvents(pull);
+    const up = nextEvent(pull, 'handshake');
+    pull.connect(server.endpoint);
+    await up;
+    const parts = Array.from({ length: 12 }, (_, i) => Buffer.from([i < 11 ? 0x01 : 0x00, 0x01, 0x61 + i])); // "a".."l", MORE on all but the last
+    for (const part of parts) {
+      peer!.write(part);
+      await delay(40);
+    }
+    expect(text(await pull.receive())).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']);
+    expect(events.filter((e) => e.type === 'disconnect')).toEqual([]);
   });
 
   it('heartbeats: our side answers PING with PONG echoing the context', async () => {
