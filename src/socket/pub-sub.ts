@@ -498,19 +498,22 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
   /** @internal The `sendSubscription` effect: one message to every publisher (each its own array, one shared frame). */
   sendSubscription(p: SubscriptionParams): void {
     const frame = subscriptionFrame(p.subscribe, p.prefix);
+    for (const peer of this.#publishers()) this.#writeSubscription(peer, [frame]);
+  }
+
+  /** The attached publishers, in the machine's peer order. */
+  #publishers(): Peer[] {
+    const out: Peer[] = [];
     for (const entry of (this.machineContext as SubscriberContext).peers) {
       const peer = this.link(entry.id);
-      if (peer !== undefined) this.#writeSubscription(peer, [frame]);
+      if (peer !== undefined) out.push(peer);
     }
+    return out;
   }
 
   /** @internal The `sendSubscriptions` effect: each prefix's message, in order, to every publisher. */
   sendSubscriptions(p: SubscriptionsParams): void {
-    const peers: Peer[] = [];
-    for (const entry of (this.machineContext as SubscriberContext).peers) {
-      const peer = this.link(entry.id);
-      if (peer !== undefined) peers.push(peer);
-    }
+    const peers = this.#publishers();
     if (peers.length === 0) return;
     for (const prefix of prefixesBytes(p.prefixes)) {
       const frame = asFrame(subscriptionMessage(true, prefix));

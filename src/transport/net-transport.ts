@@ -28,7 +28,7 @@ import type { SecuritySettings } from '../core/security.js';
 import type { EventPeer, SocketEvent } from '../core/events.js';
 import type { BoundHandle, ConnectHandle, Peer, PeerHost, Transport } from './host.js';
 import type { TransportContext } from './registry.js';
-import { NodeStream } from './node-stream.js';
+import { ignoreError, NodeStream } from './node-stream.js';
 import { backgroundClock } from './keep-alive.js';
 import { createMechanism } from './security.js';
 import { idleReader, idleWriter, StreamEngine } from './stream-engine.js';
@@ -89,8 +89,6 @@ const RAW_PEER: PeerInfo = { socketType: '', identity: undefined, properties: {}
 
 /** The engine of one stream: ZMTP, or raw bytes for a STREAM socket. */
 type Engine = StreamEngine | RawEngine;
-
-function ignoreError(): void {}
 
 function emit(socket: PeerHost, event: SocketEvent): void {
   const monitor = socket.monitor;

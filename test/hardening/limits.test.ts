@@ -22,6 +22,7 @@ import type { Socket } from '../../src/socket/socket.js';
 import { nextEvent, rawClient, serverBench, text } from './lib/bench.js';
 import { canSeeDescriptors, descriptorCount, tcpQueues } from './lib/descriptors.js';
 import { memoryNow, MiB } from './lib/memory.js';
+import { until } from '../helpers/sockets.js';
 import type { RawPeer } from './lib/raw-peer.js';
 import { greetingWith, longHeader, property, ready } from './lib/wire.js';
 
@@ -31,10 +32,6 @@ const sink = { onMessage: () => {}, onCommand: () => {} };
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const portOf = (s: Socket): number => Number(s.lastEndpoint!.split(':').pop());
 
-/** Resolves once `done()` holds, looking again after each short pause (bounded by the test timeout). */
-async function until(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((r) => setTimeout(r, 2));
-}
 
 /** Resolves once every octet the raw peers wrote has been read by our socket (kernel queues empty both ways). */
 function allRead(port: number, raws: RawPeer[]): Promise<void> {
