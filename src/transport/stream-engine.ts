@@ -338,6 +338,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   }
 
   #streamGone(): void {
+    this.#handOverBacklog();
     this.#phase = DONE;
     this.#decoder.stop();
     this.#release();
@@ -518,6 +519,20 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     this.#pause();
   }
 
+  /**
+   * The stream is ending: the messages decoded while `in` was full came before the end, so the
+   * socket gets them now, past the HWM (nothing more will come to make room). libzmq reads no
+   * further while its pipe is full and so reaches a peer's end only after them; dropping them
+   * here lost the last few thousand messages of a peer that sent and then closed.
+   */
+  #handOverBacklog(): void {
+    const backlog = this.#backlog;
+    if (backlog === undefined || this.#phase !== ACTIVE) return;
+    this.#backlog = undefined;
+    const inn = this.#in;
+    if (inn !== undefined) for (const msg of backlog) if (!inn.writePastHwm(msg)) break;
+  }
+
   #seen(): void {
     this.#watching = false;
     this.#host.engineTraffic(this);
@@ -535,6 +550,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
    */
   #fail(v: Violation, lastWords: boolean): void {
     const handshaking = this.#phase !== ACTIVE;
+    this.#handOverBacklog();
     this.#phase = DONE;
     this.#decoder.stop();
     if (lastWords) {
