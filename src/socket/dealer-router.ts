@@ -100,8 +100,8 @@ export function keepLeavingId(routes: RouteTable, peer: Peer): void {
 }
 
 /**
- * @internal A routed socket's receive: the next message fair-queued from its peers, with the
- * sender's routing id put in front (the engine made the array for this message: ours to change).
+ * @internal A routed socket's receive: the next message fair-queued from its peers, as a new array
+ * with the sender's routing id in front.
  * A refused peer's leftovers, which have no id, are skipped.
  */
 export function readRouted(inbound: FairQueue, routes: RouteTable): Message | undefined {
@@ -111,9 +111,22 @@ export function readRouted(inbound: FairQueue, routes: RouteTable): Message | un
     const from = inbound.from as Peer;
     const id = routes.frameOf(from.id) ?? lastIds.get(from);
     if (id === undefined) continue;
-    msg.unshift(id);
-    return msg;
+    return withId(id, msg);
   }
+}
+
+/**
+ * A new array of `id` and `msg`'s frames. Not `msg.unshift(id)`: V8 reallocates the array for it
+ * and calls a builtin, 68 ns against 13-17 ns here, and the bigger array it leaves doubled the
+ * allocation per message of a ROUTER with 1,000 DEALERs (inproc, a receive every turn).
+ */
+function withId(id: Frame, msg: Message): Message {
+  const n = msg.length;
+  if (n === 1) return [id, msg[0] as Frame];
+  const out: Message = new Array(n + 1);
+  out[0] = id;
+  for (let i = 0; i < n; i++) out[i + 1] = msg[i] as Frame;
+  return out;
 }
 
 /**
