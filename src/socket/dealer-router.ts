@@ -144,6 +144,7 @@ function withId(id: Frame, msg: Message): Message {
  * ```
  */
 export class Router extends Socket<typeof routerMachine> {
+  #routes: RouteTable | undefined;
   constructor(options?: RouterOptions) {
     super('ROUTER', routerLogic, options, ROUTER_OPTIONS);
     this.tellMachineOptions(['mandatory', 'handover']);
@@ -309,7 +310,9 @@ export class Router extends Socket<typeof routerMachine> {
 
   /** @internal */
   protected override xrecv(): Message | undefined {
-    return readRouted(this.inbound, this.machineContext.routes);
+    // The machine's route table is made with its context and changed in place for the actor's
+    // life: a reference to it stays right, and saves reading the snapshot per message.
+    return readRouted(this.inbound, (this.#routes ??= this.machineContext.routes));
   }
 }
 

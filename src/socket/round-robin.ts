@@ -14,13 +14,25 @@ export abstract class RoundRobinSocket<TMachine extends AnyStateMachine> extends
   get conflate(): boolean { return this.opt.conflate; }
   set conflate(v: boolean) { this.setOption('conflate', v); }
 
+  /**
+   * The machine's peer table: the machine makes it with its context and changes it in place for
+   * the actor's life, so a reference to it stays right (a reference, not a copy: nothing here
+   * writes it). Saves reading the actor's snapshot per message, which touched three more objects.
+   */
+  #table: PeerTable | undefined;
+
+  /** @internal */
+  protected get peerTable(): PeerTable {
+    return (this.#table ??= (this.machineContext as { peers: PeerTable }).peers);
+  }
+
   /** @internal */
   protected override xsend(msg: Message): boolean {
-    return this.writeRoundRobin((this.machineContext as { peers: PeerTable }).peers, msg) !== undefined;
+    return this.writeRoundRobin(this.peerTable, msg) !== undefined;
   }
 
   /** @internal */
   protected override canSendNow(): boolean {
-    return hasRoom((this.machineContext as { peers: PeerTable }).peers);
+    return hasRoom(this.peerTable);
   }
 }

@@ -25,7 +25,7 @@ import {
 } from '../core/security.js';
 import type { SecurityOptionName, SecuritySettings } from '../core/security.js';
 import { onNextTurn } from '../core/turn.js';
-import type { PeerTable } from '../../machines/peers.js';
+import type { PeerEntry, PeerTable } from '../../machines/peers.js';
 import { nextPeer } from '../../machines/round-robin.js';
 import type { AttachEvent, BoundHandle, ConnectHandle, EventSink, Peer, PeerHost, PeerLink } from '../transport/host.js';
 import { inprocPipeCapacity } from '../transport/inproc.js';
@@ -241,6 +241,13 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #recvs: Waiter[] = [];
   #syncSends = 0;
   #syncRecvs = 0;
+  /**
+   * The table entry writeRoundRobin last wrote to and its link: a cache of `link(entry.id)`, so a
+   * sender with one peer (most of them) looks nothing up. Right while that entry is the machine's:
+   * an attach makes a new entry, and a detach of the peer clears it.
+   */
+  #lastEntry: PeerEntry | undefined;
+  #lastPeer: Peer | undefined;
   #sentSinceReceive = false;
   #busyPoll: BusyPoll | undefined;
   /** How many binds and connects are tcp or ipc (the only waits busy polling can shorten). */
@@ -1046,7 +1053,16 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     for (let tries = peers.readyCount; tries > 0; tries--) {
       const entry = nextPeer(peers);
       if (entry === undefined) return undefined;
-      const peer = this.link(entry.id);
+      let peer: Peer | undefined;
+      if (entry === this.#lastEntry) {
+        peer = this.#lastPeer;
+      } else {
+        peer = this.link(entry.id);
+        if (peer !== undefined) {
+          this.#lastEntry = entry;
+          this.#lastPeer = peer;
+        }
+      }
       if (peer !== undefined && this.writeTo(peer, msg)) return peer;
     }
     return undefined;
@@ -1113,6 +1129,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected refuse(peer: Peer, why: string): void {
     this.peerLeaving(peer);
     peer.attached = false;
+    if (this.#lastPeer === peer) this.#lastEntry = this.#lastPeer = undefined;
     this.peers.delete(peer.id);
     peer.out.drop();
     peer.in.drop();
@@ -1302,6 +1319,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
     this.peerLeaving(peer);
     peer.attached = false;
+    if (this.#lastPeer === peer) this.#lastEntry = this.#lastPeer = undefined;
     // What we queued stays readable by the peer; what the peer queued for us is still ours to read
     // until its pipe ends (a lingering peer's last messages arrive).
     peer.out.end();

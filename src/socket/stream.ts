@@ -11,6 +11,7 @@ import { checkRoutingId, RECEIVING_OPTIONS, routingIdBytes, SENDING_OPTIONS } fr
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { isRoutingIdTaken, sendOutcome, streamHasRoom, streamMachine } from '../../machines/stream.js';
 import type { StreamSendOutcome } from '../../machines/stream.js';
+import type { RouteTable } from '../../machines/router.js';
 import type { AttachEvent } from '../transport/host.js';
 import { optionAccessors, registerSocketClasses, Socket, socketMachine } from './socket.js';
 import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
@@ -65,6 +66,7 @@ const streamLogic = socketMachine(streamMachine);
  * ```
  */
 export class Stream extends Socket<typeof streamMachine> {
+  #routes: RouteTable | undefined;
   constructor(options?: StreamOptions) {
     // `notify` is this type's own option: kept out of the options every socket checks, and checked
     // here before the socket exists (a bad value makes no socket).
@@ -258,7 +260,9 @@ export class Stream extends Socket<typeof streamMachine> {
 
   /** @internal */
   protected override xrecv(): Message | undefined {
-    return readRouted(this.inbound, this.machineContext.routes);
+    // The machine's route table is made with its context and changed in place for the actor's
+    // life: a reference to it stays right, and saves reading the snapshot per message.
+    return readRouted(this.inbound, (this.#routes ??= this.machineContext.routes));
   }
 }
 
