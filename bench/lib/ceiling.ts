@@ -97,6 +97,33 @@ export function inprocStreamCeiling(shape: InprocShape, count: number): Session 
   };
 }
 
+/**
+ * The batch row's ceiling: the same bare queue carrying arrays of `batch` messages, one await per
+ * array on each side, as `sendMany`/`receiveMany` move them (no copy, no per-message promise).
+ */
+export function inprocBatchCeiling(size: number, count: number, batch: number): Session {
+  const payload = Buffer.alloc(size, 0x61);
+  const q = new BareQueue<Buffer[]>();
+  return {
+    async round() {
+      const t0 = performance.now();
+      const received = (async () => {
+        for (let got = 0; got < count; ) got += (await q.receive()).length;
+      })();
+      for (let sent = 0; sent < count; ) {
+        const n = Math.min(batch, count - sent);
+        const msgs: Buffer[] = new Array(n);
+        for (let i = 0; i < n; i++) msgs[i] = payload;
+        await q.send(msgs);
+        sent += n;
+      }
+      await received;
+      return count / ((performance.now() - t0) / 1000);
+    },
+    close: () => DONE,
+  };
+}
+
 /** Round trips of 16 bytes through two bare queues (a request queue and a reply queue): the inproc floor. */
 export function inprocEchoCeiling(count: number): Session {
   const payload = Buffer.alloc(16, 0x61);
