@@ -1129,7 +1129,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   protected refuse(peer: Peer, why: string): void {
     this.peerLeaving(peer);
     peer.attached = false;
-    if (this.#lastPeer === peer) this.#lastEntry = this.#lastPeer = undefined;
+    this.#forgetLastPeer(peer);
     this.peers.delete(peer.id);
     peer.out.drop();
     peer.in.drop();
@@ -1319,7 +1319,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
     this.peerLeaving(peer);
     peer.attached = false;
-    if (this.#lastPeer === peer) this.#lastEntry = this.#lastPeer = undefined;
+    this.#forgetLastPeer(peer);
     // What we queued stays readable by the peer; what the peer queued for us is still ours to read
     // until its pipe ends (a lingering peer's last messages arrive).
     peer.out.end();
@@ -1350,6 +1350,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (peer !== undefined && peer.attached) {
       this.peerLeaving(peer);
       peer.attached = false;
+      this.#forgetLastPeer(peer);
       this.peers.delete(peer.id);
       this.tell({ type: 'peer.detached', peerId: peer.id });
       peer.out.drop();
@@ -1504,6 +1505,11 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     });
   }
 
+  /** A peer leaves: writeRoundRobin's cache lets go of it (its entry is gone from the table). */
+  #forgetLastPeer(peer: Peer): void {
+    if (this.#lastPeer === peer) this.#lastEntry = this.#lastPeer = undefined;
+  }
+
   #release(): void {
     if (this.#released) return;
     this.#released = true;
@@ -1511,6 +1517,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     // Whatever is still queued now is discarded (linger is over), then the links are closed.
     const peers = [...this.peers.values()];
     this.peers.clear();
+    this.#lastEntry = this.#lastPeer = undefined;
     for (const peer of peers) {
       peer.attached = false;
       peer.out.drop();

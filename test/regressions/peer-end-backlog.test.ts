@@ -66,6 +66,17 @@ for (const transport of ['tcp', 'ipc'] as const) {
       expect(await receiveAll(pull)).toEqual(inOrder);
     });
 
+    it('our PUSH binds and the PULL connects (its pipes outlive the stream): every message, in order', async () => {
+      const push = new Push();
+      await push.bind(endpointFor(transport));
+      const pull = new Pull({ receiveTimeout: 2000 });
+      closers.push(pull);
+      pull.connect(push.lastEndpoint!);
+      for (let i = 0; i < COUNT; i++) await push.send(numbered(i));
+      push.close();
+      expect(await receiveAll(pull)).toEqual(inOrder);
+    });
+
     it('a libzmq PUSH: the PULL receives every message, in order', async () => {
       const pull = new Pull({ receiveTimeout: 2000 });
       closers.push(pull);
