@@ -8,12 +8,14 @@
 // fail; the libzmq sender over ipc happens to deliver its FIN late enough to pass either way.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import '../../src/transport/register-node.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
+import { frame, greetingWith, property, ready } from '../hardening/lib/wire.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monocoque-end-backlog-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,3 +93,29 @@ for (const transport of ['tcp', 'ipc'] as const) {
     });
   });
 }
+
+describe('a peer that breaks the protocol after a burst', () => {
+  it('the messages before the broken frame are delivered, as libzmq delivers them, then the peer is dropped', async () => {
+    // maxMessageSize 100: a 200-byte frame after the burst is a violation (EMSGSIZE) that closes
+    // the connection. libzmq keeps what it decoded before (`session_base_t::engine_error` flushes
+    // the pipe); the engine used to drop the messages it held while the socket's pipe was full.
+    const pull = new Pull({ receiveTimeout: 2000, maxMessageSize: 100 });
+    closers.push(pull);
+    await pull.bind('tcp://127.0.0.1:*');
+    const port = Number(new URL(pull.lastEndpoint!.replace('tcp://', 'http://')).port);
+    const raw = connect(port, '127.0.0.1');
+    raw.on('error', () => {});
+    raw.resume(); // reads what our side sends, so it sees our FIN
+    const dropped = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    const frames: Buffer[] = [greetingWith(), ready(property('Socket-Type', 'PUSH'))];
+    for (let i = 0; i < COUNT; i++) frames.push(frame(0, numbered(i)));
+    frames.push(frame(0, Buffer.alloc(200, 0x62)));
+    raw.write(Buffer.concat(frames)); // no FIN: the violation alone ends it
+    try {
+      expect(await receiveAll(pull)).toEqual(inOrder);
+      await dropped; // our side closed the connection
+    } finally {
+      raw.destroy();
+    }
+  });
+});
