@@ -9,6 +9,9 @@
 //                                                   no scale rows), 5 rounds each at full counts
 //   npm run bench -- --quick                        the same, 1 round each at a tenth of the counts:
 //                                                   a smoke test in under a minute, not figures to quote
+//                                                   (it keeps its worker processes from row to row;
+//                                                   other runs start new ones for each row, and
+//                                                   --keep-workers keeps them)
 //   npm run bench -- inproc-pair-rtt tcp            by name, or by prefix
 //   npm run bench -- scale                          the scale rows only (scale.ts): cost per item at
 //                                                   100 .. 100,000, each size in fresh processes
@@ -103,6 +106,7 @@ const { values: opts, positionals } = parseArgs({
     scale: { type: 'string' },
     quick: { type: 'boolean', default: false },
     table: { type: 'boolean', default: false },
+    'keep-workers': { type: 'boolean', default: false },
     'scale-cap': { type: 'string', default: process.env.BENCH_SCALE_CAP ?? '60' },
     impl: { type: 'string' },
     list: { type: 'boolean', default: false },
@@ -375,8 +379,15 @@ async function main(): Promise<void> {
   console.log(`monocoque bench${opts.quick ? ' --quick' : ''}: ${selected.length} benchmark(s), ${rounds} round(s) per implementation ` +
     `(+1 warm-up), counts x ${scale}; ${scaleSelected.length} scale row(s)\nmachine: ${machine}; load average ${load()}\n`);
   const rows: Row[] = [];
+  // Each row gets new worker processes, unless --quick or --keep-workers: a process remembers what
+  // it ran (V8 sizes its young generation by it; bench/history-probe.ts), and a row's figure should
+  // not depend on the rows before it. --quick keeps them to stay under a minute.
+  const keepWorkers = opts.quick || opts['keep-workers'];
   try {
-    for (const b of selected) rows.push(await runOne(b, impls, rounds, scale, gc, opts.verbose));
+    for (const b of selected) {
+      rows.push(await runOne(b, impls, rounds, scale, gc, opts.verbose));
+      if (!keepWorkers) await closeWorkers();
+    }
   } finally {
     await closeWorkers();
   }
