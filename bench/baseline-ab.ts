@@ -49,15 +49,23 @@ async function alternate<T>(setups: T[], rounds: number, round: (s: T) => Promis
   return { cpu: cpu.map(median), rate: rate.map(median) };
 }
 
+/** For each build, a socket that binds `inproc://baseline-ab-<name>-<k>` and one that connects to it. */
+function linked<B extends { bind(a: string): Promise<void> }, C extends { connect(a: string): void }>(
+  name: string, binder: (lib: Lib) => B, connector: (lib: Lib) => C,
+): Promise<{ bound: B; connected: C }[]> {
+  return Promise.all(builds.map(async ([, lib], k) => {
+    const address = `inproc://baseline-ab-${name}-${k}`;
+    const bound = binder(lib);
+    await bound.bind(address);
+    const connected = connector(lib);
+    connected.connect(address);
+    return { bound, connected };
+  }));
+}
+
 const N = 300_000;
-const pipes = await Promise.all(builds.map(async ([, lib], k) => {
-  const pull = new lib.Pull();
-  await pull.bind(`inproc://baseline-ab-pp-${k}`);
-  const push = new lib.Push();
-  push.connect(`inproc://baseline-ab-pp-${k}`);
-  return { push, pull };
-}));
-const pp = await alternate(pipes, 7, async ({ push, pull }) => {
+const pipes = await linked('pp', (lib) => new lib.Pull(), (lib) => new lib.Push());
+const pp = await alternate(pipes, 7, async ({ bound: pull, connected: push }) => {
   const c0 = cpuNow();
   const t0 = performance.now();
   const received = (async () => {
@@ -69,14 +77,8 @@ const pp = await alternate(pipes, 7, async ({ push, pull }) => {
 });
 
 const R = 100_000;
-const pairs = await Promise.all(builds.map(async ([, lib], k) => {
-  const rep = new lib.Reply();
-  await rep.bind(`inproc://baseline-ab-rr-${k}`);
-  const req = new lib.Request();
-  req.connect(`inproc://baseline-ab-rr-${k}`);
-  return { req, rep };
-}));
-const rr = await alternate(pairs, 7, async ({ req, rep }) => {
+const pairs = await linked('rr', (lib) => new lib.Reply(), (lib) => new lib.Request());
+const rr = await alternate(pairs, 7, async ({ bound: rep, connected: req }) => {
   const served = (async () => {
     for (let i = 0; i < R; i++) await rep.send(await rep.receive());
   })();
@@ -102,11 +104,7 @@ for (const [k, [name]] of builds.entries()) {
   console.log(`  ${name.padEnd(28)} ${(rr.cpu[k]! / 1000).toFixed(2).padStart(5)} µs CPU/rtt   ${(1e6 / rr.rate[k]!).toFixed(2)} µs/rtt`);
 }
 console.log(`  this build / base: ${(rr.cpu[1]! / rr.cpu[0]!).toFixed(2)}x CPU per round trip`);
-for (const { push, pull } of pipes) {
-  push.close();
-  pull.close();
-}
-for (const { req, rep } of pairs) {
-  req.close();
-  rep.close();
+for (const { bound, connected } of [...pipes, ...pairs]) {
+  connected.close();
+  bound.close();
 }
