@@ -11,6 +11,7 @@
 // is part of what a user gets, and a throwaway build is the honest way to look at it without.
 
 import * as zmq from 'zeromq';
+import { median } from './lib/benchmark.js';
 
 interface Lib {
   Push: new () => { connect(a: string): void; send(m: Buffer): Promise<void>; close(): void };
@@ -31,7 +32,6 @@ const cpuNow = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
 };
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
 
 /** Rounds of `round` for each build in turn (the first pass is a warm-up, not counted). */
 async function alternate<T>(setups: T[], rounds: number, round: (s: T) => Promise<{ cpu: number; rate: number }>) {

@@ -12,6 +12,7 @@
 import { fork } from 'node:child_process';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Pull, Push } from '../src/index.js';
+import { median } from './lib/benchmark.js';
 
 if (process.argv[2] === '--sender') {
   process.on('message', async ({ endpoint, size, count }: { endpoint: string; size: number; count: number }) => {
@@ -53,8 +54,7 @@ if (process.argv[2] === '--sender') {
   const rates: number[] = [];
   for (let r = 0; r < 7; r++) rates.push(await stream(1024, 300_000));
   observer.disconnect();
-  const median = [...rates].sort((a, b) => a - b)[3] as number;
-  console.log(`1 KiB (${mode}): ${rates.map((x) => `${(x / 1e3).toFixed(0)}k`).join(' ')} msg/s, median ${(median / 1e3).toFixed(0)}k`);
+  console.log(`1 KiB (${mode}): ${rates.map((x) => `${(x / 1e3).toFixed(0)}k`).join(' ')} msg/s, median ${(median(rates) / 1e3).toFixed(0)}k`);
   console.log(`collections in the 1 KiB rounds: ${kinds.minor} minor, ${kinds.major} major, ${kinds.ms.toFixed(0)} ms in all`);
   child.disconnect();
 }

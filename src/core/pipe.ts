@@ -122,6 +122,14 @@ export class Pipe {
     return true;
   }
 
+  /**
+   * Queues `msgs` past the HWM, in order: what an engine decoded before its stream ended, with
+   * nothing more to come to make room. Stops if the pipe is ended or dropped (see writePastHwm).
+   */
+  writeAllPastHwm(msgs: readonly Message[]): void {
+    for (const msg of msgs) if (!this.writePastHwm(msg)) return;
+  }
+
   /** Queues `msg` at the tail (the ring grows as needed), marks the HWM, tells an idle reader. */
   #append(msg: Message): void {
     if (this.#count === this.#ring.length) this.#grow();

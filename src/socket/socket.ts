@@ -1127,9 +1127,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal Refuses a peer the machine does not accept (a second PAIR peer, a taken routing id). */
   protected refuse(peer: Peer, why: string): void {
-    this.peerLeaving(peer);
-    peer.attached = false;
-    this.#forgetLastPeer(peer);
+    this.#letGo(peer);
     this.peers.delete(peer.id);
     peer.out.drop();
     peer.in.drop();
@@ -1317,9 +1315,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       }
       return;
     }
-    this.peerLeaving(peer);
-    peer.attached = false;
-    this.#forgetLastPeer(peer);
+    this.#letGo(peer);
     // What we queued stays readable by the peer; what the peer queued for us is still ours to read
     // until its pipe ends (a lingering peer's last messages arrive).
     peer.out.end();
@@ -1348,9 +1344,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** @internal */
   refusePairing(peer: Peer | undefined, endpoint: string, peerType: string, why: string): void {
     if (peer !== undefined && peer.attached) {
-      this.peerLeaving(peer);
-      peer.attached = false;
-      this.#forgetLastPeer(peer);
+      this.#letGo(peer);
       this.peers.delete(peer.id);
       this.tell({ type: 'peer.detached', peerId: peer.id });
       peer.out.drop();
@@ -1505,8 +1499,13 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     });
   }
 
-  /** A peer leaves: writeRoundRobin's cache lets go of it (its entry is gone from the table). */
-  #forgetLastPeer(peer: Peer): void {
+  /**
+   * A peer stops being attached (detached, refused): the type's own leaving step, then
+   * writeRoundRobin's cache lets go of it (its entry leaves the table).
+   */
+  #letGo(peer: Peer): void {
+    this.peerLeaving(peer);
+    peer.attached = false;
     if (this.#lastPeer === peer) this.#lastEntry = this.#lastPeer = undefined;
   }
 

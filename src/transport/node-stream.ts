@@ -11,8 +11,9 @@ export function ignoreError(): void {}
  * Bytes waiting in node:net's buffer (the kernel took no more yet) below which a write still counts
  * as taken. node:net says "wait for drain" past its `writableHighWaterMark` (16 KiB on Node 20,
  * 64 KiB from Node 22); the engine then stopped at each such write until the buffer was empty,
- * and the kernel had nothing to send meanwhile (an ipc sender sat idle 28 % of the time). Writing on up to this much: ipc 16 B PUSH->PULL +12 %, tcp fan-out to 10
- * +13 %, tcp 16 B +9 % (medians of three alternating runs; bench/README).
+ * and the kernel had nothing to send meanwhile (an ipc sender sat idle 28 % of the time). Writing
+ * on up to this much: ipc 16 B PUSH->PULL +12 %, tcp fan-out to 10 +13 %, tcp 16 B +9 % (medians
+ * of three alternating runs; bench/README).
  */
 const IN_FLIGHT = 256 * 1024;
 

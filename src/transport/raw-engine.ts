@@ -198,7 +198,7 @@ export class RawEngine implements PipeReader, PipeWriter, ByteStreamListener {
       // in order (libzmq `raw_engine.cpp error` pushes its notification after the data).
       const backlog = this.#backlog;
       this.#backlog = undefined;
-      if (backlog !== undefined) for (const msg of backlog) inn.writePastHwm(msg);
+      if (backlog !== undefined) inn.writeAllPastHwm(backlog);
       if (this.#notify) inn.writePastHwm([emptyFrame()]);
     }
     this.#phase = DONE;

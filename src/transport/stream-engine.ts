@@ -529,8 +529,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     const backlog = this.#backlog;
     if (backlog === undefined || this.#phase !== ACTIVE) return;
     this.#backlog = undefined;
-    const inn = this.#in;
-    if (inn !== undefined) for (const msg of backlog) if (!inn.writePastHwm(msg)) break;
+    this.#in?.writeAllPastHwm(backlog);
   }
 
   #seen(): void {

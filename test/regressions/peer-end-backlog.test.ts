@@ -11,21 +11,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import '../../src/transport/register-node.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
-import { frame, greetingWith, property, ready } from '../hardening/lib/wire.js';
+import { frame } from '../hardening/lib/wire.js';
+import { closedStream, handshakeBytes, own, track } from '../transport/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monocoque-end-backlog-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const endpointFor = (t: 'tcp' | 'ipc'): string => (t === 'tcp' ? 'tcp://127.0.0.1:*' : `ipc://${join(dir, `s${n++}`)}`);
-
-const closers: { close(): void }[] = [];
-afterEach(() => {
-  for (const s of closers.splice(0)) s.close();
-});
 
 const COUNT = 20_000;
 
@@ -57,7 +53,7 @@ for (const transport of ['tcp', 'ipc'] as const) {
     it('our PUSH: the PULL receives every message, in order', async () => {
       // A receive that waits 2 s ends the count: nothing more is coming.
       const pull = new Pull({ receiveTimeout: 2000 });
-      closers.push(pull);
+      track(pull);
       await pull.bind(endpointFor(transport));
       // linger -1: its close sends everything queued, then the FIN. Its sends complete before we
       // read: what is not in its pipe is in the kernel's buffers or our engine.
@@ -72,7 +68,7 @@ for (const transport of ['tcp', 'ipc'] as const) {
       const push = new Push();
       await push.bind(endpointFor(transport));
       const pull = new Pull({ receiveTimeout: 2000 });
-      closers.push(pull);
+      track(pull);
       pull.connect(push.lastEndpoint!);
       for (let i = 0; i < COUNT; i++) await push.send(numbered(i));
       push.close();
@@ -81,7 +77,7 @@ for (const transport of ['tcp', 'ipc'] as const) {
 
     it('a libzmq PUSH: the PULL receives every message, in order', async () => {
       const pull = new Pull({ receiveTimeout: 2000 });
-      closers.push(pull);
+      track(pull);
       await pull.bind(endpointFor(transport));
       // Its queue holds the whole burst, so its sends complete before we read (a unix socket's
       // buffers hold fewer bytes than tcp's on loopback).
@@ -100,22 +96,16 @@ describe('a peer that breaks the protocol after a burst', () => {
     // the connection. libzmq keeps what it decoded before (`session_base_t::engine_error` flushes
     // the pipe); the engine used to drop the messages it held while the socket's pipe was full.
     const pull = new Pull({ receiveTimeout: 2000, maxMessageSize: 100 });
-    closers.push(pull);
+    track(pull);
     await pull.bind('tcp://127.0.0.1:*');
     const port = Number(new URL(pull.lastEndpoint!.replace('tcp://', 'http://')).port);
-    const raw = connect(port, '127.0.0.1');
-    raw.on('error', () => {});
-    raw.resume(); // reads what our side sends, so it sees our FIN
-    const dropped = new Promise<void>((resolve) => raw.once('close', () => resolve()));
-    const frames: Buffer[] = [greetingWith(), ready(property('Socket-Type', 'PUSH'))];
+    const raw = own(connect(port, '127.0.0.1')); // read, so it sees our FIN; destroyed after the test
+    const dropped = closedStream(raw);
+    const frames: Buffer[] = [handshakeBytes('PUSH')];
     for (let i = 0; i < COUNT; i++) frames.push(frame(0, numbered(i)));
     frames.push(frame(0, Buffer.alloc(200, 0x62)));
     raw.write(Buffer.concat(frames)); // no FIN: the violation alone ends it
-    try {
-      expect(await receiveAll(pull)).toEqual(inOrder);
-      await dropped; // our side closed the connection
-    } finally {
-      raw.destroy();
-    }
+    expect(await receiveAll(pull)).toEqual(inOrder);
+    await dropped; // our side closed the connection
   });
 });
