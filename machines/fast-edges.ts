@@ -11,10 +11,11 @@
 // guard (if any) and actions are named functions the machine marks as safe for the shortcut, in a
 // configuration with no eventless transitions, the outcome of that algorithm is known in advance:
 // run the guard, run the actions in order, and hand back the same snapshot (a transition without a
-// target) or the snapshot of the target state with the same context, made once per (context object,
-// target) by `resolveState` and reused. `test/machines/fast-edges.test.ts` checks, for every state
-// the machines reach and every event they name, that the shortcut returns what xstate's own
-// `transition` returns and asks for the same effects.
+// target) or the snapshot of the target state with the same context. That is `resolveState`'s,
+// made once per (machine, target) and copied with each context (see snapshotAt), then kept per
+// (context object, target) once a context takes the edge again. `test/machines/fast-edges.test.ts`
+// checks, for every state the machines reach and every event they name, that the shortcut returns
+// what xstate's own `transition` returns and asks for the same effects.
 
 import { assign } from 'xstate';
 import type { ActorScope, AnyMachineSnapshot, AnyStateMachine, AnyStateNode, EventObject, MachineContext } from 'xstate';
@@ -432,7 +433,7 @@ function fastStart(m: AnyStateMachine, plan: StartPlan, scope: ActorScope<AnyMac
     }
   }
   const path = node.path.join('.');
-  const snapshot = final ? finalSnapshot(m, path, context, scope) : m.resolveState({ value: valueOf(path) as never, context });
+  const snapshot = final ? finalSnapshot(m, path, context, scope) : snapshotAt(m, path, context);
   for (const e of effects) {
     scope.actionExecutor({ type: e.effect, info: { context, event, self: scope.self, system: scope.system } as never, params: e.params, exec: e.exec as never });
   }
@@ -452,6 +453,62 @@ function finalSnapshot(m: AnyStateMachine, path: string, context: MachineContext
     output = typeof mapper === 'function' ? (mapper as (args: unknown) => unknown)({ context, event: done, self: scope.self }) : mapper;
   }
   return m.resolveState({ value: valueOf(path) as never, context, output });
+}
+
+/**
+ * Per machine, for each state path: the snapshot `resolveState` makes there, to copy with another
+ * context (see snapshotAt), or null where a copy would not be that snapshot.
+ */
+const templates = new WeakMap<object, Map<string, AnyMachineSnapshot | null>>();
+
+/**
+ * The snapshot of machine `m` in the quiet state `path` with `context`: what
+ * `m.resolveState({ value, context })` returns. That call walks the machine's state nodes and
+ * allocates about 6 KB each time, and every socket makes two or three of them as it starts and
+ * pairs; so it is made once per (machine, path), and each socket gets a copy with its own context.
+ * The copy is that snapshot only while everything else in it follows from the state alone, which
+ * the installed xstate is asked once per (machine, path): the first context's snapshot and one
+ * made with an empty context must be plain objects of data properties that match in all but
+ * `context`. Where they do not (another xstate, or a machine whose snapshots differ), every
+ * context gets its own `resolveState`.
+ */
+export function snapshotAt(m: AnyStateMachine, path: string, context: MachineContext): AnyMachineSnapshot {
+  let byPath = templates.get(m);
+  if (byPath === undefined) templates.set(m, (byPath = new Map()));
+  const template = byPath.get(path);
+  if (template === null) return m.resolveState({ value: valueOf(path) as never, context }) as AnyMachineSnapshot;
+  if (template !== undefined) return { ...template, context } as AnyMachineSnapshot;
+  const mine = m.resolveState({ value: valueOf(path) as never, context }) as AnyMachineSnapshot;
+  const bare = m.resolveState({ value: valueOf(path) as never, context: {} }) as AnyMachineSnapshot;
+  byPath.set(path, differOnlyInContext(mine, bare) ? bare : null);
+  return mine;
+}
+
+/** Two snapshots are plain objects of the same data properties, alike in all but `context`. */
+function differOnlyInContext(a: object, b: object): boolean {
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const da = Object.getOwnPropertyDescriptors(a);
+  const db = Object.getOwnPropertyDescriptors(b);
+  const keys = Reflect.ownKeys(da);
+  if (keys.length !== Reflect.ownKeys(db).length || !keys.includes('context')) return false;
+  for (const k of keys) {
+    const x = da[k as string];
+    const y = db[k as string];
+    if (x === undefined || y === undefined || !('value' in x) || !('value' in y) || !x.enumerable || !y.enumerable) return false;
+    if (k !== 'context' && !alike(x.value, y.value, 4)) return false;
+  }
+  return (a as { context: unknown }).context !== (b as { context: unknown }).context;
+}
+
+/** The same value, or arrays, Sets or plain objects of alike members (to `depth` levels). */
+function alike(x: unknown, y: unknown, depth: number): boolean {
+  if (x === y) return true;
+  if (depth === 0 || typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+  if (Array.isArray(x)) return Array.isArray(y) && x.length === y.length && x.every((v, i) => alike(v, y[i], depth - 1));
+  if (x instanceof Set) return y instanceof Set && x.size === y.size && [...x].every((v) => y.has(v));
+  if (Object.getPrototypeOf(x) !== Object.prototype || Object.getPrototypeOf(y) !== Object.prototype) return false;
+  const kx = Object.keys(x);
+  return kx.length === Object.keys(y).length && kx.every((k) => Object.hasOwn(y, k) && alike((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], depth - 1));
 }
 
 const fastMachines = new WeakMap<object, FastEdgeOptions>();
@@ -622,7 +679,7 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
     let byTarget = cache.get(context);
     let next = byTarget?.get(target);
     if (next === undefined) {
-      next = m.resolveState({ value: valueOf(target) as never, context: snapshot.context }) as AnyMachineSnapshot;
+      next = snapshotAt(m, target, snapshot.context as MachineContext);
       if (byTarget === undefined) cache.set(context, SEEN);
       else {
         if (byTarget === SEEN) cache.set(context, (byTarget = new Map()));

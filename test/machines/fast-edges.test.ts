@@ -5,8 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, createMachine, initialTransition, setup, transition } from 'xstate';
-import type { AnyMachineSnapshot, AnyStateMachine, InspectionEvent } from 'xstate';
-import { fastEdgesOf, fastEdgeTable, hasFastEdges, withFastEdges } from '../../machines/fast-edges.js';
+import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, InspectionEvent } from 'xstate';
+import { fastEdgesOf, fastEdgeTable, hasFastEdges, snapshotAt, withFastEdges } from '../../machines/fast-edges.js';
 import { dealerMachine } from '../../machines/dealer.js';
 import { pairMachine } from '../../machines/pair.js';
 import { pullMachine } from '../../machines/pull.js';
@@ -289,6 +289,56 @@ describe('fast edges', () => {
         expect(fast === before, `${first.type} then ${then.type}`).toBe(expected === expectedBefore);
       }
     }
+  });
+
+  /** Every atomic or final state's path (dot-joined) in `machine`. */
+  const leafPaths = (node: AnyStateNode): string[] => {
+    const kids = Object.values(node.states);
+    return kids.length === 0 ? [node.path.join('.')] : kids.flatMap(leafPaths);
+  };
+  const socketMachines = [pairMachine, pushMachine, pullMachine, dealerMachine, requestMachine, replyMachine, publisherMachine, xpublisherMachine, subscriberMachine, xsubscriberMachine, supervisorMachine] as AnyStateMachine[];
+
+  it('fast edges: a state\'s snapshot copied with another context is the one resolveState makes with that context (every socket machine, every state)', () => {
+    let states = 0;
+    for (const machine of socketMachines) {
+      for (const path of leafPaths(machine.root)) {
+        const value = path.split('.').reduceRight<unknown>((inner, key) => (inner === undefined ? key : { [key]: inner }), undefined);
+        const context = { marker: path };
+        const theirs = machine.resolveState({ value: value as never, context }) as AnyMachineSnapshot;
+        const mine = snapshotAt(machine, path, context);
+        expect(mine.context).toBe(context);
+        expect(Object.keys(mine)).toEqual(Object.keys(theirs));
+        expect({ ...mine, context: null }, path).toStrictEqual({ ...theirs, context: null });
+        expect(mine.matches(value as never)).toBe(true);
+        expect(mine.toJSON()).toEqual(theirs.toJSON());
+        // Made once per state: later contexts share what follows from the state alone.
+        const second = snapshotAt(machine, path, { marker: 'second' });
+        const third = snapshotAt(machine, path, { marker: 'third' });
+        expect(third.tags).toBe(second.tags);
+        expect(third.value).toBe(second.value);
+        expect(third.context).toEqual({ marker: 'third' });
+        expect({ ...third, context: null }).toStrictEqual({ ...theirs, context: null });
+        states++;
+      }
+    }
+    expect(states).toBeGreaterThan(40);
+  });
+
+  it('fast edges: where a snapshot is not a plain copy (a class, or a field that follows the context), each context gets resolveState\'s own', () => {
+    const base = createMachine({ initial: 'a', states: { a: {}, b: {} } });
+    // A field that follows the context: a copy of another context's snapshot would carry the wrong one.
+    const derived = Object.create(base) as AnyStateMachine;
+    Object.defineProperty(derived, 'resolveState', { value: (config: { value: never; context: { n?: number } }) => ({ ...base.resolveState(config), size: config.context.n ?? 0 }) });
+    expect((snapshotAt(derived, 'b', { n: 1 }) as unknown as { size: number }).size).toBe(1);
+    expect((snapshotAt(derived, 'b', { n: 2 }) as unknown as { size: number }).size).toBe(2);
+    // Methods on a prototype: a spread would drop them.
+    class Snap { constructor(readonly value: unknown, readonly context: unknown) {} matches(v: unknown) { return v === this.value; } }
+    const classy = Object.create(base) as AnyStateMachine;
+    Object.defineProperty(classy, 'resolveState', { value: (config: { value: unknown; context: unknown }) => new Snap(config.value, config.context) });
+    const got = snapshotAt(classy, 'a', { n: 3 }) as unknown as Snap;
+    expect(got).toBeInstanceOf(Snap);
+    expect(got.matches('a')).toBe(true);
+    expect(got.context).toEqual({ n: 3 });
   });
 
   it('fast edges: parallel regions and history states get no shortcut', () => {
