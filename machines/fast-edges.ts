@@ -96,9 +96,9 @@ function guardName(x: unknown): string | undefined {
   return undefined;
 }
 
-/** Nothing runs on leaving `node`: no exit action, child or timer to stop. */
+/** Nothing runs on leaving `node`: no exit action, child or timer to stop, no history to record. */
 function leavesQuietly(node: AnyStateNode): boolean {
-  return node.exit.length === 0 && node.invoke.length === 0 && node.after.length === 0;
+  return node.exit.length === 0 && node.invoke.length === 0 && node.after.length === 0 && !Object.values(node.states).some((c) => c.type === 'history');
 }
 
 /**
@@ -457,34 +457,78 @@ function finalSnapshot(m: AnyStateMachine, path: string, context: MachineContext
 
 /**
  * Per machine, for each state path: the snapshot `resolveState` makes there, to copy with another
- * context (see snapshotAt), or null where a copy would not be that snapshot.
+ * context (see snapshotAt); `null` where a copy would not be that snapshot; a `Probe` until the
+ * second context has confirmed the copy.
  */
-const templates = new WeakMap<object, Map<string, AnyMachineSnapshot | null>>();
+interface Probe {
+  readonly candidate: AnyMachineSnapshot;
+}
+const templates = new WeakMap<object, Map<string, AnyMachineSnapshot | Probe | null>>();
 
 /**
  * The snapshot of machine `m` in the quiet state `path` with `context`: what
  * `m.resolveState({ value, context })` returns. That call walks the machine's state nodes and
  * allocates about 6 KB each time, and every socket makes two or three of them as it starts and
  * pairs; so it is made once per (machine, path), and each socket gets a copy with its own context.
- * The copy is that snapshot only while everything else in it follows from the state alone, which
- * the installed xstate is asked once per (machine, path): the first context's snapshot and one
- * made with an empty context must be plain objects of data properties that match in all but
- * `context`. Where they do not (another xstate, or a machine whose snapshots differ), every
- * context gets its own `resolveState`.
+ *
+ * The copy is that snapshot only while everything else in it follows from the state alone and
+ * nothing writes to the parts the copies share. The installed xstate is asked, per (machine,
+ * path): the first context's snapshot and one made with an empty context, then the second
+ * context's snapshot and the copy it would have got, must be plain objects of the same data
+ * properties that match in all but `context`. Until then, and for good where they differ (another
+ * xstate, a machine whose snapshots differ, a probe that throws), each context gets its own
+ * `resolveState`. The shared parts (state value, node list, children, history) are frozen, so an
+ * xstate that changed one in place would throw rather than change every socket's snapshot.
  */
 export function snapshotAt(m: AnyStateMachine, path: string, context: MachineContext): AnyMachineSnapshot {
   let byPath = templates.get(m);
   if (byPath === undefined) templates.set(m, (byPath = new Map()));
-  const template = byPath.get(path);
-  if (template === null) return m.resolveState({ value: valueOf(path) as never, context }) as AnyMachineSnapshot;
-  if (template !== undefined) return { ...template, context } as AnyMachineSnapshot;
+  const known = byPath.get(path);
+  if (known !== undefined && known !== null && !('candidate' in known)) return { ...known, context } as AnyMachineSnapshot;
   const mine = m.resolveState({ value: valueOf(path) as never, context }) as AnyMachineSnapshot;
-  const bare = m.resolveState({ value: valueOf(path) as never, context: {} }) as AnyMachineSnapshot;
-  byPath.set(path, differOnlyInContext(mine, bare) ? bare : null);
+  if (known === null) return mine;
+  if (known === undefined) {
+    let bare: AnyMachineSnapshot | undefined;
+    try {
+      bare = m.resolveState({ value: valueOf(path) as never, context: {} }) as AnyMachineSnapshot;
+    } catch {
+      bare = undefined;
+    }
+    byPath.set(path, bare !== undefined && differOnlyInContext(mine, bare) ? { candidate: bare } : null);
+    return mine;
+  }
+  const copy = { ...known.candidate, context };
+  if (differOnlyInContext(mine, copy)) byPath.set(path, freezeShared(known.candidate));
+  else byPath.set(path, null);
   return mine;
 }
 
-/** Two snapshots are plain objects of the same data properties, alike in all but `context`. */
+/** `snapshot` with every object it holds but its context and machine frozen (Sets excepted: read only). */
+function freezeShared(snapshot: AnyMachineSnapshot): AnyMachineSnapshot {
+  for (const [key, value] of Object.entries(snapshot)) {
+    if (key !== 'context' && key !== 'machine') deepFreeze(value, 4);
+  }
+  return snapshot;
+}
+
+function deepFreeze(x: unknown, depth: number): void {
+  if (depth === 0 || typeof x !== 'object' || x === null || Object.isFrozen(x)) return;
+  if (Array.isArray(x)) {
+    Object.freeze(x); // a list of state nodes: the list, not the nodes
+    return;
+  }
+  if (Object.getPrototypeOf(x) !== Object.prototype) return;
+  Object.freeze(x);
+  for (const v of Object.values(x)) deepFreeze(v, depth - 1);
+}
+
+/** An object with no own enumerable keys (a snapshot's children or history). */
+function isEmpty(x: unknown): boolean {
+  for (const _ in x as object) return false;
+  return true;
+}
+
+/** Two snapshots are plain objects of the same data properties, alike in all but `context` (not compared). */
 function differOnlyInContext(a: object, b: object): boolean {
   if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
   const da = Object.getOwnPropertyDescriptors(a);
@@ -497,7 +541,7 @@ function differOnlyInContext(a: object, b: object): boolean {
     if (x === undefined || y === undefined || !('value' in x) || !('value' in y) || !x.enumerable || !y.enumerable) return false;
     if (k !== 'context' && !alike(x.value, y.value, 4)) return false;
   }
-  return (a as { context: unknown }).context !== (b as { context: unknown }).context;
+  return true;
 }
 
 /** The same value, or arrays, Sets or plain objects of alike members (to `depth` levels). */
@@ -635,7 +679,9 @@ export function withFastEdges<TMachine extends AnyStateMachine>(machine: TMachin
             } else if (candidates !== null) {
               for (const r of candidates) {
                 if (r.guard !== undefined && !r.guard({ context: snapshot.context, event }, undefined)) continue;
-                if (r.candidate.fast) return take(this, r, snapshot, event, scope);
+                // A move hands back a snapshot made for the target state alone: one that holds
+                // children or recorded history keeps them only through xstate's algorithm.
+                if (r.candidate.fast && (r.candidate.target === undefined || (isEmpty(snapshot.children) && isEmpty(snapshot.historyValue)))) return take(this, r, snapshot, event, scope);
                 break;
               }
             }

@@ -4,7 +4,7 @@
 // xstate; an actor of a shortcut machine shows inspectors its events, snapshots and effects.
 
 import { describe, expect, it } from 'vitest';
-import { assign, createActor, createMachine, initialTransition, setup, transition } from 'xstate';
+import { assign, createActor, createMachine, fromCallback, initialTransition, setup, spawnChild, transition } from 'xstate';
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, InspectionEvent } from 'xstate';
 import { fastEdgesOf, fastEdgeTable, hasFastEdges, snapshotAt, withFastEdges } from '../../machines/fast-edges.js';
 import { dealerMachine } from '../../machines/dealer.js';
@@ -298,11 +298,18 @@ describe('fast edges', () => {
   };
   const socketMachines = [pairMachine, pushMachine, pullMachine, dealerMachine, requestMachine, replyMachine, publisherMachine, xpublisherMachine, subscriberMachine, xsubscriberMachine, supervisorMachine] as AnyStateMachine[];
 
+  /** The state value of a dot-joined path. */
+  const valueAt = (path: string): unknown => path.split('.').reduceRight<unknown>((inner, key) => (inner === undefined ? key : { [key]: inner }), undefined);
+
   it('fast edges: a state\'s snapshot copied with another context is the one resolveState makes with that context (every socket machine, every state)', () => {
     let states = 0;
     for (const machine of socketMachines) {
       for (const path of leafPaths(machine.root)) {
-        const value = path.split('.').reduceRight<unknown>((inner, key) => (inner === undefined ? key : { [key]: inner }), undefined);
+        const value = valueAt(path);
+        // The first two contexts of a state are resolveState's own while the copy is checked;
+        // earlier tests may have made them already.
+        snapshotAt(machine, path, { marker: 'probe 1' });
+        snapshotAt(machine, path, { marker: 'probe 2' });
         const context = { marker: path };
         const theirs = machine.resolveState({ value: value as never, context }) as AnyMachineSnapshot;
         const mine = snapshotAt(machine, path, context);
@@ -311,34 +318,89 @@ describe('fast edges', () => {
         expect({ ...mine, context: null }, path).toStrictEqual({ ...theirs, context: null });
         expect(mine.matches(value as never)).toBe(true);
         expect(mine.toJSON()).toEqual(theirs.toJSON());
-        // Made once per state: later contexts share what follows from the state alone.
-        const second = snapshotAt(machine, path, { marker: 'second' });
-        const third = snapshotAt(machine, path, { marker: 'third' });
+        // Made once per state: later contexts share what follows from the state alone, and each
+        // keeps its own context object.
+        const secondContext = { marker: 'second' };
+        const thirdContext = { marker: 'third' };
+        const second = snapshotAt(machine, path, secondContext);
+        const third = snapshotAt(machine, path, thirdContext);
+        expect(third).not.toBe(second);
         expect(third.tags).toBe(second.tags);
         expect(third.value).toBe(second.value);
-        expect(third.context).toEqual({ marker: 'third' });
+        expect(third.context).toBe(thirdContext);
+        expect(second.context).toBe(secondContext);
         expect({ ...third, context: null }).toStrictEqual({ ...theirs, context: null });
+        // What they share is frozen: a change in place would reach every socket in this state.
+        expect(Object.isFrozen(third.children)).toBe(true);
+        expect(Object.isFrozen(third.historyValue)).toBe(true);
+        if (typeof third.value === 'object') expect(Object.isFrozen(third.value)).toBe(true);
         states++;
       }
     }
     expect(states).toBeGreaterThan(40);
   });
 
-  it('fast edges: where a snapshot is not a plain copy (a class, or a field that follows the context), each context gets resolveState\'s own', () => {
+  it('fast edges: where a snapshot is not a plain copy, each context gets resolveState\'s own', () => {
     const base = createMachine({ initial: 'a', states: { a: {}, b: {} } });
-    // A field that follows the context: a copy of another context's snapshot would carry the wrong one.
-    const derived = Object.create(base) as AnyStateMachine;
-    Object.defineProperty(derived, 'resolveState', { value: (config: { value: never; context: { n?: number } }) => ({ ...base.resolveState(config), size: config.context.n ?? 0 }) });
-    expect((snapshotAt(derived, 'b', { n: 1 }) as unknown as { size: number }).size).toBe(1);
-    expect((snapshotAt(derived, 'b', { n: 2 }) as unknown as { size: number }).size).toBe(2);
+    type Made = AnyMachineSnapshot & { extra?: unknown };
+    /** A machine whose resolveState adds to xstate's snapshot what `add` makes of the context. */
+    const withExtra = (add: (snapshot: object, context: { n: number }) => object) => {
+      const m = Object.create(base) as AnyStateMachine;
+      Object.defineProperty(m, 'resolveState', { value: (config: { value: never; context: { n: number } }) => add(base.resolveState(config), config.context) });
+      return m;
+    };
+    const cases: [string, AnyStateMachine, (s: Made) => unknown][] = [
+      ['a field', withExtra((s, c) => ({ ...s, extra: c.n })), (s) => s.extra],
+      ['a getter', withExtra((s, c) => Object.defineProperty({ ...s }, 'extra', { get: () => c.n, enumerable: true })), (s) => s.extra],
+      // Not enumerable, so a spread would leave it out.
+      ['a hidden field', withExtra((s) => Object.defineProperty({ ...s }, 'extra', { value: 'kept', enumerable: false })), (s) => s.extra],
+      ['a Set', withExtra((s, c) => ({ ...s, extra: new Set([c.n]) })), (s) => [...(s.extra as Set<number>)]],
+      ['a nested record', withExtra((s, c) => ({ ...s, extra: { deep: { n: c.n } } })), (s) => (s.extra as { deep: { n: number } }).deep.n],
+      // Equal for the empty context and the first one, different for the next.
+      ['a field equal by chance', withExtra((s, c) => ({ ...s, extra: c.n ?? 0 })), (s) => s.extra ?? 0],
+    ];
+    for (const [what, machine, read] of cases) {
+      const got = [0, 1, 2, 3, 4].map((n) => read(snapshotAt(machine, 'b', { n }) as Made));
+      const want = [0, 1, 2, 3, 4].map((n) => read(machine.resolveState({ value: 'b' as never, context: { n } }) as Made));
+      expect(got, what).toEqual(want);
+    }
     // Methods on a prototype: a spread would drop them.
     class Snap { constructor(readonly value: unknown, readonly context: unknown) {} matches(v: unknown) { return v === this.value; } }
     const classy = Object.create(base) as AnyStateMachine;
     Object.defineProperty(classy, 'resolveState', { value: (config: { value: unknown; context: unknown }) => new Snap(config.value, config.context) });
-    const got = snapshotAt(classy, 'a', { n: 3 }) as unknown as Snap;
-    expect(got).toBeInstanceOf(Snap);
-    expect(got.matches('a')).toBe(true);
-    expect(got.context).toEqual({ n: 3 });
+    for (const n of [1, 2, 3, 4]) {
+      const got = snapshotAt(classy, 'a', { n }) as unknown as Snap;
+      expect(got).toBeInstanceOf(Snap);
+      expect(got.matches('a')).toBe(true);
+      expect(got.context).toEqual({ n });
+    }
+  });
+
+  it('fast edges: a move from a snapshot with children or recorded history goes through xstate, which keeps them', () => {
+    const spawning = setup({ actors: { child: fromCallback(() => () => {}) } }).createMachine({
+      initial: 'b',
+      states: { b: { on: { spawn: { actions: spawnChild('child', { id: 'k' }) }, go: 'c' } }, c: {} },
+    });
+    const remembering = createMachine({
+      initial: 'b',
+      states: {
+        b: { on: { enter: 'c', resume: 'c.hist' } },
+        c: { initial: 'c1', states: { c1: { on: { deeper: 'c2' } }, c2: {}, hist: { type: 'history' } }, on: { back: 'b' } },
+      },
+    });
+    const run = (machine: AnyStateMachine, events: string[]) => {
+      const actor = createActor(machine).start();
+      for (const type of events) actor.send({ type });
+      const s = actor.getSnapshot() as AnyMachineSnapshot;
+      actor.stop();
+      return { value: s.value, children: Object.keys(s.children) };
+    };
+    for (const [machine, events] of [[spawning, ['spawn', 'go']], [remembering, ['enter', 'deeper', 'back', 'resume']]] as const) {
+      const fast = withFastEdges(machine as AnyStateMachine, {});
+      expect(run(fast, [...events])).toEqual(run(machine as AnyStateMachine, [...events]));
+    }
+    expect(run(withFastEdges(spawning, {}), ['spawn', 'go'])).toEqual({ value: 'c', children: ['k'] });
+    expect(run(withFastEdges(remembering, {}), ['enter', 'deeper', 'back', 'resume'])).toEqual({ value: { c: 'c2' }, children: [] });
   });
 
   it('fast edges: parallel regions and history states get no shortcut', () => {
