@@ -494,11 +494,11 @@ export function snapshotAt(m: AnyStateMachine, path: string, context: MachineCon
     } catch {
       bare = undefined;
     }
-    byPath.set(path, bare !== undefined && differOnlyInContext(mine, bare) ? { candidate: bare } : null);
+    byPath.set(path, bare !== undefined && alikeButContext(mine, bare) ? { candidate: bare } : null);
     return mine;
   }
   const copy = { ...known.candidate, context };
-  if (differOnlyInContext(mine, copy)) byPath.set(path, freezeShared(known.candidate));
+  if (alikeButContext(mine, copy)) byPath.set(path, freezeShared(known.candidate));
   else byPath.set(path, null);
   return mine;
 }
@@ -524,12 +524,15 @@ function deepFreeze(x: unknown, depth: number): void {
 
 /** An object with no own enumerable keys (a snapshot's children or history). */
 function isEmpty(x: unknown): boolean {
-  for (const _ in x as object) return false;
+  for (const key in x as object) {
+    void key; // one key is enough (no array made, as Object.keys would)
+    return false;
+  }
   return true;
 }
 
 /** Two snapshots are plain objects of the same data properties, alike in all but `context` (not compared). */
-function differOnlyInContext(a: object, b: object): boolean {
+function alikeButContext(a: object, b: object): boolean {
   if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
   const da = Object.getOwnPropertyDescriptors(a);
   const db = Object.getOwnPropertyDescriptors(b);
