@@ -131,7 +131,7 @@ export interface ReceivingOptions {
 // tune (pgm/epgm multicast, VMCI), the mechanism (GSSAPI) or the kernel knob (SO_SNDBUF, IP_TOS,
 // TCP_MAXRT, SO_BINDTODEVICE) are not reachable from node:net, or libzmq's shortcut (loopback fast
 // path) has no counterpart; README "Differences from zeromq.js" lists them:
-// sendBufferSize receiveBufferSize multicastHops rate recoveryInterval multicastMaxTransportDataUnit typeOfService tcpMaxRetransmitTimeout tcpAcceptFilter socksProxy interface zapEnforceDomain loopbackFastPath vmciBufferSize vmciBufferMinSize vmciBufferMaxSize vmciConnectTimeout gssapiServer gssapiPrincipal gssapiServicePrincipal gssapiPlainText gssapiPrincipalNameType gssapiServicePrincipalNameType
+// sendBufferSize receiveBufferSize multicastHops rate recoveryInterval multicastMaxTransportDataUnit typeOfService tcpMaxRetransmitTimeout socksProxy interface zapEnforceDomain loopbackFastPath vmciBufferSize vmciBufferMinSize vmciBufferMaxSize vmciConnectTimeout gssapiServer gssapiPrincipal gssapiServicePrincipal gssapiPlainText gssapiPrincipalNameType gssapiServicePrincipalNameType
 
 /** Option values as a socket keeps them. */
 export interface SocketOptions {
@@ -248,6 +248,32 @@ const RARE_DEFAULTS: Partial<SocketOptions> = Object.fromEntries(
   ([...ALL_SOCKETS_OPTIONS, ...SENDING_OPTIONS, ...RECEIVING_OPTIONS, 'probeRouter', 'invertMatching', 'manual', 'welcomeMessage'] as const)
     .map((name) => [name, OPTION_SPECS[name].default]),
 );
+
+/**
+ * ZMQ_TCP_ACCEPT_FILTER's list, by socket option record: libzmq keeps every filter set (each set
+ * adds one; null or "" clears them all), while the property reads back the last one set.
+ */
+const acceptFilterLists = new WeakMap<object, readonly string[]>();
+
+/**
+ * Checks `value`, writes it to `opt[name]` and returns it; a tcpAcceptFilter also joins (or, as
+ * null, clears) the socket's list of accept filters ({@link acceptFiltersOf}).
+ */
+export function assignOption<K extends OptionName>(opt: SocketOptions, name: K, value: unknown): SocketOptions[K] {
+  const checked = validateOption(name, value);
+  opt[name] = checked;
+  if (name === 'tcpAcceptFilter') {
+    const filter = checked as string | null;
+    if (filter === null) acceptFilterLists.delete(opt);
+    else acceptFilterLists.set(opt, [...(acceptFilterLists.get(opt) ?? []), filter]);
+  }
+  return checked;
+}
+
+/** The accept filters set on the socket whose option record is `opt`, oldest first (empty: none). */
+export function acceptFiltersOf(opt: object): readonly string[] {
+  return acceptFilterLists.get(opt) ?? [];
+}
 
 /**
  * Checks one option value and returns it normalised; throws EINVAL naming the option, the value

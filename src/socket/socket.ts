@@ -12,7 +12,7 @@ import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
 import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
 import { emptyFrame, toHex, toMessage } from '../core/frame.js';
-import { ALL_SOCKETS_OPTIONS, defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES, validateOption } from '../core/options.js';
+import { ALL_SOCKETS_OPTIONS, assignOption, defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES } from '../core/options.js';
 import type { GssapiNameType, LibzmqOption, LibzmqOptionType, OptionName, SocketOptions as OptionValues } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
 import {
@@ -317,7 +317,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       if (!COMMON_OPTIONS.includes(name as OptionName) && !extraOptions.includes(name as OptionName)) {
         throw new TypeError(`option "${name}" is not an option of a ${type} socket; accepted: ${[...COMMON_OPTIONS, ...extraOptions, ...SECURITY_OPTIONS].join(', ')}`);
       }
-      (this.opt as unknown as Record<string, unknown>)[name] = validateOption(name as OptionName, value);
+      assignOption(this.opt, name as OptionName, value);
     }
     this.id = this.context.register(asHost(this), this);
     // Started now, not on first use: a machine whose context is made by a function (tables per
@@ -486,10 +486,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** ZMQ_TCP_MAXRT: ms before an unacknowledged tcp send fails (default 0, the OS's). Without effect: node:net cannot set TCP_USER_TIMEOUT. */
   declare tcpMaxRetransmitTimeout: number;
   /**
-   * ZMQ_TCP_ACCEPT_FILTER: an address (with an optional /mask) a tcp bind accepts connections from;
-   * null clears. Checked and read back (the last one set), **without effect**: every address may
-   * connect. Filter with a firewall, or with ZAP (`zapDomain` and a handler at
-   * `inproc://zeromq.zap.01`), which sees each peer's address.
+   * ZMQ_TCP_ACCEPT_FILTER: an address (with an optional /mask, like "10.0.0.0/8" or "::1") a tcp
+   * bind accepts connections from. As in libzmq, each set adds a filter and null clears them all;
+   * with any set, a bind takes only streams from an address one matches and closes the others
+   * (`accept:error`, EACCES). A bind uses the filters set before it. Reads back the last one set.
    */
   declare tcpAcceptFilter: string | null;
   /** ZMQ_SOCKS_PROXY: the SOCKS5 proxy (`host:port`) tcp connects go through. Read back, **without effect**: connects go direct. */
@@ -604,7 +604,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** @internal Checks and stores one option (EINVAL on a bad value; the old value is kept). */
   protected setOption<K extends OptionName>(name: K, value: unknown): void {
     this.#assertOpen();
-    this.opt[name] = validateOption(name, value);
+    assignOption(this.opt, name, value);
     if (!IMMEDIATE_OPTIONS.has(name)) this.#warnIfLate();
   }
 

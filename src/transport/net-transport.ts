@@ -57,6 +57,12 @@ export interface StreamSpec {
   remoteAddress(stream: NetSocket, endpoint: string): string | undefined;
   /** Applies the socket's options to a stream it dials or accepts (tcp: keep-alive). */
   configure?(socket: PeerHost, stream: NetSocket): void;
+  /**
+   * Called once per bind, with the socket's options as they are then (tcp: ZMQ_TCP_ACCEPT_FILTER):
+   * a check that says why an accepted stream is turned away, or undefined to take it. No check
+   * (undefined) takes every stream.
+   */
+  gate?(socket: PeerHost): ((stream: NetSocket) => string | undefined) | undefined;
 }
 
 /**
@@ -614,6 +620,7 @@ export function netTransport(context: TransportContext, spec: StreamSpec): Trans
   return {
     async bind(socket: PeerHost, ep: Endpoint): Promise<BoundHandle> {
       const security = socket.security; // as it is now: later changes do not reach this endpoint
+      const gate = spec.gate?.(socket); // the same (libzmq's listener copies the options at bind)
       const listening = await spec.listen(socket, ep);
       const { server, address } = listening;
       server.unref(); // a listening socket keeps no process alive; a waiting call does
@@ -625,6 +632,15 @@ export function netTransport(context: TransportContext, spec: StreamSpec): Trans
       server.on('connection', (stream: NetSocket) => {
         if (socket.closed) {
           stream.destroy();
+          return;
+        }
+        const refused = gate?.(stream);
+        if (refused !== undefined) {
+          // libzmq `tcp_listener.cpp accept`: closed at once, reported as ZMQ_EVENT_ACCEPT_FAILED.
+          const remoteAddress = spec.remoteAddress(stream, address);
+          stream.destroy();
+          const error = new ZmqError('EACCES', refused, { address });
+          emit(socket, { type: 'accept:error', address, error, peer: remoteAddress === undefined ? {} : { remoteAddress } });
           return;
         }
         stream.unref();

@@ -3,10 +3,11 @@
 // (net-transport.ts, stream-engine.ts).
 
 import { lookup } from 'node:dns/promises';
-import { connect as netConnect, createServer, isIP } from 'node:net';
+import { BlockList, connect as netConnect, createServer, isIP } from 'node:net';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Endpoint, TcpEndpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
+import { acceptFiltersOf } from '../core/options.js';
 import type { PeerHost, Transport } from './host.js';
 import type { TransportContext } from './registry.js';
 import { listenError, netTransport } from './net-transport.js';
@@ -66,6 +67,31 @@ function applyKeepalive(socket: PeerHost, stream: NetSocket): void {
   }
 }
 
+/**
+ * ZMQ_TCP_ACCEPT_FILTER: with filters set, a tcp bind takes a stream only from an address one of
+ * them matches (libzmq `tcp_listener.cpp accept`), and closes the others at once. The filters are
+ * the socket's when it binds, as libzmq's listener copies the options then. Matched by node:net's
+ * BlockList, as an allow list: an IPv4 filter also matches the IPv4-mapped form (`::ffff:a.b.c.d`)
+ * a dual-stack bind (ipv6 on) sees, so a filter means the same whether ipv6 is on or off.
+ */
+function acceptFilter(socket: PeerHost): ((stream: NetSocket) => string | undefined) | undefined {
+  const filters = acceptFiltersOf(socket.options);
+  if (filters.length === 0) return undefined;
+  const allowed = new BlockList();
+  for (const filter of filters) {
+    const slash = filter.indexOf('/');
+    const host = slash < 0 ? filter : filter.slice(0, slash);
+    const type = isIP(host) === 6 ? 'ipv6' : 'ipv4';
+    allowed.addSubnet(host, slash < 0 ? (type === 'ipv6' ? 128 : 32) : Number(filter.slice(slash + 1)), type);
+  }
+  const listed = filters.map((f) => `"${f}"`).join(', ');
+  return (stream) => {
+    const host = stream.remoteAddress;
+    if (host !== undefined && allowed.check(host, isIP(host) === 6 ? 'ipv6' : 'ipv4')) return undefined;
+    return `a tcp connection from ${host ?? 'an unknown address'} matches no tcpAcceptFilter (${listed}), so it was closed`;
+  };
+}
+
 const tcpSpec: StreamSpec = {
   kind: 'tcp',
   delayedConnect: true,
@@ -99,6 +125,7 @@ const tcpSpec: StreamSpec = {
   },
 
   configure: applyKeepalive,
+  gate: acceptFilter,
 };
 
 /** @internal The tcp transport of one Context. */
