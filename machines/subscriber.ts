@@ -4,7 +4,7 @@
 // `0x01`+prefix / `0x00`+prefix messages: the machine decides what is sent and when, the runtime
 // writes it. No IO, no timers.
 
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { toHex } from '../src/core/frame.js';
 import { SubscriptionTrie } from '../src/core/trie.js';
 import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } from './closing.js';
@@ -17,6 +17,8 @@ export interface SubscriberContext {
   peers: PeerTable;
   /** Subscribed prefixes with their counts (libzmq `trie.cpp`). Shown as `{ <prefix as hex>: count }`. */
   subscriptions: SubscriptionTrie;
+  /** ZMQ_INVERT_MATCHING (SUB): keep the messages that match none of the subscriptions instead. */
+  invertMatching: boolean;
 }
 
 /**
@@ -29,6 +31,13 @@ export type SubscribeEvent =
   | { type: 'subscribe'; prefix: string }
   | { type: 'unsubscribe'; prefix: string }
   | { type: 'subscribe.batch'; prefixes: readonly string[] };
+
+/** Command: the application changed an option the machine decides with (as PUB and XPUB hear it). */
+export interface SubscriberConfigureEvent {
+  type: 'configure';
+  /** ZMQ_INVERT_MATCHING: receive the messages that match none of the subscriptions. */
+  invertMatching?: boolean;
+}
 
 /** Parameters of the `sendSubscription` effect: one message to every publisher. */
 export interface SubscriptionParams {
@@ -48,15 +57,15 @@ export interface ReplayParams {
   prefixes: string[];
 }
 
-type Ev = PeerEvent | CloseEvent | SubscribeEvent;
+type Ev = PeerEvent | CloseEvent | SubscribeEvent | SubscriberConfigureEvent;
 
 // ---- the rules, used by the machine's guards and by the socket's fast path ----
 
 /** Whether a received message is kept: some subscribed prefix starts its first frame (libzmq
  * `xsub.cpp` filters again on receive: a publisher may send more than was asked), or, with
- * `invert` (a SUB's ZMQ_INVERT_MATCHING option, which the socket passes), none does (`xsub_t::match`). */
-export function isWanted(subscriptions: SubscriptionTrie, topic: Uint8Array, invert = false): boolean {
-  return subscriptions.matches(topic) !== invert;
+ * `invertMatching` (a SUB's ZMQ_INVERT_MATCHING), none does (`xsub_t::match`). */
+export function isWanted(context: Pick<SubscriberContext, 'subscriptions' | 'invertMatching'>, topic: Uint8Array): boolean {
+  return context.subscriptions.matches(topic) !== context.invertMatching;
 }
 
 /** How many times `prefix` (hex) is subscribed. */
@@ -114,12 +123,14 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
       /** Write every subscribed prefix to a new publisher; what does not fit its SNDHWM is dropped
        * silently (libzmq#2258). */
       replaySubscriptions: (_: unknown, _params: ReplayParams) => {},
+      /** Takes the options the event names (ZMQ_INVERT_MATCHING) into context. */
+      configure: assign(({ event }) => (event.type === 'configure' && event.invertMatching !== undefined ? { invertMatching: event.invertMatching } : {})),
       startLinger: () => {},
       release: () => {},
     },
   }).createMachine({
     id,
-    context: () => ({ peers: new PeerTable(), subscriptions: new SubscriptionTrie() }),
+    context: () => ({ peers: new PeerTable(), subscriptions: new SubscriptionTrie(), invertMatching: false }),
     initial: 'open',
     states: {
       open: {
@@ -157,6 +168,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
             // prefix that is not subscribed matches neither transition and changes nothing.
             { guard: 'isSubscribed', actions: 'countDown' },
           ],
+          configure: { actions: 'configure' },
           close: closeTransitions,
         },
         states: {

@@ -544,11 +544,11 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
       return ahead;
     }
     if (this.#unsentFrom < this.#unsent.length) this.#tellUnsent(); // the filter includes every subscribe made
-    const subscriptions = (this.machineContext as SubscriberContext).subscriptions;
+    const context = this.machineContext as SubscriberContext;
     for (;;) {
       const msg = this.inbound.read();
       if (msg === undefined) return undefined;
-      if (isWanted(subscriptions, msg[0] as Frame, this.opt.invertMatching)) return msg;
+      if (isWanted(context, msg[0] as Frame)) return msg;
     }
   }
 
@@ -660,6 +660,7 @@ const xsubscriberLogic = socketMachine(xsubscriberMachine, subscriberEffects as 
 export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
   constructor(options?: SubscriberOptions) {
     super('SUB', subscriberLogic, options, SUB_OPTIONS);
+    if (this.opt.invertMatching) this.tell({ type: 'configure', invertMatching: true });
     if (new.target === Subscriber) Object.seal(this);
   }
 
@@ -671,7 +672,11 @@ export class Subscriber extends SubscriberBase<typeof subscriberMachine> {
    * and drop those that match. The subscriptions still go to the publishers, which send only what
    * matches unless they set `invertMatching` too: set it on both sides.
    */
-  declare invertMatching: boolean;
+  get invertMatching(): boolean { return this.opt.invertMatching; }
+  set invertMatching(v: boolean) {
+    this.setOption('invertMatching', v);
+    this.tell({ type: 'configure', invertMatching: this.opt.invertMatching });
+  }
 
   /**
    * ZMQ_SUBSCRIBE: receive messages whose first frame starts with one of `prefixes` (strings are
@@ -778,5 +783,5 @@ optionAccessors(PublisherBase.prototype, ['sendBufferSize', 'multicastHops']);
 optionAccessors(Publisher.prototype, ['conflate']);
 optionAccessors(XPublisher.prototype, ['receiveBufferSize', 'welcomeMessage']);
 optionAccessors(SubscriberBase.prototype, ['receiveBufferSize']);
-optionAccessors(Subscriber.prototype, ['conflate', 'invertMatching']);
+optionAccessors(Subscriber.prototype, ['conflate']);
 optionAccessors(XSubscriber.prototype, ['sendBufferSize', 'multicastHops']);

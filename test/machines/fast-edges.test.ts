@@ -69,7 +69,7 @@ const xpublisherEvents = [...publisherEvents, { type: 'configure', verbosity: 'a
 const subscriberEvents = [
   ...common('PUB'),
   { type: 'subscribe', prefix: '61' }, { type: 'subscribe', prefix: '' }, { type: 'unsubscribe', prefix: '61' }, { type: 'unsubscribe', prefix: '62' },
-  { type: 'subscribe.batch', prefixes: ['61', '', '63'] },
+  { type: 'subscribe.batch', prefixes: ['61', '', '63'] }, { type: 'configure', invertMatching: true },
 ];
 const supervisorEvents = [
   { type: 'inproc.bind', name: 'a', socketId: 1, socketType: 'PULL', requestId: 1 },

@@ -47,8 +47,8 @@ describe('the tries as the machines keep them', () => {
     const two = run(subscriberMachine, [{ type: 'subscribe', prefix: 'ff' }, { type: 'subscribe', prefix: 'ff' }]);
     expect(two.json.subscriptions).toEqual({ ff: 2 });
     expect(countOf(two.snapshot.context.subscriptions, 'ff')).toBe(2);
-    expect(isWanted(two.snapshot.context.subscriptions, Buffer.from([0xff, 1]))).toBe(true);
-    expect(isWanted(two.snapshot.context.subscriptions, Buffer.from([0xfe]))).toBe(false);
+    expect(isWanted(two.snapshot.context, Buffer.from([0xff, 1]))).toBe(true);
+    expect(isWanted(two.snapshot.context, Buffer.from([0xfe]))).toBe(false);
     expect(subscribedPrefixes(two.snapshot.context.subscriptions)).toEqual(['ff']);
     const none = run(subscriberMachine, [{ type: 'subscribe', prefix: 'ff' }, { type: 'subscribe', prefix: 'ff' }, { type: 'unsubscribe', prefix: 'ff' }, { type: 'unsubscribe', prefix: 'ff' }]);
     expect(none.json.subscriptions).toEqual({});
@@ -165,7 +165,7 @@ describe('subscriberMachine and xsubscriberMachine', () => {
     it(`${name} machine: every subscribe counts, filters and travels upstream`, () => {
       const once = run(machine, [attach(1, 'PUB'), { type: 'subscribe', prefix: '41' }]);
       expect(once.json.subscriptions).toEqual({ '41': 1 });
-      expect(isWanted(once.snapshot.context.subscriptions, Buffer.from('AB'))).toBe(true);
+      expect(isWanted(once.snapshot.context, Buffer.from('AB'))).toBe(true);
       expect(once.effects).toEqual([{ type: 'sendSubscription', params: { subscribe: true, prefix: '41' } }]);
       const twice = run(machine, [{ type: 'subscribe', prefix: '41' }, { type: 'subscribe', prefix: '41' }]);
       expect(twice.json.subscriptions).toEqual({ '41': 2 });
@@ -189,7 +189,7 @@ describe('subscriberMachine and xsubscriberMachine', () => {
       expect(first.effects).toEqual([]);
       const last = run(machine, [...s, { type: 'unsubscribe', prefix: '41' }, { type: 'unsubscribe', prefix: '41' }]);
       expect(last.json.subscriptions).toEqual({});
-      expect(isWanted(last.snapshot.context.subscriptions, Buffer.from('AB'))).toBe(false);
+      expect(isWanted(last.snapshot.context, Buffer.from('AB'))).toBe(false);
       expect(last.effects).toEqual([{ type: 'sendSubscription', params: { subscribe: false, prefix: '41' } }]);
       expect(run(machine, [{ type: 'unsubscribe', prefix: '42' }]).effects).toEqual([]);
     });
@@ -207,6 +207,18 @@ describe('subscriberMachine and xsubscriberMachine', () => {
       expect(run(machine, [attach(3), detach(3)]).snapshot.value).toEqual({ open: 'noPeers' });
     });
   }
+
+  it('sub machine: configure sets invertMatching in context, and isWanted keeps what matches no subscription then', () => {
+    const plain = run(subscriberMachine, [{ type: 'subscribe', prefix: '41' }]);
+    expect(plain.json.invertMatching).toBe(false);
+    const inverted = run(subscriberMachine, [{ type: 'subscribe', prefix: '41' }, { type: 'configure', invertMatching: true }]);
+    expect(inverted.json).toMatchObject({ subscriptions: { '41': 1 }, invertMatching: true });
+    expect(inverted.effects).toEqual([]);
+    expect(isWanted(inverted.snapshot.context, Buffer.from('AB'))).toBe(false);
+    expect(isWanted(inverted.snapshot.context, Buffer.from('BA'))).toBe(true);
+    // A configure that names no option changes nothing.
+    expect(run(subscriberMachine, [{ type: 'configure', invertMatching: true }, { type: 'configure' }]).json.invertMatching).toBe(true);
+  });
 
   it('machines: ids name the socket types', () => {
     expect([publisherMachine.id, xpublisherMachine.id, subscriberMachine.id, xsubscriberMachine.id]).toEqual(['pub', 'xpub', 'sub', 'xsub']);

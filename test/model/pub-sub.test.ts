@@ -26,7 +26,7 @@ import type { CloseEvent, PeerEvent, PeerTable } from '../../machines/peers.js';
 import { publisherMachine } from '../../machines/publisher.js';
 import type { ConfigureEvent, SubscriberTrie, SubscriptionEvent, Verbosity } from '../../machines/publisher.js';
 import { countOf, subscriberMachine } from '../../machines/subscriber.js';
-import type { SubscribeEvent } from '../../machines/subscriber.js';
+import type { SubscribeEvent, SubscriberConfigureEvent } from '../../machines/subscriber.js';
 import { xpublisherMachine } from '../../machines/xpublisher.js';
 import type { NotifyParams } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
@@ -245,7 +245,8 @@ describe.each([
 // ---------------------------------------------------------------------------------------------
 // The subscribing side: SUB and XSUB.
 
-type SubEvent = PeerEvent | CloseEvent | SubscribeEvent;
+// The machine's events; the traversal sends no `configure` (invertMatching is tested in test/socket/pub-sub.test.ts).
+type SubEvent = PeerEvent | CloseEvent | SubscribeEvent | SubscriberConfigureEvent;
 type SubSnap = SnapshotFrom<typeof subscriberMachine>;
 
 

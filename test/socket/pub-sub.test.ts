@@ -302,6 +302,34 @@ describe('Publisher and Subscriber over inproc', () => {
     expect(() => s.subscribe('a')).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 
+  it('sub invertMatching: the machine holds it (constructor and setter), and receive filters by what the machine holds', async () => {
+    const context = new Context();
+    const pub = track(new Publisher({ context }));
+    await pub.bind('inproc://sub-invert');
+    const inverted = track(new Subscriber({ context, invertMatching: true, receiveTimeout: 0 }));
+    expect(inverted.getSnapshot().context.invertMatching).toBe(true);
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    expect(s.getSnapshot().context.invertMatching).toBe(false);
+    s.connect('inproc://sub-invert');
+    s.subscribe('');
+    await pub.send('a-1');
+    // Set after construction: the machine hears it, and the message already queued is filtered by it.
+    s.invertMatching = true;
+    expect(s.invertMatching).toBe(true);
+    expect(s.getSnapshot().context.invertMatching).toBe(true);
+    expect(await drain(s)).toEqual([]);
+    s.invertMatching = false;
+    await pub.send('a-2');
+    // Receive reads the machine's context, not a copy in the class: an event to the machine alone
+    // turns the filter around.
+    s.actor.send({ type: 'configure', invertMatching: true });
+    expect(s.invertMatching).toBe(false);
+    expect(await drain(s)).toEqual([]);
+    s.actor.send({ type: 'configure', invertMatching: false });
+    await pub.send('a-3');
+    expect((await drain(s)).map(text)).toEqual([['a-3']]);
+  });
+
   it('pub noDrop: a send that matches a full subscriber waits instead of dropping', async () => {
     const context = new Context();
     const pub = track(new Publisher({ context, noDrop: true, sendHighWaterMark: 1 }));
