@@ -38,21 +38,37 @@ export interface Rule {
 
 /**
  * The rules a machine file defines: the exported functions of its `// ---- the rules` section, each
- * with the first sentence of its doc comment, in source order.
+ * with the first sentence of its doc comment, in source order. A rule several machines share is
+ * defined once and re-exported in each one's section (`export { probesNewPeer } from './probe-router.js';`):
+ * its doc comment is read from that file, through `read` (the file's name, e.g. `probe-router.ts`).
  */
-export function rulesOf(source: string): Rule[] {
+export function rulesOf(source: string, read?: (file: string) => string): Rule[] {
   const at = source.indexOf('// ---- the rules');
   if (at < 0) return [];
   let section = source.slice(at + 1);
   const end = section.search(/\n(?:export const \w+Machine\b|export function create\w+Machine\b|\/\/ ---- )/);
   if (end >= 0) section = section.slice(0, end);
   const out: Rule[] = [];
-  for (const m of section.matchAll(/\/\*\*([\s\S]*?)\*\/\s*export function (\w+)/g)) {
-    const doc = (m[1] as string).replace(/^\s*\* ?/gm, '').replace(/\s+/g, ' ').trim();
-    const sentence = /^(.*?\.)(\s|$)/.exec(doc);
-    out.push({ name: m[2] as string, doc: sentence === null ? doc : (sentence[1] as string) });
+  for (const m of section.matchAll(/\/\*\*((?:[^*]|\*(?!\/))*)\*\/\s*export function (\w+)|\nexport \{ ([\w, ]+) \} from '\.\/([\w-]+)\.js';/g)) {
+    if (m[2] !== undefined) {
+      out.push({ name: m[2], doc: firstSentence(m[1] as string) });
+      continue;
+    }
+    const from = read?.(`${m[4] as string}.ts`) ?? '';
+    for (const name of (m[3] as string).split(',').map((n) => n.trim())) {
+      // The doc comment right before the function: no `*/` inside it.
+      const doc = new RegExp(`/\\*\\*((?:[^*]|\\*(?!/))*)\\*/\\s*export function ${name}\\b`).exec(from);
+      out.push({ name, doc: doc === null ? '' : firstSentence(doc[1] as string) });
+    }
   }
   return out;
+}
+
+/** The first sentence of a doc comment's text (the text between its delimiters). */
+function firstSentence(comment: string): string {
+  const doc = comment.replace(/^\s*\* ?/gm, '').replace(/\s+/g, ' ').trim();
+  const sentence = /^(.*?\.)(\s|$)/.exec(doc);
+  return sentence === null ? doc : (sentence[1] as string);
 }
 
 /**
@@ -61,12 +77,13 @@ export function rulesOf(source: string): Rule[] {
  */
 function rulesFor(dir: string, file: string): { file: string; rules: Rule[] } | undefined {
   const source = readFileSync(join(dir, file), 'utf8');
-  const own = rulesOf(source);
+  const read = (sibling: string): string => readFileSync(join(dir, sibling), 'utf8');
+  const own = rulesOf(source, read);
   if (own.length > 0) return { file: `machines/${file}`, rules: own };
   const factory = /import \{[^}]*\bcreate\w+Machine\b[^}]*\} from '\.\/([\w-]+)\.js'/.exec(source);
   if (factory === null) return undefined;
   const from = `${factory[1] as string}.ts`;
-  const rules = rulesOf(readFileSync(join(dir, from), 'utf8'));
+  const rules = rulesOf(read(from), read);
   return rules.length > 0 ? { file: `machines/${from}`, rules } : undefined;
 }
 

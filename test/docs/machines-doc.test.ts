@@ -59,6 +59,33 @@ describe('rules', () => {
     expect(rulesOf(source)).toEqual([{ name: 'mayGo', doc: 'Whether it may go.' }]);
     expect(rulesOf('export function x() {}')).toEqual([]);
   });
+
+  it('rulesOf takes a rule\'s doc from the comment right before it, not from an earlier comment on something else', () => {
+    const source = [
+      '// ---- the rules',
+      '/** A helper, not exported. */',
+      'const helper = 1;',
+      '/** Whether it may stop. */',
+      'export function mayStop(): boolean { return true; }',
+    ].join('\n');
+    expect(rulesOf(source)).toEqual([{ name: 'mayStop', doc: 'Whether it may stop.' }]);
+  });
+
+  it('rulesOf lists a shared rule re-exported in the section, with the doc of its definition in the file named', () => {
+    const source = [
+      '// ---- the rules',
+      '/** Whether it may go. */',
+      'export function mayGo(): boolean { return true; }',
+      "export { greets, waves } from './shared.js';",
+    ].join('\n');
+    const shared = '/** Not this one. */\nconst x = 1;\n/** Whether a newcomer is greeted. Then more. */\nexport function greets(): boolean { return x > 0; }\n/** Whether it waves. */\nexport function waves() {}\n';
+    const read = (file: string) => (file === 'shared.ts' ? shared : '');
+    expect(rulesOf(source, read)).toEqual([
+      { name: 'mayGo', doc: 'Whether it may go.' },
+      { name: 'greets', doc: 'Whether a newcomer is greeted.' },
+      { name: 'waves', doc: 'Whether it waves.' },
+    ]);
+  });
 });
 
 describe('toMermaid', () => {
