@@ -1,5 +1,6 @@
 // DEALER (RFC 28 REQREP): round-robin out over peers with room (the round-robin sender's
-// statechart, machines/round-robin.ts), fair-queue in, no envelope of its own (libzmq `dealer.cpp`).
+// statechart, machines/round-robin.ts), fair-queue in, no envelope of its own (libzmq `dealer.cpp`);
+// with ZMQ_PROBE_ROUTER a new peer first gets an empty message.
 
 import { createRoundRobinMachine } from './round-robin.js';
 import type { RoundRobinContext, RoundRobinEvent } from './round-robin.js';
@@ -7,4 +8,4 @@ import type { RoundRobinContext, RoundRobinEvent } from './round-robin.js';
 export type DealerContext = RoundRobinContext;
 export type DealerEvent = RoundRobinEvent;
 
-export const dealerMachine = createRoundRobinMachine('dealer');
+export const dealerMachine = createRoundRobinMachine('dealer', { probes: true });

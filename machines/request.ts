@@ -8,6 +8,8 @@ import { closeFastEdges, closeShouldLinger, closeTransitions, closingStates } fr
 import type { CloseEvent, PeerEvent } from './peers.js';
 import { applyPeerEvent, PeerTable, peerUpdates } from './peers.js';
 import { inPlaceActions, withFastEdges } from './fast-edges.js';
+import type { ProbeParams } from './probe-router.js';
+import { probeParams, probesNewPeer } from './probe-router.js';
 
 /**
  * The request out, if any: changed in place by the turn actions (a turn must not replace the
@@ -37,12 +39,15 @@ export interface RequestContext {
   relaxed: boolean;
   /** ZMQ_REQ_CORRELATE: requests carry an id before the delimiter; replies must echo it. */
   correlate: boolean;
+  /** ZMQ_PROBE_ROUTER: a new peer first gets an empty message. */
+  probeRouter: boolean;
   turn: RequestTurn;
 }
 
 export interface RequestInput {
   relaxed?: boolean;
   correlate?: boolean;
+  probeRouter?: boolean;
   /** The first request id's predecessor; random if absent. */
   requestId?: number;
 }
@@ -52,7 +57,7 @@ export type RequestTurnEvent =
   /** `queued`: whether messages were waiting to be read when this request went out (stale replies). */
   | { type: 'request.sent'; peerId: number; requestId: number; queued?: boolean }
   | { type: 'reply.received' }
-  | { type: 'option.changed'; name: 'relaxed' | 'correlate'; value: boolean };
+  | { type: 'option.changed'; name: 'relaxed' | 'correlate' | 'probeRouter'; value: boolean };
 
 export type RequestEvent = PeerEvent | CloseEvent | RequestTurnEvent;
 
@@ -106,6 +111,8 @@ export function replyBodyStart(context: RequestContext, from: number, frames: re
   return frames.length >= at + 2 && (frames[at] as Uint8Array).byteLength === 0 ? at + 1 : -1;
 }
 
+export { probesNewPeer } from './probe-router.js';
+
 /** Turn records, changed in place (see RequestTurn). */
 const recordRequest = (context: RequestContext, event: RequestEvent): void => {
   if (event.type !== 'request.sent') return;
@@ -141,6 +148,7 @@ export const requestMachine = withFastEdges(setup({
     /** Replies to an earlier request are still queued: libzmq `req.cpp` drops them as a request goes out. */
     leavesStaleReplies,
     mayRequestAgainPastStaleReplies: (args) => mayRequestAgain(args) && leavesStaleReplies(args),
+    probesNewPeer: ({ context }) => probesNewPeer(context),
     shouldLinger: closeShouldLinger,
   },
   actions: {
@@ -149,6 +157,8 @@ export const requestMachine = withFastEdges(setup({
     // Effects, provided by the runtime.
     /** Discard what arrived before this request (late replies to an earlier one): libzmq `req.cpp`. */
     discardReplies: () => {},
+    /** Write an empty message to the new peer (ZMQ_PROBE_ROUTER). */
+    sendProbe: (_: unknown, _params: ProbeParams) => {},
     startLinger: () => {},
     release: () => {},
   },
@@ -158,13 +168,15 @@ export const requestMachine = withFastEdges(setup({
     peers: new PeerTable(),
     relaxed: input?.relaxed ?? false,
     correlate: input?.correlate ?? false,
+    probeRouter: input?.probeRouter ?? false,
     turn: new RequestTurn(input?.requestId ?? randomUint32()),
   }),
   // Peer and option edges are on the root (they keep the peer list right while lingering too);
   // `close` is on each turn state.
   initial: 'idle',
   on: {
-    'peer.attached': { actions: 'attachPeer' },
+    // With ZMQ_PROBE_ROUTER, the empty message goes in the attach's step: before anything else.
+    'peer.attached': [{ guard: 'probesNewPeer', actions: ['attachPeer', { type: 'sendProbe', params: probeParams }] }, { actions: 'attachPeer' }],
     'peer.detached': { actions: 'detachPeer' },
     'peer.identified': { actions: 'identifyPeer' },
     'pipe.muted': { actions: 'markMuted' },
@@ -198,7 +210,7 @@ export const requestMachine = withFastEdges(setup({
     ...closingStates,
   },
 }), {
-  guards: ['mayRequestAgain', 'leavesStaleReplies', 'mayRequestAgainPastStaleReplies', ...closeFastEdges.guards],
-  effects: ['discardReplies', ...closeFastEdges.effects],
+  guards: ['mayRequestAgain', 'leavesStaleReplies', 'mayRequestAgainPastStaleReplies', 'probesNewPeer', ...closeFastEdges.guards],
+  effects: ['discardReplies', 'sendProbe', ...closeFastEdges.effects],
   updates: updates as never,
 });

@@ -4,13 +4,15 @@
 // (libzmq `router.cpp`). Messages never pass through here: the runtime looks each one up in the
 // table this machine keeps (`routeOutcome`), a table its actions change in place.
 
-import { assign, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import { asFrame, byteKey, fromHex } from '../src/core/frame.js';
 import { closeShouldLinger, closeTransitions, closingStates } from './closing.js';
 import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { applyPeerEvent, entryOf, isKnownPeer, leavesNoPeers, PeerTable, peerUpdates } from './peers.js';
 import { inPlaceActions } from './fast-edges.js';
 import { randomUint32 } from './request.js';
+import type { ProbeParams, ProbeRouterEvent } from './probe-router.js';
+import { probeParams, probesNewPeer, setsProbeRouter } from './probe-router.js';
 
 /** One peer's routing id: its hex (as inspectors show it), its bytes, and the lookup key. */
 interface Route {
@@ -99,16 +101,19 @@ export interface RouterContext {
   nextGeneratedId: number;
   /** ZMQ_ROUTER_HANDOVER: a newcomer with a taken id takes it over, and the holder is detached. */
   handover: boolean;
+  /** ZMQ_PROBE_ROUTER: a new peer first gets an empty message. */
+  probeRouter: boolean;
 }
 
 export interface RouterInput {
   /** The first generated id's counter value; random if absent. */
   nextGeneratedId?: number;
   handover?: boolean;
+  probeRouter?: boolean;
 }
 
 /** ROUTER's own events, beyond the peer and close events every socket hears. */
-export type RouterOwnEvent = { type: 'option.changed'; name: 'mandatory' | 'handover'; value: boolean };
+export type RouterOwnEvent = { type: 'option.changed'; name: 'mandatory' | 'handover'; value: boolean } | ProbeRouterEvent;
 
 export type RouterEvent = PeerEvent | CloseEvent | RouterOwnEvent;
 
@@ -163,6 +168,8 @@ export function routeOutcome(mandatory: boolean, peer: PeerEntry | undefined, fr
 export function routerHasRoom(mandatory: boolean, peers: PeerTable): boolean {
   return !mandatory || peers.readyCount > 0;
 }
+
+export { probesNewPeer } from './probe-router.js';
 
 /** Enters the peer under its announced id or the next generated one, evicting a holder (handover). */
 function attachRouted(context: RouterContext, event: RouterEvent): Partial<RouterContext> {
@@ -241,6 +248,8 @@ export const routerMachine = setup({
     setsMandatoryOn: ({ event }) => event.type === 'option.changed' && event.name === 'mandatory' && event.value,
     setsMandatoryOff: ({ event }) => event.type === 'option.changed' && event.name === 'mandatory' && !event.value,
     setsHandover: ({ event }) => event.type === 'option.changed' && event.name === 'handover',
+    setsProbeRouter,
+    probesNewPeer: ({ context }) => probesNewPeer(context),
     shouldLinger: closeShouldLinger,
   },
   actions: {
@@ -249,11 +258,14 @@ export const routerMachine = setup({
     attachPeer: assign(({ context, event }) => attachRouted(context, event)),
     ...inPlaceActions<RouterContext, RouterEvent, typeof updates>(updates),
     setHandover: assign({ handover: ({ context, event }) => (event.type === 'option.changed' ? event.value : context.handover) }),
+    setProbeRouter: assign({ probeRouter: ({ context, event }) => (event.type === 'option.changed' ? event.value : context.probeRouter) }),
     // Effects, provided by the runtime.
     /** Detaches the peer that held the event's routing id (handover); `params.peerId` names it. */
     evictHolder: (_: unknown, _params: PeerParams) => {},
     /** Refuses the event's peer: its routing id is taken and `handover` is off. */
     refuseDuplicate: (_: unknown, _params: PeerParams) => {},
+    /** Write an empty message to the new peer (ZMQ_PROBE_ROUTER). */
+    sendProbe: (_: unknown, _params: ProbeParams) => {},
     startLinger: () => {},
     release: () => {},
   },
@@ -264,13 +276,14 @@ export const routerMachine = setup({
     routes: new RouteTable(),
     nextGeneratedId: (input?.nextGeneratedId ?? randomUint32()) >>> 0,
     handover: input?.handover ?? false,
+    probeRouter: input?.probeRouter ?? false,
   }),
   initial: 'open',
   states: {
     open: {
       type: 'parallel',
       on: {
-        'option.changed': { guard: 'setsHandover', actions: 'setHandover' },
+        'option.changed': [{ guard: 'setsHandover', actions: 'setHandover' }, { guard: 'setsProbeRouter', actions: 'setProbeRouter' }],
         close: closeTransitions,
       },
       states: {
@@ -278,9 +291,12 @@ export const routerMachine = setup({
         peers: {
           initial: 'noPeers',
           on: {
+            // With ZMQ_PROBE_ROUTER, the empty message goes in the attach's step: before anything else.
             'peer.attached': [
+              { guard: and(['takesOverId', 'probesNewPeer']), target: '.attached', actions: [{ type: 'evictHolder', params: evictParams }, 'attachPeer', { type: 'sendProbe', params: probeParams }] },
               { guard: 'takesOverId', target: '.attached', actions: [{ type: 'evictHolder', params: evictParams }, 'attachPeer'] },
               { guard: 'isDuplicateId', actions: { type: 'refuseDuplicate', params: refuseParams } },
+              { guard: 'probesNewPeer', target: '.attached', actions: ['attachPeer', { type: 'sendProbe', params: probeParams }] },
               { target: '.attached', actions: 'attachPeer' },
             ],
             'peer.identified': [

@@ -66,15 +66,17 @@ const routerLogic = socketMachine(routerMachine, {
 export class Dealer extends RoundRobinSocket<typeof dealerMachine> {
   constructor(options?: DealerOptions) {
     super('DEALER', dealerLogic, options, DEALER_OPTIONS);
+    this.tellMachineOptions(['probeRouter']);
     if (new.target === Dealer) Object.seal(this);
   }
 
   /**
    * ZMQ_PROBE_ROUTER: each new peer first gets an empty message (one empty frame), which tells a
    * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
-   * must expect and filter the empty message.
+   * must expect and filter the empty message. A change applies to peers that attach from then on.
    */
-  declare probeRouter: boolean;
+  get probeRouter(): boolean { return this.opt.probeRouter; }
+  set probeRouter(v: boolean) { this.setMachineOption('probeRouter', v); }
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
   declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
@@ -147,16 +149,17 @@ export class Router extends Socket<typeof routerMachine> {
   #routes: RouteTable | undefined;
   constructor(options?: RouterOptions) {
     super('ROUTER', routerLogic, options, ROUTER_OPTIONS);
-    this.tellMachineOptions(['mandatory', 'handover']);
+    this.tellMachineOptions(['mandatory', 'handover', 'probeRouter']);
     if (new.target === Router) Object.seal(this);
   }
 
   /**
    * ZMQ_PROBE_ROUTER: each new peer first gets an empty message (one empty frame), which tells a
    * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
-   * must expect and filter the empty message.
+   * must expect and filter the empty message. A change applies to peers that attach from then on.
    */
-  declare probeRouter: boolean;
+  get probeRouter(): boolean { return this.opt.probeRouter; }
+  set probeRouter(v: boolean) { this.setMachineOption('probeRouter', v); }
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
   declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
@@ -317,5 +320,5 @@ export class Router extends Socket<typeof routerMachine> {
 }
 
 // The option accessors declared above: a plain read and a checked set each (optionAccessors in socket.ts).
-optionAccessors(Dealer.prototype, ['probeRouter', 'sendBufferSize', 'multicastHops', 'receiveBufferSize']);
-optionAccessors(Router.prototype, ['probeRouter', 'sendBufferSize', 'multicastHops', 'receiveBufferSize']);
+optionAccessors(Dealer.prototype, ['sendBufferSize', 'multicastHops', 'receiveBufferSize']);
+optionAccessors(Router.prototype, ['sendBufferSize', 'multicastHops', 'receiveBufferSize']);

@@ -65,16 +65,17 @@ const replyLogic = socketMachine(replyMachine);
 export class Request extends Socket<typeof requestMachine> {
   constructor(options?: RequestOptions) {
     super('REQ', requestLogic, options, REQ_OPTIONS);
-    this.tellMachineOptions(['relaxed', 'correlate']);
+    this.tellMachineOptions(['relaxed', 'correlate', 'probeRouter']);
     if (new.target === Request) Object.seal(this);
   }
 
   /**
    * ZMQ_PROBE_ROUTER: each new peer first gets an empty message (one empty frame), which tells a
    * ROUTER peer who arrived before anything else is sent. Use it toward ROUTER peers only; they
-   * must expect and filter the empty message.
+   * must expect and filter the empty message. A change applies to peers that attach from then on.
    */
-  declare probeRouter: boolean;
+  get probeRouter(): boolean { return this.opt.probeRouter; }
+  set probeRouter(v: boolean) { this.setMachineOption('probeRouter', v); }
   /** ZMQ_SNDBUF: the kernel's send buffer in bytes (-1, the default, leaves the OS's). Read back, without effect: node:net does not set SO_SNDBUF. */
   declare sendBufferSize: number;
   /** ZMQ_MULTICAST_HOPS: the TTL of multicast packets (default 1). Read back, without effect: no multicast transport. */
@@ -237,5 +238,5 @@ export class Reply extends Socket<typeof replyMachine> {
 }
 
 // The option accessors declared above: a plain read and a checked set each (optionAccessors in socket.ts).
-optionAccessors(Request.prototype, ['probeRouter', 'sendBufferSize', 'multicastHops', 'receiveBufferSize']);
+optionAccessors(Request.prototype, ['sendBufferSize', 'multicastHops', 'receiveBufferSize']);
 optionAccessors(Reply.prototype, ['sendBufferSize', 'multicastHops', 'receiveBufferSize']);

@@ -38,7 +38,7 @@ import { SocketEvents } from './events.js';
 export type { Peer, PeerLink } from '../transport/host.js';
 
 /** Boolean options a socket's machine also keeps (it hears of them as `option.changed`). */
-type MachineOption = 'relaxed' | 'correlate' | 'mandatory' | 'handover';
+type MachineOption = 'relaxed' | 'correlate' | 'mandatory' | 'handover' | 'probeRouter';
 
 /** Options every socket takes: the zeromq.js names. */
 export interface SocketOptionsInput {
@@ -1167,6 +1167,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       const peer = s.peers.get((event as { peerId: number }).peerId);
       if (peer !== undefined) s.refuse(peer, `a ${s.type} socket takes one peer; a second (${peer.peerType} via ${peer.endpoint}) was refused`);
     },
+    // ZMQ_PROBE_ROUTER (DEALER, REQ, ROUTER decide it as a peer attaches): an empty message, the
+    // peer's first (libzmq `dealer_t` / `router_t::xattach_pipe`).
+    sendProbe: (s, _args, params) => {
+      const peer = s.peers.get((params as { peerId: number }).peerId);
+      if (peer !== undefined) s.writeTo(peer, [emptyFrame()]);
+    },
   };
 
   // ---- internals ----
@@ -1296,9 +1302,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (link.routingId !== undefined) attached.routingId = toHex(link.routingId);
     this.tell(attached as { type: string });
     if (!this.peers.has(peer.id) || !peer.attached) return peer; // refused by the machine
-    // ZMQ_PROBE_ROUTER (DEALER, REQ, ROUTER: the types that take it): an empty message, before
-    // anything else goes to the peer (libzmq `dealer_t` / `router_t::xattach_pipe`).
-    if (this.opt.probeRouter) this.writeTo(peer, [emptyFrame()]);
     if (link.in.size > 0) this.pipeReadable(link.in);
     if (event !== null) this.emitEvent({ type: event, address: link.endpoint, peer: eventPeer(link) });
     this.flush();
@@ -1572,7 +1575,7 @@ function handlesOf<H>(map: Map<string, Endpointed<H>>): Iterable<Endpointed<H>> 
 /**
  * @internal A socket type's machine with the runtime's effects provided, built once per type: each
  * action finds its socket from the actor it runs in. `effects` come on top of the common ones
- * (`startLinger`, `release`, `refusePeer`).
+ * (`startLinger`, `release`, `refusePeer`, `sendProbe`).
  */
 export function socketMachine<M extends AnyStateMachine, S extends Socket>(machine: M, effects: Record<string, Effect<S>> = {}): M {
   const actions: Record<string, (args: { self: AnyActorRef; context: never; event: never }, params: never) => void> = {};

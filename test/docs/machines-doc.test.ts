@@ -37,7 +37,8 @@ describe('rules', () => {
     expect(rules('requestMachine')?.file).toBe('machines/request.ts');
     expect(rules('requestMachine')?.rules.map((r) => r.name)).toEqual(expect.arrayContaining(['maySendRequest', 'mayReceiveReply', 'replyBodyStart']));
     expect(rules('pushMachine')?.file).toBe('machines/round-robin.ts');
-    expect(rules('dealerMachine')?.rules.map((r) => r.name)).toEqual(['nextPeer', 'hasRoom']);
+    expect(rules('dealerMachine')?.rules.map((r) => r.name)).toEqual(['nextPeer', 'hasRoom', 'probesNewPeer']);
+    for (const name of ['dealerMachine', 'requestMachine', 'routerMachine']) expect(rules(name)?.rules.find((r) => r.name === 'probesNewPeer')?.doc, name).toMatch(/^Whether a new peer first gets an empty message/);
     expect(rules('routerMachine')?.rules.map((r) => r.name)).toContain('routeOutcome');
     expect(rules('xsubscriberMachine')?.rules.map((r) => r.name)).toContain('isWanted');
     for (const name of ['pushMachine', 'pairMachine', 'publisherMachine', 'subscriberMachine', 'xpublisherMachine', 'replyMachine', 'routerMachine']) {

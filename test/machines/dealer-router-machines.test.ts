@@ -8,6 +8,7 @@ import { getShortestPaths } from 'xstate/graph';
 import { dealerMachine } from '../../machines/dealer.js';
 import { forkable } from '../../machines/forkable.js';
 import type { DealerEvent } from '../../machines/dealer.js';
+import { pushMachine } from '../../machines/push.js';
 import { generatedRoutingId, routerMachine } from '../../machines/router.js';
 import type { RouterEvent } from '../../machines/router.js';
 
@@ -28,7 +29,7 @@ function dealer(events: DealerEvent[]) {
   return s;
 }
 
-function router(events: RouterEvent[], input: { nextGeneratedId?: number; handover?: boolean } = { nextGeneratedId: 7 }): RouterSnap {
+function router(events: RouterEvent[], input: { nextGeneratedId?: number; handover?: boolean; probeRouter?: boolean } = { nextGeneratedId: 7 }): RouterSnap {
   let [s] = initialTransition(routerFork, input);
   for (const e of events) [s] = transition(routerFork, s, e);
   return s;
@@ -41,6 +42,12 @@ function effects(s: RouterSnap, e: RouterEvent): string[] {
 }
 
 const ids = (s: { context: { peers: { list(): { id: number }[] } } }) => s.context.peers.list().map((p) => p.id);
+
+/** Every effect a step asks the runtime to run (xstate's own actions and the in-place updates left out), with params. */
+function named(actions: readonly { type: string; params?: unknown }[]): [string, unknown][] {
+  return actions.filter((a) => ['sendProbe', 'evictHolder', 'refuseDuplicate'].includes(a.type)).map((a) => [a.type, a.params]);
+}
+const probeOn = { type: 'option.changed', name: 'probeRouter', value: true } as const;
 
 describe('dealerMachine', () => {
   it('dealer: noPeers → ready on attach; mute when every peer is full; ready when one drains', () => {
@@ -58,6 +65,22 @@ describe('dealerMachine', () => {
     expect(dealer([attach(1), { type: 'peer.detached', peerId: 1 }]).value).toEqual({ open: 'noPeers' });
     expect(dealer([attach(1), { type: 'close', linger: 0, queued: 5 }]).value).toBe('closed');
     expect(dealer([attach(1), { type: 'close', linger: -1, queued: 5 }]).value).toBe('lingering');
+  });
+
+  it('dealer: with probeRouter (context, set by option.changed) a new peer is asked a sendProbe in its attach step; without, none', () => {
+    expect(dealer([]).context.probeRouter).toBe(false);
+    const [, plain] = transition(dealerFork, dealer([]), attach(1));
+    expect(named(plain)).toEqual([]);
+    const probing = dealer([probeOn]);
+    expect(probing.context.probeRouter).toBe(true);
+    const [next, actions] = transition(dealerFork, probing, attach(3));
+    expect(next.value).toEqual({ open: 'ready' });
+    expect(named(actions)).toEqual([['sendProbe', { peerId: 3 }]]);
+    const off = dealer([probeOn, { ...probeOn, value: false }]);
+    expect(named(transition(dealerFork, off, attach(1))[1])).toEqual([]);
+    // PUSH shares the statechart but has no such option.
+    expect(JSON.parse(JSON.stringify(initialTransition(pushMachine)[0].context))).toEqual({ peers: [] });
+    expect(named(transition(pushMachine, initialTransition(pushMachine)[0], probeOn as never)[1])).toEqual([]);
   });
 
   it('dealer: xstate/graph walks it', () => {
@@ -172,6 +195,21 @@ describe('routerMachine', () => {
     expect(ids(handed)).toEqual([2]);
   });
 
+  it('router: with probeRouter a new peer is asked a sendProbe after it is entered (after the holder is evicted on handover); a refused one is not', () => {
+    expect(router([]).context.probeRouter).toBe(false);
+    expect(named(transition(routerFork, router([]), attach(1))[1])).toEqual([]);
+    const probing = router([probeOn]);
+    expect(probing.context.probeRouter).toBe(true);
+    expect(router([], { probeRouter: true }).context.probeRouter).toBe(true);
+    expect(named(transition(routerFork, probing, attach(1, hex('a')))[1])).toEqual([['sendProbe', { peerId: 1 }]]);
+    const taken = router([probeOn, attach(1, hex('a'))]);
+    expect(named(transition(routerFork, taken, attach(2, hex('a')))[1])).toEqual([['refuseDuplicate', { peerId: 2, routingId: hex('a') }]]);
+    const handover = router([probeOn, { type: 'option.changed', name: 'handover', value: true }, attach(1, hex('a'))]);
+    const [handed, actions] = transition(routerFork, handover, attach(2, hex('a')));
+    expect(named(actions)).toEqual([['evictHolder', { peerId: 1, routingId: hex('a') }], ['sendProbe', { peerId: 2 }]]);
+    expect(ids(handed)).toEqual([2]);
+  });
+
   it('router: context serialises as plain JSON (the inspector shows it): peers, the identity table, the counter', () => {
     const s = router([attach(1, hex('a')), attach(2)]);
     expect(JSON.parse(JSON.stringify(s.context))).toEqual({
@@ -182,6 +220,7 @@ describe('routerMachine', () => {
       routes: { [hex('a')]: 1, '0000000007': 2 },
       nextGeneratedId: 8,
       handover: false,
+      probeRouter: false,
     });
   });
 

@@ -58,6 +58,7 @@ const requestEvents = [
   ...common('REP'),
   { type: 'request.sent', peerId: 2, requestId: 9, queued: false }, { type: 'request.sent', peerId: 1, requestId: 10, queued: true }, { type: 'reply.received' },
   { type: 'option.changed', name: 'relaxed', value: true }, { type: 'option.changed', name: 'correlate', value: true },
+  { type: 'option.changed', name: 'probeRouter', value: true },
 ];
 const publisherEvents = [
   ...common('SUB'),
@@ -184,7 +185,7 @@ describe('fast edges', () => {
     ['SUB', subscriberMachine, subscriberEvents],
     ['XSUB', xsubscriberMachine, subscriberEvents],
     ['PUSH', pushMachine, common('PULL')],
-    ['DEALER', dealerMachine, common('ROUTER')],
+    ['DEALER', dealerMachine, [...common('ROUTER'), { type: 'option.changed', name: 'probeRouter', value: true }, { type: 'option.changed', name: 'probeRouter', value: false }]],
     ['PULL', pullMachine, common('PUSH')],
     ['PAIR', pairMachine, common('PAIR')],
     ['supervisor', supervisorMachine, supervisorEvents],
@@ -192,6 +193,22 @@ describe('fast edges', () => {
     const { steps, fast } = expectSameAsXstate(machine as AnyStateMachine, events as unknown as object[]);
     expect(steps).toBeGreaterThan(50);
     expect(fast).toBeGreaterThan(3);
+  });
+
+  it('fast edges: a peer attaching to a DEALER or a REQ stays on the shortcut, the probe\'s guard and effect included', () => {
+    for (const machine of [dealerMachine, requestMachine] as AnyStateMachine[]) {
+      let states = 0;
+      for (const [state, byType] of fastEdgesOf(machine)) {
+        const attach = byType.get('peer.attached');
+        if (attach === undefined) continue;
+        states++;
+        expect(attach.map((c) => [c.guard, c.fast, c.actions.map((a) => a.name)]), `${machine.id} ${state}`).toEqual([
+          ['probesNewPeer', true, ['attachPeer', 'sendProbe']],
+          [undefined, true, ['attachPeer']],
+        ]);
+      }
+      expect(states, machine.id).toBeGreaterThan(1);
+    }
   });
 
   it('fast edges: a machine provide() derives keeps the shortcut and its own implementations', () => {

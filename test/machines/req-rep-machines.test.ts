@@ -72,9 +72,25 @@ describe('requestMachine', () => {
   it('request: starts idle with no peers, options from input', () => {
     const s = req([]);
     expect(s.value).toBe('idle');
-    expect(JSON.parse(JSON.stringify(s.context))).toEqual({ peers: [], relaxed: false, correlate: false, turn: { asked: null, requestId: 41 } });
+    expect(JSON.parse(JSON.stringify(s.context))).toEqual({ peers: [], relaxed: false, correlate: false, probeRouter: false, turn: { asked: null, requestId: 41 } });
     const [withInput] = initialTransition(requestMachine, { relaxed: true, correlate: true });
     expect([withInput.context.relaxed, withInput.context.correlate]).toEqual([true, true]);
+  });
+
+  it('request: with probeRouter (input or option.changed) a new peer is asked a sendProbe in its attach step, in either turn state', () => {
+    const attached = { type: 'peer.attached', peerId: 4, endpoint: 'inproc://x', peerType: 'ROUTER' } as const;
+    const probes = (actions: readonly { type: string; params?: unknown }[]) => actions.filter((a) => a.type === 'sendProbe').map((a) => a.params);
+    expect(probes(transition(reqFork, req([]), attached)[1])).toEqual([]);
+    const [fromInput] = initialTransition(requestMachine, { probeRouter: true });
+    expect(fromInput.context.probeRouter).toBe(true);
+    const on = req([{ type: 'option.changed', name: 'probeRouter', value: true }]);
+    expect(on.context.probeRouter).toBe(true);
+    expect(probes(transition(reqFork, on, attached)[1])).toEqual([{ peerId: 4 }]);
+    const waiting = req([{ type: 'option.changed', name: 'probeRouter', value: true }, { type: 'peer.attached', peerId: 1, endpoint: 'inproc://x', peerType: 'REP' }, { type: 'request.sent', peerId: 1, requestId: 42 }]);
+    expect(waiting.value).toBe('awaitingReply');
+    const [still, actions] = transition(reqFork, waiting, attached);
+    expect(still.value).toBe('awaitingReply');
+    expect(probes(actions)).toEqual([{ peerId: 4 }]);
   });
 
   it('request: the first request id is a random uint32 (the machine keeps it)', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { closeAfterEach, code, settled, text, tick } from '../helpers/sockets.js';
 import { Context } from '../../src/socket/context.js';
 import { Dealer, Router, routingKey } from '../../src/socket/dealer-router.js';
+import { Request } from '../../src/socket/request-reply.js';
 import type { SocketEvent } from '../../src/socket/events.js';
 
 const track = closeAfterEach();
@@ -360,5 +361,49 @@ describe('Router over inproc', () => {
     expect(routingKey(Buffer.from('ab'))).toBe('ab');
     const long = Buffer.alloc(200, 0xff);
     expect(routingKey(long).length).toBe(200);
+  });
+});
+
+// prober (DEALER, REQ or ROUTER, probeRouter) ──attach──▶ ROUTER: an empty message, then the rest.
+describe('probeRouter: the machine decides, as a peer attaches', () => {
+  const makers = {
+    Dealer: (context: Context, probeRouter?: boolean) => new Dealer({ context, routingId: 'prober', probeRouter }),
+    Request: (context: Context, probeRouter?: boolean) => new Request({ context, routingId: 'prober', probeRouter }),
+    Router: (context: Context, probeRouter?: boolean) => new Router({ context, routingId: 'prober', probeRouter }),
+  };
+
+  for (const [name, make] of Object.entries(makers)) {
+    it(`${name.toLowerCase()}: the option is machine context (constructor, setter), and the machine's option event alone turns the probe on`, async () => {
+      const context = new Context();
+      expect(track(make(context, true)).getSnapshot().context.probeRouter).toBe(true);
+      const prober = track(make(context));
+      expect(prober.getSnapshot().context.probeRouter).toBe(false);
+      prober.probeRouter = true;
+      expect(prober.getSnapshot().context.probeRouter).toBe(true);
+      prober.probeRouter = false;
+      expect(prober.getSnapshot().context.probeRouter).toBe(false);
+      // Told to the machine only: the class keeps no copy that would decide otherwise.
+      prober.actor.send({ type: 'option.changed', name: 'probeRouter', value: true });
+      expect(prober.probeRouter).toBe(false);
+      const router = track(new Router({ context, receiveTimeout: 0 }));
+      await router.bind(`inproc://probe-machine-${name}`);
+      prober.connect(`inproc://probe-machine-${name}`);
+      const [id, probe] = await router.receive();
+      expect(id!.toString()).toBe('prober');
+      expect(probe!.byteLength).toBe(0);
+    });
+  }
+
+  it('router: a send queued to a connect\'s routing id before the peer binds still comes after the probe', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, probeRouter: true, mandatory: true }));
+    router.connect('inproc://probe-first', { routingId: 'worker' });
+    await router.send(['worker', 'job']);
+    const worker = track(new Router({ context, routingId: 'worker' }));
+    await worker.bind('inproc://probe-first');
+    const first = await worker.receive();
+    expect(first.length).toBe(2);
+    expect(first[1]!.byteLength).toBe(0);
+    expect(text(await worker.receive())[1]).toBe('job');
   });
 });
