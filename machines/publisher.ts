@@ -35,6 +35,8 @@ export interface ConfigureEvent {
   invertMatching?: boolean;
   /** ZMQ_XPUB_MANUAL (XPUB only): the application decides which subscriptions apply. */
   manual?: boolean;
+  /** ZMQ_XPUB_WELCOME_MSG (XPUB only): the message, as hex, every new subscriber gets first; null for none. */
+  welcomeMessage?: string | null;
 }
 
 /** What a message does for a subscriber at its HWM: dropped for it, or (noDrop) the send waits. */

@@ -1,8 +1,9 @@
 // XPUB (RFC 29 PUBSUB): a PUB whose application also sees the subscriptions, as `0x01`+prefix and
 // `0x00`+prefix messages, and the other messages XSUB peers send upstream. The machine decides
-// which subscription changes the application is told of (libzmq `xpub.cpp`), and, in manual mode
-// (ZMQ_XPUB_MANUAL), applies only the subscriptions the application passes on; the runtime queues
-// the notices. No IO, no timers.
+// which subscription changes the application is told of (libzmq `xpub.cpp`), in manual mode
+// (ZMQ_XPUB_MANUAL) applies only the subscriptions the application passes on, and greets a new
+// subscriber with the welcome message (ZMQ_XPUB_WELCOME_MSG); the runtime queues the notices and
+// writes the welcome. No IO, no timers.
 
 import { assign, setup } from 'xstate';
 import { toHex } from '../src/core/frame.js';
@@ -25,6 +26,14 @@ export interface XPublisherContext extends PublisherContext {
   /** In manual mode, what each peer asked for (libzmq `_manual_subscriptions`): the cancels its
    * leaving reports. Shown as `{ <prefix as hex>: [peer ids] }`. */
   requested: MultiTrie<number>;
+  /** ZMQ_XPUB_WELCOME_MSG: the message (one frame, as hex) every new subscriber gets first; null for none. */
+  welcomeMessage: string | null;
+}
+
+/** Parameters of the `sendWelcome` effect: the new subscriber, and the welcome message (hex) it gets. */
+export interface WelcomeParams {
+  peerId: number;
+  message: string;
 }
 
 /** Parameters of the `notify` effect: subscription messages for the application, in order. */
@@ -64,6 +73,14 @@ export function cancelsOnDetach(context: XPublisherContext, peerId: number): str
     if (context.verbosity === 'allSubsUnsubs' || context.subscriptions.count(prefix) === 1) out.push(toHex(prefix));
   }
   return out;
+}
+
+/**
+ * Whether a new subscriber first gets the welcome message (ZMQ_XPUB_WELCOME_MSG), before anything
+ * else goes to it (libzmq `xpub_t::xattach_pipe`): whenever one is set.
+ */
+export function welcomesNewPeer(context: XPublisherContext): boolean {
+  return context.welcomeMessage !== null;
 }
 
 /**
@@ -129,6 +146,13 @@ const xpublisherUpdates = {
 
 function ignorePrefix(_prefix: Uint8Array): void {}
 
+const welcomeParams = ({ context, event }: { context: XPublisherContext; event: Ev }): WelcomeParams => ({
+  peerId: 'peerId' in event ? event.peerId : -1,
+  message: context.welcomeMessage ?? '',
+});
+/** A new subscriber's attach with the welcome: attached first, so the welcome is the first thing it gets. */
+const attachWelcomed = ['attachPeer', { type: 'sendWelcome', params: welcomeParams }] as const;
+
 // As PUB's, subscriptions take the fast-edge shortcut (machines/fast-edges.ts).
 export const xpublisherMachine = withFastEdges(setup({
   types: {
@@ -141,6 +165,9 @@ export const xpublisherMachine = withFastEdges(setup({
     appliesManually: ({ context, event }) => appliesManually(context, event),
     reportsSubscribe: ({ context, event }) => event.type === 'subscription.added' && isKnownPeer(context.peers, event) && reportsSubscribe(context, event.prefix),
     reportsCancel: ({ context, event }) => event.type === 'subscription.removed' && isKnownPeer(context.peers, event) && reportsCancel(context, event.prefix, event.peerId),
+    welcomesNewPeer: ({ context }) => welcomesNewPeer(context),
+    /** The welcome goes to the new subscriber, and another is at its HWM (the state stays congested). */
+    welcomesNewPeerWhileCongested: ({ context }) => welcomesNewPeer(context) && publishingGuards.hasMutePeer({ context }),
     shouldLinger: closeShouldLinger,
   },
   actions: {
@@ -148,9 +175,12 @@ export const xpublisherMachine = withFastEdges(setup({
     ...inPlaceActions<XPublisherContext, Ev, typeof xpublisherUpdates>(xpublisherUpdates),
     configureVerbosity: assign(({ event }) => (event.type === 'configure' && event.verbosity !== undefined ? { verbosity: event.verbosity } : {})),
     configureManual: assign(({ event }) => (event.type === 'configure' && event.manual !== undefined ? { manual: event.manual } : {})),
+    configureWelcome: assign(({ event }) => (event.type === 'configure' && event.welcomeMessage !== undefined ? { welcomeMessage: event.welcomeMessage } : {})),
     // Effects, provided by the runtime.
     /** Queue subscription messages for the application's `receive()`. */
     notify: (_: unknown, _params: NotifyParams) => {},
+    /** Write the welcome message to the new subscriber. */
+    sendWelcome: (_: unknown, _params: WelcomeParams) => {},
     startLinger: () => {},
     release: () => {},
   },
@@ -164,6 +194,7 @@ export const xpublisherMachine = withFastEdges(setup({
     verbosity: null as Verbosity,
     manual: false,
     requested: new MultiTrie<number>(),
+    welcomeMessage: null,
   }),
   initial: 'open',
   states: {
@@ -175,6 +206,13 @@ export const xpublisherMachine = withFastEdges(setup({
           { type: 'notify', params: ({ context, event }: { context: XPublisherContext; event: Ev }) => ({ subscribe: false, prefixes: 'peerId' in event ? cancelsOnDetach(context, event.peerId) : [] }) },
           'detachPeer',
         ]),
+        // PUB's attach edges, each first with the welcome (ZMQ_XPUB_WELCOME_MSG) when one is set.
+        'peer.attached': [
+          { guard: 'welcomesNewPeerWhileCongested', target: '.congested', actions: attachWelcomed },
+          { guard: 'welcomesNewPeer', target: '.flowing', actions: attachWelcomed },
+          { guard: 'hasMutePeer', target: '.congested', actions: 'attachPeer' },
+          { target: '.flowing', actions: 'attachPeer' },
+        ],
         'subscription.added': [
           { guard: 'isManualRequest', actions: [{ type: 'notify', params: notifyFromPeer(true) }, 'recordRequest'] },
           { guard: 'reportsSubscribe', actions: [{ type: 'notify', params: notifyOne(true) }, 'addSubscription'] },
@@ -187,7 +225,7 @@ export const xpublisherMachine = withFastEdges(setup({
         ],
         subscribe: { guard: 'appliesManually', actions: 'applyManually' },
         unsubscribe: { guard: 'appliesManually', actions: 'applyManually' },
-        configure: { actions: ['configure', 'configureVerbosity', 'configureManual'] },
+        configure: { actions: ['configure', 'configureVerbosity', 'configureManual', 'configureWelcome'] },
         close: closeTransitions,
       },
       states: publishingStates,
@@ -195,7 +233,7 @@ export const xpublisherMachine = withFastEdges(setup({
     ...closingStates,
   },
 }), {
-  guards: ['isManualRequest', 'appliesManually', 'reportsSubscribe', 'reportsCancel', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer', ...closeFastEdges.guards],
-  effects: ['notify', ...closeFastEdges.effects],
+  guards: ['isManualRequest', 'appliesManually', 'reportsSubscribe', 'reportsCancel', 'isKnownPeer', 'leavesNoPeers', 'hasMutePeer', 'leavesNoMutePeer', 'welcomesNewPeer', 'welcomesNewPeerWhileCongested', ...closeFastEdges.guards],
+  effects: ['notify', 'sendWelcome', ...closeFastEdges.effects],
   updates: xpublisherUpdates as FastEdgeOptions['updates'],
 });

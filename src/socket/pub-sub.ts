@@ -6,7 +6,7 @@
 
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
-import { asFrame, frameFromString, toHex } from '../core/frame.js';
+import { asFrame, fromHex, toHex } from '../core/frame.js';
 import { subscriptionMessage } from '../protocol/commands.js';
 import type { Pipe } from '../core/pipe.js';
 import { onNextTurn } from '../core/turn.js';
@@ -15,13 +15,12 @@ import type { PublisherContext, Verbosity } from '../../machines/publisher.js';
 import { isWanted, subscriberMachine } from '../../machines/subscriber.js';
 import type { ReplayParams, SubscriberContext, SubscriptionParams, SubscriptionsParams } from '../../machines/subscriber.js';
 import { xpublisherMachine } from '../../machines/xpublisher.js';
-import type { NotifyParams } from '../../machines/xpublisher.js';
+import type { NotifyParams, WelcomeParams } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
 import { RECEIVING_OPTIONS, SENDING_OPTIONS } from '../core/options.js';
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { optionAccessors, Socket, socketMachine } from './socket.js';
-import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
-import type { AttachEvent } from '../transport/host.js';
+import type { Peer, SocketOptionsInput } from './socket.js';
 
 export type { Verbosity } from '../../machines/publisher.js';
 
@@ -312,7 +311,14 @@ export class Publisher extends PublisherBase<typeof publisherMachine> {
 
 const xpublisherLogic = socketMachine(xpublisherMachine, {
   notify: (s: XPublisher, _args, p: NotifyParams) => s.notify(p),
+  sendWelcome: (s: XPublisher, _args, p: WelcomeParams) => s.sendWelcome(p),
 });
+
+/** The welcome message as the machine keeps it: its bytes (text as UTF-8) as hex; null for none. */
+function welcomeHex(welcome: string | Uint8Array | null): string | null {
+  if (welcome === null) return null;
+  return toHex(typeof welcome === 'string' ? encoder.encode(welcome) : welcome);
+}
 
 /**
  * XPUB: a Publisher whose application also receives the subscriptions, as messages whose first
@@ -338,7 +344,11 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
 
   constructor(options?: XPublisherOptions) {
     super('XPUB', xpublisherLogic, options, XPUB_OPTIONS);
-    this.configureMachine(this.opt.verbosity !== null || this.opt.manual ? { verbosity: this.opt.verbosity, manual: this.opt.manual } : {});
+    const o = this.opt;
+    this.configureMachine({
+      ...(o.verbosity !== null || o.manual ? { verbosity: o.verbosity, manual: o.manual } : {}),
+      ...(o.welcomeMessage !== null ? { welcomeMessage: welcomeHex(o.welcomeMessage) } : {}),
+    });
     if (new.target === XPublisher) Object.seal(this);
   }
 
@@ -372,7 +382,11 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
    * it attaches, before anything else; null (or empty) for none. A SUB keeps it only if it
    * subscribed to a prefix of it before connecting.
    */
-  declare welcomeMessage: string | Uint8Array | null;
+  get welcomeMessage(): string | Uint8Array | null { return this.opt.welcomeMessage; }
+  set welcomeMessage(v: string | Uint8Array | null) {
+    this.setOption('welcomeMessage', v);
+    this.tell({ type: 'configure', welcomeMessage: welcomeHex(this.opt.welcomeMessage) });
+  }
 
   /**
    * Manual mode (see `manual`): subscribes the subscriber whose notice was received last to each of
@@ -414,14 +428,10 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
     super.setStringOption(option, value);
   }
 
-  /** @internal A new subscriber first gets the welcome message (libzmq `xpub_t::xattach_pipe`). */
-  override attachPeer(link: PeerLink, event: AttachEvent): Peer {
-    const peer = super.attachPeer(link, event);
-    const welcome = this.opt.welcomeMessage;
-    if (welcome !== null && peer.attached) {
-      this.writeTo(peer, [typeof welcome === 'string' ? frameFromString(welcome) : asFrame(welcome)]);
-    }
-    return peer;
+  /** @internal The `sendWelcome` effect: the machine greets a new subscriber (libzmq `xpub_t::xattach_pipe`). */
+  sendWelcome(p: WelcomeParams): void {
+    const peer = this.link(p.peerId);
+    if (peer !== undefined) this.writeTo(peer, [asFrame(fromHex(p.message))]);
   }
 
   /**
@@ -781,7 +791,7 @@ export class XSubscriber extends SubscriberBase<typeof xsubscriberMachine> {
 // The option accessors declared above: a plain read and a checked set each (optionAccessors in socket.ts).
 optionAccessors(PublisherBase.prototype, ['sendBufferSize', 'multicastHops']);
 optionAccessors(Publisher.prototype, ['conflate']);
-optionAccessors(XPublisher.prototype, ['receiveBufferSize', 'welcomeMessage']);
+optionAccessors(XPublisher.prototype, ['receiveBufferSize']);
 optionAccessors(SubscriberBase.prototype, ['receiveBufferSize']);
 optionAccessors(Subscriber.prototype, ['conflate']);
 optionAccessors(XSubscriber.prototype, ['sendBufferSize', 'multicastHops']);

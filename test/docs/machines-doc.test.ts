@@ -41,6 +41,7 @@ describe('rules', () => {
     for (const name of ['dealerMachine', 'requestMachine', 'routerMachine']) expect(rules(name)?.rules.find((r) => r.name === 'probesNewPeer')?.doc, name).toMatch(/^Whether a new peer first gets an empty message/);
     expect(rules('routerMachine')?.rules.map((r) => r.name)).toContain('routeOutcome');
     expect(rules('xsubscriberMachine')?.rules.map((r) => r.name)).toContain('isWanted');
+    expect(rules('xpublisherMachine')?.rules.map((r) => r.name)).toContain('welcomesNewPeer');
     for (const name of ['pushMachine', 'pairMachine', 'publisherMachine', 'subscriberMachine', 'xpublisherMachine', 'replyMachine', 'routerMachine']) {
       expect(rules(name)?.rules.length, name).toBeGreaterThan(0);
       for (const r of rules(name)?.rules ?? []) expect(r.doc.length, `${name} ${r.name}`).toBeGreaterThan(10);

@@ -66,7 +66,7 @@ const publisherEvents = [
   { type: 'subscription.removed', peerId: 2, prefix: '61' }, { type: 'subscription.added', peerId: 7, prefix: '62' },
   { type: 'configure', noDrop: true },
 ];
-const xpublisherEvents = [...publisherEvents, { type: 'configure', verbosity: 'allSubs' }, { type: 'subscription.removed', peerId: 1, prefix: '62' }];
+const xpublisherEvents = [...publisherEvents, { type: 'configure', verbosity: 'allSubs' }, { type: 'subscription.removed', peerId: 1, prefix: '62' }, { type: 'configure', welcomeMessage: '6869' }];
 const subscriberEvents = [
   ...common('PUB'),
   { type: 'subscribe', prefix: '61' }, { type: 'subscribe', prefix: '' }, { type: 'unsubscribe', prefix: '61' }, { type: 'unsubscribe', prefix: '62' },
@@ -209,6 +209,22 @@ describe('fast edges', () => {
       }
       expect(states, machine.id).toBeGreaterThan(1);
     }
+  });
+
+  it('fast edges: a subscriber attaching to an XPUB stays on the shortcut, the welcome\'s guards and effect included', () => {
+    let states = 0;
+    for (const [state, byType] of fastEdgesOf(xpublisherMachine)) {
+      const attach = byType.get('peer.attached');
+      if (attach === undefined) continue;
+      states++;
+      expect(attach.map((c) => [c.guard, c.fast, c.actions.map((a) => a.name)]), state).toEqual([
+        ['welcomesNewPeerWhileCongested', true, ['attachPeer', 'sendWelcome']],
+        ['welcomesNewPeer', true, ['attachPeer', 'sendWelcome']],
+        ['hasMutePeer', true, ['attachPeer']],
+        [undefined, true, ['attachPeer']],
+      ]);
+    }
+    expect(states).toBe(3);
   });
 
   it('fast edges: a machine provide() derives keeps the shortcut and its own implementations', () => {

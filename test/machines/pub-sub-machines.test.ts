@@ -152,6 +152,26 @@ describe('xpublisherMachine', () => {
     expect(notices(run(xpublisherMachine, [attach(1), detach(1)]).effects)).toEqual([]);
   });
 
+  it('xpub machine: a welcome message set by configure is context (hex); a new subscriber is asked a sendWelcome in its attach step, whatever the sending state', () => {
+    const welcome = { type: 'configure', welcomeMessage: '6869' };
+    expect(run(xpublisherMachine, []).json.welcomeMessage).toBe(null);
+    expect(run(xpublisherMachine, [welcome]).json.welcomeMessage).toBe('6869');
+    const welcomes = (effects: { type: string; params: unknown }[]) => effects.filter((e) => e.type === 'sendWelcome').map((e) => e.params);
+    expect(welcomes(run(xpublisherMachine, [attach(1)]).effects)).toEqual([]);
+    const first = run(xpublisherMachine, [welcome, attach(1)]);
+    expect(first.snapshot.value).toEqual({ open: 'flowing' });
+    expect(welcomes(first.effects)).toEqual([{ peerId: 1, message: '6869' }]);
+    // Another subscriber at its HWM: the new one is still welcomed, and the state stays congested.
+    const congested = run(xpublisherMachine, [welcome, attach(1), { type: 'pipe.muted', peerId: 1 }, attach(2)]);
+    expect(congested.snapshot.value).toEqual({ open: 'congested' });
+    expect(welcomes(congested.effects)).toEqual([{ peerId: 2, message: '6869' }]);
+    // Cleared by configure null; a configure that names other options keeps it.
+    expect(welcomes(run(xpublisherMachine, [welcome, { type: 'configure', welcomeMessage: null }, attach(1)]).effects)).toEqual([]);
+    expect(run(xpublisherMachine, [welcome, { type: 'configure', verbosity: 'allSubs' }]).json.welcomeMessage).toBe('6869');
+    // PUB has no welcome.
+    expect(run(publisherMachine, [welcome, attach(1)]).effectTypes).toEqual([]);
+  });
+
   it('xpub machine: noDrop and verbosity are context, changed by configure', () => {
     const r = run(xpublisherMachine, [{ type: 'configure', noDrop: true, verbosity: 'allSubsUnsubs' }]);
     expect(r.snapshot.context).toMatchObject({ whenMute: 'wait', verbosity: 'allSubsUnsubs' });

@@ -494,6 +494,28 @@ describe('XPublisher over inproc', () => {
     expect((await drain(a)).map(text)).toEqual([['A3'], ['A4']]);
   });
 
+  // XPUB (welcomeMessage) ──attach──▶ SUB (subscribed "hi"): the welcome, before any message published.
+  it('xpub welcomeMessage: the machine holds it (constructor, setter), and the machine\'s configure alone decides what a new subscriber gets', async () => {
+    const context = new Context();
+    const hex = (s: string) => Buffer.from(s).toString('hex');
+    expect(track(new XPublisher({ context, welcomeMessage: 'hi, welcome' })).getSnapshot().context.welcomeMessage).toBe(hex('hi, welcome'));
+    const xpub = track(new XPublisher({ context }));
+    expect(xpub.getSnapshot().context.welcomeMessage).toBe(null);
+    xpub.welcomeMessage = Buffer.from([0x68, 0x69, 0x00, 0xff]);
+    expect(xpub.getSnapshot().context.welcomeMessage).toBe('686900ff');
+    xpub.welcomeMessage = null;
+    expect(xpub.getSnapshot().context.welcomeMessage).toBe(null);
+    // Told to the machine only: the class keeps no copy that would decide otherwise.
+    xpub.actor.send({ type: 'configure', welcomeMessage: hex('hi there') });
+    expect(xpub.welcomeMessage).toBe(null);
+    await xpub.bind('inproc://xpub-welcome-machine');
+    const s = track(new Subscriber({ context, receiveTimeout: 0 }));
+    s.subscribe('hi');
+    s.connect('inproc://xpub-welcome-machine');
+    await xpub.send('hi, after');
+    expect((await drain(s)).map(text)).toEqual([['hi there'], ['hi, after']]);
+  });
+
   it('xpub noDrop: a message no full subscriber wants is sent at once', async () => {
     const context = new Context();
     const xpub = track(new XPublisher({ context, noDrop: true, sendHighWaterMark: 1, sendTimeout: 0 }));
