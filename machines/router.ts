@@ -92,11 +92,78 @@ export class RouteTable {
   }
 }
 
+/**
+ * The routing ids connect() gave (ZMQ_CONNECT_ROUTING_ID), by the endpoint connected to. Lives in
+ * machine context (ROUTER and STREAM) and is changed in place by the machine's actions; the
+ * transports and the socket read it as a peer attaches. Serialises as `{ <endpoint>: <id as hex> }`.
+ */
+export class ConnectIds {
+  #byEndpoint = new Map<string, Route>();
+
+  /** The id (hex) the connect to `endpoint` gave, if any. */
+  hexOf(endpoint: string): string | undefined {
+    return this.#byEndpoint.get(endpoint)?.hex;
+  }
+
+  /** The id the connect to `endpoint` gave, as a frame, if any. */
+  frameOf(endpoint: string): Uint8Array | undefined {
+    return this.#byEndpoint.get(endpoint)?.frame;
+  }
+
+  /** Whether some connect gave the id `hex`. */
+  names(hex: string): boolean {
+    const key = routingKey(fromHex(hex));
+    for (const route of this.#byEndpoint.values()) if (route.key === key) return true;
+    return false;
+  }
+
+  get size(): number {
+    return this.#byEndpoint.size;
+  }
+
+  set(endpoint: string, hex: string): void {
+    const frame = asFrame(fromHex(hex));
+    this.#byEndpoint.set(endpoint, { hex, key: routingKey(frame), frame });
+  }
+
+  delete(endpoint: string): void {
+    this.#byEndpoint.delete(endpoint);
+  }
+
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [endpoint, route] of this.#byEndpoint) out[endpoint] = route.hex;
+    return out;
+  }
+
+  clone(): ConnectIds {
+    const copy = new ConnectIds();
+    for (const [endpoint, route] of this.#byEndpoint) copy.#byEndpoint.set(endpoint, route);
+    return copy;
+  }
+}
+
+/**
+ * The commands that keep {@link ConnectIds}: a connect() gave `endpoint` the routing id `routingId`
+ * (hex), or the connect to `endpoint` is undone (disconnect(), or a connect that failed).
+ */
+export type ConnectIdEvent =
+  | { type: 'connect.named'; endpoint: string; routingId: string }
+  | { type: 'connect.dropped'; endpoint: string };
+
+/** The in-place change of {@link ConnectIds} for a {@link ConnectIdEvent} (ROUTER and STREAM). */
+export function applyConnectIdEvent(connectIds: ConnectIds, event: { type: string; endpoint?: string; routingId?: string }): void {
+  if (event.type === 'connect.named') connectIds.set(event.endpoint as string, event.routingId as string);
+  else if (event.type === 'connect.dropped') connectIds.delete(event.endpoint as string);
+}
+
 export interface RouterContext {
   /** Attached peers; `routingId` is the id this ROUTER knows the peer by (hex), always set. */
   peers: PeerTable;
   /** The identity table: routing id ↔ peer id. */
   routes: RouteTable;
+  /** The routing ids connect() gave, by endpoint: they outrank the ids peers announce (`knownRoutingId`). */
+  connectIds: ConnectIds;
   /** The counter of generated ids (libzmq `_next_integral_routing_id`, random start, uint32). */
   nextGeneratedId: number;
   /** ZMQ_ROUTER_HANDOVER: a newcomer with a taken id takes it over, and the holder is detached. */
@@ -115,7 +182,7 @@ export interface RouterInput {
 /** ROUTER's own events, beyond the peer and close events every socket hears. */
 export type RouterOwnEvent = { type: 'option.changed'; name: 'mandatory' | 'handover'; value: boolean } | ProbeRouterEvent;
 
-export type RouterEvent = PeerEvent | CloseEvent | RouterOwnEvent;
+export type RouterEvent = PeerEvent | CloseEvent | RouterOwnEvent | ConnectIdEvent;
 
 /** Parameters of the `evictHolder` and `refuseDuplicate` effects: which peer, and the id at stake. */
 export interface PeerParams {
@@ -136,11 +203,33 @@ export function announcedId(event: { type: string; routingId?: string }): string
   return event.routingId === undefined || event.routingId === '' ? undefined : event.routingId;
 }
 
-/** The peer already holding the id the event announces (another peer than the event's), if any. */
-export function holderOfAnnounced(routes: RouteTable, event: { type: string; peerId?: number; routingId?: string }): number | undefined {
-  const id = announcedId(event);
+/**
+ * The routing id (hex) a peer reached through `endpoint` is known by: the one a connect() to that
+ * endpoint gave (ZMQ_CONNECT_ROUTING_ID), which outranks the one the peer announces (libzmq
+ * `router.cpp identify_peer`, for a pipe the socket initiated); else the announced one. A peer that
+ * came through a bind (`accepted`) was reached by no connect.
+ */
+export function knownRoutingId(connectIds: ConnectIds, endpoint: string, announced: string | undefined, accepted = false): string | undefined {
+  return (accepted ? undefined : connectIds.hexOf(endpoint)) ?? announced;
+}
+
+/**
+ * The non-empty routing id an attach or identify event claims for its peer: the announced one, or
+ * for an identify, the one the connect to the peer's endpoint gave (`knownRoutingId`). At attach the
+ * runtime has applied that rule already: only it knows whether the peer was accepted.
+ */
+export function claimedId(context: Pick<RouterContext, 'peers' | 'connectIds'>, event: { type: string; peerId?: number; routingId?: string }): string | undefined {
+  const announced = announcedId(event);
+  if (event.type !== 'peer.identified' || context.connectIds.size === 0) return announced;
+  const entry = context.peers.get(event.peerId as number);
+  return entry === undefined ? announced : knownRoutingId(context.connectIds, entry.endpoint, announced);
+}
+
+/** The peer already holding the id the event claims (another peer than the event's), if any. */
+export function holderOfAnnounced(context: Pick<RouterContext, 'peers' | 'routes' | 'connectIds'>, event: { type: string; peerId?: number; routingId?: string }): number | undefined {
+  const id = claimedId(context, event);
   if (id === undefined) return undefined;
-  const holder = routes.holderOf(id);
+  const holder = context.routes.holderOf(id);
   return holder !== undefined && holder !== event.peerId ? holder : undefined;
 }
 
@@ -190,21 +279,21 @@ function attachRouted(context: RouterContext, event: RouterEvent): Partial<Route
 
 /** Re-keys a peer that announced its id after attaching (it had a generated one), evicting a holder. */
 function rekey(context: RouterContext, event: RouterEvent): void {
-  const id = announcedId(event);
+  const id = claimedId(context, event);
   if (event.type !== 'peer.identified' || id === undefined) return;
-  const holder = holderOfAnnounced(context.routes, event);
+  const holder = holderOfAnnounced(context, event);
   if (holder !== undefined) context.peers.delete(holder);
   context.routes.set(event.peerId, id);
   context.peers.identify(event.peerId, event.peerType, id);
 }
 
 const evictParams = ({ context, event }: { context: RouterContext; event: RouterEvent }): PeerParams => ({
-  peerId: holderOfAnnounced(context.routes, event) ?? -1,
-  routingId: announcedId(event) ?? '',
+  peerId: holderOfAnnounced(context, event) ?? -1,
+  routingId: claimedId(context, event) ?? '',
 });
-const refuseParams = ({ event }: { event: RouterEvent }): PeerParams => ({
+const refuseParams = ({ context, event }: { context: RouterContext; event: RouterEvent }): PeerParams => ({
   peerId: 'peerId' in event ? event.peerId : -1,
-  routingId: announcedId(event) ?? '',
+  routingId: claimedId(context, event) ?? '',
 });
 
 /** A peer leaving: out of the peer table and the identity table. */
@@ -221,13 +310,18 @@ const forgetPeer = (context: RouterContext, event: RouterEvent): void => {
 // Mute and ready flags as every socket keeps them; a peer re-keyed, leaving or forgotten also
 // changes the identity table. (Attaching assigns the next generated id too: an assign of its own.)
 const updates = {
-  identifyPeer: peerUpdates.identifyPeer,
+  /** Notes the peer's type, and the id it claims (which is the id it holds: `keepsItsId`). */
+  identifyPeer: (context: RouterContext, event: RouterEvent): void => {
+    if (event.type === 'peer.identified') context.peers.identify(event.peerId, event.peerType, claimedId(context, event));
+  },
   markMuted: peerUpdates.markMuted,
   markReady: peerUpdates.markReady,
   /** Re-keys a peer that announced its id after attaching (it had a generated one). */
   rekeyPeer: rekey,
   detachPeer: detachRouted,
   forgetPeer,
+  /** A connect() gave an endpoint a routing id, or was undone. */
+  keepConnectId: (context: RouterContext, event: RouterEvent): void => applyConnectIdEvent(context.connectIds, event),
 };
 
 export const routerMachine = setup({
@@ -238,10 +332,10 @@ export const routerMachine = setup({
   },
   guards: {
     leavesNoPeers: ({ context, event }) => leavesNoPeers(context.peers, event),
-    isDuplicateId: ({ context, event }) => holderOfAnnounced(context.routes, event) !== undefined,
-    takesOverId: ({ context, event }) => context.handover && holderOfAnnounced(context.routes, event) !== undefined,
+    isDuplicateId: ({ context, event }) => holderOfAnnounced(context, event) !== undefined,
+    takesOverId: ({ context, event }) => context.handover && holderOfAnnounced(context, event) !== undefined,
     keepsItsId: ({ context, event }) => {
-      const id = announcedId(event);
+      const id = claimedId(context, event);
       return id === undefined || ('peerId' in event && context.routes.holderOf(id) === event.peerId);
     },
     isKnownPeer: ({ context, event }) => isKnownPeer(context.peers, event),
@@ -274,6 +368,7 @@ export const routerMachine = setup({
   context: ({ input }) => ({
     peers: new PeerTable(),
     routes: new RouteTable(),
+    connectIds: new ConnectIds(),
     nextGeneratedId: (input?.nextGeneratedId ?? randomUint32()) >>> 0,
     handover: input?.handover ?? false,
     probeRouter: input?.probeRouter ?? false,
@@ -284,6 +379,8 @@ export const routerMachine = setup({
       type: 'parallel',
       on: {
         'option.changed': [{ guard: 'setsHandover', actions: 'setHandover' }, { guard: 'setsProbeRouter', actions: 'setProbeRouter' }],
+        'connect.named': { actions: 'keepConnectId' },
+        'connect.dropped': { actions: 'keepConnectId' },
         close: closeTransitions,
       },
       states: {

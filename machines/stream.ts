@@ -10,13 +10,16 @@ import type { CloseEvent, PeerEntry, PeerEvent } from './peers.js';
 import { applyPeerEvent, entryOf, isKnownPeer, leavesNoPeers, PeerTable, peerUpdates } from './peers.js';
 import { inPlaceActions } from './fast-edges.js';
 import { randomUint32 } from './request.js';
-import { generatedRoutingId, RouteTable } from './router.js';
+import { applyConnectIdEvent, ConnectIds, generatedRoutingId, RouteTable } from './router.js';
+import type { ConnectIdEvent } from './router.js';
 
 export interface StreamContext {
   /** The open connections; `routingId` is the id this STREAM knows each by (hex), always set. */
   peers: PeerTable;
   /** Routing id ↔ connection (peer id). */
   routes: RouteTable;
+  /** The routing ids connect() named, by endpoint (`knownRoutingId` in machines/router.ts). */
+  connectIds: ConnectIds;
   /** The counter of generated ids (libzmq `_next_integral_routing_id`: random start, uint32). */
   nextGeneratedId: number;
 }
@@ -26,7 +29,7 @@ export interface StreamInput {
   nextGeneratedId?: number;
 }
 
-export type StreamEvent = PeerEvent | CloseEvent;
+export type StreamEvent = PeerEvent | CloseEvent | ConnectIdEvent;
 
 /** What becomes of a message the application sends (libzmq `stream.cpp xsend`). */
 export type StreamSendOutcome = 'deliver' | 'close' | 'wait' | 'unreachable' | 'malformed';
@@ -36,6 +39,11 @@ export type StreamSendOutcome = 'deliver' | 'close' | 'wait' | 'unreachable' | '
 /** Whether some connection holds the routing id `hex` (a connect may not name it then). */
 export function isRoutingIdTaken(routes: RouteTable, hex: string): boolean {
   return routes.holderOf(hex) !== undefined;
+}
+
+/** Whether a connect may name the routing id `hex`: no connection holds it, and no other connect named it. */
+export function mayNameConnection(context: Pick<StreamContext, 'routes' | 'connectIds'>, hex: string): boolean {
+  return !isRoutingIdTaken(context.routes, hex) && !context.connectIds.names(hex);
 }
 
 /**
@@ -93,6 +101,8 @@ const updates = {
   markMuted: peerUpdates.markMuted,
   markReady: peerUpdates.markReady,
   detachPeer: detachConnection,
+  /** A connect() named a routing id for an endpoint, or was undone. */
+  keepConnectId: (context: StreamContext, event: StreamEvent): void => applyConnectIdEvent(context.connectIds, event),
 };
 
 export const streamMachine = setup({
@@ -118,6 +128,7 @@ export const streamMachine = setup({
   context: ({ input }) => ({
     peers: new PeerTable(),
     routes: new RouteTable(),
+    connectIds: new ConnectIds(),
     nextGeneratedId: (input?.nextGeneratedId ?? randomUint32()) >>> 0,
   }),
   initial: 'open',
@@ -132,6 +143,8 @@ export const streamMachine = setup({
         ],
         'pipe.muted': { guard: 'isKnownPeer', actions: 'markMuted' },
         'pipe.ready': { guard: 'isKnownPeer', actions: 'markReady' },
+        'connect.named': { actions: 'keepConnectId' },
+        'connect.dropped': { actions: 'keepConnectId' },
         close: closeTransitions,
       },
       states: {

@@ -10,8 +10,8 @@ import { toHex } from '../core/frame.js';
 import { checkRoutingId, RECEIVING_OPTIONS, routingIdBytes, SENDING_OPTIONS } from '../core/options.js';
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
 import { dealerMachine } from '../../machines/dealer.js';
-import { isMandatory, routeOutcome, routerHasRoom, routerMachine } from '../../machines/router.js';
-import type { PeerParams, RouteOutcome, RouteTable } from '../../machines/router.js';
+import { isMandatory, knownRoutingId, routeOutcome, routerHasRoom, routerMachine } from '../../machines/router.js';
+import type { ConnectIds, PeerParams, RouteOutcome, RouteTable } from '../../machines/router.js';
 import type { FairQueue } from './fair-queue.js';
 import { RoundRobinSocket } from './round-robin.js';
 import { optionAccessors, Socket, socketMachine } from './socket.js';
@@ -87,6 +87,15 @@ export class Dealer extends RoundRobinSocket<typeof dealerMachine> {
   protected override xrecv(): Message | undefined {
     return this.inbound.read();
   }
+}
+
+/**
+ * @internal The routing id of a peer reached through `endpoint`, as a frame, by the machine's rule
+ * (`knownRoutingId`): the id a connect() to that endpoint gave, else the one the peer announced.
+ */
+export function routingIdFrame(connectIds: ConnectIds, endpoint: string, announced: Uint8Array | undefined, accepted = false): Uint8Array | undefined {
+  const hex = knownRoutingId(connectIds, endpoint, undefined, accepted);
+  return hex === undefined ? announced : connectIds.frameOf(endpoint);
 }
 
 /** What a ROUTER or STREAM remembers of a peer that left: its routing id, for the messages it left queued. */
@@ -178,9 +187,6 @@ export class Router extends Socket<typeof routerMachine> {
   get handover(): boolean { return this.opt.handover; }
   set handover(v: boolean) { this.setMachineOption('handover', v); }
 
-  /** The routing ids given to connect(), by endpoint (made on first use: most routers never have one). */
-  #connectIds: Map<string, Uint8Array> | undefined = undefined;
-
   /**
    * Connects, as every socket does; with `routingId` (ZMQ_CONNECT_ROUTING_ID) the peer reached
    * through this connect is known by that id, whatever id it announces. Its pipe is there at once
@@ -205,41 +211,41 @@ export class Router extends Socket<typeof routerMachine> {
     // Connected already: nothing new is connected, and the peer keeps the id it has (libzmq takes
     // ZMQ_CONNECT_ROUTING_ID for the connect it was set for).
     if (this.hasConnect(endpoint)) return super.connect(address);
-    const ids = (this.#connectIds ??= new Map());
-    const before = ids.get(endpoint);
-    ids.set(endpoint, id);
+    const before = this.machineContext.connectIds.hexOf(endpoint);
+    this.tell({ type: 'connect.named', endpoint, routingId: toHex(id) });
     try {
       super.connect(address);
     } catch (e) {
-      if (before === undefined) ids.delete(endpoint);
-      else ids.set(endpoint, before);
+      this.tell(before === undefined ? { type: 'connect.dropped', endpoint } : { type: 'connect.named', endpoint, routingId: before });
       throw e;
     }
   }
 
   override disconnect(address: string): void {
     super.disconnect(address);
-    this.#connectIds?.delete(parseEndpoint(address, 'bind').address);
+    const endpoint = parseEndpoint(address, 'bind').address;
+    if (this.machineContext.connectIds.hexOf(endpoint) !== undefined) this.tell({ type: 'connect.dropped', endpoint });
   }
 
   /**
-   * @internal A peer reached through a connect given a routing id is known by that id (libzmq
-   * `router.cpp identify_peer`, for a pipe this socket initiated).
+   * @internal A peer reached through a connect given a routing id is known by that id (the
+   * machine's `knownRoutingId`: libzmq `router.cpp identify_peer`, for a pipe this socket initiated).
    */
   override attachPeer(link: PeerLink, event: AttachEvent): Peer {
-    const id = event === 'accept' ? undefined : this.#connectIds?.get(link.endpoint);
-    if (id !== undefined) link.routingId = id;
+    const connectIds = this.machineContext.connectIds;
+    if (connectIds.size > 0) link.routingId = routingIdFrame(connectIds, link.endpoint, link.routingId, event === 'accept');
     return super.attachPeer(link, event);
   }
 
   /** @internal The id a connect to `endpoint` gave (PeerHost: a tcp/ipc connect then keeps its pipes). */
   connectRoutingId(endpoint: string): Uint8Array | undefined {
-    return this.#connectIds?.get(endpoint);
+    return this.machineContext.connectIds.frameOf(endpoint);
   }
 
   /** @internal (see attachPeer: the id the connect gave outranks the one the peer announces) */
   override identifyPeer(peer: Peer, peerType: string, routingId: Frame | undefined): void {
-    super.identifyPeer(peer, peerType, this.#connectIds?.get(peer.endpoint) ?? routingId);
+    const connectIds = this.machineContext.connectIds;
+    super.identifyPeer(peer, peerType, connectIds.size > 0 ? routingIdFrame(connectIds, peer.endpoint, routingId) : routingId);
   }
 
   override get readable(): boolean {

@@ -6,16 +6,16 @@
 import { parseEndpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { Frame, Message } from '../core/frame.js';
-import { byteKey, toHex } from '../core/frame.js';
+import { toHex } from '../core/frame.js';
 import { checkRoutingId, RECEIVING_OPTIONS, routingIdBytes, SENDING_OPTIONS } from '../core/options.js';
 import type { OptionName, ReceivingOptions, SendingOptions } from '../core/options.js';
-import { isRoutingIdTaken, sendOutcome, streamHasRoom, streamMachine } from '../../machines/stream.js';
+import { mayNameConnection, sendOutcome, streamHasRoom, streamMachine } from '../../machines/stream.js';
 import type { StreamSendOutcome } from '../../machines/stream.js';
 import type { RouteTable } from '../../machines/router.js';
 import type { AttachEvent } from '../transport/host.js';
 import { optionAccessors, registerSocketClasses, Socket, socketMachine } from './socket.js';
 import type { Peer, PeerLink, SocketOptionsInput } from './socket.js';
-import { keepLeavingId, readRouted } from './dealer-router.js';
+import { keepLeavingId, readRouted, routingIdFrame } from './dealer-router.js';
 
 export interface StreamOptions extends SocketOptionsInput, SendingOptions, ReceivingOptions {
   /**
@@ -102,9 +102,6 @@ export class Stream extends Socket<typeof streamMachine> {
     return this.opt as unknown as { notify: boolean };
   }
 
-  /** The routing ids given to connect(), by endpoint (made on first use: most streams have none). */
-  #connectIds: Map<string, Uint8Array> | undefined = undefined;
-
   /** Binds to `tcp://…` or `ipc://…`; inproc is ENOCOMPATPROTO (no raw bytes in a process). */
   override bind(address: string): Promise<void> {
     try {
@@ -140,31 +137,24 @@ export class Stream extends Socket<typeof streamMachine> {
     const endpoint = parseEndpoint(address, 'connect').address;
     // Connected already: nothing new is connected, and the connection keeps the id it has.
     if (this.hasConnect(endpoint)) return super.connect(address);
-    if (this.#idInUse(id)) {
+    const hex = toHex(id);
+    if (!mayNameConnection(this.machineContext, hex)) {
       // libzmq asserts on this (`stream.cpp identify_peer`); here it is the caller's error.
-      throw new ZmqError('EINVAL', `${what}: ${toHex(id)} (hex) is the routing id of another connection of this socket; each connection needs its own`, { address });
+      throw new ZmqError('EINVAL', `${what}: ${hex} (hex) is the routing id of another connection of this socket; each connection needs its own`, { address });
     }
-    const ids = (this.#connectIds ??= new Map());
-    ids.set(endpoint, id);
+    this.tell({ type: 'connect.named', endpoint, routingId: hex });
     try {
       super.connect(address);
     } catch (e) {
-      ids.delete(endpoint);
+      this.tell({ type: 'connect.dropped', endpoint });
       throw e;
     }
   }
 
   override disconnect(address: string): void {
     super.disconnect(address);
-    this.#connectIds?.delete(parseEndpoint(address, 'bind').address);
-  }
-
-  /** Whether a connection holds routing id `id`, or a connect named it (the machine's rule, and the connects'). */
-  #idInUse(id: Uint8Array): boolean {
-    if (isRoutingIdTaken(this.machineContext.routes, toHex(id))) return true;
-    const key = byteKey(id);
-    for (const other of this.#connectIds?.values() ?? []) if (byteKey(other) === key) return true;
-    return false;
+    const endpoint = parseEndpoint(address, 'bind').address;
+    if (this.machineContext.connectIds.hexOf(endpoint) !== undefined) this.tell({ type: 'connect.dropped', endpoint });
   }
 
   /** @internal ZMQ_STREAM_NOTIFY (73) by libzmq's id, as zeromq.js reaches it; other ids as every socket does. */
@@ -184,8 +174,8 @@ export class Stream extends Socket<typeof streamMachine> {
    * id. The link then carries the id the machine gave, for monitor events.
    */
   override attachPeer(link: PeerLink, event: AttachEvent): Peer {
-    const id = event === 'accept' ? undefined : this.#connectIds?.get(link.endpoint);
-    if (id !== undefined) link.routingId = id;
+    const connectIds = this.machineContext.connectIds;
+    if (connectIds.size > 0) link.routingId = routingIdFrame(connectIds, link.endpoint, link.routingId, event === 'accept');
     const peer = super.attachPeer(link, event);
     const given = this.machineContext.routes.frameOf(peer.id);
     if (given !== undefined) peer.routingId = given;

@@ -9,7 +9,7 @@ import { dealerMachine } from '../../machines/dealer.js';
 import { forkable } from '../../machines/forkable.js';
 import type { DealerEvent } from '../../machines/dealer.js';
 import { pushMachine } from '../../machines/push.js';
-import { generatedRoutingId, routerMachine } from '../../machines/router.js';
+import { ConnectIds, generatedRoutingId, knownRoutingId, routerMachine } from '../../machines/router.js';
 import type { RouterEvent } from '../../machines/router.js';
 
 type RouterSnap = SnapshotFrom<typeof routerMachine>;
@@ -210,6 +210,33 @@ describe('routerMachine', () => {
     expect(ids(handed)).toEqual([2]);
   });
 
+  it('router: the routing ids connect() gave are context, and outrank the id a peer reached through that endpoint announces', () => {
+    const named = { type: 'connect.named', endpoint: 'tcp://h:1', routingId: hex('given') } as const;
+    const viaConnect = { type: 'peer.attached', peerId: 1, endpoint: 'tcp://h:1', peerType: '' } as const;
+    const s = router([named, { type: 'connect.named', endpoint: 'tcp://h:2', routingId: hex('other') }, viaConnect]);
+    expect(JSON.parse(JSON.stringify(s.context.connectIds))).toEqual({ 'tcp://h:1': hex('given'), 'tcp://h:2': hex('other') });
+    // The peer announces its own id once its handshake is done: the connect's id wins.
+    const [identified] = transition(routerFork, s, { type: 'peer.identified', peerId: 1, peerType: 'DEALER', routingId: hex('own') });
+    expect(identified.context.routes.toJSON()).toEqual({ [hex('given')]: 1 });
+    expect(identified.context.peers.get(1)?.routingId).toBe(hex('given'));
+    // A peer of another endpoint keeps what it announces.
+    const other = router([named, { type: 'peer.attached', peerId: 2, endpoint: 'tcp://h:9', peerType: '' }, { type: 'peer.identified', peerId: 2, peerType: 'DEALER', routingId: hex('own') }]);
+    expect(other.context.routes.holderOf(hex('own'))).toBe(2);
+    // Dropped (disconnect): the table forgets the endpoint.
+    expect(router([named, { type: 'connect.dropped', endpoint: 'tcp://h:1' }]).context.connectIds.size).toBe(0);
+  });
+
+  it('router: knownRoutingId: the connect\'s id, unless the peer was accepted; else the announced one', () => {
+    const ids = new ConnectIds();
+    ids.set('inproc://a', 'aa01');
+    expect(knownRoutingId(ids, 'inproc://a', 'bb')).toBe('aa01');
+    expect(knownRoutingId(ids, 'inproc://a', undefined)).toBe('aa01');
+    expect(knownRoutingId(ids, 'inproc://a', 'bb', true)).toBe('bb');
+    expect(knownRoutingId(ids, 'inproc://b', 'bb')).toBe('bb');
+    expect(ids.names('aa01')).toBe(true);
+    expect(ids.names('bb')).toBe(false);
+  });
+
   it('router: context serialises as plain JSON (the inspector shows it): peers, the identity table, the counter', () => {
     const s = router([attach(1, hex('a')), attach(2)]);
     expect(JSON.parse(JSON.stringify(s.context))).toEqual({
@@ -218,6 +245,7 @@ describe('routerMachine', () => {
         { id: 2, endpoint: 'inproc://x', peerType: 'DEALER', ready: true, routingId: '0000000007' },
       ],
       routes: { [hex('a')]: 1, '0000000007': 2 },
+      connectIds: {},
       nextGeneratedId: 8,
       handover: false,
       probeRouter: false,

@@ -407,3 +407,25 @@ describe('probeRouter: the machine decides, as a peer attaches', () => {
     expect(text(await worker.receive())[1]).toBe('job');
   });
 });
+
+// router ──connect({ routingId: "w1" })──▶ dealer (binds; announces "own")
+describe('Router.connect routing ids live in the machine', () => {
+  it('router: the snapshot shows each connect\'s id by endpoint; disconnect removes it; the class reads the machine\'s table', async () => {
+    const context = new Context();
+    const router = track(new Router({ context, mandatory: true }));
+    router.connect('inproc://connect-ids-a', { routingId: 'w1' });
+    router.connect('inproc://connect-ids-b');
+    expect(JSON.parse(JSON.stringify(router.getSnapshot().context.connectIds))).toEqual({ 'inproc://connect-ids-a': Buffer.from('w1').toString('hex') });
+    router.disconnect('inproc://connect-ids-a');
+    expect(router.getSnapshot().context.connectIds.size).toBe(0);
+    // Told to the machine alone: the connect that follows is known by that id.
+    router.actor.send({ type: 'connect.named', endpoint: 'inproc://connect-ids-c', routingId: Buffer.from('w3').toString('hex') });
+    const dealer = track(new Dealer({ context, routingId: 'own' }));
+    await dealer.bind('inproc://connect-ids-c');
+    router.connect('inproc://connect-ids-c');
+    await router.send(['w3', 'hi']);
+    expect(text(await dealer.receive())).toEqual(['hi']);
+    await dealer.send('back');
+    expect(text(await router.receive())).toEqual(['w3', 'back']);
+  });
+});

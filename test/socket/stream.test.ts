@@ -432,6 +432,23 @@ describe('Stream as a client (connect), plain tcp servers', () => {
     expect(text(await s.receive())).toEqual(['dup', '']);
   });
 
+  it('stream: the routing ids connect() named are machine context by endpoint; a disconnect frees the id for another connect', async () => {
+    const echo = await echoServer();
+    const other = await echoServer();
+    const s = stream();
+    const first = `tcp://127.0.0.1:${echo.port}`;
+    s.connect(first, { routingId: 'one' });
+    expect(JSON.parse(JSON.stringify(s.getSnapshot().context.connectIds))).toEqual({ [first]: Buffer.from('one').toString('hex') });
+    // Named by a connect only (told to the machine, no connection yet): another connect may not take it.
+    s.actor.send({ type: 'connect.named', endpoint: 'tcp://127.0.0.1:1', routingId: Buffer.from('two').toString('hex') });
+    expect(() => s.connect(`tcp://127.0.0.1:${other.port}`, { routingId: 'two' })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    s.actor.send({ type: 'connect.dropped', endpoint: 'tcp://127.0.0.1:1' });
+    s.connect(`tcp://127.0.0.1:${other.port}`, { routingId: 'two' });
+    // Each connection opens under its id (in whichever order the two opens come).
+    const opened = [text(await s.receive()), text(await s.receive())].map((m) => m.join('/'));
+    expect(opened.sort()).toEqual(['one/', 'two/']);
+  });
+
   it('stream: an http request to node:http, as zeromq.js\'s test makes it', async () => {
     const http = createHttpServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 12 });
