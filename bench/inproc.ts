@@ -3,7 +3,7 @@
 // bare JS queue with one await per message (lib/ceiling.ts), run in the same rounds.
 
 import type { Benchmark, Session, Target } from './lib/benchmark.js';
-import { medianOf, scaled } from './lib/benchmark.js';
+import { medianOf, scaled, stretched } from './lib/benchmark.js';
 import { inprocBatchCeiling, inprocEchoCeiling, inprocStreamCeiling } from './lib/ceiling.js';
 import { make, missingTypes } from './lib/impl.js';
 import type { BenchSocket, Impl, SocketTypeName } from './lib/impl.js';
@@ -44,7 +44,7 @@ function throughput(name: string, description: string, receiverType: SocketTypeN
     unavailable: async (impl) => missingTypes(impl, [receiverType, senderType]),
     ceiling: { label: 'JS queue', open: async (scale) => inprocStreamCeiling({ size, receivers: 1, senders: 1, topics: 1 }, scaled(count, scale, 1_000)) },
     async open(impl, scale): Promise<Session> {
-      const n = scaled(count, scale, 1_000);
+      let n = scaled(count, scale, 1_000);
       const payload = Buffer.alloc(size, 0x61);
       const { receiver, sender } = await link(impl, name, receiverType, senderType);
       await sender.send(payload);
@@ -57,7 +57,9 @@ function throughput(name: string, description: string, receiverType: SocketTypeN
           })();
           for (let i = 0; i < n; i++) await sender.send(payload);
           await received;
-          return n / ((performance.now() - t0) / 1000);
+          const rate = n / ((performance.now() - t0) / 1000);
+          n = stretched(n, rate, scale);
+          return rate;
         },
         close: () => closeAll(sender, receiver),
       };
@@ -81,7 +83,7 @@ function batchThroughput(name: string, count: number, target: Target): Benchmark
       return missingTypes(impl, ['Pull', 'Push']);
     },
     async open(impl, scale): Promise<Session> {
-      const n = scaled(count, scale, 1_000);
+      let n = scaled(count, scale, 1_000);
       const payload = Buffer.alloc(16, 0x61);
       const { receiver, sender } = await link(impl, name, 'Pull', 'Push');
       const [r, s] = [batchApi(receiver), batchApi(sender)];
@@ -92,7 +94,9 @@ function batchThroughput(name: string, count: number, target: Target): Benchmark
           if (s !== undefined) await sendBatched(s, n, payload, batch);
           else await sendAll([sender], n, payload);
           await received;
-          return n / ((performance.now() - t0) / 1000);
+          const rate = n / ((performance.now() - t0) / 1000);
+          n = stretched(n, rate, scale);
+          return rate;
         },
         close: () => closeAll(sender, receiver),
       };
@@ -133,7 +137,7 @@ function many(kind: 'dealer-router' | 'pub-sub', peers: number, topics: number, 
       },
     },
     async open(impl, scale): Promise<Session> {
-      const c = counts(scale);
+      let c = counts(scale);
       const addr = address(name, impl);
       const one = make(impl, fan ? 'Publisher' : 'Router', fan ? { sendHighWaterMark: 0 } : {});
       await one.bind(addr);
@@ -157,7 +161,11 @@ function many(kind: 'dealer-router' | 'pub-sub', peers: number, topics: number, 
           if (fan) await publish(one, c.send, payloads);
           else await sendAll(others, c.send, payload);
           await received;
-          return c.deliveries / ((performance.now() - t0) / 1000);
+          const rate = c.deliveries / ((performance.now() - t0) / 1000);
+          // Longer rounds by a whole factor, so that the topics still divide what is published.
+          const k = Math.ceil(stretched(c.deliveries, rate, scale) / c.deliveries);
+          if (k > 1) c = { send: c.send * k, deliveries: c.deliveries * k };
+          return rate;
         },
         close: () => closeAll(one, ...others),
       };

@@ -4,7 +4,7 @@
 // See child.ts for what the workers do, lib/ceiling.ts for the platform ceilings beside them.
 
 import type { Benchmark, RoundResult, Session, Target } from './lib/benchmark.js';
-import { scaled } from './lib/benchmark.js';
+import { scaled, stretched } from './lib/benchmark.js';
 import { openEnd, worker } from './lib/child.js';
 import type { End, EndSpec } from './lib/child.js';
 import { ipcPath, missingTypes, probeTransport } from './lib/impl.js';
@@ -65,14 +65,18 @@ interface Counts {
  * The rounds of a one-way stream: `sender` sends, `receiver` times from its first message to its
  * last. Each round gives msg/s, or MB/s when `perByte`. The two ends may share a process.
  */
-export function streamSession(receiver: End, sender: End, counts: Counts, perByte = false): Session {
+export function streamSession(receiver: End, sender: End, counts: Counts, perByte = false, scale = 1): Session {
+  let { expect, send } = counts;
   return {
     async round() {
-      receiver.send({ cmd: 'expect', count: counts.expect });
+      receiver.send({ cmd: 'expect', count: expect });
       await receiver.waitFor('armed');
-      sender.send({ cmd: 'send', count: counts.send });
+      sender.send({ cmd: 'send', count: send });
       const done = await receiver.waitFor('done');
       await sender.waitFor('sent');
+      // Rounds of at least MIN_ROUND_SECONDS (lib/benchmark.ts), by a whole factor of both counts.
+      const k = Math.ceil(stretched(expect, done.rate as number, scale) / expect);
+      if (k > 1) [expect, send] = [expect * k, send * k];
       return perByte ? (done.bytesPerSecond as number) / 1e6 : (done.rate as number);
     },
     close: () => closeEnds(receiver, sender),
@@ -113,12 +117,12 @@ function pushPull(transport: Transport, placement: Placement, size: number, coun
       label: 'node:net pre-framed stream',
       async open(scale) {
         const { binder, connector } = await openEnds('node', transport, placement, { role: 'sink', size }, { role: 'source', size });
-        return streamSession(binder, connector, counts(scale), perByte);
+        return streamSession(binder, connector, counts(scale), perByte, scale);
       },
     },
     async open(impl, scale) {
       const { binder, connector } = await openEnds(impl.name, transport, placement, { role: 'pull' }, { role: 'push', size });
-      return streamSession(binder, connector, counts(scale), perByte);
+      return streamSession(binder, connector, counts(scale), perByte, scale);
     },
   };
 }
@@ -142,7 +146,7 @@ function pushPullBatch(transport: Transport, count: number, target: Target): Ben
       const b = impl.name === 'ours' ? batch : undefined;
       const { binder, connector } = await openEnds(impl.name, transport, 'two', { role: 'pull', batch: b }, { role: 'push', size: 16, batch: b });
       const n = scaled(count, scale, 1_000);
-      return streamSession(binder, connector, { expect: n, send: n });
+      return streamSession(binder, connector, { expect: n, send: n }, false, scale);
     },
   };
 }
@@ -173,7 +177,7 @@ function fanOut(transport: Transport, placement: Placement, subscribers: number,
         const c = counts(scale);
         const { binder, connector } = await openEnds('node', transport, placement, { role: 'source', size: 16, peers: subscribers },
           { role: 'sink', peers: subscribers });
-        return streamSession(connector, binder, { expect: c.expect, send: c.expect / subscribers });
+        return streamSession(connector, binder, { expect: c.expect, send: c.expect / subscribers }, false, scale);
       },
     },
     async open(impl, scale) {
@@ -191,7 +195,7 @@ function fanOut(transport: Transport, placement: Placement, subscribers: number,
         await pub.close();
         throw e;
       }
-      return streamSession(subs, pub, counts(scale));
+      return streamSession(subs, pub, counts(scale), false, scale);
     },
   };
 }
@@ -213,12 +217,12 @@ function dealerRouter(transport: Transport, placement: Placement, peers: number,
       label: `node:net pre-framed, ${peers} streams in`,
       async open(scale) {
         const { binder, connector } = await openEnds('node', transport, placement, { role: 'sink', size: 16 }, { role: 'source', size: 16, peers });
-        return streamSession(binder, connector, counts(scale));
+        return streamSession(binder, connector, counts(scale), false, scale);
       },
     },
     async open(impl, scale) {
       const { binder, connector } = await openEnds(impl.name, transport, placement, { role: 'router' }, { role: 'dealers', size: 16, peers });
-      return streamSession(binder, connector, counts(scale));
+      return streamSession(binder, connector, counts(scale), false, scale);
     },
   };
 }

@@ -68,7 +68,7 @@ function securePushPull(name: string, mechanism: Mechanism, size: number, count:
     async open(impl, scale): Promise<Session> {
       const n = scaled(count, scale);
       const { server: receiver, client: sender } = await serverAndClient(impl, mechanism, 'pull', 'push', size);
-      return streamSession(new End(receiver), new End(sender), { expect: n, send: n });
+      return streamSession(new End(receiver), new End(sender), { expect: n, send: n }, false, scale);
     },
   };
 }

@@ -81,3 +81,18 @@ export function formatValue(v: number): string {
 export function scaled(count: number, scale: number, min = 100): number {
   return Math.max(min, Math.round(count * scale));
 }
+
+/**
+ * Each implementation's measured rounds last at least this long (times `--scale`): after a round,
+ * the count of the next is raised to what the measured rate moves in this time. A fixed count made
+ * our rounds 20-60 ms long against zeromq.js's 500 ms, so what a round pays once (the tail of the
+ * full collection run.ts makes before it, timers, the first allocations) weighed several times more
+ * on ours: the batch row read 4.67M-4.93M msg/s at 200,000 messages a round and 6.21M at 1,000,000
+ * (`npm run bench -- inproc-push-pull-16b-batch --rounds 3 [--scale 5]`, the same hour).
+ */
+export const MIN_ROUND_SECONDS = 0.3;
+
+/** The count for the next round: `n`, or more if a round of `n` at `rate` is shorter than the minimum. */
+export function stretched(n: number, rate: number, scale: number): number {
+  return Math.max(n, Math.ceil(rate * MIN_ROUND_SECONDS * Math.min(1, scale)));
+}
