@@ -64,7 +64,17 @@ interface ZapRouter {
 /** Serves ZAP on `router`: `verdict` gets the request frames as text (after the delimiter). */
 async function serveZap(router: ZapRouter, verdict: Verdict): Promise<{ requests: string[][] }> {
   keep(router);
-  await router.bind('inproc://zeromq.zap.01');
+  // libzmq frees a closed socket's inproc name later, on its reaper thread: the handler the last
+  // test closed may still hold it (zeromq.js's global context is one for the whole file).
+  for (let tries = 0; ; tries++) {
+    try {
+      await router.bind('inproc://zeromq.zap.01');
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EADDRINUSE' || tries >= 400) throw e;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
   const requests: string[][] = [];
   void (async () => {
     for await (const [id, , ...rest] of router as AsyncIterable<Buffer[]>) {
