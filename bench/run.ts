@@ -23,8 +23,12 @@
 // Results go to the terminal, ending with one summary table, and to bench/results/latest.json
 // (the scale rows under "scaleRows"). bench/README.md says how to read them.
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -111,6 +115,8 @@ const { values: opts, positionals } = parseArgs({
     impl: { type: 'string' },
     list: { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
+    // Internal: run this one row and print it as a ROW_PREFIX line (runInOwnProcess).
+    'one-row': { type: 'string' },
   },
 });
 
@@ -349,7 +355,50 @@ function sideNotes(rows: Row[]): string {
   return out.join('\n');
 }
 
+/** How a row run in its own process (`--one-row`) hands its result to the main process. */
+const ROW_PREFIX = 'bench-row-result ';
+
+/**
+ * An inproc row in a process of its own, as each network row has workers of its own: both
+ * implementations and the ceiling still share that process, as inproc must. In the main process an
+ * inproc row ran after every row before it, and what a process ran before moves the figures: in
+ * the table at 23:53 on 2026-12-06, inproc fan-out to 10 read 3.27x and DEALER->ROUTER 4.86x, where
+ * the same rows read 6.96x-7.52x and 8.36x-9.07x run on their own.
+ */
+async function runInOwnProcess(b: Benchmark, rounds: number, scale: number): Promise<Row> {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--one-row', b.name, '--rounds', String(rounds), '--scale', String(scale)];
+  if (opts.impl !== undefined) args.push('--impl', opts.impl);
+  if (opts.verbose) args.push('--verbose');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let row: Row | undefined;
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    if (line.startsWith(ROW_PREFIX)) row = JSON.parse(line.slice(ROW_PREFIX.length)) as Row;
+    else console.log(line);
+  });
+  const closed = once(lines, 'close');
+  const [code] = (await once(child, 'exit')) as [number | null];
+  await closed;
+  if (row === undefined) throw new Error(`bench: the process of row ${b.name} ended (code ${code}) without its result`);
+  return row;
+}
+
+/** `--one-row NAME`: this process runs that row only, for runInOwnProcess. */
+async function oneRow(name: string): Promise<void> {
+  const b = ALL.find((x) => x.name === name);
+  if (b === undefined) fail(`--one-row: no row is named "${name}"`);
+  const names = opts.impl !== undefined ? [opts.impl as ImplName] : IMPL_NAMES;
+  const impls = await Promise.all(names.map((n) => loadImpl(n)));
+  try {
+    const row = await runOne(b, impls, Number(opts.rounds), Number(opts.scale), exposeGc(), opts.verbose);
+    console.log(`${ROW_PREFIX}${JSON.stringify(row)}`);
+  } finally {
+    await closeWorkers();
+  }
+}
+
 async function main(): Promise<void> {
+  if (opts['one-row'] !== undefined) return oneRow(opts['one-row']);
   if (opts.list) {
     for (const b of ALL) {
       console.log(`${b.name.padEnd(34)} ${b.unit.padEnd(8)} target ${describeTarget(b.target).padEnd(8)} ${b.extra === true ? '(extra) ' : ''}${b.description}` +
@@ -379,12 +428,17 @@ async function main(): Promise<void> {
   console.log(`monocoque bench${opts.quick ? ' --quick' : ''}: ${selected.length} benchmark(s), ${rounds} round(s) per implementation ` +
     `(+1 warm-up), counts x ${scale}; ${scaleSelected.length} scale row(s)\nmachine: ${machine}; load average ${load()}\n`);
   const rows: Row[] = [];
-  // Each row gets new worker processes, unless --quick or --keep-workers: a process remembers what
-  // it ran (V8 sizes its young generation by it; bench/history-probe.ts), and a row's figure should
-  // not depend on the rows before it. --quick keeps them to stay under a minute.
+  // Each row gets new worker processes, and an inproc row a process of its own, unless --quick or
+  // --keep-workers: a process remembers what it ran (V8 sizes its young generation by it;
+  // bench/history-probe.ts), and a row's figure should not depend on the rows before it. --quick
+  // keeps them to stay under a minute.
   const keepWorkers = opts.quick || opts['keep-workers'];
   try {
     for (const b of selected) {
+      if (!keepWorkers && inprocBenchmarks.includes(b)) {
+        rows.push(await runInOwnProcess(b, rounds, scale));
+        continue;
+      }
       rows.push(await runOne(b, impls, rounds, scale, gc, opts.verbose));
       if (!keepWorkers) await closeWorkers();
     }
