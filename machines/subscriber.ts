@@ -13,24 +13,82 @@ import { isKnownPeer, leavesNoPeers, PeerTable, peerUpdates } from './peers.js';
 import { prefixBytes, prefixesBytes } from './publisher.js';
 import { inPlaceActions, withFastEdges } from './fast-edges.js';
 
+/**
+ * subscribe() calls the machine has heard but not yet counted or sent upstream, oldest first (hex).
+ * A Subscriber queues here the calls of one turn of the event loop past the first
+ * SUBSCRIPTIONS_PER_TURN (each costs its caller an in-place push, not a transition with effects),
+ * and applies them in `subscribe.batch` events with `pending: true` on the next turns: before any
+ * other subscribe or unsubscribe, before it reads a message, and when it closes. Shown as the list.
+ */
+export class PendingSubscribes {
+  #items: string[] = [];
+  /** The bytes of each prefix, kept so that a batch need not decode the hex again. */
+  #bytes: Uint8Array[] = [];
+  #head = 0;
+
+  /** How many wait. */
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(prefix: string, bytes: Uint8Array): void {
+    this.#items.push(prefix);
+    this.#bytes.push(bytes);
+  }
+
+  /** The oldest `n` (all by default), left in place. */
+  peek(n = Infinity): string[] {
+    return this.#items.slice(this.#head, Math.min(this.#items.length, this.#head + n));
+  }
+
+  /** The bytes of the oldest `n`, as {@link peek} gives their hex. */
+  peekBytes(n = Infinity): Uint8Array[] {
+    return this.#bytes.slice(this.#head, Math.min(this.#bytes.length, this.#head + n));
+  }
+
+  /** Drops the oldest `n`. */
+  drop(n: number): void {
+    this.#head += n;
+    if (this.#head >= this.#items.length) {
+      this.#items = [];
+      this.#bytes = [];
+      this.#head = 0;
+    }
+  }
+
+  toJSON(): string[] {
+    return this.peek();
+  }
+
+  clone(): PendingSubscribes {
+    const copy = new PendingSubscribes();
+    copy.#items = this.peek();
+    copy.#bytes = this.peekBytes();
+    return copy;
+  }
+}
+
 export interface SubscriberContext {
   peers: PeerTable;
   /** Subscribed prefixes with their counts (libzmq `trie.cpp`). Shown as `{ <prefix as hex>: count }`. */
   subscriptions: SubscriptionTrie;
+  /** subscribe() calls heard, not yet counted or sent (see {@link PendingSubscribes}). */
+  pending: PendingSubscribes;
   /** ZMQ_INVERT_MATCHING (SUB): keep the messages that match none of the subscriptions instead. */
   invertMatching: boolean;
 }
 
 /**
  * Commands from the application (prefixes as hex). `subscribe.batch` is many subscribes at once, in
- * order: a Subscriber tells its machine the subscribe() calls of one turn of the event loop that way
- * (each call costs its caller a push, not a transition); it counts and travels as that many
- * `subscribe` events would.
+ * order; it counts and travels as that many `subscribe` events would. `subscribe.queued` is a
+ * subscribe that waits in `pending`, counted and sent later by a `subscribe.batch` with `pending`:
+ * its prefixes are the oldest pending ones, which it takes out.
  */
 export type SubscribeEvent =
   | { type: 'subscribe'; prefix: string }
   | { type: 'unsubscribe'; prefix: string }
-  | { type: 'subscribe.batch'; prefixes: readonly string[] };
+  | { type: 'subscribe.queued'; prefix: string }
+  | { type: 'subscribe.batch'; prefixes: readonly string[]; pending?: boolean };
 
 /** Command: the application changed an option the machine decides with (as PUB and XPUB hear it). */
 export interface SubscriberConfigureEvent {
@@ -83,16 +141,23 @@ export function subscribedPrefixes(subscriptions: SubscriptionTrie): string[] {
 
 const prefixOf = ({ event }: { event: Ev }): string => ('prefix' in event ? event.prefix : '');
 
-/** The in-place changes of the subscription counts. */
+/** The in-place changes of the subscription counts (a batch of pending ones leaves `pending`). */
 const countUp = (context: SubscriberContext, event: Ev): void => {
   if (event.type === 'subscribe') context.subscriptions.add(prefixBytes(event.prefix));
-  else if (event.type === 'subscribe.batch') for (const prefix of prefixesBytes(event.prefixes)) context.subscriptions.add(prefix);
+  else if (event.type === 'subscribe.batch') {
+    for (const prefix of prefixesBytes(event.prefixes)) context.subscriptions.add(prefix);
+    if (event.pending === true) context.pending.drop(event.prefixes.length);
+  }
+};
+/** A subscribe that waits to be counted and sent. */
+const queueSubscribe = (context: SubscriberContext, event: Ev): void => {
+  if (event.type === 'subscribe.queued') context.pending.push(event.prefix, prefixBytes(event.prefix));
 };
 const countDown = (context: SubscriberContext, event: Ev): void => {
   if (event.type === 'unsubscribe') context.subscriptions.remove(prefixBytes(event.prefix));
 };
 /** Every in-place update of these machines: their actions, and their fast edges' updates. */
-const updates = { ...peerUpdates, countUp, countDown };
+const updates = { ...peerUpdates, countUp, countDown, queueSubscribe };
 
 /**
  * @internal The SUB and XSUB machines are the same statechart (libzmq's `sub.cpp` is `xsub.cpp`
@@ -130,7 +195,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
     },
   }).createMachine({
     id,
-    context: () => ({ peers: new PeerTable(), subscriptions: new SubscriptionTrie(), invertMatching: false }),
+    context: () => ({ peers: new PeerTable(), subscriptions: new SubscriptionTrie(), pending: new PendingSubscribes(), invertMatching: false }),
     initial: 'open',
     states: {
       open: {
@@ -156,6 +221,7 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
           subscribe: {
             actions: ['countUp', { type: 'sendSubscription', params: ({ event }) => ({ subscribe: true, prefix: prefixOf({ event }) }) }],
           },
+          'subscribe.queued': { actions: 'queueSubscribe' },
           'subscribe.batch': {
             actions: ['countUp', { type: 'sendSubscriptions', params: ({ event }) => ({ prefixes: 'prefixes' in event ? event.prefixes : [] }) }],
           },

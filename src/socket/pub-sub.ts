@@ -13,7 +13,7 @@ import { onNextTurn } from '../core/turn.js';
 import { checksRoom, forEachRecipient, knownPrefix, knownPrefixes, prefixBytes, prefixesBytes, publisherMachine } from '../../machines/publisher.js';
 import type { PublisherContext, Verbosity } from '../../machines/publisher.js';
 import { isWanted, subscriberMachine } from '../../machines/subscriber.js';
-import type { ReplayParams, SubscriberContext, SubscriptionParams, SubscriptionsParams } from '../../machines/subscriber.js';
+import type { PendingSubscribes, ReplayParams, SubscriberContext, SubscriptionParams, SubscriptionsParams } from '../../machines/subscriber.js';
 import { xpublisherMachine } from '../../machines/xpublisher.js';
 import type { NotifyParams, WelcomeParams } from '../../machines/xpublisher.js';
 import { xsubscriberMachine } from '../../machines/xsubscriber.js';
@@ -553,7 +553,7 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
       this.#ahead = undefined;
       return ahead;
     }
-    if (this.#unsentFrom < this.#unsent.length) this.#tellUnsent(); // the filter includes every subscribe made
+    if (this.#pending().size > 0) this.#applyPending(); // the filter includes every subscribe made
     const context = this.machineContext as SubscriberContext;
     for (;;) {
       const msg = this.inbound.read();
@@ -572,17 +572,20 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
   /**
    * Tells the machine of a subscribe or unsubscribe; `prefix` is the socket's own, never changed
    * afterwards. With `batch` (a Subscriber's subscribe()), the first SUBSCRIPTIONS_PER_TURN of a
-   * turn are told at once, one event each, as before; past them, a subscribe waits with the others
-   * for `subscribe.batch` events on the next turns, or until the socket next tells its
-   * machine a subscribe or unsubscribe, reads a message or closes, so their order is kept. An
-   * inproc publisher would not have applied those in this turn anyway (it applies that many a turn).
+   * turn are told at once, one event each, as before; past them, a subscribe is told as
+   * `subscribe.queued` and waits in the machine's `pending` list, applied by `subscribe.batch`
+   * events on the next turns, or before the socket next tells its machine a subscribe or
+   * unsubscribe, reads a message or closes, so their order is kept. An inproc publisher would not
+   * have applied those in this turn anyway (it applies that many a turn).
    */
   protected subscriptionCommand(type: 'subscribe' | 'unsubscribe', prefix: Uint8Array, batch = false): void {
     const hex = toHex(prefix);
     if (batch && type === 'subscribe') {
-      if (this.#unsentFrom < this.#unsent.length || this.#toldThisTurn >= SUBSCRIPTIONS_PER_TURN) {
-        this.#unsentBytes.push(prefix);
-        if (this.#unsent.push(hex) === 1) onNextTurn(this.#endOfTurn);
+      const pending = this.#pending();
+      if (pending.size > 0 || this.#toldThisTurn >= SUBSCRIPTIONS_PER_TURN) {
+        if (pending.size === 0) onNextTurn(this.#endOfTurn);
+        knownPrefix(hex, prefix);
+        super.tell({ type: 'subscribe.queued', prefix: hex });
         return;
       }
       if (this.#toldThisTurn++ === 0) onNextTurn(this.#newTurn);
@@ -599,50 +602,41 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
   };
 
   /**
-   * subscribe() calls not yet told to the machine: hex, and the bytes, from `#unsentFrom` on. A loop
-   * of 10,000 of them in a cold process cost 5.7 µs a call as one event each (the machine's turn, its
-   * effects, the publisher woken in the middle of the loop): 57 ms of blocked loop. Told in batches
-   * of at most SUBSCRIBES_PER_TURN, one batch a turn from the next turn on, the loop pays for pushes
-   * past the first SUBSCRIPTIONS_PER_TURN, and no turn for more than a batch.
+   * The subscribes the machine holds in `pending`. A loop of 10,000 subscribe() calls in a cold
+   * process cost 5.7 µs a call as one `subscribe` event each (the machine's turn, its effects, the
+   * publisher woken in the middle of the loop): 57 ms of blocked loop. Queued, a call is one
+   * in-place push in the machine, and the queue goes in batches of at most SUBSCRIBES_PER_TURN, one
+   * batch a turn from the next turn on, so no turn pays for more than a batch.
    */
-  #unsent: string[] = [];
-  #unsentBytes: Uint8Array[] = [];
-  #unsentFrom = 0;
+  #pending(): PendingSubscribes {
+    return (this.machineContext as SubscriberContext).pending;
+  }
   readonly #endOfTurn = (): void => {
-    if (this.#unsentFrom < this.#unsent.length && !this.closed) this.#tellUnsent(SUBSCRIBES_PER_TURN);
+    if (this.#pending().size > 0 && !this.closed) this.#applyPending(SUBSCRIBES_PER_TURN);
   };
 
-  /** Tells the machine up to `limit` of the waiting subscribes, in order; the rest go on the next turn. */
-  #tellUnsent(limit = Infinity): void {
-    const from = this.#unsentFrom;
-    const to = Math.min(this.#unsent.length, from + limit);
-    const all = from === 0 && to === this.#unsent.length;
-    const prefixes = all ? this.#unsent : this.#unsent.slice(from, to);
-    knownPrefixes(prefixes, all ? this.#unsentBytes : this.#unsentBytes.slice(from, to));
-    if (to === this.#unsent.length) {
-      this.#unsent = [];
-      this.#unsentBytes = [];
-      this.#unsentFrom = 0;
-    } else {
-      this.#unsentFrom = to;
-      onNextTurn(this.#endOfTurn);
-    }
-    super.tell({ type: 'subscribe.batch', prefixes });
+  /** Asks the machine to apply up to `limit` of its pending subscribes, in order; the rest go on the next turn. */
+  #applyPending(limit = Infinity): void {
+    const pending = this.#pending();
+    const prefixes = pending.peek(limit);
+    knownPrefixes(prefixes, pending.peekBytes(limit));
+    if (pending.size > prefixes.length) onNextTurn(this.#endOfTurn);
+    super.tell({ type: 'subscribe.batch', prefixes, pending: true });
   }
 
   /**
-   * @internal Another subscribe or an unsubscribe goes after the waiting subscribes. Other events
+   * @internal Another subscribe or an unsubscribe goes after the pending subscribes. Other events
    * may go ahead of them: a pipe's mute or ready edge (a batch that fills a pipe tells one, and must
    * not pull the whole queue into this turn), a peer leaving, or a peer attaching (the replay sends
-   * it what the machine holds, and the waiting ones go to every peer when told).
+   * it what the machine has counted, and the pending ones go to every peer when applied).
    */
   protected override tell(event: { type: string; [key: string]: unknown }): void {
-    if ((event.type === 'subscribe' || event.type === 'unsubscribe') && this.#unsentFrom < this.#unsent.length) this.#tellUnsent();
+    if ((event.type === 'subscribe' || event.type === 'unsubscribe') && this.#pending().size > 0) this.#applyPending();
     super.tell(event);
   }
 
   override close(): void {
-    if (this.#unsentFrom < this.#unsent.length && !this.closed) this.#tellUnsent(); // sent while lingering, as libzmq does
+    if (!this.closed && this.#pending().size > 0) this.#applyPending(); // sent while lingering, as libzmq does
     super.close();
   }
 }

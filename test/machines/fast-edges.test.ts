@@ -71,6 +71,7 @@ const subscriberEvents = [
   ...common('PUB'),
   { type: 'subscribe', prefix: '61' }, { type: 'subscribe', prefix: '' }, { type: 'unsubscribe', prefix: '61' }, { type: 'unsubscribe', prefix: '62' },
   { type: 'subscribe.batch', prefixes: ['61', '', '63'] }, { type: 'configure', invertMatching: true },
+  { type: 'subscribe.queued', prefix: '64' }, { type: 'subscribe.queued', prefix: '65' }, { type: 'subscribe.batch', prefixes: ['64'], pending: true },
 ];
 const supervisorEvents = [
   { type: 'inproc.bind', name: 'a', socketId: 1, socketType: 'PULL', requestId: 1 },

@@ -585,6 +585,31 @@ describe('Subscriber: many subscribe() calls in one turn', () => {
     expect(seen).toEqual(Array.from({ length: 1300 }, (_, i) => `t${i}`));
   });
 
+  it("the waiting ones are the machine's: its snapshot lists them as pending, in order, until a batch counts them", async () => {
+    const { xpub, s } = await rig();
+    for (let i = 0; i < 300; i++) s.subscribe(`p${i}`);
+    const context = s.getSnapshot().context;
+    expect(context.subscriptions.size).toBe(256);
+    expect(context.pending.size).toBe(44);
+    expect((JSON.parse(JSON.stringify(context)) as { pending: string[] }).pending).toEqual(Array.from({ length: 44 }, (_, i) => hex(`p${256 + i}`)));
+    await nextTurn();
+    expect(s.getSnapshot().context.pending.size).toBe(0);
+    expect(s.getSnapshot().context.subscriptions.size).toBe(300);
+    // The machine's list is what the socket applies: a subscribe told to the actor alone is in the
+    // receive filter once the socket reads. (zz1 reaches the SUB while it takes everything, and waits
+    // unread after that subscription is undone.)
+    s.subscribe();
+    await tick();
+    await drain(xpub);
+    await xpub.send('zz1');
+    await tick();
+    s.unsubscribe();
+    s.actor.send({ type: 'subscribe.queued', prefix: hex('zz') } as never);
+    expect(s.getSnapshot().context.pending.size).toBe(1);
+    expect(text(await s.receive())).toEqual(['zz1']);
+    expect(s.getSnapshot().context.pending.size).toBe(0);
+  });
+
   it('with the default sendHighWaterMark, a pipe filling up does not pull the whole queue into one turn', async () => {
     // 10,000 subscriptions against an inproc pipe of 1,000: the pipe's mute edge (a machine event)
     // comes in the middle of a batch, and must not carry the rest of the queue with it.
