@@ -202,6 +202,20 @@ describe('subscriberMachine and xsubscriberMachine', () => {
       expect(after.effects).toEqual([]);
     });
 
+    it(`${name} machine: a queued subscribe waits in pending, neither counted nor sent, until a pending batch takes the oldest`, () => {
+      const queued = run(machine, [attach(1, 'PUB'), { type: 'subscribe.queued', prefix: '41' }, { type: 'subscribe.queued', prefix: '42' }, { type: 'subscribe.queued', prefix: '43' }]);
+      expect(queued.json.pending).toEqual(['41', '42', '43']);
+      expect(queued.json.subscriptions).toEqual({});
+      expect(queued.effects).toEqual([]);
+      const applied = run(machine, [
+        attach(1, 'PUB'), { type: 'subscribe.queued', prefix: '41' }, { type: 'subscribe.queued', prefix: '42' }, { type: 'subscribe.queued', prefix: '43' },
+        { type: 'subscribe.batch', prefixes: ['41', '42'], pending: true },
+      ]);
+      expect(applied.json.pending).toEqual(['43']);
+      expect(applied.json.subscriptions).toEqual({ '41': 1, '42': 1 });
+      expect(applied.effects).toEqual([{ type: 'sendSubscriptions', params: { prefixes: ['41', '42'] } }]);
+    });
+
     it(`${name} machine: a cancel travels only when the count reaches 0; unknown prefixes are ignored`, () => {
       const s = [{ type: 'subscribe', prefix: '41' }, { type: 'subscribe', prefix: '41' }];
       const first = run(machine, [...s, { type: 'unsubscribe', prefix: '41' }]);
