@@ -1,8 +1,14 @@
 // This build against an earlier one (issue 11's bound: no throughput or round-trip regression past
 // 1.2x of the code before it, `f2e7e71`), with zeromq.js beside both: inproc PUSH -> PULL of
 // 16 bytes (CPU per message, and msg/s as a ratio to zeromq.js) and the inproc REQ/REP round trip
-// (CPU per round trip). All three run in this one process, round after round in turn, so the
-// machine's load falls on each alike; the figures are medians of the rounds.
+// (CPU per round trip).
+//
+// Each build runs alone in a process of its own (`--one`), a warm-up and then ROUNDS rounds of each
+// workload, and the passes go round the builds in turn, the order turned by one each pass, so the
+// machine's load falls on each alike; the figures are medians over the passes. Two builds in one
+// process did not compare fairly: a copy of this build against itself read 0.84x-0.92x CPU per
+// round trip, whichever came second gaining (2026-12-07), while in processes of their own the two
+// copies read the same (1.47 and 1.48 µs, five of each).
 //
 //   git worktree add /tmp/base f2e7e71 && (cd /tmp/base && ln -s "$PWD/../<this repo>/node_modules" . && npx tsc -p tsconfig.build.json)
 //   npx tsc -p tsconfig.build.json && node --import tsx bench/baseline-ab.ts /tmp/base
@@ -10,7 +16,8 @@
 // (`npm run bench` builds dist/ too.) `--no-copy` is not offered: the copy of small frames at send
 // is part of what a user gets, and a throwaway build is the honest way to look at it without.
 
-import * as zmq from 'zeromq';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { median } from './lib/benchmark.js';
 
 interface Lib {
@@ -20,91 +27,114 @@ interface Lib {
   Reply: new () => { bind(a: string): Promise<void>; send(m: unknown): Promise<void>; receive(): Promise<unknown>; close(): void };
 }
 
-const base = process.argv[2];
-if (base === undefined) throw new Error('usage: node --import tsx bench/baseline-ab.ts <dir of the earlier build, with its dist/>');
-const builds: [string, Lib][] = [
-  [`base (${base})`, (await import(`${base}/dist/src/index.js`)) as Lib],
-  ['this build', (await import(new URL('../dist/src/index.js', import.meta.url).href)) as Lib],
-  ['zeromq.js', zmq as unknown as Lib],
-];
+/** One process's figures: medians of its rounds. */
+interface Figures {
+  /** PUSH -> PULL: ns of CPU per message, messages per second. */
+  ppCpu: number;
+  ppRate: number;
+  /** REQ/REP: ns of CPU per round trip, round trips per second. */
+  rrCpu: number;
+  rrRate: number;
+}
+
+const ROUNDS = 5;
+const PASSES = 5;
+const N = 300_000;
+const R = 100_000;
 const payload = Buffer.alloc(16, 0x61);
 const cpuNow = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
 };
 
-/** Rounds of `round` for each build in turn (the first pass is a warm-up, not counted). */
-async function alternate<T>(setups: T[], rounds: number, round: (s: T) => Promise<{ cpu: number; rate: number }>) {
-  const cpu: number[][] = setups.map(() => []);
-  const rate: number[][] = setups.map(() => []);
-  for (let r = 0; r <= rounds; r++) {
-    for (const [k, s] of setups.entries()) {
-      const got = await round(s);
-      if (r > 0) {
-        cpu[k]!.push(got.cpu);
-        rate[k]!.push(got.rate);
-      }
+/** `--one <dir | this | zeromq>`: the rounds of one build, printed as one JSON line. */
+async function one(which: string): Promise<void> {
+  const lib = (which === 'zeromq'
+    ? await import('zeromq')
+    : await import(which === 'this' ? new URL('../dist/src/index.js', import.meta.url).href : `${which}/dist/src/index.js`)) as unknown as Lib;
+  const pull = new lib.Pull();
+  await pull.bind('inproc://baseline-ab-pp');
+  const push = new lib.Push();
+  push.connect('inproc://baseline-ab-pp');
+  const rep = new lib.Reply();
+  await rep.bind('inproc://baseline-ab-rr');
+  const req = new lib.Request();
+  req.connect('inproc://baseline-ab-rr');
+  const pp: { cpu: number; rate: number }[] = [];
+  const rr: { cpu: number; rate: number }[] = [];
+  for (let r = 0; r <= ROUNDS; r++) {
+    let c0 = cpuNow();
+    let t0 = performance.now();
+    const received = (async () => {
+      for (let i = 0; i < N; i++) await pull.receive();
+    })();
+    for (let i = 0; i < N; i++) await push.send(payload);
+    await received;
+    if (r > 0) pp.push({ cpu: ((cpuNow() - c0) * 1000) / N, rate: N / ((performance.now() - t0) / 1000) });
+
+    const served = (async () => {
+      for (let i = 0; i < R; i++) await rep.send(await rep.receive());
+    })();
+    c0 = cpuNow();
+    t0 = performance.now();
+    for (let i = 0; i < R; i++) {
+      await req.send(payload);
+      await req.receive();
+    }
+    if (r > 0) rr.push({ cpu: ((cpuNow() - c0) * 1000) / R, rate: R / ((performance.now() - t0) / 1000) });
+    await served;
+  }
+  const figures: Figures = {
+    ppCpu: median(pp.map((x) => x.cpu)),
+    ppRate: median(pp.map((x) => x.rate)),
+    rrCpu: median(rr.map((x) => x.cpu)),
+    rrRate: median(rr.map((x) => x.rate)),
+  };
+  console.log(JSON.stringify(figures));
+  for (const s of [push, pull, req, rep]) s.close();
+  process.exit(0);
+}
+
+/** Runs `--one which` in a new process and returns its figures. */
+function inOwnProcess(which: string): Promise<Figures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', which], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`baseline-ab: the process for ${which} ended (code ${code}) without its figures`));
+      else resolve(JSON.parse(line) as Figures);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--one') return one(process.argv[3] as string);
+  const base = process.argv[2];
+  if (base === undefined) throw new Error('usage: node --import tsx bench/baseline-ab.ts <dir of the earlier build, with its dist/>');
+  const builds: [string, string][] = [[`base (${base})`, base], ['this build', 'this'], ['zeromq.js', 'zeromq']];
+  const runs: Figures[][] = builds.map(() => []);
+  for (let p = 0; p < PASSES; p++) {
+    for (let i = 0; i < builds.length; i++) {
+      const k = (i + p) % builds.length;
+      runs[k]!.push(await inOwnProcess(builds[k]![1]));
     }
   }
-  return { cpu: cpu.map(median), rate: rate.map(median) };
-}
-
-/** For each build, a socket that binds `inproc://baseline-ab-<name>-<k>` and one that connects to it. */
-function linked<B extends { bind(a: string): Promise<void> }, C extends { connect(a: string): void }>(
-  name: string, binder: (lib: Lib) => B, connector: (lib: Lib) => C,
-): Promise<{ bound: B; connected: C }[]> {
-  return Promise.all(builds.map(async ([, lib], k) => {
-    const address = `inproc://baseline-ab-${name}-${k}`;
-    const bound = binder(lib);
-    await bound.bind(address);
-    const connected = connector(lib);
-    connected.connect(address);
-    return { bound, connected };
-  }));
-}
-
-const N = 300_000;
-const pipes = await linked('pp', (lib) => new lib.Pull(), (lib) => new lib.Push());
-const pp = await alternate(pipes, 7, async ({ bound: pull, connected: push }) => {
-  const c0 = cpuNow();
-  const t0 = performance.now();
-  const received = (async () => {
-    for (let i = 0; i < N; i++) await pull.receive();
-  })();
-  for (let i = 0; i < N; i++) await push.send(payload);
-  await received;
-  return { cpu: ((cpuNow() - c0) * 1000) / N, rate: N / ((performance.now() - t0) / 1000) };
-});
-
-const R = 100_000;
-const pairs = await linked('rr', (lib) => new lib.Reply(), (lib) => new lib.Request());
-const rr = await alternate(pairs, 7, async ({ bound: rep, connected: req }) => {
-  const served = (async () => {
-    for (let i = 0; i < R; i++) await rep.send(await rep.receive());
-  })();
-  const c0 = cpuNow();
-  const t0 = performance.now();
-  for (let i = 0; i < R; i++) {
-    await req.send(payload);
-    await req.receive();
+  const m = (k: number, f: keyof Figures): number => median(runs[k]!.map((x) => x[f]));
+  const zq = builds.length - 1;
+  const said = `medians of ${PASSES} processes each, ${ROUNDS} rounds in each`;
+  console.log(`inproc PUSH -> PULL, 16 B (${said}):`);
+  for (const [k, [name]] of builds.entries()) {
+    console.log(`  ${name.padEnd(28)} ${m(k, 'ppCpu').toFixed(0).padStart(5)} ns CPU/msg   ${(m(k, 'ppRate') / 1e6).toFixed(2)}M msg/s = ${(m(k, 'ppRate') / m(zq, 'ppRate')).toFixed(2)}x zeromq.js`);
   }
-  const result = { cpu: ((cpuNow() - c0) * 1000) / R, rate: R / ((performance.now() - t0) / 1000) };
-  await served;
-  return result;
-});
+  console.log(`  this build / base: ${(m(1, 'ppCpu') / m(0, 'ppCpu')).toFixed(2)}x CPU per message, ${(m(1, 'ppRate') / m(0, 'ppRate')).toFixed(2)}x the rate`);
+  console.log(`inproc REQ/REP round trip, 16 B (${said}):`);
+  for (const [k, [name]] of builds.entries()) {
+    console.log(`  ${name.padEnd(28)} ${(m(k, 'rrCpu') / 1000).toFixed(2).padStart(5)} µs CPU/rtt   ${(1e6 / m(k, 'rrRate')).toFixed(2)} µs/rtt`);
+  }
+  console.log(`  this build / base: ${(m(1, 'rrCpu') / m(0, 'rrCpu')).toFixed(2)}x CPU per round trip`);
+}
 
-const zq = builds.length - 1;
-console.log('inproc PUSH -> PULL, 16 B (medians of 7 rounds each):');
-for (const [k, [name]] of builds.entries()) {
-  console.log(`  ${name.padEnd(28)} ${pp.cpu[k]!.toFixed(0).padStart(5)} ns CPU/msg   ${(pp.rate[k]! / 1e6).toFixed(2)}M msg/s = ${(pp.rate[k]! / pp.rate[zq]!).toFixed(2)}x zeromq.js`);
-}
-console.log(`  this build / base: ${(pp.cpu[1]! / pp.cpu[0]!).toFixed(2)}x CPU per message, ${(pp.rate[1]! / pp.rate[0]!).toFixed(2)}x the rate`);
-console.log('inproc REQ/REP round trip, 16 B (medians of 7 rounds each):');
-for (const [k, [name]] of builds.entries()) {
-  console.log(`  ${name.padEnd(28)} ${(rr.cpu[k]! / 1000).toFixed(2).padStart(5)} µs CPU/rtt   ${(1e6 / rr.rate[k]!).toFixed(2)} µs/rtt`);
-}
-console.log(`  this build / base: ${(rr.cpu[1]! / rr.cpu[0]!).toFixed(2)}x CPU per round trip`);
-for (const { bound, connected } of [...pipes, ...pairs]) {
-  connected.close();
-  bound.close();
-}
+await main();
