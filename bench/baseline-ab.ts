@@ -16,9 +16,9 @@
 // (`npm run bench` builds dist/ too.) `--no-copy` is not offered: the copy of small frames at send
 // is part of what a user gets, and a throwaway build is the honest way to look at it without.
 
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { median } from './lib/benchmark.js';
+import { Child } from './lib/child.js';
+import { emit } from './lib/child-io.js';
 
 interface Lib {
   Push: new () => { connect(a: string): void; send(m: Buffer): Promise<void>; close(): void };
@@ -47,11 +47,12 @@ const cpuNow = (): number => {
   return u.user + u.system;
 };
 
-/** `--one <dir | this | zeromq>`: the rounds of one build, printed as one JSON line. */
+/** `--one <dir | this | zeromq>`: the rounds of one build, reported as a `figures` event (lib/child.ts's JSON lines). */
 async function one(which: string): Promise<void> {
   const lib = (which === 'zeromq'
     ? await import('zeromq')
     : await import(which === 'this' ? new URL('../dist/src/index.js', import.meta.url).href : `${which}/dist/src/index.js`)) as unknown as Lib;
+  emit('ready');
   const pull = new lib.Pull();
   await pull.bind('inproc://baseline-ab-pp');
   const push = new lib.Push();
@@ -90,24 +91,19 @@ async function one(which: string): Promise<void> {
     rrCpu: median(rr.map((x) => x.cpu)),
     rrRate: median(rr.map((x) => x.rate)),
   };
-  console.log(JSON.stringify(figures));
+  emit('figures', { figures });
   for (const s of [push, pull, req, rep]) s.close();
   process.exit(0);
 }
 
 /** Runs `--one which` in a new process and returns its figures. */
-function inOwnProcess(which: string): Promise<Figures> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', which], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`baseline-ab: the process for ${which} ended (code ${code}) without its figures`));
-      else resolve(JSON.parse(line) as Figures);
-    });
-  });
+async function inOwnProcess(which: string): Promise<Figures> {
+  const { child } = await Child.launch({ label: `baseline-ab ${which}`, script: new URL(import.meta.url), args: ['--one', which] });
+  try {
+    return (await child.expect('figures', 300_000)).figures as Figures;
+  } finally {
+    await child.close();
+  }
 }
 
 async function main(): Promise<void> {

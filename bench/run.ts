@@ -23,19 +23,16 @@
 // Results go to the terminal, ending with one summary table, and to bench/results/latest.json
 // (the scale rows under "scaleRows"). bench/README.md says how to read them.
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { inprocBenchmarks } from './inproc.js';
 import { formatValue, median, meets } from './lib/benchmark.js';
 import type { Benchmark, RoundResult, Session, Target } from './lib/benchmark.js';
-import { closeWorkers } from './lib/child.js';
+import { Child, closeWorkers } from './lib/child.js';
+import { emit, fail as failChild } from './lib/child-io.js';
 import { IMPL_NAMES, libzmqVersion, loadImpl, oursSource } from './lib/impl.js';
 import type { Impl, ImplName } from './lib/impl.js';
 import { memoryBenchmarks } from './memory.js';
@@ -115,7 +112,7 @@ const { values: opts, positionals } = parseArgs({
     impl: { type: 'string' },
     list: { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
-    // Internal: run this one row and print it as a ROW_PREFIX line (runInOwnProcess).
+    // Internal: run this one row and report it as a `row` event (runInOwnProcess).
     'one-row': { type: 'string' },
   },
 });
@@ -355,32 +352,25 @@ function sideNotes(rows: Row[]): string {
   return out.join('\n');
 }
 
-/** How a row run in its own process (`--one-row`) hands its result to the main process. */
-const ROW_PREFIX = 'bench-row-result ';
-
 /**
  * An inproc row in a process of its own, as each network row has workers of its own: both
  * implementations and the ceiling still share that process, as inproc must. In the main process an
  * inproc row ran after every row before it, and what a process ran before moves the figures: in
  * the table at 23:53 on 2026-12-06, inproc fan-out to 10 read 3.27x and DEALER->ROUTER 4.86x, where
- * the same rows read 6.96x-7.52x and 8.36x-9.07x run on their own.
+ * the same rows read 6.96x-7.52x and 8.36x-9.07x run on their own. The child speaks lib/child.ts's
+ * JSON lines; what it prints besides (the row's line, `--verbose`) comes through on stderr.
  */
 async function runInOwnProcess(b: Benchmark, rounds: number, scale: number): Promise<Row> {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--one-row', b.name, '--rounds', String(rounds), '--scale', String(scale)];
+  const args = ['--one-row', b.name, '--rounds', String(rounds), '--scale', String(scale)];
   if (opts.impl !== undefined) args.push('--impl', opts.impl);
   if (opts.verbose) args.push('--verbose');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let row: Row | undefined;
-  const lines = createInterface({ input: child.stdout });
-  lines.on('line', (line) => {
-    if (line.startsWith(ROW_PREFIX)) row = JSON.parse(line.slice(ROW_PREFIX.length)) as Row;
-    else console.log(line);
-  });
-  const closed = once(lines, 'close');
-  const [code] = (await once(child, 'exit')) as [number | null];
-  await closed;
-  if (row === undefined) throw new Error(`bench: the process of row ${b.name} ended (code ${code}) without its result`);
-  return row;
+  const { child } = await Child.launch({ label: b.name, script: new URL(import.meta.url), args });
+  try {
+    // Each round of each implementation and of the ceiling has ROUND_TIMEOUT_MS in the child.
+    return (await child.expect('row', ROUND_TIMEOUT_MS * (rounds + 1) * 3)).row as Row;
+  } finally {
+    await child.close();
+  }
 }
 
 /** `--one-row NAME`: this process runs that row only, for runInOwnProcess. */
@@ -389,9 +379,11 @@ async function oneRow(name: string): Promise<void> {
   if (b === undefined) fail(`--one-row: no row is named "${name}"`);
   const names = opts.impl !== undefined ? [opts.impl as ImplName] : IMPL_NAMES;
   const impls = await Promise.all(names.map((n) => loadImpl(n)));
+  emit('ready');
   try {
-    const row = await runOne(b, impls, Number(opts.rounds), Number(opts.scale), exposeGc(), opts.verbose);
-    console.log(`${ROW_PREFIX}${JSON.stringify(row)}`);
+    emit('row', { row: await runOne(b, impls, Number(opts.rounds), Number(opts.scale), exposeGc(), opts.verbose) });
+  } catch (e) {
+    failChild(e);
   } finally {
     await closeWorkers();
   }
