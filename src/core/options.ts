@@ -346,16 +346,25 @@ function checkBody(name: string, libzmq: string, value: unknown): string | Uint8
 function checkAcceptFilter(name: string, libzmq: string, value: unknown): string | null {
   const t = checkText(name, libzmq, value, 255);
   if (t === null) return null;
-  const slash = t.indexOf('/');
-  const address = slash < 0 ? t : t.slice(0, slash);
-  const v4 = isIPv4(address);
-  const v6 = !v4 && isIPv6(address);
-  const mask = slash < 0 ? undefined : t.slice(slash + 1);
-  const maxMask = v4 ? 32 : 128;
-  if ((!v4 && !v6) || (mask !== undefined && (!/^\d{1,3}$/.test(mask) || Number(mask) > maxMask))) {
+  if (acceptFilterParts(t) === undefined) {
     throw new ZmqError('EINVAL', `option ${name} (${libzmq}): ${show(value)} is not an IP address with an optional /mask (like "192.168.0.0/16" or "::1"), or null`);
   }
   return t;
+}
+
+/**
+ * An accept filter's address, family and prefix length (the whole address without a /mask), or
+ * undefined if it is not an IPv4 or IPv6 address with an optional /mask.
+ */
+export function acceptFilterParts(filter: string): { address: string; family: 'ipv4' | 'ipv6'; prefix: number } | undefined {
+  const slash = filter.indexOf('/');
+  const address = slash < 0 ? filter : filter.slice(0, slash);
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  if (family === undefined) return undefined;
+  const longest = family === 'ipv4' ? 32 : 128;
+  const mask = slash < 0 ? undefined : filter.slice(slash + 1);
+  if (mask !== undefined && (!/^\d{1,3}$/.test(mask) || Number(mask) > longest)) return undefined;
+  return { address, family, prefix: mask === undefined ? longest : Number(mask) };
 }
 
 function isIPv4(s: string): boolean {

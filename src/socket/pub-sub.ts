@@ -553,8 +553,11 @@ abstract class SubscriberBase<TMachine extends typeof subscriberMachine | typeof
       this.#ahead = undefined;
       return ahead;
     }
-    if (this.#pending().size > 0) this.#applyPending(); // the filter includes every subscribe made
-    const context = this.machineContext as SubscriberContext;
+    let context = this.machineContext as SubscriberContext;
+    if (context.pending.size > 0) {
+      this.#applyPending(); // the filter includes every subscribe made
+      context = this.machineContext as SubscriberContext;
+    }
     for (;;) {
       const msg = this.inbound.read();
       if (msg === undefined) return undefined;

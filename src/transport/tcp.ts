@@ -7,7 +7,7 @@ import { BlockList, connect as netConnect, createServer, isIP } from 'node:net';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Endpoint, TcpEndpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
-import { acceptFiltersOf } from '../core/options.js';
+import { acceptFilterParts, acceptFiltersOf } from '../core/options.js';
 import type { PeerHost, Transport } from './host.js';
 import type { TransportContext } from './registry.js';
 import { listenError, netTransport } from './net-transport.js';
@@ -79,10 +79,8 @@ function acceptFilter(socket: PeerHost): ((stream: NetSocket) => string | undefi
   if (filters.length === 0) return undefined;
   const allowed = new BlockList();
   for (const filter of filters) {
-    const slash = filter.indexOf('/');
-    const host = slash < 0 ? filter : filter.slice(0, slash);
-    const type = isIP(host) === 6 ? 'ipv6' : 'ipv4';
-    allowed.addSubnet(host, slash < 0 ? (type === 'ipv6' ? 128 : 32) : Number(filter.slice(slash + 1)), type);
+    const parts = acceptFilterParts(filter) as NonNullable<ReturnType<typeof acceptFilterParts>>; // checked when set
+    allowed.addSubnet(parts.address, parts.prefix, parts.family);
   }
   const listed = filters.map((f) => `"${f}"`).join(', ');
   return (stream) => {
