@@ -3,7 +3,7 @@
 // bare JS queue with one await per message (lib/ceiling.ts), run in the same rounds.
 
 import type { Benchmark, Session, Target } from './lib/benchmark.js';
-import { medianOf, scaled, stretched } from './lib/benchmark.js';
+import { medianOf, scaled, stretchFactor } from './lib/benchmark.js';
 import { inprocBatchCeiling, inprocEchoCeiling, inprocStreamCeiling } from './lib/ceiling.js';
 import { make, missingTypes } from './lib/impl.js';
 import type { BenchSocket, Impl, SocketTypeName } from './lib/impl.js';
@@ -58,7 +58,7 @@ function throughput(name: string, description: string, receiverType: SocketTypeN
           for (let i = 0; i < n; i++) await sender.send(payload);
           await received;
           const rate = n / ((performance.now() - t0) / 1000);
-          n = stretched(n, rate, scale);
+          n *= stretchFactor(n, rate, scale);
           return rate;
         },
         close: () => closeAll(sender, receiver),
@@ -95,7 +95,7 @@ function batchThroughput(name: string, count: number, target: Target): Benchmark
           else await sendAll([sender], n, payload);
           await received;
           const rate = n / ((performance.now() - t0) / 1000);
-          n = stretched(n, rate, scale);
+          n *= stretchFactor(n, rate, scale);
           return rate;
         },
         close: () => closeAll(sender, receiver),
@@ -162,9 +162,8 @@ function many(kind: 'dealer-router' | 'pub-sub', peers: number, topics: number, 
           else await sendAll(others, c.send, payload);
           await received;
           const rate = c.deliveries / ((performance.now() - t0) / 1000);
-          // Longer rounds by a whole factor, so that the topics still divide what is published.
-          const k = Math.ceil(stretched(c.deliveries, rate, scale) / c.deliveries);
-          if (k > 1) c = { send: c.send * k, deliveries: c.deliveries * k };
+          const k = stretchFactor(c.deliveries, rate, scale);
+          c = { send: c.send * k, deliveries: c.deliveries * k };
           return rate;
         },
         close: () => closeAll(one, ...others),

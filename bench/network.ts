@@ -4,7 +4,7 @@
 // See child.ts for what the workers do, lib/ceiling.ts for the platform ceilings beside them.
 
 import type { Benchmark, RoundResult, Session, Target } from './lib/benchmark.js';
-import { scaled, stretched } from './lib/benchmark.js';
+import { scaled, stretchFactor } from './lib/benchmark.js';
 import { openEnd, worker } from './lib/child.js';
 import type { End, EndSpec } from './lib/child.js';
 import { ipcPath, missingTypes, probeTransport } from './lib/impl.js';
@@ -74,9 +74,9 @@ export function streamSession(receiver: End, sender: End, counts: Counts, perByt
       sender.send({ cmd: 'send', count: send });
       const done = await receiver.waitFor('done');
       await sender.waitFor('sent');
-      // Rounds of at least MIN_ROUND_SECONDS (lib/benchmark.ts), by a whole factor of both counts.
-      const k = Math.ceil(stretched(expect, done.rate as number, scale) / expect);
-      if (k > 1) [expect, send] = [expect * k, send * k];
+      // Rounds of at least MIN_ROUND_SECONDS (lib/benchmark.ts).
+      const k = stretchFactor(expect, done.rate as number, scale);
+      [expect, send] = [expect * k, send * k];
       return perByte ? (done.bytesPerSecond as number) / 1e6 : (done.rate as number);
     },
     close: () => closeEnds(receiver, sender),

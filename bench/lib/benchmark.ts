@@ -92,7 +92,10 @@ export function scaled(count: number, scale: number, min = 100): number {
  */
 export const MIN_ROUND_SECONDS = 0.3;
 
-/** The count for the next round: `n`, or more if a round of `n` at `rate` is shorter than the minimum. */
-export function stretched(n: number, rate: number, scale: number): number {
-  return Math.max(n, Math.ceil(rate * MIN_ROUND_SECONDS * Math.min(1, scale)));
+/**
+ * By what whole factor the next round's counts grow: 1, or more if a round of `n` at `rate` was
+ * shorter than the minimum (whole, so that the topics of a fan-out still divide what is published).
+ */
+export function stretchFactor(n: number, rate: number, scale: number): number {
+  return Math.max(1, Math.ceil((rate * MIN_ROUND_SECONDS * Math.min(1, scale)) / n));
 }
