@@ -28,12 +28,15 @@ interface BufferStatics {
 }
 
 /**
- * Frames of up to this many bytes are copied when sent; larger ones are sent by reference. As
- * zeromq.js does (it copies up to 128 bytes into the message, libzmq's "very small message"
- * size, and shares larger buffers): the sender may reuse a small buffer at once, while a large one
- * costs no copy and must not be changed after sending.
+ * Frames of up to this many bytes are always copied when sent, as zeromq.js does (it copies up to
+ * 128 bytes into the message, libzmq's "very small message" size). A larger one is carried by
+ * reference while its socket has only inproc endpoints (zero copy: the receiver gets that very
+ * Buffer, so it must not be changed after sending); a socket with a tcp or ipc endpoint copies
+ * every frame (see {@link COPY_ALL}), so the sender may reuse any buffer once `send()` returns.
  */
 export const COPY_AT_SEND = 128;
+/** The copy limit of a socket with a tcp or ipc endpoint: every frame is copied at send. */
+export const COPY_ALL = Number.POSITIVE_INFINITY;
 const NodeBuffer: BufferStatics | undefined = (globalThis as { Buffer?: BufferStatics }).Buffer;
 const encoder = new TextEncoder();
 const EMPTY: Frame = NodeBuffer ? NodeBuffer.alloc(0) : new Uint8Array(0);
@@ -46,30 +49,31 @@ function isArrayBuffer(x: unknown): x is ArrayBufferLike {
 
 /**
  * One frame from user input, owned by the message: a Buffer, Uint8Array, other view, ArrayBuffer
- * or SharedArrayBuffer of up to {@link COPY_AT_SEND} bytes is copied; a larger one is carried by
- * reference (a Buffer as the same object, zero copy over inproc; anything else as a Buffer over
- * the same memory); strings are UTF-8 (a new buffer anyway). Numbers, booleans and objects that
- * are not bytes are sent as their `String()`, as zeromq.js does (`16.19` sends "16.19").
+ * or SharedArrayBuffer of up to `copyUpTo` bytes ({@link COPY_AT_SEND} unless the socket has a tcp
+ * or ipc endpoint) is copied; a larger one is carried by reference (a Buffer as the same object,
+ * zero copy over inproc; anything else as a Buffer over the same memory); strings are UTF-8 (a new
+ * buffer anyway). Numbers, booleans and objects that are not bytes are sent as their `String()`,
+ * as zeromq.js does (`16.19` sends "16.19").
  */
-export function toFrame(input: FrameInput): Frame {
+export function toFrame(input: FrameInput, copyUpTo: number = COPY_AT_SEND): Frame {
   if (NodeBuffer !== undefined) {
-    if (NodeBuffer.isBuffer(input)) return (input as Uint8Array).byteLength <= COPY_AT_SEND ? copyOf(input as Uint8Array) : (input as Uint8Array);
+    if (NodeBuffer.isBuffer(input)) return (input as Uint8Array).byteLength <= copyUpTo ? copyOf(input as Uint8Array) : (input as Uint8Array);
     if (typeof input === 'string') return NodeBuffer.from(input, 'utf8');
-    if (input instanceof Uint8Array) return input.byteLength <= COPY_AT_SEND ? copyOf(input) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
+    if (input instanceof Uint8Array) return input.byteLength <= copyUpTo ? copyOf(input) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
     if (input === null) return EMPTY;
-    if (isArrayBuffer(input)) return input.byteLength <= COPY_AT_SEND ? copyOf(new Uint8Array(input)) : NodeBuffer.from(input, 0, input.byteLength);
+    if (isArrayBuffer(input)) return input.byteLength <= copyUpTo ? copyOf(new Uint8Array(input)) : NodeBuffer.from(input, 0, input.byteLength);
     if (ArrayBuffer.isView(input)) {
       const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-      return view.byteLength <= COPY_AT_SEND ? copyOf(view) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
+      return view.byteLength <= copyUpTo ? copyOf(view) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
     }
   } else {
-    if (input instanceof Uint8Array) return input.byteLength <= COPY_AT_SEND ? copyOf(input) : input;
+    if (input instanceof Uint8Array) return input.byteLength <= copyUpTo ? copyOf(input) : input;
     if (typeof input === 'string') return encoder.encode(input);
     if (input === null) return EMPTY;
-    if (isArrayBuffer(input)) return input.byteLength <= COPY_AT_SEND ? copyOf(new Uint8Array(input)) : new Uint8Array(input);
+    if (isArrayBuffer(input)) return input.byteLength <= copyUpTo ? copyOf(new Uint8Array(input)) : new Uint8Array(input);
     if (ArrayBuffer.isView(input)) {
       const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-      return view.byteLength <= COPY_AT_SEND ? copyOf(view) : view;
+      return view.byteLength <= copyUpTo ? copyOf(view) : view;
     }
   }
   if (coercible(input)) return frameFromString(String(input));
@@ -85,7 +89,7 @@ function coercible(x: unknown): boolean {
   return x !== undefined && typeof x !== 'symbol' && !Array.isArray(x);
 }
 
-/** A copy of small bytes, as a Buffer where Buffer exists (from its pool: no allocation of its own). */
+/** A copy of the bytes, as a Buffer where Buffer exists (from its pool when small: no allocation of its own). */
 function copyOf(bytes: Uint8Array): Frame {
   const n = bytes.byteLength;
   if (n === 0) return EMPTY;
@@ -96,20 +100,31 @@ function copyOf(bytes: Uint8Array): Frame {
 }
 
 /** A message from user input: one frame or an array of frames (an empty array is refused). */
-export function toMessage(input: MessageInput): Message {
+export function toMessage(input: MessageInput, copyUpTo: number = COPY_AT_SEND): Message {
   if (Array.isArray(input)) {
     const n = input.length;
     if (n === 0) throw new ZmqError('EINVAL', 'message has no frames: send at least one frame (an empty string or null makes an empty frame)');
     const out: Message = new Array(n);
     let i = 0;
     try {
-      for (; i < n; i++) out[i] = toFrame(input[i] as FrameInput);
+      for (; i < n; i++) out[i] = toFrame(input[i] as FrameInput, copyUpTo);
     } catch {
       throw notSendable(input[i], i, n); // the same error, naming the frame's place
     }
     return out;
   }
-  return [toFrame(input as FrameInput)];
+  return [toFrame(input as FrameInput, copyUpTo)];
+}
+
+/**
+ * Replaces each frame of `msg` over {@link COPY_AT_SEND} bytes with a copy: for a message that
+ * was still waiting to be queued when its socket gained a tcp or ipc endpoint.
+ */
+export function copyLargeFrames(msg: Message): void {
+  for (let i = 0; i < msg.length; i++) {
+    const f = msg[i] as Frame;
+    if (f.byteLength > COPY_AT_SEND) msg[i] = copyOf(f);
+  }
 }
 
 function notSendable(x: unknown, index: number | undefined, count?: number): ZmqError {

@@ -11,7 +11,7 @@ import type { Endpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
 import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
-import { emptyFrame, toHex, toMessage } from '../core/frame.js';
+import { COPY_ALL, COPY_AT_SEND, copyLargeFrames, emptyFrame, toHex, toMessage } from '../core/frame.js';
 import { ALL_SOCKETS_OPTIONS, assignOption, defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES } from '../core/options.js';
 import type { GssapiNameType, LibzmqOption, LibzmqOptionType, OptionName, SocketOptions as OptionValues } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
@@ -252,6 +252,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #busyPoll: BusyPoll | undefined;
   /** How many binds and connects are tcp or ipc (the only waits busy polling can shorten). */
   #streamEndpoints = 0;
+  /** Frames up to this size are copied at send: every frame while a tcp or ipc endpoint is held. */
+  #copyUpTo = COPY_AT_SEND;
   /** Binds and connects, each under the address given and the address resolved. */
   /** (Both start as the one shared empty table, replaced by a socket's own on its first bind or connect.) */
   #binds: Map<string, Endpointed<BoundHandle>> = NO_HANDLES;
@@ -670,20 +672,27 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   async #bind(address: string): Promise<void> {
     this.#assertOpen();
     let ep: Endpoint;
+    let stream = false;
     try {
       ep = parseEndpoint(address, 'bind');
-      if (ep.transport !== 'inproc') this.#checkCredentials(address, 'bind');
+      if (ep.transport !== 'inproc') {
+        this.#checkCredentials(address, 'bind');
+        this.#streamStarting();
+        stream = true;
+      }
       const handle = await this.context.transport(ep).bind(asHost(this), ep);
       if (this.#closed) {
         handle.close();
         throw closedError();
       }
       if (this.#binds === NO_HANDLES) this.#binds = new Map();
-      this.#remember(this.#binds, { handle, keys: [handle.address, address], stream: ep.transport !== 'inproc' });
+      this.#remember(this.#binds, { handle, keys: [handle.address, address], stream });
+      stream = false; // held now: unbind or close ends it
       this.#lastEndpoint = handle.address;
       this.emitEvent({ type: 'bind', address: handle.address });
     } catch (e) {
       if (e instanceof Error && (e as ZmqError).address === undefined) (e as ZmqError).address = address;
+      if (stream) this.#streamEnded();
       this.emitEvent({ type: 'bind:error', address, error: e as ZmqError });
       throw e;
     }
@@ -710,10 +719,20 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#assertOpen();
     const ep = parseEndpoint(address, 'connect');
     if (this.#connects.has(ep.address)) return;
-    if (ep.transport !== 'inproc') this.#checkCredentials(address, 'connect');
-    const handle = this.context.transport(ep).connect(asHost(this), ep);
+    const stream = ep.transport !== 'inproc';
+    if (stream) {
+      this.#checkCredentials(address, 'connect');
+      this.#streamStarting();
+    }
+    let handle: ConnectHandle;
+    try {
+      handle = this.context.transport(ep).connect(asHost(this), ep);
+    } catch (e) {
+      if (stream) this.#streamEnded();
+      throw e;
+    }
     if (this.#connects === NO_HANDLES) this.#connects = new Map();
-    this.#remember(this.#connects, { handle, keys: [ep.address, address], stream: ep.transport !== 'inproc' });
+    this.#remember(this.#connects, { handle, keys: [ep.address, address], stream });
     this.#lastEndpoint = ep.address;
   }
 
@@ -756,12 +775,32 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   #remember<H>(map: Map<string, Endpointed<H>>, entry: Endpointed<H>): void {
     for (const k of entry.keys) map.set(k, entry);
-    if (entry.stream) this.#streamEndpoints++;
+  }
+
+  /**
+   * A tcp or ipc endpoint is about to be made, counted before the transport runs (a connect
+   * attaches its pipe at once, and waiting sends move into it). With the first, send() copies
+   * every frame, and the messages still waiting to be queued get copies of their large frames:
+   * any of them may now go to a stream, which writes it later, after the send has resolved.
+   */
+  #streamStarting(): void {
+    if (this.#streamEndpoints++ > 0) return;
+    this.#copyUpTo = COPY_ALL;
+    for (const w of this.#sends) {
+      if (w.msg !== undefined) copyLargeFrames(w.msg);
+      const batch = w.batch;
+      if (batch !== undefined) for (let i = w.index ?? 0; i < batch.length; i++) copyLargeFrames(batch[i] as Message);
+    }
   }
 
   #forget<H>(map: Map<string, Endpointed<H>>, entry: Endpointed<H>): void {
     for (const k of entry.keys) if (map.get(k) === entry) map.delete(k);
-    if (entry.stream) this.#streamEndpoints--;
+    if (entry.stream) this.#streamEnded();
+  }
+
+  /** A tcp or ipc endpoint was released, or not made after all: with the last, large frames go by reference again. */
+  #streamEnded(): void {
+    if (--this.#streamEndpoints === 0) this.#copyUpTo = COPY_AT_SEND;
   }
 
   // ---- sending and receiving ----
@@ -771,16 +810,17 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * null). Resolves when the message is queued to a peer. Calls made while one is waiting queue
    * behind it in call order (zeromq.js fails them with EBUSY).
    *
-   * Who owns the bytes: as in zeromq.js, a frame of up to 128 bytes is copied here, so the caller
-   * may reuse its buffer at once; a larger frame is sent by reference (over inproc the receiver
-   * gets that very Buffer; over tcp/ipc it is written from it later), so do not change it after
-   * sending. Receivers must not change the frames they get either: they may be shared.
+   * Who owns the bytes: a frame of up to 128 bytes is copied here, as in zeromq.js, and so is every
+   * frame while the socket has a tcp or ipc endpoint (a stream writes it later, after this
+   * resolves): the caller may reuse those buffers at once. On a socket with only inproc endpoints a
+   * larger frame is sent by reference, zero copy (the receiver gets that very Buffer), so do not
+   * change it after sending. Receivers must not change the frames they get: they may be shared.
    */
   send(message: MessageInput, options?: CallOptions): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
     let msg: Message;
     try {
-      msg = toMessage(message);
+      msg = toMessage(message, this.#copyUpTo);
       if (options !== undefined) checkCallOptions(options, 'send');
       this.checkSend(msg);
     } catch (e) {
@@ -849,7 +889,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       batch = new Array(messages.length);
       for (let i = 0; i < messages.length; i++) {
         try {
-          batch[i] = toMessage(messages[i] as MessageInput);
+          batch[i] = toMessage(messages[i] as MessageInput, this.#copyUpTo);
         } catch (e) {
           if (e instanceof ZmqError) e.message = `sendMany(): message ${i} of ${messages.length}: ${e.message}`;
           throw e;

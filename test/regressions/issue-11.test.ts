@@ -11,7 +11,8 @@ import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Pair } from '../../src/socket/pair.js';
 import { Publisher, SUBSCRIPTIONS_PER_TURN, Subscriber, XPublisher, XSubscriber } from '../../src/socket/pub-sub.js';
-import { Push } from '../../src/socket/push-pull.js';
+import { Pull, Push } from '../../src/socket/push-pull.js';
+import { COPY_AT_SEND } from '../../src/core/frame.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
 import { closeAfterEach, text } from '../helpers/sockets.js';
 import { handshakeBytes, turn } from '../transport/helpers.js';
@@ -50,6 +51,55 @@ describe('issue 11: who owns a message', () => {
     const first = await xpubs[0]!.receive();
     first.splice(0);
     expect(text(await xpubs[1]!.receive())).toEqual(['up', 'stream']);
+  });
+
+  // Over a stream the bytes are written later than send() resolves (a burst waits for the next
+  // turn), so a socket with a tcp or ipc endpoint copies every frame at send: the sender may reuse
+  // a large buffer at once, as it may a small one.
+  for (const transport of ['tcp', 'ipc'] as const) {
+    it(`over ${transport}, a large frame changed right after send() still arrives as it was sent`, async () => {
+      const context = new Context();
+      const push = track(new Push({ context }));
+      const pull = track(new Pull({ context }));
+      await push.bind(transport === 'tcp' ? 'tcp://127.0.0.1:*' : 'ipc://@monocoque-own-' + process.pid);
+      pull.connect(push.lastEndpoint as string);
+      await push.send('warm');
+      expect(text(await pull.receive())).toEqual(['warm']);
+      const big = Buffer.alloc(1024, 'a');
+      const sent = push.send(['head', big]); // not awaited: the change below comes before any flush
+      big.fill('b');
+      await sent;
+      await push.send(big);
+      big.fill('c');
+      const first = await pull.receive();
+      const second = await pull.receive();
+      expect(first[1]!.equals(Buffer.alloc(1024, 'a'))).toBe(true);
+      expect(second[0]!.equals(Buffer.alloc(1024, 'b'))).toBe(true);
+    });
+  }
+
+  it('a send still waiting when its socket gains a tcp endpoint is copied then: a later change does not reach the stream', async () => {
+    const context = new Context();
+    const pull = track(new Pull({ context }));
+    await pull.bind('tcp://127.0.0.1:*');
+    const push = track(new Push({ context }));
+    const big = Buffer.alloc(4096, 'x');
+    const sent = push.send(big); // no peer yet: it waits
+    push.connect(pull.lastEndpoint as string);
+    big.fill('y');
+    await sent;
+    expect((await pull.receive())[0]!.equals(Buffer.alloc(4096, 'x'))).toBe(true);
+  });
+
+  it('on a socket with only inproc endpoints, a large frame is still passed by reference (zero copy)', async () => {
+    const context = new Context();
+    const push = track(new Push({ context }));
+    const pull = track(new Pull({ context }));
+    await pull.bind('inproc://own-zero-copy');
+    push.connect('inproc://own-zero-copy');
+    const big = Buffer.alloc(COPY_AT_SEND + 1, 'z');
+    await push.send(big);
+    expect((await pull.receive())[0]).toBe(big);
   });
 });
 
