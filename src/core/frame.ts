@@ -31,12 +31,17 @@ interface BufferStatics {
  * Frames of up to this many bytes are always copied when sent, as zeromq.js does (it copies up to
  * 128 bytes into the message, libzmq's "very small message" size). A larger one is carried by
  * reference while its socket has only inproc endpoints (zero copy: the receiver gets that very
- * Buffer, so it must not be changed after sending); a socket with a tcp or ipc endpoint copies
- * every frame (see {@link COPY_ALL}), so the sender may reuse any buffer once `send()` returns.
+ * Buffer, so it must not be changed after sending). Over tcp and ipc every frame is copied before
+ * `send()` returns, so the sender may reuse any buffer at once (see {@link STREAM_COPY_LIMIT}).
  */
 export const COPY_AT_SEND = 128;
-/** The copy limit of a socket with a tcp or ipc endpoint: every frame is copied at send. */
-export const COPY_ALL = Number.POSITIVE_INFINITY;
+/**
+ * Who copies a frame that goes to a tcp or ipc stream. Over this size: the socket, at send (once,
+ * however many streams it goes to). Up to this size: the stream engine, which encodes it into its
+ * write buffer (the frame encoder copies bodies up to this size anyway) as soon as it is queued;
+ * or, while the stream cannot take it yet, the pipe it waits in (see `Pipe.keepCopies`).
+ */
+export const STREAM_COPY_LIMIT = 2048;
 const NodeBuffer: BufferStatics | undefined = (globalThis as { Buffer?: BufferStatics }).Buffer;
 const encoder = new TextEncoder();
 const EMPTY: Frame = NodeBuffer ? NodeBuffer.alloc(0) : new Uint8Array(0);
@@ -49,31 +54,31 @@ function isArrayBuffer(x: unknown): x is ArrayBufferLike {
 
 /**
  * One frame from user input, owned by the message: a Buffer, Uint8Array, other view, ArrayBuffer
- * or SharedArrayBuffer of up to `copyUpTo` bytes ({@link COPY_AT_SEND} unless the socket has a tcp
- * or ipc endpoint) is copied; a larger one is carried by reference (a Buffer as the same object,
- * zero copy over inproc; anything else as a Buffer over the same memory); strings are UTF-8 (a new
- * buffer anyway). Numbers, booleans and objects that are not bytes are sent as their `String()`,
+ * or SharedArrayBuffer of up to {@link COPY_AT_SEND} bytes, or of more than `copyAbove` (a socket
+ * with a tcp or ipc endpoint passes {@link STREAM_COPY_LIMIT}), is copied; one between is carried
+ * by reference (a Buffer as the same object, zero copy over inproc; anything else as a Buffer over
+ * the same memory); strings are UTF-8 (a new buffer anyway). Numbers, booleans and objects that are not bytes are sent as their `String()`,
  * as zeromq.js does (`16.19` sends "16.19").
  */
-export function toFrame(input: FrameInput, copyUpTo: number = COPY_AT_SEND): Frame {
+export function toFrame(input: FrameInput, copyAbove: number = Infinity): Frame {
   if (NodeBuffer !== undefined) {
-    if (NodeBuffer.isBuffer(input)) return (input as Uint8Array).byteLength <= copyUpTo ? copyOf(input as Uint8Array) : (input as Uint8Array);
+    if (NodeBuffer.isBuffer(input)) return copies((input as Uint8Array).byteLength, copyAbove) ? copyOf(input as Uint8Array) : (input as Uint8Array);
     if (typeof input === 'string') return NodeBuffer.from(input, 'utf8');
-    if (input instanceof Uint8Array) return input.byteLength <= copyUpTo ? copyOf(input) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
+    if (input instanceof Uint8Array) return copies(input.byteLength, copyAbove) ? copyOf(input) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
     if (input === null) return EMPTY;
-    if (isArrayBuffer(input)) return input.byteLength <= copyUpTo ? copyOf(new Uint8Array(input)) : NodeBuffer.from(input, 0, input.byteLength);
+    if (isArrayBuffer(input)) return copies(input.byteLength, copyAbove) ? copyOf(new Uint8Array(input)) : NodeBuffer.from(input, 0, input.byteLength);
     if (ArrayBuffer.isView(input)) {
       const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-      return view.byteLength <= copyUpTo ? copyOf(view) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
+      return copies(view.byteLength, copyAbove) ? copyOf(view) : NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength);
     }
   } else {
-    if (input instanceof Uint8Array) return input.byteLength <= copyUpTo ? copyOf(input) : input;
+    if (input instanceof Uint8Array) return copies(input.byteLength, copyAbove) ? copyOf(input) : input;
     if (typeof input === 'string') return encoder.encode(input);
     if (input === null) return EMPTY;
-    if (isArrayBuffer(input)) return input.byteLength <= copyUpTo ? copyOf(new Uint8Array(input)) : new Uint8Array(input);
+    if (isArrayBuffer(input)) return copies(input.byteLength, copyAbove) ? copyOf(new Uint8Array(input)) : new Uint8Array(input);
     if (ArrayBuffer.isView(input)) {
       const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-      return view.byteLength <= copyUpTo ? copyOf(view) : view;
+      return copies(view.byteLength, copyAbove) ? copyOf(view) : view;
     }
   }
   if (coercible(input)) return frameFromString(String(input));
@@ -85,6 +90,11 @@ export function toFrame(input: FrameInput, copyUpTo: number = COPY_AT_SEND): Fra
  * string). Not undefined (a missing frame, most likely a bug), a symbol (String() would name it,
  * zeromq.js throws) or an array (a frame nested in a message).
  */
+/** Whether send() copies a frame of `n` bytes (see toFrame). */
+function copies(n: number, copyAbove: number): boolean {
+  return n <= COPY_AT_SEND || n > copyAbove;
+}
+
 function coercible(x: unknown): boolean {
   return x !== undefined && typeof x !== 'symbol' && !Array.isArray(x);
 }
@@ -100,30 +110,30 @@ function copyOf(bytes: Uint8Array): Frame {
 }
 
 /** A message from user input: one frame or an array of frames (an empty array is refused). */
-export function toMessage(input: MessageInput, copyUpTo: number = COPY_AT_SEND): Message {
+export function toMessage(input: MessageInput, copyAbove: number = Infinity): Message {
   if (Array.isArray(input)) {
     const n = input.length;
     if (n === 0) throw new ZmqError('EINVAL', 'message has no frames: send at least one frame (an empty string or null makes an empty frame)');
     const out: Message = new Array(n);
     let i = 0;
     try {
-      for (; i < n; i++) out[i] = toFrame(input[i] as FrameInput, copyUpTo);
+      for (; i < n; i++) out[i] = toFrame(input[i] as FrameInput, copyAbove);
     } catch {
       throw notSendable(input[i], i, n); // the same error, naming the frame's place
     }
     return out;
   }
-  return [toFrame(input as FrameInput, copyUpTo)];
+  return [toFrame(input as FrameInput, copyAbove)];
 }
 
 /**
- * Replaces each frame of `msg` over {@link COPY_AT_SEND} bytes with a copy: for a message that
- * was still waiting to be queued when its socket gained a tcp or ipc endpoint.
+ * Replaces each frame of `msg` of more than `above` and at most `upTo` bytes with a copy (the
+ * frames send() left by reference that a stream may now write after the send resolved).
  */
-export function copyLargeFrames(msg: Message): void {
+export function copyLargeFrames(msg: Message, above: number, upTo: number): void {
   for (let i = 0; i < msg.length; i++) {
     const f = msg[i] as Frame;
-    if (f.byteLength > COPY_AT_SEND) msg[i] = copyOf(f);
+    if (f.byteLength > above && f.byteLength <= upTo) msg[i] = copyOf(f);
   }
 }
 

@@ -10,6 +10,7 @@
 // grows by doubling while messages queue up to the HWM; it never shrinks, so a steady stream
 // allocates nothing once its ring has grown.
 
+import { COPY_AT_SEND, STREAM_COPY_LIMIT, copyLargeFrames } from './frame.js';
 import type { Message } from './frame.js';
 
 /** The side that reads a pipe: told when an empty pipe gets a message, and when the writer ended it. */
@@ -65,6 +66,9 @@ export class Pipe {
   #ended = false;
   #dropped = false;
   #wakeScheduled = false;
+  #keepCopies = false;
+  /** Messages taken (see take) but not yet released: they still count toward the HWM. */
+  #held = 0;
 
   constructor(capacity: number, conflate = false) {
     this.capacity = conflate ? 1 : capacity > 0 ? capacity : 0;
@@ -77,6 +81,11 @@ export class Pipe {
   /** Messages waiting to be read. */
   get size(): number {
     return this.#count;
+  }
+
+  /** Messages counted toward the HWM: those waiting to be read and those taken but not released. */
+  get queued(): number {
+    return this.#count + this.#held;
   }
 
   /** True while a write would be accepted. */
@@ -102,6 +111,7 @@ export class Pipe {
   write(msg: Message): boolean {
     if (this.#full || this.#ended || this.#dropped) return false;
     if (this.conflate && this.#count === 1) {
+      if (this.#keepCopies) copyLargeFrames(msg, COPY_AT_SEND, STREAM_COPY_LIMIT);
       this.#ring[this.#head] = msg; // replace in place: memory stays at one message
       this.#wakeReader();
     } else {
@@ -130,12 +140,25 @@ export class Pipe {
     for (const msg of msgs) if (!this.writePastHwm(msg)) return;
   }
 
+  /**
+   * For a reader that writes messages out later than their senders were told they were sent (a
+   * stream engine that cannot take them yet): while on, each message queued, and each one written
+   * from then on, has its frames of COPY_AT_SEND to STREAM_COPY_LIMIT bytes replaced by copies (the
+   * socket copied smaller and larger ones at send), so a sender may change its buffers once `send()`
+   * returns. Off again while the reader takes each message as it is written.
+   */
+  keepCopies(on: boolean): void {
+    if (on && !this.#keepCopies) for (let k = 0; k < this.#count; k++) copyLargeFrames(this.#ring[(this.#head + k) & this.#mask] as Message, COPY_AT_SEND, STREAM_COPY_LIMIT);
+    this.#keepCopies = on;
+  }
+
   /** Queues `msg` at the tail (the ring grows as needed), marks the HWM, tells an idle reader. */
   #append(msg: Message): void {
+    if (this.#keepCopies) copyLargeFrames(msg, COPY_AT_SEND, STREAM_COPY_LIMIT);
     if (this.#count === this.#ring.length) this.#grow();
     this.#ring[(this.#head + this.#count) & this.#mask] = msg;
     this.#count++;
-    if (this.capacity !== 0 && this.#count >= this.capacity && !this.conflate) this.#full = true;
+    if (this.capacity !== 0 && this.#count + this.#held >= this.capacity && !this.conflate) this.#full = true;
     this.#wakeReader();
   }
 
@@ -160,15 +183,48 @@ export class Pipe {
     this.#ring[i] = undefined;
     this.#head = (i + 1) & this.#mask;
     this.#count--;
-    if (this.#full && this.#count <= this.lowWater) {
+    this.#settle();
+    return msg;
+  }
+
+  /**
+   * Takes the oldest message as read() does, but it goes on counting toward the HWM until
+   * release(): for a reader that queues what it takes (a stream engine encodes each message into
+   * its write buffer as it comes, and writes the buffer when the stream takes more), so the writer
+   * still meets the HWM while the stream is blocked.
+   */
+  take(): Message | undefined {
+    if (this.#count === 0) {
+      this.#readerIdle = true;
+      return undefined;
+    }
+    const i = this.#head;
+    const msg = this.#ring[i];
+    this.#ring[i] = undefined;
+    this.#head = (i + 1) & this.#mask;
+    this.#count--;
+    this.#held++;
+    return msg;
+  }
+
+  /** `n` messages taken with take() have gone on (written to the stream): they stop counting. */
+  release(n: number): void {
+    if (n === 0 || this.#dropped) return;
+    this.#held -= n;
+    this.#settle();
+  }
+
+  /** After a read or release: wakes a writer below the low-water mark; tells both ends an ended pipe is empty. */
+  #settle(): void {
+    const queued = this.#count + this.#held;
+    if (this.#full && queued <= this.lowWater) {
       this.#full = false;
       this.#scheduleWake();
     }
-    if (this.#count === 0 && this.#ended) {
+    if (queued === 0 && this.#ended) {
       this.reader.pipeEnded(this);
       this.writer.pipeDrained(this);
     }
-    return msg;
   }
 
   /** Looks at the oldest message without taking it. */
@@ -183,7 +239,7 @@ export class Pipe {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (this.#count === 0) this.reader.pipeEnded(this);
+    if (this.#count + this.#held === 0) this.reader.pipeEnded(this);
   }
 
   /**
@@ -194,11 +250,12 @@ export class Pipe {
   drop(): number {
     if (this.#dropped) return 0;
     const n = this.#count;
-    const readerKnew = this.#ended && n === 0;
+    const readerKnew = this.#ended && n === 0 && this.#held === 0;
     this.#dropped = true;
     this.#ended = true;
     this.#ring.fill(undefined);
     this.#count = 0;
+    this.#held = 0;
     this.#full = false;
     this.writer.pipeDropped(this);
     if (!readerKnew) this.reader.pipeEnded(this);
@@ -211,7 +268,7 @@ export class Pipe {
     this.capacity = capacity > 0 ? capacity : 0;
     this.lowWater = lowWaterMark(this.capacity);
     const wasFull = this.#full;
-    this.#full = this.capacity !== 0 && this.#count >= this.capacity;
+    this.#full = this.capacity !== 0 && this.#count + this.#held >= this.capacity;
     if (wasFull && !this.#full) this.#scheduleWake();
   }
 

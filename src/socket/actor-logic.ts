@@ -57,9 +57,9 @@ export interface ZmqMessageEvent {
   type: 'zmq.message';
   actorId: string;
   /**
-   * The frames: Buffers on Node, Uint8Arrays in a browser. Over inproc, frames over 128 bytes from a
-   * peer with only inproc endpoints are the very objects it sent (smaller ones are copied at send, as
-   * zeromq.js does); treat them as read-only.
+   * The frames: Buffers on Node, Uint8Arrays in a browser. Over inproc, frames over 128 bytes may be
+   * the very objects the peer sent (smaller ones are copied at send, as zeromq.js does); treat them
+   * as read-only.
    */
   frames: ReceivedFrame[];
 }

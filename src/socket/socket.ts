@@ -11,7 +11,7 @@ import type { Endpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
 import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
-import { COPY_ALL, COPY_AT_SEND, copyLargeFrames, emptyFrame, toHex, toMessage } from '../core/frame.js';
+import { STREAM_COPY_LIMIT, copyLargeFrames, emptyFrame, toHex, toMessage } from '../core/frame.js';
 import { ALL_SOCKETS_OPTIONS, assignOption, defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES } from '../core/options.js';
 import type { GssapiNameType, LibzmqOption, LibzmqOptionType, OptionName, SocketOptions as OptionValues } from '../core/options.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
@@ -252,8 +252,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #busyPoll: BusyPoll | undefined;
   /** How many binds and connects are tcp or ipc (the only waits busy polling can shorten). */
   #streamEndpoints = 0;
-  /** Frames up to this size are copied at send: every frame while a tcp or ipc endpoint is held. */
-  #copyUpTo = COPY_AT_SEND;
+  /** Frames over this size are copied at send (as are those of up to COPY_AT_SEND): see STREAM_COPY_LIMIT. */
+  #copyAbove = Infinity;
   /** Binds and connects, each under the address given and the address resolved. */
   /** (Both start as the one shared empty table, replaced by a socket's own on its first bind or connect.) */
   #binds: Map<string, Endpointed<BoundHandle>> = NO_HANDLES;
@@ -780,16 +780,17 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /**
    * A tcp or ipc endpoint is about to be made, counted before the transport runs (a connect
    * attaches its pipe at once, and waiting sends move into it). With the first, send() copies
-   * every frame, and the messages still waiting to be queued get copies of their large frames:
-   * any of them may now go to a stream, which writes it later, after the send has resolved.
+   * frames over STREAM_COPY_LIMIT too, and so do the messages still waiting to be queued: any of
+   * them may now go to a stream, which writes such a frame by reference, after the send resolved.
+   * (Smaller ones are copied by the stream's engine or pipe: see STREAM_COPY_LIMIT.)
    */
   #streamStarting(): void {
     if (this.#streamEndpoints++ > 0) return;
-    this.#copyUpTo = COPY_ALL;
+    this.#copyAbove = STREAM_COPY_LIMIT;
     for (const w of this.#sends) {
-      if (w.msg !== undefined) copyLargeFrames(w.msg);
+      if (w.msg !== undefined) copyLargeFrames(w.msg, STREAM_COPY_LIMIT, Infinity);
       const batch = w.batch;
-      if (batch !== undefined) for (let i = w.index ?? 0; i < batch.length; i++) copyLargeFrames(batch[i] as Message);
+      if (batch !== undefined) for (let i = w.index ?? 0; i < batch.length; i++) copyLargeFrames(batch[i] as Message, STREAM_COPY_LIMIT, Infinity);
     }
   }
 
@@ -798,9 +799,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (entry.stream) this.#streamEnded();
   }
 
-  /** A tcp or ipc endpoint was released, or not made after all: with the last, large frames go by reference again. */
+  /** A tcp or ipc endpoint was released, or not made after all: with the last, send() copies small frames only again. */
   #streamEnded(): void {
-    if (--this.#streamEndpoints === 0) this.#copyUpTo = COPY_AT_SEND;
+    if (--this.#streamEndpoints === 0) this.#copyAbove = Infinity;
   }
 
   // ---- sending and receiving ----
@@ -810,17 +811,18 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * null). Resolves when the message is queued to a peer. Calls made while one is waiting queue
    * behind it in call order (zeromq.js fails them with EBUSY).
    *
-   * Who owns the bytes: a frame of up to 128 bytes is copied here, as in zeromq.js, and so is every
-   * frame while the socket has a tcp or ipc endpoint (a stream writes it later, after this
-   * resolves): the caller may reuse those buffers at once. On a socket with only inproc endpoints a
-   * larger frame is sent by reference, zero copy (the receiver gets that very Buffer), so do not
-   * change it after sending. Receivers must not change the frames they get: they may be shared.
+   * Who owns the bytes: a frame of up to 128 bytes is copied here, as in zeromq.js. Over tcp and
+   * ipc every frame is copied before this returns (here, or into the stream's write buffer, or
+   * into the pipe it waits in: see STREAM_COPY_LIMIT), so the caller may reuse any buffer at once.
+   * Over inproc a larger frame is sent by reference, zero copy (the receiver gets that very
+   * Buffer), so do not change it after sending. Receivers must not change the frames they get:
+   * they may be shared.
    */
   send(message: MessageInput, options?: CallOptions): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
     let msg: Message;
     try {
-      msg = toMessage(message, this.#copyUpTo);
+      msg = toMessage(message, this.#copyAbove);
       if (options !== undefined) checkCallOptions(options, 'send');
       this.checkSend(msg);
     } catch (e) {
@@ -889,7 +891,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       batch = new Array(messages.length);
       for (let i = 0; i < messages.length; i++) {
         try {
-          batch[i] = toMessage(messages[i] as MessageInput, this.#copyUpTo);
+          batch[i] = toMessage(messages[i] as MessageInput, this.#copyAbove);
         } catch (e) {
           if (e instanceof ZmqError) e.message = `sendMany(): message ${i} of ${messages.length}: ${e.message}`;
           throw e;

@@ -465,7 +465,7 @@ class NetConnection implements EngineHost, RawEngineHost {
   #attachEarly(): void {
     const socket = this.#socket;
     const o = socket.options;
-    const kept = { out: new Pipe(o.sendHighWaterMark, o.conflate), in: new Pipe(o.receiveHighWaterMark, o.conflate) };
+    const kept = { out: streamOutPipe(o.sendHighWaterMark, o.conflate), in: new Pipe(o.receiveHighWaterMark, o.conflate) };
     this.#kept = kept;
     // The link is announced as `connect:delay` (a connect in progress, as libzmq reports it): the
     // connection itself is reported by `connect` when a stream opens.
@@ -500,7 +500,7 @@ class NetConnection implements EngineHost, RawEngineHost {
       engine.attach(kept.out, kept.in);
     } else {
       const o = socket.options;
-      const out = new Pipe(o.sendHighWaterMark, o.conflate);
+      const out = streamOutPipe(o.sendHighWaterMark, o.conflate);
       const inn = new Pipe(o.receiveHighWaterMark, o.conflate);
       // The engine reads `out` before the socket can write to it (a SUB replays subscriptions on attach).
       engine.attach(out, inn);
@@ -767,4 +767,15 @@ export function listenError(e: NodeJS.ErrnoException, address: string, what: str
     return new ZmqError('EADDRNOTAVAIL', `bind("${address}"): ${what} is not an address of this machine`, { address, cause: e });
   }
   return new ZmqError(code as ZmqErrorCode, `bind("${address}"): cannot listen on ${what}: ${e.message}`, { address, cause: e });
+}
+
+/**
+ * The pipe a socket sends a stream through. It keeps copies of the frames queued in it until an
+ * engine takes each message as it comes (StreamEngine turns this off; a raw engine never does),
+ * because a stream writes later than send() resolves (see STREAM_COPY_LIMIT).
+ */
+function streamOutPipe(capacity: number, conflate: boolean): Pipe {
+  const pipe = new Pipe(capacity, conflate);
+  pipe.keepCopies(true);
+  return pipe;
 }

@@ -84,6 +84,12 @@ const DONE = 3;
 
 /** Bytes gathered into one flush before the rest waits for the next turn of the loop. */
 const FLUSH_LIMIT = 256 * 1024;
+/**
+ * While the stream is blocked, messages are still taken into the encoder (copied as they come, and
+ * counted toward the HWM until written: Pipe.take), up to this many bytes; past it they wait in
+ * the pipe, which then keeps copies (Pipe.keepCopies). A bound for an unlimited HWM.
+ */
+const HOLD_LIMIT = 8 * 1024 * 1024;
 
 /**
  * How long a failed handshake's last words (an ERROR command) may take to leave before the stream is
@@ -140,6 +146,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   /** The context of the newest PING not yet answered because the stream took no more (one PONG answers all). */
   #pongOwed: Uint8Array | undefined;
   #flushScheduled = false;
+  /** Messages taken from `out` into the encoder since its last write (released then: Pipe.take). */
+  #taken = 0;
   /** No flush pending since the loop last went round: the next message is written on a microtask. */
   #idle = true;
   #watching = false;
@@ -195,7 +203,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     // An empty pipe tells its reader of the next write only once a read found it empty: the engine
     // before us may have stopped just after taking the last message (at FLUSH_LIMIT), and then the
     // socket's next send would wait for ever (issue 14: a PUSH over ipc stopped after a reconnect).
-    else out.read();
+    // #take reads it, and the pipe stops keeping copies: from now on we take each message as sent.
+    else this.#take();
   }
 
   /** Lets go of the pipes (they stay with the socket, e.g. for the next connection). */
@@ -596,9 +605,15 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
 
   // ---- PipeReader (of `out`) ----
 
-  /** @internal The socket queued a message: flush it (see #scheduleFlush for when). */
+  /**
+   * @internal The socket queued a message: encode it now, before its send() returns (the encoder
+   * copies its small frames, so the sender may reuse its buffers), and write it soon (see
+   * #scheduleFlush for when).
+   */
   pipeReadable(pipe: Pipe): void {
-    if (pipe === this.#out) this.#scheduleFlush();
+    if (pipe !== this.#out) return;
+    this.#take();
+    this.#scheduleFlush();
   }
 
   /** @internal The socket is done sending (detached or lingering) and `out` is empty. */
@@ -622,36 +637,70 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     }
   }
 
-  /** Drains `out` into the encoder and hands the stream one gathered write. */
+  /** Takes what `out` holds into the encoder and hands the stream one gathered write. */
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#phase !== ACTIVE) return;
-    const enc = this.#encoder;
+    this.#take();
+    if (this.#encoder.pendingBytes === 0 || this.#blocked) return;
+    this.#write();
+    if (!this.#blocked && this.#out !== undefined && this.#out.size > 0) this.#scheduleFlush();
+  }
+
+  /** Hands the stream what the encoder holds; the messages in it stop counting toward the HWM. */
+  #write(): void {
+    if (!this.#stream.write(this.#encoder.flush())) this.#blocked = true;
+    const taken = this.#taken;
+    if (taken > 0) {
+      this.#taken = 0;
+      this.#out?.release(taken);
+    }
+  }
+
+  /**
+   * Moves what `out` holds into the encoder as it comes, which copies each frame of up to
+   * COPY_THRESHOLD bytes (the socket copied larger ones at send), so a sender may change its
+   * buffers once send() returns. A batch that reaches FLUSH_LIMIT is written at once; while the
+   * stream is blocked the encoder keeps taking, up to HOLD_LIMIT, and the messages it holds count
+   * toward the HWM until written. What it cannot take (before the handshake, past HOLD_LIMIT) stays
+   * in `out`, which then keeps copies; once everything is taken as it comes, the pipe stops copying.
+   */
+  #take(): void {
     const out = this.#out;
-    if (out !== undefined && !this.#blocked) {
-      const convert = this.#subscriber && this.#zmtp31;
-      const cipher = this.#cipher;
-      if (cipher !== undefined) {
-        this.#sealFrom(out, cipher, convert);
+    if (out === undefined) return;
+    const enc = this.#encoder;
+    while (this.#phase === ACTIVE) {
+      if (this.#blocked) {
+        this.#encodeFrom(out, HOLD_LIMIT);
+        break;
+      }
+      this.#encodeFrom(out, FLUSH_LIMIT);
+      if (enc.pendingBytes < FLUSH_LIMIT) break; // `out` read to empty: its next write tells us (see attach)
+      this.#write();
+    }
+    out.keepCopies(this.#phase !== ACTIVE || out.size > 0);
+  }
+
+  /** Encodes messages from `out` until it is empty or `limit` bytes wait. */
+  #encodeFrom(out: Pipe, limit: number): void {
+    const enc = this.#encoder;
+    const convert = this.#subscriber && this.#zmtp31;
+    const cipher = this.#cipher;
+    if (cipher !== undefined) {
+      this.#sealFrom(out, cipher, convert, limit);
+      return;
+    }
+    while (enc.pendingBytes < limit) {
+      const msg = out.take();
+      if (msg === undefined) break;
+      this.#taken++;
+      if (convert && msg.length === 1 && msg[0].length > 0 && msg[0][0] <= 1) {
+        // ZMTP 3.1: subscriptions travel as SUBSCRIBE / CANCEL commands (RFC 37, PROTOCOL.md §8).
+        enc.writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
       } else {
-        while (enc.pendingBytes < FLUSH_LIMIT) {
-          const msg = out.read();
-          if (msg === undefined) break;
-          if (convert && msg.length === 1 && msg[0].length > 0 && msg[0][0] <= 1) {
-            // ZMTP 3.1: subscriptions travel as SUBSCRIBE / CANCEL commands (RFC 37, PROTOCOL.md §8).
-            enc.writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
-          } else {
-            enc.writeMessage(msg);
-          }
-        }
+        enc.writeMessage(msg);
       }
     }
-    // Stopped at FLUSH_LIMIT just after the last message: read the empty pipe, so the next write
-    // tells us (see attach).
-    if (out !== undefined && !this.#blocked && out.size === 0) out.read();
-    if (enc.pendingBytes === 0) return;
-    if (!this.#stream.write(enc.flush())) this.#blocked = true;
-    else if (out !== undefined && out.size > 0) this.#scheduleFlush();
   }
 
   /**
@@ -659,12 +708,13 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
    * the MESSAGE command body in a data frame (flags 0, never MORE), not in a command frame as
    * PROTOCOL.md §11 says, and drops a MESSAGE that comes in a command frame; so do we send it.
    */
-  #sealFrom(out: Pipe, cipher: FrameCipher, convert: boolean): void {
+  #sealFrom(out: Pipe, cipher: FrameCipher, convert: boolean, limit: number): void {
     const enc = this.#encoder;
     const carrier = cipher.carrier;
-    while (enc.pendingBytes < FLUSH_LIMIT) {
-      const msg = out.read();
+    while (enc.pendingBytes < limit) {
+      const msg = out.take();
       if (msg === undefined) break;
+      this.#taken++;
       if (convert && msg.length === 1 && msg[0].length > 0 && msg[0][0] <= 1) {
         this.#writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
         continue;
@@ -689,7 +739,14 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
 
   #release(): void {
     this.#backlog = undefined;
-    if (this.#out !== undefined && this.#out.reader === this) this.#out.reader = idleReader;
+    const out = this.#out;
+    if (out !== undefined && out.reader === this) {
+      out.reader = idleReader;
+      out.keepCopies(true); // what is queued now waits for the next connection
+      // What the encoder took is not written now: it stops counting toward the HWM.
+      out.release(this.#taken);
+      this.#taken = 0;
+    }
     if (this.#in !== undefined && this.#in.writer === this) this.#in.writer = idleWriter;
   }
 }

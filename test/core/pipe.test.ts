@@ -116,6 +116,58 @@ describe('pipe', () => {
     expect(log).toEqual(['writable']);
   });
 
+  it('pipe: a message taken (not read) counts toward the HWM until released', async () => {
+    const { log, writer } = recorder();
+    const p = new Pipe(4);
+    p.writer = writer;
+    for (const s of 'abcd') p.write(msg(s));
+    expect([text(p.take()), text(p.take()), text(p.take())]).toEqual(['a', 'b', 'c']);
+    expect([p.size, p.queued]).toEqual([1, 4]);
+    expect(p.writable).toBe(false); // 1 queued + 3 held
+    expect(p.write(msg('e'))).toBe(false);
+    p.release(1);
+    expect(p.writable).toBe(false); // 3 count: above the low-water mark (2)
+    p.release(1);
+    expect(p.writable).toBe(true);
+    await tick();
+    expect(log).toEqual(['writable']);
+  });
+
+  it('pipe: an ended pipe is drained only once what was taken is released', () => {
+    const { log, reader, writer } = recorder();
+    const p = new Pipe(0);
+    p.reader = reader;
+    p.writer = writer;
+    p.write(msg('a'));
+    p.end();
+    expect(text(p.take())).toBe('a');
+    expect(log).toEqual(['readable']);
+    p.release(1);
+    expect(log).toEqual(['readable', 'ended', 'drained']);
+  });
+
+  it('pipe: keepCopies copies the frames of 129 bytes to 2 KiB already queued and written after, and leaves the rest', () => {
+    const p = new Pipe(0);
+    const small = new Uint8Array(128);
+    const mid = new Uint8Array(1024);
+    const big = new Uint8Array(4096);
+    const before = [small, mid, big];
+    p.write(before);
+    p.keepCopies(true);
+    const after = [mid];
+    p.write(after);
+    p.keepCopies(false);
+    const off = [mid];
+    p.write(off);
+    const [first, second, third] = [p.read()!, p.read()!, p.read()!];
+    expect(first[0]).toBe(small); // copied at send, by the socket
+    expect(first[1]).not.toBe(mid);
+    expect([...first[1]!]).toEqual([...mid]);
+    expect(first[2]).toBe(big); // copied at send, by a socket with a stream endpoint
+    expect(second[0]).not.toBe(mid);
+    expect(third[0]).toBe(mid);
+  });
+
   it('lowWaterMark: half for small HWMs, HWM minus 1024 for large ones, 0 for unlimited', () => {
     expect(lowWaterMark(0)).toBe(0);
     expect(lowWaterMark(1)).toBe(1);

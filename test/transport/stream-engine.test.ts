@@ -594,6 +594,37 @@ describe('stream engine writes', () => {
     expect(stream.batches[0].some((chunk) => chunk === body)).toBe(true);
   });
 
+  it('engine: a body of up to 2 KiB is encoded as it is queued, so a change after send() does not reach the wire', async () => {
+    const { stream, out } = await activeEngine();
+    out.write([Buffer.from('first')]); // the quiet spell's message: the rest of the turn is batched
+    await Promise.resolve();
+    const body = Buffer.alloc(2048, 'a');
+    out.write([body]);
+    body.fill('b'); // before the batch is written (next turn)
+    expect(out.size).toBe(0); // taken at once
+    await nextTurn();
+    expect(bodies(stream.batches)).toEqual(['first', 'a'.repeat(2048)]);
+  });
+
+  it('engine: while the stream is blocked it still takes messages, which count toward the HWM until written', async () => {
+    const { stream, out } = await activeEngine();
+    stream.accepting = false; // the next write is taken, and refuses more
+    out.write([Buffer.from('m0')]);
+    await Promise.resolve();
+    expect(stream.batches.length).toBe(1);
+    out.resize(10);
+    for (let i = 1; i <= 10; i++) expect(out.write([Buffer.from(`m${i}`)])).toBe(true);
+    expect(out.size).toBe(0); // all taken into the encoder (copied there)...
+    expect(out.writable).toBe(false); // ...and still counted: the pipe is at its HWM
+    expect(out.write([Buffer.from('m11')])).toBe(false);
+    await nextTurn();
+    expect(stream.batches.length).toBe(1); // nothing written while blocked
+    stream.accepting = true;
+    stream.listener.onStreamDrain();
+    expect(bodies(stream.batches)).toEqual(Array.from({ length: 11 }, (_, i) => `m${i}`));
+    expect(out.writable).toBe(true);
+  });
+
   it('engine: a peer that floods PINGs and does not read gets one PONG for all of them, after drain', async () => {
     const { stream } = await activeEngine();
     stream.listener.onStreamData(ping('p0'));
