@@ -7,6 +7,7 @@
 //   socket ──out pipe──▶ engine ──FrameEncoder (cipher?)──▶ one gathered write per flush ──▶ ByteStream
 //   socket ◀──in pipe─── engine ◀──FrameDecoder (cipher?)── chunks (views, no copy) ◀────── ByteStream
 
+import { COPY_AT_SEND, STREAM_COPY_LIMIT } from '../core/frame.js';
 import type { Message } from '../core/frame.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
 import { onNextTurn } from '../core/turn.js';
@@ -606,13 +607,15 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   // ---- PipeReader (of `out`) ----
 
   /**
-   * @internal The socket queued a message: encode it now, before its send() returns (the encoder
-   * copies its small frames, so the sender may reuse its buffers), and write it soon (see
-   * #scheduleFlush for when).
+   * @internal The socket queued a message into an empty pipe: write it soon (see #scheduleFlush for
+   * when). A message with a frame send() left by reference (see STREAM_COPY_LIMIT) is encoded now,
+   * before send() returns, which copies the frame; the pipe is then empty again, and tells us of
+   * the next. Otherwise the pipe keeps copies of such frames in whatever it queues until the flush.
    */
   pipeReadable(pipe: Pipe): void {
     if (pipe !== this.#out) return;
-    this.#take();
+    if (byReference(pipe.peek())) this.#take();
+    else pipe.keepCopies(true);
     this.#scheduleFlush();
   }
 
@@ -749,4 +752,14 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     }
     if (this.#in !== undefined && this.#in.writer === this) this.#in.writer = idleWriter;
   }
+}
+
+/** Whether `msg` has a frame send() did not copy (COPY_AT_SEND < size <= STREAM_COPY_LIMIT). */
+function byReference(msg: Message | undefined): boolean {
+  if (msg === undefined) return false;
+  for (let i = 0; i < msg.length; i++) {
+    const n = (msg[i] as Uint8Array).byteLength;
+    if (n > COPY_AT_SEND && n <= STREAM_COPY_LIMIT) return true;
+  }
+  return false;
 }

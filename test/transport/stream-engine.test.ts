@@ -608,21 +608,37 @@ describe('stream engine writes', () => {
 
   it('engine: while the stream is blocked it still takes messages, which count toward the HWM until written', async () => {
     const { stream, out } = await activeEngine();
+    // Bodies of 129 B to 2 KiB (send() did not copy them): taken and encoded as they come.
+    const body = (i: number): Buffer => Buffer.alloc(1000, 97 + i);
     stream.accepting = false; // the next write is taken, and refuses more
-    out.write([Buffer.from('m0')]);
+    out.write([body(0)]);
     await Promise.resolve();
     expect(stream.batches.length).toBe(1);
     out.resize(10);
-    for (let i = 1; i <= 10; i++) expect(out.write([Buffer.from(`m${i}`)])).toBe(true);
+    for (let i = 1; i <= 10; i++) expect(out.write([body(i)])).toBe(true);
     expect(out.size).toBe(0); // all taken into the encoder (copied there)...
-    expect(out.writable).toBe(false); // ...and still counted: the pipe is at its HWM
-    expect(out.write([Buffer.from('m11')])).toBe(false);
+    expect(out.queued).toBe(10); // ...and still counted: the pipe is at its HWM
+    expect(out.writable).toBe(false);
+    expect(out.write([body(11)])).toBe(false);
     await nextTurn();
     expect(stream.batches.length).toBe(1); // nothing written while blocked
     stream.accepting = true;
     stream.listener.onStreamDrain();
-    expect(bodies(stream.batches)).toEqual(Array.from({ length: 11 }, (_, i) => `m${i}`));
+    expect(bodies(stream.batches)).toEqual(Array.from({ length: 11 }, (_, i) => body(i).toString()));
     expect(out.writable).toBe(true);
+  });
+
+  it('engine: small messages wait in the pipe for the turn\'s batch; a 1 KiB one queued behind them is copied there', async () => {
+    const { stream, out } = await activeEngine();
+    out.write([Buffer.from('first')]); // the quiet spell's message
+    await Promise.resolve();
+    out.write([Buffer.from('small')]);
+    const mid = Buffer.alloc(1024, 'x');
+    out.write([mid]);
+    expect(out.size).toBe(2); // not taken yet: batched
+    mid.fill('y');
+    await nextTurn();
+    expect(bodies(stream.batches)).toEqual(['first', 'small', 'x'.repeat(1024)]);
   });
 
   it('engine: a peer that floods PINGs and does not read gets one PONG for all of them, after drain', async () => {
