@@ -661,12 +661,12 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   }
 
   /**
-   * Moves what `out` holds into the encoder as it comes, which copies each frame of up to
-   * COPY_THRESHOLD bytes (the socket copied larger ones at send), so a sender may change its
-   * buffers once send() returns. A batch that reaches FLUSH_LIMIT is written at once; while the
-   * stream is blocked the encoder keeps taking, up to HOLD_LIMIT, and the messages it holds count
-   * toward the HWM until written. What it cannot take (before the handshake, past HOLD_LIMIT) stays
-   * in `out`, which then keeps copies; once everything is taken as it comes, the pipe stops copying.
+   * Moves what `out` holds into the encoder, which copies each frame of up to COPY_THRESHOLD bytes
+   * (the socket copied larger ones at send), so a sender may change its buffers once send()
+   * returns. A batch that reaches FLUSH_LIMIT is written at once. While the stream is blocked the
+   * encoder keeps taking messages with a frame send() left by reference, up to HOLD_LIMIT, and
+   * those count toward the HWM until written. What stays in `out` (before the handshake, while
+   * blocked) makes the pipe keep copies; once it is empty again, it stops copying.
    */
   #take(): void {
     const out = this.#out;
@@ -674,26 +674,31 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     const enc = this.#encoder;
     while (this.#phase === ACTIVE) {
       if (this.#blocked) {
-        this.#encodeFrom(out, HOLD_LIMIT);
+        this.#encodeFrom(out, HOLD_LIMIT, true);
         break;
       }
-      this.#encodeFrom(out, FLUSH_LIMIT);
+      this.#encodeFrom(out, FLUSH_LIMIT, false);
       if (enc.pendingBytes < FLUSH_LIMIT) break; // `out` read to empty: its next write tells us (see attach)
       this.#write();
     }
     out.keepCopies(this.#phase !== ACTIVE || out.size > 0);
   }
 
-  /** Encodes messages from `out` until it is empty or `limit` bytes wait. */
-  #encodeFrom(out: Pipe, limit: number): void {
+  /**
+   * Encodes messages from `out` until it is empty or `limit` bytes wait; with `byReferenceOnly`
+   * (the stream is blocked), only while the next has a frame send() left by reference: the others
+   * wait in the pipe as they are, written in FLUSH_LIMIT batches once the stream drains.
+   */
+  #encodeFrom(out: Pipe, limit: number, byReferenceOnly: boolean): void {
     const enc = this.#encoder;
     const convert = this.#subscriber && this.#zmtp31;
     const cipher = this.#cipher;
     if (cipher !== undefined) {
-      this.#sealFrom(out, cipher, convert, limit);
+      this.#sealFrom(out, cipher, convert, limit, byReferenceOnly);
       return;
     }
     while (enc.pendingBytes < limit) {
+      if (byReferenceOnly && out.size > 0 && !byReference(out.peek())) break; // (an empty pipe is read: see attach)
       const msg = out.take();
       if (msg === undefined) break;
       this.#taken++;
@@ -711,10 +716,11 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
    * the MESSAGE command body in a data frame (flags 0, never MORE), not in a command frame as
    * PROTOCOL.md §11 says, and drops a MESSAGE that comes in a command frame; so do we send it.
    */
-  #sealFrom(out: Pipe, cipher: FrameCipher, convert: boolean, limit: number): void {
+  #sealFrom(out: Pipe, cipher: FrameCipher, convert: boolean, limit: number, byReferenceOnly: boolean): void {
     const enc = this.#encoder;
     const carrier = cipher.carrier;
     while (enc.pendingBytes < limit) {
+      if (byReferenceOnly && out.size > 0 && !byReference(out.peek())) break; // (an empty pipe is read: see attach)
       const msg = out.take();
       if (msg === undefined) break;
       this.#taken++;
