@@ -174,16 +174,8 @@ export class Pipe {
    * `pipeReadable` call for the next write.
    */
   read(): Message | undefined {
-    if (this.#count === 0) {
-      this.#readerIdle = true;
-      return undefined;
-    }
-    const i = this.#head;
-    const msg = this.#ring[i];
-    this.#ring[i] = undefined;
-    this.#head = (i + 1) & this.#mask;
-    this.#count--;
-    this.#settle();
+    const msg = this.#shift();
+    if (msg !== undefined) this.#settle();
     return msg;
   }
 
@@ -194,6 +186,13 @@ export class Pipe {
    * still meets the HWM while the stream is blocked.
    */
   take(): Message | undefined {
+    const msg = this.#shift();
+    if (msg !== undefined) this.#held++;
+    return msg;
+  }
+
+  /** Removes the oldest message from the ring; on an empty pipe, arms `pipeReadable` (see read). */
+  #shift(): Message | undefined {
     if (this.#count === 0) {
       this.#readerIdle = true;
       return undefined;
@@ -203,7 +202,6 @@ export class Pipe {
     this.#ring[i] = undefined;
     this.#head = (i + 1) & this.#mask;
     this.#count--;
-    this.#held++;
     return msg;
   }
 

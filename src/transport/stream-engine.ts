@@ -693,10 +693,6 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     const enc = this.#encoder;
     const convert = this.#subscriber && this.#zmtp31;
     const cipher = this.#cipher;
-    if (cipher !== undefined) {
-      this.#sealFrom(out, cipher, convert, limit, byReferenceOnly);
-      return;
-    }
     while (enc.pendingBytes < limit) {
       if (byReferenceOnly && out.size > 0 && !byReference(out.peek())) break; // (an empty pipe is read: see attach)
       const msg = out.take();
@@ -704,33 +700,24 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
       this.#taken++;
       if (convert && msg.length === 1 && msg[0].length > 0 && msg[0][0] <= 1) {
         // ZMTP 3.1: subscriptions travel as SUBSCRIBE / CANCEL commands (RFC 37, PROTOCOL.md §8).
-        enc.writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
-      } else {
+        this.#writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
+      } else if (cipher === undefined) {
         enc.writeMessage(msg);
+      } else {
+        this.#sealMessage(msg, cipher);
       }
     }
   }
 
   /**
-   * #flush under a cipher: each frame sealed into its own carrier (CURVE MESSAGE). libzmq 4.3 sends
-   * the MESSAGE command body in a data frame (flags 0, never MORE), not in a command frame as
+   * A message under a cipher: each frame sealed into its own carrier (CURVE MESSAGE). libzmq 4.3
+   * sends the MESSAGE command body in a data frame (flags 0, never MORE), not in a command frame as
    * PROTOCOL.md §11 says, and drops a MESSAGE that comes in a command frame; so do we send it.
    */
-  #sealFrom(out: Pipe, cipher: FrameCipher, convert: boolean, limit: number, byReferenceOnly: boolean): void {
-    const enc = this.#encoder;
+  #sealMessage(msg: Message, cipher: FrameCipher): void {
     const carrier = cipher.carrier;
-    while (enc.pendingBytes < limit) {
-      if (byReferenceOnly && out.size > 0 && !byReference(out.peek())) break; // (an empty pipe is read: see attach)
-      const msg = out.take();
-      if (msg === undefined) break;
-      this.#taken++;
-      if (convert && msg.length === 1 && msg[0].length > 0 && msg[0][0] <= 1) {
-        this.#writeCommand(msg[0][0] === 1 ? 'SUBSCRIBE' : 'CANCEL', msg[0].subarray(1));
-        continue;
-      }
-      const last = msg.length - 1;
-      for (let i = 0; i <= last; i++) enc.writeFrame(commandBody(carrier, cipher.seal(i < last ? SEALED_MORE : 0, msg[i])), false);
-    }
+    const last = msg.length - 1;
+    for (let i = 0; i <= last; i++) this.#encoder.writeFrame(commandBody(carrier, cipher.seal(i < last ? SEALED_MORE : 0, msg[i])), false);
   }
 
   /** Queues a command after the handshake, sealed when there is a cipher. */
