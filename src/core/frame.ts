@@ -30,16 +30,18 @@ interface BufferStatics {
 /**
  * Frames of up to this many bytes are always copied when sent, as zeromq.js does (it copies up to
  * 128 bytes into the message, libzmq's "very small message" size). A larger one is carried by
- * reference while its socket has only inproc endpoints (zero copy: the receiver gets that very
- * Buffer, so it must not be changed after sending). Over tcp and ipc every frame is copied before
- * `send()` returns, so the sender may reuse any buffer at once (see {@link STREAM_COPY_LIMIT}).
+ * reference over inproc (zero copy: the receiver gets that very Buffer, so it must not be changed
+ * after sending). Over tcp and ipc every frame is copied before `send()` returns, so the sender may
+ * reuse any buffer at once (see {@link STREAM_COPY_LIMIT}).
  */
 export const COPY_AT_SEND = 128;
 /**
  * Who copies a frame that goes to a tcp or ipc stream. Over this size: the socket, at send (once,
- * however many streams it goes to). Up to this size: the stream engine, which encodes it into its
- * write buffer (the frame encoder copies bodies up to this size anyway) as soon as it is queued;
- * or, while the stream cannot take it yet, the pipe it waits in (see `Pipe.keepCopies`).
+ * however many streams it goes to). Up to this size: the stream engine, which encodes a message
+ * with such a frame into its write buffer as soon as it is queued into an empty pipe, also while
+ * the stream is blocked (the frame encoder copies bodies up to this size anyway); or, for a message
+ * that waits in the pipe (before the connection is up, or behind others), the pipe (see
+ * `Pipe.keepCopies`).
  */
 export const STREAM_COPY_LIMIT = 2048;
 const NodeBuffer: BufferStatics | undefined = (globalThis as { Buffer?: BufferStatics }).Buffer;
