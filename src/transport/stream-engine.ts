@@ -614,7 +614,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
    */
   pipeReadable(pipe: Pipe): void {
     if (pipe !== this.#out) return;
-    if (byReference(pipe.peek())) this.#take();
+    if (byReference(pipe.peek())) this.#take(true);
     else pipe.keepCopies(true);
     this.#scheduleFlush();
   }
@@ -663,17 +663,19 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   /**
    * Moves what `out` holds into the encoder, which copies each frame of up to COPY_THRESHOLD bytes
    * (the socket copied larger ones at send), so a sender may change its buffers once send()
-   * returns. A batch that reaches FLUSH_LIMIT is written at once. While the stream is blocked the
-   * encoder keeps taking messages with a frame send() left by reference, up to HOLD_LIMIT, and
-   * those count toward the HWM until written. What stays in `out` (before the handshake, while
-   * blocked) makes the pipe keep copies; once it is empty again, it stops copying.
+   * returns. In a flush, a batch that reaches FLUSH_LIMIT is written at once. As a message is
+   * queued (`asQueued`), and while the stream is blocked, the encoder takes only messages with a
+   * frame send() left by reference, up to HOLD_LIMIT, without writing; those count toward the HWM
+   * until written. What stays in `out` (before the handshake, while blocked) makes the pipe keep
+   * copies; once it is empty again, it stops copying.
    */
-  #take(): void {
+  #take(asQueued = false): void {
     const out = this.#out;
     if (out === undefined) return;
     const enc = this.#encoder;
     while (this.#phase === ACTIVE) {
-      if (this.#blocked) {
+      if (this.#blocked || asQueued) {
+        // Taken, not written: the turn's flush writes the batch (one write, however many came).
         this.#encodeFrom(out, HOLD_LIMIT, true);
         break;
       }

@@ -606,6 +606,22 @@ describe('stream engine writes', () => {
     expect(bodies(stream.batches)).toEqual(['first', 'a'.repeat(2048)]);
   });
 
+  it('engine: 1 KiB messages taken as they are queued still go out in one write per turn, past FLUSH_LIMIT too', async () => {
+    const { stream, out } = await activeEngine();
+    out.write([Buffer.from('first')]); // the quiet spell's message, written on a microtask
+    await Promise.resolve();
+    expect(stream.batches.length).toBe(1);
+    for (let i = 0; i < 300; i++) {
+      out.write([Buffer.alloc(1024, i & 0xff)]); // 300 KiB in one turn: more than one FLUSH_LIMIT (256 KiB)
+      await Promise.resolve();
+    }
+    expect(out.size).toBe(0); // each taken (copied) as it came...
+    expect(stream.batches.length).toBe(1); // ...and none written mid-turn
+    await nextTurn();
+    expect(stream.batches.length).toBe(2);
+    expect(bodies(stream.batches).length).toBe(301);
+  });
+
   it('engine: while the stream is blocked it still takes messages, which count toward the HWM until written', async () => {
     const { stream, out } = await activeEngine();
     // Bodies of 129 B to 2 KiB (send() did not copy them): taken and encoded as they come.
