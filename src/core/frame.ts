@@ -59,8 +59,8 @@ function isArrayBuffer(x: unknown): x is ArrayBufferLike {
  * or SharedArrayBuffer of up to {@link COPY_AT_SEND} bytes, or of more than `copyAbove` (a socket
  * with a tcp or ipc endpoint passes {@link STREAM_COPY_LIMIT}), is copied; one between is carried
  * by reference (a Buffer as the same object, zero copy over inproc; anything else as a Buffer over
- * the same memory); strings are UTF-8 (a new buffer anyway). Numbers, booleans and objects that are not bytes are sent as their `String()`,
- * as zeromq.js does (`16.19` sends "16.19").
+ * the same memory); strings are UTF-8 (a new buffer anyway). Numbers, booleans and objects that
+ * are not bytes are sent as their `String()`, as zeromq.js does (`16.19` sends "16.19").
  */
 export function toFrame(input: FrameInput, copyAbove: number = Infinity): Frame {
   if (NodeBuffer !== undefined) {
@@ -87,16 +87,16 @@ export function toFrame(input: FrameInput, copyAbove: number = Infinity): Frame 
   throw notSendable(input, undefined);
 }
 
-/**
- * What zeromq.js sends as its text (libzmq's `outgoing_msg.cc` coerces any other value to a
- * string). Not undefined (a missing frame, most likely a bug), a symbol (String() would name it,
- * zeromq.js throws) or an array (a frame nested in a message).
- */
 /** Whether send() copies a frame of `n` bytes (see toFrame). */
 function copies(n: number, copyAbove: number): boolean {
   return n <= COPY_AT_SEND || n > copyAbove;
 }
 
+/**
+ * What zeromq.js sends as its text (libzmq's `outgoing_msg.cc` coerces any other value to a
+ * string). Not undefined (a missing frame, most likely a bug), a symbol (String() would name it,
+ * zeromq.js throws) or an array (a frame nested in a message).
+ */
 function coercible(x: unknown): boolean {
   return x !== undefined && typeof x !== 'symbol' && !Array.isArray(x);
 }
@@ -137,6 +137,24 @@ export function copyLargeFrames(msg: Message, above: number, upTo: number): void
     const f = msg[i] as Frame;
     if (f.byteLength > above && f.byteLength <= upTo) msg[i] = copyOf(f);
   }
+}
+
+/**
+ * Whether `msg` has a frame that a socket with a tcp or ipc endpoint sent by reference (of more than
+ * COPY_AT_SEND and at most STREAM_COPY_LIMIT bytes): the stream's engine or pipe must copy it.
+ */
+export function leftByReference(msg: Message | undefined): boolean {
+  if (msg === undefined) return false;
+  for (let i = 0; i < msg.length; i++) {
+    const n = (msg[i] as Frame).byteLength;
+    if (n > COPY_AT_SEND && n <= STREAM_COPY_LIMIT) return true;
+  }
+  return false;
+}
+
+/** Replaces the frames of `msg` that {@link leftByReference} finds with copies. */
+export function copyLeftByReference(msg: Message): void {
+  copyLargeFrames(msg, COPY_AT_SEND, STREAM_COPY_LIMIT);
 }
 
 function notSendable(x: unknown, index: number | undefined, count?: number): ZmqError {

@@ -10,7 +10,7 @@
 // grows by doubling while messages queue up to the HWM; it never shrinks, so a steady stream
 // allocates nothing once its ring has grown.
 
-import { COPY_AT_SEND, STREAM_COPY_LIMIT, copyLargeFrames } from './frame.js';
+import { copyLeftByReference } from './frame.js';
 import type { Message } from './frame.js';
 
 /** The side that reads a pipe: told when an empty pipe gets a message, and when the writer ended it. */
@@ -111,7 +111,7 @@ export class Pipe {
   write(msg: Message): boolean {
     if (this.#full || this.#ended || this.#dropped) return false;
     if (this.conflate && this.#count === 1) {
-      if (this.#keepCopies) copyLargeFrames(msg, COPY_AT_SEND, STREAM_COPY_LIMIT);
+      if (this.#keepCopies) copyLeftByReference(msg);
       this.#ring[this.#head] = msg; // replace in place: memory stays at one message
       this.#wakeReader();
     } else {
@@ -148,13 +148,13 @@ export class Pipe {
    * returns. Off again while the reader takes each message as it is written.
    */
   keepCopies(on: boolean): void {
-    if (on && !this.#keepCopies) for (let k = 0; k < this.#count; k++) copyLargeFrames(this.#ring[(this.#head + k) & this.#mask] as Message, COPY_AT_SEND, STREAM_COPY_LIMIT);
+    if (on && !this.#keepCopies) for (let k = 0; k < this.#count; k++) copyLeftByReference(this.#ring[(this.#head + k) & this.#mask] as Message);
     this.#keepCopies = on;
   }
 
   /** Queues `msg` at the tail (the ring grows as needed), marks the HWM, tells an idle reader. */
   #append(msg: Message): void {
-    if (this.#keepCopies) copyLargeFrames(msg, COPY_AT_SEND, STREAM_COPY_LIMIT);
+    if (this.#keepCopies) copyLeftByReference(msg);
     if (this.#count === this.#ring.length) this.#grow();
     this.#ring[(this.#head + this.#count) & this.#mask] = msg;
     this.#count++;

@@ -7,7 +7,7 @@
 //   socket ──out pipe──▶ engine ──FrameEncoder (cipher?)──▶ one gathered write per flush ──▶ ByteStream
 //   socket ◀──in pipe─── engine ◀──FrameDecoder (cipher?)── chunks (views, no copy) ◀────── ByteStream
 
-import { COPY_AT_SEND, STREAM_COPY_LIMIT } from '../core/frame.js';
+import { leftByReference } from '../core/frame.js';
 import type { Message } from '../core/frame.js';
 import type { Pipe, PipeReader, PipeWriter } from '../core/pipe.js';
 import { onNextTurn } from '../core/turn.js';
@@ -614,7 +614,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
    */
   pipeReadable(pipe: Pipe): void {
     if (pipe !== this.#out) return;
-    if (byReference(pipe.peek())) this.#take(true);
+    if (leftByReference(pipe.peek())) this.#take(true);
     else pipe.keepCopies(true);
     this.#scheduleFlush();
   }
@@ -688,15 +688,15 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
 
   /**
    * Encodes messages from `out` until it is empty or `limit` bytes wait; with `byReferenceOnly`
-   * (the stream is blocked), only while the next has a frame send() left by reference: the others
-   * wait in the pipe as they are, written in FLUSH_LIMIT batches once the stream drains.
+   * (as a message is queued, or while the stream is blocked), only while the next has a frame
+   * send() left by reference: the others wait in the pipe as they are, for the turn's flush.
    */
   #encodeFrom(out: Pipe, limit: number, byReferenceOnly: boolean): void {
     const enc = this.#encoder;
     const convert = this.#subscriber && this.#zmtp31;
     const cipher = this.#cipher;
     while (enc.pendingBytes < limit) {
-      if (byReferenceOnly && out.size > 0 && !byReference(out.peek())) break; // (an empty pipe is read: see attach)
+      if (byReferenceOnly && out.size > 0 && !leftByReference(out.peek())) break; // (an empty pipe is read: see attach)
       const msg = out.take();
       if (msg === undefined) break;
       this.#taken++;
@@ -747,14 +747,4 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     }
     if (this.#in !== undefined && this.#in.writer === this) this.#in.writer = idleWriter;
   }
-}
-
-/** Whether `msg` has a frame send() did not copy (COPY_AT_SEND < size <= STREAM_COPY_LIMIT). */
-function byReference(msg: Message | undefined): boolean {
-  if (msg === undefined) return false;
-  for (let i = 0; i < msg.length; i++) {
-    const n = (msg[i] as Uint8Array).byteLength;
-    if (n > COPY_AT_SEND && n <= STREAM_COPY_LIMIT) return true;
-  }
-  return false;
 }
