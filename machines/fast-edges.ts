@@ -3,7 +3,7 @@
 // quiet states: REQ/REP's lockstep turns, four per round trip, the subscriptions a publisher hears
 // by the thousand, a peer attaching among a hundred thousand. Same machine, same events, same snapshots; only
 // the time taken differs. Built on xstate's public API only: the machine's definition (`root`, its
-// state nodes' `transitions`), its provided implementations, `resolveState`, and the actor scope's
+// state nodes' `on` maps), its provided implementations, `resolveState`, and the actor scope's
 // `actionExecutor`.
 //
 // Why: xstate's macrostep is general SCXML (transition domains, exit and entry sets, an eventless
@@ -18,7 +18,7 @@
 // what xstate's own `transition` returns and asks for the same effects.
 
 import { assign } from 'xstate';
-import type { ActorScope, AnyMachineSnapshot, AnyStateMachine, AnyStateNode, EventObject, MachineContext } from 'xstate';
+import type { ActorScope, AnyMachineSnapshot, AnyStateMachine, AnyStateNode, EventObject, MachineContext, TransitionDefinition } from 'xstate';
 
 /** What an edge may use and still be taken by the shortcut. */
 export interface FastEdgeOptions {
@@ -205,14 +205,14 @@ export function fastEdgeTable(machine: AnyStateMachine, options: FastEdgeOptions
     // An eventless transition anywhere in the configuration is re-checked after every step.
     if (chain.some((n) => (n.always?.length ?? 0) > 0)) continue;
     // A wildcard descriptor joins candidates across event types: leave such states to xstate.
-    if (chain.some((n) => [...n.transitions.keys()].some((d) => d.includes('*')))) continue;
+    if (chain.some((n) => Object.keys(n.on).some((d) => d.includes('*')))) continue;
     const types = new Set<string>();
-    for (const n of chain) for (const type of n.transitions.keys()) if (mayJudge(type)) types.add(type);
+    for (const n of chain) for (const type of Object.keys(n.on)) if (mayJudge(type)) types.add(type);
     const byType = new Map<string, readonly Candidate[]>();
     for (const type of types) {
       const candidates: Candidate[] = [];
       for (const source of chain) {
-        for (const t of source.transitions.get(type) ?? []) {
+        for (const t of (source.on as Record<string, readonly TransitionDefinition<MachineContext, EventObject>[] | undefined>)[type] ?? []) {
           const guard = t.guard === undefined ? undefined : guardName(t.guard);
           const refs = t.actions.map(actionRef);
           const move = t.target === undefined ? null : t.target.length === 1 ? plainMove(chain, source, t.target[0] as AnyStateNode, t.reenter === true, actions) : undefined;

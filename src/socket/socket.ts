@@ -5,7 +5,7 @@
 // the effects the machine names. Transports see it only as a PeerHost (src/transport/host.ts).
 
 import { createActor } from 'xstate';
-import type { Actor, AnyActorRef, AnyStateMachine, SnapshotFrom } from 'xstate';
+import type { Actor, ActorOptions, AnyActorRef, AnyStateMachine, SnapshotFrom } from 'xstate';
 import { parseEndpoint } from '../core/endpoint.js';
 import type { Endpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
@@ -1223,7 +1223,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     // One machine per socket type (effects provided once, see socketMachine); the actor finds this
     // socket through the WeakMap. It joins its Context's actor system under the shared id `socket`,
     // so inspectors see it there and the supervisor hears one event type however many sockets end.
-    const actor = createActor(this.#machine, { systemId: `socket-${this.id}`, id: SOCKET_ACTOR_ID, parent: this.context.supervisor } as never) as Actor<TMachine>;
+    // Typed as xstate publishes ActorOptions (`parent` is one of them), then widened for the generic.
+    const options: ActorOptions<TMachine> = { systemId: `socket-${this.id}`, id: SOCKET_ACTOR_ID, parent: this.context.supervisor };
+    const actor = createActor(this.#machine, options as never) as Actor<TMachine>;
     this.#actor = actor;
     socketOfActor.set(actor, this);
     actor.subscribe(() => this.#afterTransition());

@@ -145,7 +145,7 @@ export function inprocTransport(hub: InprocHub) {
       // copies a machine's children on every spawn, which would make n connections cost O(n^2).
       // Every one has the id `connection`, so their done events are one event type; each is found
       // in the system by its connection id.
-      createActor(connectionLogic, { parent: hub.supervisor, id: 'connection', systemId: p.connectionId, input: { ...p } } as never).start();
+      createActor(connectionLogic, { parent: hub.supervisor, id: 'connection', systemId: p.connectionId, input: { ...p } }).start();
     },
     announceBinder: (_: unknown, p: ConnectionsParams & { binderId: number; binderType: string }) => {
       for (const id of p.connectionIds) connection(id)?.send({ type: 'binder.arrived', binderId: p.binderId, binderType: p.binderType });

@@ -1,6 +1,15 @@
 // xstate through its public API only: users share xstate with their own machines and upgrade it
 // within the range package.json allows, so no file of the runtime may lean on a `_`-prefixed or
 // undocumented member of it (`snapshot._nodes`, `self._parent`, `system._relay`, …).
+//
+// What counts as public: a member of xstate's published type declarations that is not `_`-prefixed.
+// xstate builds those declarations with its `@internal` members stripped (`createInertActorScope` is in
+// its bundle, not its types), and `npm run typecheck` proves each member the runtime reaches is there:
+// no cast sits on a member access or an options object. Three carry no doc comment of their own, and
+// each is the one public route to what it does: `ActorOptions.parent` (an actor in the supervisor's
+// system without the supervisor copying its children), `ActorScope.actionExecutor` (how xstate's pure
+// `transition()` collects actions), `StateMachine.implementations` (what `provide()` gave). The fast
+// edges read each state node's documented `on` map, not its `transitions`.
 
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
