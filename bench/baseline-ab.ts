@@ -11,7 +11,7 @@
 // copies read the same (1.47 and 1.48 µs, five of each).
 //
 //   git worktree add /tmp/base f2e7e71 && (cd /tmp/base && ln -s "$PWD/../<this repo>/node_modules" . && npx tsc -p tsconfig.build.json)
-//   npx tsc -p tsconfig.build.json && node --import tsx bench/baseline-ab.ts /tmp/base
+//   npx tsc -p tsconfig.build.json && node --import tsx bench/baseline-ab.ts /tmp/base [--passes 9]
 //
 // (`npm run bench` builds dist/ too.) `--no-copy` is not offered: the copy of small frames at send
 // is part of what a user gets, and a throwaway build is the honest way to look at it without.
@@ -109,28 +109,37 @@ async function inOwnProcess(which: string): Promise<Figures> {
 async function main(): Promise<void> {
   if (process.argv[2] === '--one') return one(process.argv[3] as string);
   const base = process.argv[2];
-  if (base === undefined) throw new Error('usage: node --import tsx bench/baseline-ab.ts <dir of the earlier build, with its dist/>');
+  if (base === undefined) throw new Error('usage: node --import tsx bench/baseline-ab.ts <dir of the earlier build, with its dist/> [--passes N]');
+  const at = process.argv.indexOf('--passes');
+  const passes = at < 0 ? PASSES : Number(process.argv[at + 1]);
+  if (!Number.isInteger(passes) || passes < 1) throw new Error(`--passes takes a whole number of at least 1, not ${String(process.argv[at + 1])}`);
   const builds: [string, string][] = [[`base (${base})`, base], ['this build', 'this'], ['zeromq.js', 'zeromq']];
   const runs: Figures[][] = builds.map(() => []);
-  for (let p = 0; p < PASSES; p++) {
+  for (let p = 0; p < passes; p++) {
     for (let i = 0; i < builds.length; i++) {
       const k = (i + p) % builds.length;
       runs[k]!.push(await inOwnProcess(builds[k]![1]));
     }
   }
   const m = (k: number, f: keyof Figures): number => median(runs[k]!.map((x) => x[f]));
+  // On a shared machine the load drifts between passes; within a pass the builds run one after the
+  // other. So the ratio is also given per pass (median of those), and as the least CPU each build
+  // took in any pass (interference only adds CPU time).
+  const perPass = (f: keyof Figures): number => median(runs[1]!.map((x, p) => x[f] / runs[0]![p]![f]));
+  const least = (k: number, f: keyof Figures): number => Math.min(...runs[k]!.map((x) => x[f]));
+  const also = (f: keyof Figures): string => `; per pass ${perPass(f).toFixed(2)}x (median), least of each ${(least(1, f) / least(0, f)).toFixed(2)}x`;
   const zq = builds.length - 1;
-  const said = `medians of ${PASSES} processes each, ${ROUNDS} rounds in each`;
+  const said = `medians of ${passes} processes each, ${ROUNDS} rounds in each`;
   console.log(`inproc PUSH -> PULL, 16 B (${said}):`);
   for (const [k, [name]] of builds.entries()) {
     console.log(`  ${name.padEnd(28)} ${m(k, 'ppCpu').toFixed(0).padStart(5)} ns CPU/msg   ${(m(k, 'ppRate') / 1e6).toFixed(2)}M msg/s = ${(m(k, 'ppRate') / m(zq, 'ppRate')).toFixed(2)}x zeromq.js`);
   }
-  console.log(`  this build / base: ${(m(1, 'ppCpu') / m(0, 'ppCpu')).toFixed(2)}x CPU per message, ${(m(1, 'ppRate') / m(0, 'ppRate')).toFixed(2)}x the rate`);
+  console.log(`  this build / base: ${(m(1, 'ppCpu') / m(0, 'ppCpu')).toFixed(2)}x CPU per message${also('ppCpu')}; ${(m(1, 'ppRate') / m(0, 'ppRate')).toFixed(2)}x the rate`);
   console.log(`inproc REQ/REP round trip, 16 B (${said}):`);
   for (const [k, [name]] of builds.entries()) {
     console.log(`  ${name.padEnd(28)} ${(m(k, 'rrCpu') / 1000).toFixed(2).padStart(5)} µs CPU/rtt   ${(1e6 / m(k, 'rrRate')).toFixed(2)} µs/rtt`);
   }
-  console.log(`  this build / base: ${(m(1, 'rrCpu') / m(0, 'rrCpu')).toFixed(2)}x CPU per round trip`);
+  console.log(`  this build / base: ${(m(1, 'rrCpu') / m(0, 'rrCpu')).toFixed(2)}x CPU per round trip${also('rrCpu')}`);
 }
 
 await main();
