@@ -107,7 +107,7 @@ export class Context {
     });
     // The system's clock unrefs its timers (delayed transitions of the sockets' machines): open
     // sockets keep no process alive, only their waiting calls do (keep-alive.ts).
-    this.supervisor = createActor(machine, { systemId: 'supervisor', inspect: this.inspector, clock: backgroundClock } as never);
+    this.supervisor = createActor(machine, { systemId: 'supervisor', inspect: this.inspector, clock: backgroundClock });
     this.supervisor.start();
     Object.seal(this);
     // Through the setters, on the sealed object: a read-only or unknown name throws TypeError as an

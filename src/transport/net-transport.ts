@@ -202,7 +202,7 @@ class NetConnection implements EngineHost, RawEngineHost {
       inspect: context.inspector,
       // Handshake deadline, heartbeat and reconnect timers keep no process alive.
       clock: backgroundClock,
-    } as never) as Actor<typeof connectionMachine>;
+    }) as Actor<typeof connectionMachine>;
     connectionOfActor.set(this.actor, this);
     live.add(this);
   }

@@ -1,12 +1,14 @@
 // Which transports exist beyond inproc: the Node entry registers tcp and ipc here when it loads; a
 // browser build never does, so it never loads node:net. A Context makes one of each on first use.
 
+import type { InspectionEvent } from 'xstate';
 import type { Violation, ZapQuery, ZapReply } from '../protocol/index.js';
 import type { Transport } from './host.js';
 
 /** What a transport needs of the Context that uses it: its inspection observer and its ZAP handler. */
 export interface TransportContext {
-  readonly inspector: unknown;
+  /** The observer the Context's actors report to, which the connection actors report to as well. */
+  readonly inspector: ((event: InspectionEvent) => void) | undefined;
   /** Whether a ZAP handler is bound in this Context (RFC 27: at inproc://zeromq.zap.01). */
   zapHandlerBound(): boolean;
   /**
