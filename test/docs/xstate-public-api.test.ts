@@ -5,7 +5,8 @@
 // What counts as public: a member of xstate's published type declarations that is not `_`-prefixed.
 // xstate builds those declarations with its `@internal` members stripped (`createInertActorScope` is in
 // its bundle, not its types), and `npm run typecheck` proves each member the runtime reaches is there:
-// no cast sits on a member access or an options object. Three carry no doc comment of their own, and
+// no member access is cast, and every options object given to `createActor` is checked as xstate's
+// `ActorOptions`. Three carry no doc comment of their own, and
 // each is the one public route to what it does: `ActorOptions.parent` (an actor in the supervisor's
 // system without the supervisor copying its children), `ActorScope.actionExecutor` (how xstate's pure
 // `transition()` collects actions), `StateMachine.implementations` (what `provide()` gave). The fast
