@@ -6,11 +6,11 @@
 // xstate builds those declarations with its `@internal` members stripped (`createInertActorScope` is in
 // its bundle, not its types), and `npm run typecheck` proves each member the runtime reaches is there:
 // no member access is cast, and every options object given to `createActor` is checked as xstate's
-// `ActorOptions`. Three carry no doc comment of their own, and
-// each is the one public route to what it does: `ActorOptions.parent` (an actor in the supervisor's
-// system without the supervisor copying its children), `ActorScope.actionExecutor` (how xstate's pure
-// `transition()` collects actions), `StateMachine.implementations` (what `provide()` gave). The fast
-// edges read each state node's documented `on` map, not its `transitions`.
+// `ActorOptions`. Three of those members carry no doc comment of their own, and each is the one
+// public route to what it does: `ActorOptions.parent` (an actor in the supervisor's system without
+// the supervisor copying its children), `ActorScope.actionExecutor` (how xstate's pure `transition()`
+// collects actions), `StateMachine.implementations` (what `provide()` gave). The fast edges read each
+// state node's documented `on` map, not its `transitions`.
 
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
