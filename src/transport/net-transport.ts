@@ -235,8 +235,8 @@ class NetConnection implements EngineHost, RawEngineHost {
 
   /**
    * At exit: whether the process should still wait for this connection, because messages are queued
-   * for its peer and the socket's linger (what is left of it, once closed) has not run out since
-   * the wait began. -1 waits for ever in the main thread, as libzmq's `zmq_ctx_term` does; a worker
+   * for its peer and the socket's linger has not run out: since the wait began for an open socket;
+   * for a closed one, until the socket releases the connection when its own linger timer fires. -1 waits for ever in the main thread, as libzmq's `zmq_ctx_term` does; a worker
    * waits only a finite linger (zeromq.js's worker never waits: its context outlives the thread).
    */
   holdsExit(now: number): boolean {
@@ -247,11 +247,12 @@ class NetConnection implements EngineHost, RawEngineHost {
     }
     if (this.#exitBy === undefined) {
       const socket = this.#socket;
-      const linger = socket.closed ? socket.lingerLeft : socket.options.linger;
-      // A closed socket releases this connection itself when its linger runs out, on a timer of its
-      // own due at the same moment: the wait lasts until then, and a little past the deadline so
-      // that this wait's check does not end it just before that timer fires.
-      this.#exitBy = linger >= 0 ? now + linger + (socket.closed ? RELEASE_GRACE_MS : 0) : isMainThread ? Infinity : now;
+      const linger = socket.options.linger;
+      // A closed socket keeps the deadline itself: its linger timer (or its queues draining)
+      // releases this connection, which ends the wait. A deadline of our own, on another clock,
+      // could end the wait a moment before that timer fired, and the process exit unreleased.
+      if (socket.closed) this.#exitBy = linger < 0 && !isMainThread ? now : Infinity;
+      else this.#exitBy = linger >= 0 ? now + linger : isMainThread ? Infinity : now;
     }
     return now < this.#exitBy;
   }
@@ -693,12 +694,6 @@ const live = new Set<NetConnection>();
 const WARN_AFTER_MS = 500;
 /** How often the wait at exit looks again at what is queued. */
 const EXIT_CHECK_MS = 10;
-/**
- * How far past a closed socket's linger deadline the wait at exit goes on, for the socket's own
- * release (see holdsExit). Without it the wait could end a moment before the socket's linger timer
- * fired, and the process exit with the socket not yet released (seen once in the shutdown test).
- */
-const RELEASE_GRACE_MS = 100;
 let exitWatched = false;
 let exitWait: ReturnType<typeof setInterval> | undefined;
 /** When the wait at exit began (performance.now() ms), and whether a blocky Context takes part. */
