@@ -54,7 +54,7 @@ export function maySendReply(state: string): boolean {
  * after it. Returns where the body starts, or -1 for a request without one, which is dropped.
  */
 export function requestBodyStart(frames: readonly Uint8Array[]): number {
-  for (let i = 0; i < frames.length - 1; i++) if ((frames[i] as Uint8Array).byteLength === 0) return i + 1;
+  for (let i = 0; i < frames.length - 1; i++) if ((frames[i] as Uint8Array).length === 0) return i + 1;
   return -1;
 }
 

@@ -93,7 +93,7 @@ export function isFromPeerAsked(turn: RequestTurn, from: number): boolean {
 
 /** A frame holding request id `id` as libzmq writes it: 4 bytes, host order (little-endian on x86 and ARM). */
 export function isRequestIdFrame(frame: Uint8Array, id: number): boolean {
-  return frame.byteLength === 4 && new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true) === id;
+  return frame.length === 4 && new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true) === id;
 }
 
 /**
@@ -108,7 +108,7 @@ export function replyBodyStart(context: RequestContext, from: number, frames: re
     if (frames.length < 2 || !isRequestIdFrame(frames[0] as Uint8Array, context.turn.requestId)) return -1;
     at = 1;
   }
-  return frames.length >= at + 2 && (frames[at] as Uint8Array).byteLength === 0 ? at + 1 : -1;
+  return frames.length >= at + 2 && (frames[at] as Uint8Array).length === 0 ? at + 1 : -1;
 }
 
 export { probesNewPeer } from './probe-router.js';

@@ -462,7 +462,7 @@ function count(traffic: ProxyTraffic, batch: Message[], from: number, to: number
   for (let i = from; i < to; i++) {
     const msg = batch[i] as Message;
     frames += msg.length;
-    for (const frame of msg) bytes += frame.byteLength;
+    for (const frame of msg) bytes += frame.length;
   }
   traffic.messages += to - from;
   traffic.frames += frames;

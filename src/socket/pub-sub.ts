@@ -92,7 +92,7 @@ function subscriptionFrame(subscribe: boolean, hexPrefix: string): Frame {
 function subscriptionByte(msg: Message): number {
   if (msg.length !== 1) return -1;
   const f = msg[0] as Frame;
-  return f.byteLength > 0 && (f[0] === SUBSCRIBE || f[0] === CANCEL) ? (f[0] as number) : -1;
+  return f.length > 0 && (f[0] === SUBSCRIBE || f[0] === CANCEL) ? (f[0] as number) : -1;
 }
 
 /** The bytes of a prefix given to subscribe() or unsubscribe(): the socket's own (a caller's buffer is copied, as it may change after the call). */

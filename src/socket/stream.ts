@@ -193,7 +193,7 @@ export class Stream extends Socket<typeof streamMachine> {
     const peerId = msg.length === 2 ? routes.peerOf(msg[0] as Frame) : undefined;
     const entry = peerId === undefined ? undefined : peers.get(peerId);
     this.#routedMsg = msg;
-    this.#outcome = sendOutcome(msg.length, entry, msg.length === 2 ? (msg[1] as Frame).byteLength : 0);
+    this.#outcome = sendOutcome(msg.length, entry, msg.length === 2 ? (msg[1] as Frame).length : 0);
     this.#target = (this.#outcome === 'deliver' || this.#outcome === 'close') && peerId !== undefined ? this.link(peerId) : undefined;
   }
 

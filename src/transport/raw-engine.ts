@@ -329,9 +329,10 @@ export class RawEngine implements PipeReader, PipeWriter, ByteStreamListener {
 function gather(msg: Message, chunks: Uint8Array[]): number {
   let bytes = 0;
   for (const frame of msg) {
-    if (frame.byteLength === 0) continue;
+    const n = frame.length;
+    if (n === 0) continue;
     chunks.push(frame);
-    bytes += frame.byteLength;
+    bytes += n;
   }
   return bytes;
 }

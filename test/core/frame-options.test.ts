@@ -33,6 +33,25 @@ describe('frames', () => {
     expect([...fab]).toEqual([5, 6]);
   });
 
+  it('frame: a wider view is sized in bytes, not elements, for the copy at send', () => {
+    // 64 two-byte elements are 128 bytes (copied); 65 are 130 bytes (carried by reference).
+    const copied = new Uint16Array(COPY_AT_SEND / 2).fill(0x0101);
+    const shared = new Uint16Array(COPY_AT_SEND / 2 + 1).fill(0x0101);
+    const [fc, fs] = [toFrame(copied), toFrame(shared)];
+    expect([fc.length, fs.length]).toEqual([COPY_AT_SEND, COPY_AT_SEND + 2]);
+    copied[0] = 0;
+    shared[0] = 0;
+    expect([fc[0], fs[0]]).toEqual([1, 0]);
+    // A DataView over part of a buffer: its bytes only, copied when small.
+    const dv = new DataView(new Uint8Array([1, 2, 3, 4, 5]).buffer, 1, 3);
+    expect([...toFrame(dv)]).toEqual([2, 3, 4]);
+    // Over a stream's copy limit (the copyAbove argument), a large view is copied too.
+    const large = new Uint16Array(2000).fill(0x0202);
+    const fl = toFrame(large, 2048);
+    large[0] = 0;
+    expect([fl.length, fl[0]]).toEqual([4000, 2]);
+  });
+
   it('frame: strings are UTF-8, null is an empty frame, ArrayBuffer is viewed', () => {
     expect([...toFrame('é')]).toEqual([0xc3, 0xa9]);
     expect(toFrame(null).byteLength).toBe(0);
