@@ -49,7 +49,7 @@ export function streamHandlers(socket: () => BenchSocket, payload: Uint8Array): 
       let bytes = 0;
       for (let i = 1; i < count; i++) {
         const msg = await s.receive();
-        for (const f of msg) bytes += f.byteLength;
+        for (const f of msg) bytes += f.length;
       }
       const seconds = (performance.now() - t0) / 1000;
       emit('done', { count, seconds, rate: (count - 1) / seconds, bytesPerSecond: bytes / seconds });
