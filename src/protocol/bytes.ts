@@ -4,6 +4,7 @@
 type BufferLike = {
   allocUnsafe(n: number): Uint8Array;
   alloc(n: number): Uint8Array;
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): Uint8Array;
 };
 
 // Looked up once: under Node frames handed to users should be Buffers, elsewhere plain Uint8Arrays.
@@ -12,6 +13,16 @@ const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
 /** @internal Uninitialised bytes (a Node Buffer when available). Callers overwrite every byte they hand out. */
 export function allocBytes(n: number): Uint8Array {
   return NodeBuffer !== undefined ? NodeBuffer.allocUnsafe(n) : new Uint8Array(n);
+}
+
+/**
+ * @internal A view of `length` bytes at `offset` in `buffer`, without copying (a Node Buffer when
+ * available). For a decoder that cuts many frames out of one chunk: it reads the chunk's `buffer`
+ * and `byteOffset` once, where a Buffer's `subarray` reads both for every view (about 20 ns a view
+ * on Node 20).
+ */
+export function viewBytes(buffer: ArrayBufferLike, offset: number, length: number): Uint8Array {
+  return NodeBuffer !== undefined ? NodeBuffer.from(buffer, offset, length) : new Uint8Array(buffer, offset, length);
 }
 
 /** @internal Zero-filled bytes (a Node Buffer when available). */

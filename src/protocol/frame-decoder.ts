@@ -2,7 +2,7 @@
 // Sans-IO and hot: frames that arrive whole are `subarray` views of the chunk; only a frame spanning
 // chunks is copied. Wire errors come back as values, never as exceptions.
 
-import { allocBytes } from './bytes.js';
+import { allocBytes, viewBytes } from './bytes.js';
 import { type Violation, violation } from './violation.js';
 
 /** Receives what the decoder finds, in wire order. */
@@ -105,6 +105,9 @@ export class FrameDecoder {
     if (this.#failure !== undefined) return this.#failure;
     const len = chunk.length;
     let pos = 0;
+    // Read once, on the first whole frame: views are cut from these (see viewBytes).
+    let memory: ArrayBufferLike | undefined;
+    let base = 0;
     while (pos < len && !this.#stopped) {
       if (this.#state === BODY) {
         pos = this.#continueBody(chunk, pos, sink);
@@ -150,7 +153,11 @@ export class FrameDecoder {
       }
       if (len - pos >= size) {
         // The body is here: hand out a view.
-        const body = chunk.subarray(pos, pos + size);
+        if (memory === undefined) {
+          memory = chunk.buffer;
+          base = chunk.byteOffset;
+        }
+        const body = viewBytes(memory, base + pos, size);
         pos += size;
         if (this.#deliver(flags, body, sink) !== undefined) return this.#failure;
       } else {

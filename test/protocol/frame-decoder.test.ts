@@ -115,6 +115,20 @@ describe('decoder: buffers', () => {
     expect(got[0][0].byteOffset).toBe(chunk.byteOffset + 2);
   });
 
+  it('hands out Buffers over the same memory when a chunk is a plain Uint8Array part-way into its buffer', () => {
+    const memory = new Uint8Array(32);
+    memory.set(hex('01 03 61 62 63 00 02 64 65'), 7);
+    const chunk = memory.subarray(7, 16);
+    const got: Uint8Array[][] = [];
+    new FrameDecoder().push(chunk, { onMessage: (f) => got.push(f), onCommand: () => {} });
+    const [abc, de] = got[0] as [Uint8Array, Uint8Array];
+    expect([Buffer.isBuffer(abc), Buffer.isBuffer(de)]).toEqual([true, true]);
+    expect([abc.byteOffset, abc.length, de.byteOffset, de.length]).toEqual([9, 3, 14, 2]);
+    memory[9] = 0x7a; // the same memory: no copy was made
+    expect(Buffer.from(abc).toString()).toBe('zbc');
+    expect(Buffer.from(de).toString()).toBe('de');
+  });
+
   it('hands out command data as a view into the chunk', () => {
     const chunk = hex('04 0b 09 53 55 42 53 43 52 49 42 45 41');
     let data: Uint8Array | undefined;
