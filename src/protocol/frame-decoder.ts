@@ -1,6 +1,6 @@
 // ZMTP 3.x frame decoder (RFC 23/37 "Framing"): chunks in, whole messages and commands out to a sink.
-// Sans-IO and hot: frames that arrive whole are `subarray` views of the chunk; only a frame spanning
-// chunks is copied. Wire errors come back as values, never as exceptions.
+// Sans-IO and hot: frames that arrive whole are views of the chunk (see viewBytes); only a frame
+// spanning chunks is copied. Wire errors come back as values, never as exceptions.
 
 import { allocBytes, viewBytes } from './bytes.js';
 import { type Violation, violation } from './violation.js';
