@@ -1,6 +1,8 @@
 // Frames and multipart messages: turning what users pass into the bytes we carry. Small frames are
 // copied (as zeromq.js does), larger ones are carried by reference. Imports nothing from node:, so
 // the same code runs in a browser (where Buffer does not exist).
+// A Uint8Array's size is read as `length`, not `byteLength` (the same for bytes): on Node 20 a
+// Buffer's `byteLength` costs about 14 ns more a read (bench/README, "byteLength").
 
 import { describeValue, ZmqError } from './errors.js';
 
@@ -44,8 +46,6 @@ export const COPY_AT_SEND = 128;
  * `Pipe.keepCopies`).
  */
 export const STREAM_COPY_LIMIT = 2048;
-// A Uint8Array's size is read as `length`, not `byteLength` (the same for bytes): on Node 20 a
-// Buffer's `byteLength` costs about 14 ns more a read (bench/README, "byteLength").
 const NodeBuffer: BufferStatics | undefined = (globalThis as { Buffer?: BufferStatics }).Buffer;
 const encoder = new TextEncoder();
 const EMPTY: Frame = NodeBuffer ? NodeBuffer.alloc(0) : new Uint8Array(0);

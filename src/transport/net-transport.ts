@@ -236,8 +236,9 @@ class NetConnection implements EngineHost, RawEngineHost {
   /**
    * At exit: whether the process should still wait for this connection, because messages are queued
    * for its peer and the socket's linger has not run out: since the wait began for an open socket;
-   * for a closed one, until the socket releases the connection when its own linger timer fires. -1 waits for ever in the main thread, as libzmq's `zmq_ctx_term` does; a worker
-   * waits only a finite linger (zeromq.js's worker never waits: its context outlives the thread).
+   * for a closed one, until the socket releases the connection when its own linger timer fires.
+   * -1 waits for ever in the main thread, as libzmq's `zmq_ctx_term` does; a worker waits only a
+   * finite linger (zeromq.js's worker never waits: its context outlives the thread).
    */
   holdsExit(now: number): boolean {
     const out = this.#peer?.out;
