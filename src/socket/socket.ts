@@ -194,16 +194,6 @@ const COMMON_OPTIONS: readonly OptionName[] = [
 /** What a subclass passes when it has no options of its own: one array shared by all (none made per socket). */
 const NO_EXTRA_OPTIONS: readonly OptionName[] = [];
 
-function settledNothing(): void {}
-/** What `takeSettlers` took from the promise made last; read by its maker at once, then let go. */
-let takenResolve: (value: never) => void = settledNothing;
-let takenReject: (error: unknown) => void = settledNothing;
-/** A promise executor that makes no closure, for `#wait`'s common case (no timer, no signal): a receive loop waits once per message. */
-function takeSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
-  takenResolve = resolve;
-  takenReject = reject;
-}
-
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => onNextTurn(resolve));
 }
@@ -1417,14 +1407,6 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #wait(queue: Waiter[], msg: Message | undefined, timeout: number, signal: AbortSignal | undefined, what: string, batch?: Message[], index = 0, max?: number): Promise<unknown> {
     if (timeout === 0) return Promise.reject(sentSoFar(new ZmqError('EAGAIN', `${what} on ${this.type}: would wait, and ${what === 'send' ? 'sendTimeout' : 'receiveTimeout'} is 0`), batch, index));
     if (signal?.aborted) return Promise.reject(sentSoFar(aborted(what, signal), batch, index));
-    if (timeout < 0 && signal === undefined && batch === undefined && max === undefined) {
-      // The common wait (no timer, no signal, one message): no closure made for it.
-      const waiting = new Promise(takeSettlers);
-      queue.push({ msg, resolve: takenResolve, reject: takenReject, timer: undefined, signal: undefined, onAbort: undefined });
-      takenResolve = takenReject = settledNothing; // holds no settled promise (and its value) alive
-      holdLoop();
-      return waiting;
-    }
     return new Promise((resolve, reject) => {
       const w: Waiter = { msg, resolve: resolve as (v: never) => void, reject, timer: undefined, signal, onAbort: undefined };
       if (batch !== undefined) {
