@@ -14,7 +14,7 @@ const DONE: Promise<void> = Promise.resolve();
  *
  *   items: [ . . a b c . . . ]   head -> a, count 3; the ring doubles when full
  */
-class BareQueue<T> {
+export class BareQueue<T> {
   #ring: (T | undefined)[] = new Array(1024);
   #head = 0;
   #count = 0;
