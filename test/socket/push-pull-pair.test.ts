@@ -4,6 +4,7 @@ import { Context } from '../../src/socket/context.js';
 import { Pair } from '../../src/socket/pair.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { SocketEvent } from '../../src/socket/events.js';
+import type { Message } from '../../src/core/frame.js';
 
 const track = closeAfterEach();
 
@@ -76,6 +77,37 @@ describe('Push and Pull over inproc', () => {
     await push.bind('inproc://to');
     pull.connect('inproc://to');
     await expect(pull.receive()).rejects.toMatchObject({ code: 'EAGAIN' });
+  });
+
+  it('pair: a fault below receive() leaves the socket able to flush: a send that waited for a peer goes when one comes', async () => {
+    // Reading that throws once stands in for a bug under receive(). The socket is marked as inside
+    // a call while it reads; left marked, it would skip the flush when the peer attaches, and the
+    // send that waits for a peer would never go.
+    class FaultyPair extends Pair {
+      fault = true;
+      protected override xrecv(): Message | undefined {
+        if (this.fault) {
+          this.fault = false;
+          throw new Error('fault in xrecv');
+        }
+        return super.xrecv();
+      }
+    }
+    const context = new Context();
+    const a = track(new FaultyPair({ context }));
+    await a.bind('inproc://faulty-pair');
+    const sent = a.send('kept'); // no peer yet: it waits
+    let failed: unknown;
+    try {
+      await a.receive();
+    } catch (e) {
+      failed = e;
+    }
+    expect((failed as Error).message).toBe('fault in xrecv');
+    const b = track(new Pair({ context }));
+    b.connect('inproc://faulty-pair');
+    await sent;
+    expect(text(await b.receive())).toEqual(['kept']);
   });
 
   it('push: concurrent sends queue in call order instead of failing with EBUSY', async () => {
