@@ -130,7 +130,7 @@ export const connectionMachine = setup({
     heartbeatInterval: ({ context }) => context.heartbeatInterval,
     heartbeatTimeout: ({ context }) => (context.heartbeatTimeout > 0 ? context.heartbeatTimeout : context.heartbeatInterval),
     peerTtl: ({ context }) => context.peerTtl,
-    // One more turn of the I/O loop: a timer set now runs after the loop's next poll for input.
+    // After the I/O loop next polls for input: the clock makes a 0 delay a setImmediate (keep-alive.ts).
     nextPoll: 0,
     backoff: ({ context }) => context.nextDelay,
   },

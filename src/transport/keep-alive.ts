@@ -33,18 +33,39 @@ function refTimer(timer: unknown): void {
   else if (typeof timer === 'number' && denoTimers !== undefined) denoTimers.refTimer(timer);
 }
 
+const setImmediateOf = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+const clearImmediateOf = (globalThis as { clearImmediate?: (immediate: unknown) => void }).clearImmediate;
+
+/** A zero delay set on {@link backgroundClock} where setImmediate exists: cleared with clearImmediate. */
+class AfterPoll {
+  constructor(readonly immediate: unknown) {}
+}
+
 /**
  * @internal The clock of the actors that run timers (connection actors: handshake deadline,
  * heartbeat, reconnect backoff): xstate's default clock, with every timer unref'd.
+ *
+ * A delay of 0 means "once the loop has polled for input" (the connection machine's `nextPoll`,
+ * its last look before a heartbeat verdict), so where setImmediate exists it is one: it runs in
+ * the check phase, after the poll phase of the same turn. A 0 ms timer is not enough. Set in the
+ * timers phase after a long block, it ran in that same phase, before the PONG waiting in the
+ * socket was read (2026-12-07: 2 of 12 runs against libzmq with a blocked loop dropped the peer).
+ * Each read of the loop's clock moves it on, so a timer 1 ms out can be due before the phase ends.
  */
 export const backgroundClock = {
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+    if (ms <= 0 && setImmediateOf !== undefined && clearImmediateOf !== undefined) {
+      const immediate = setImmediateOf(fn);
+      unrefTimer(immediate);
+      return new AfterPoll(immediate);
+    }
     const timer = setTimeout(fn, ms);
     unrefTimer(timer);
     return timer;
   },
   clearTimeout(id: unknown): void {
-    clearTimeout(id as ReturnType<typeof setTimeout>);
+    if (id instanceof AfterPoll) clearImmediateOf?.(id.immediate);
+    else clearTimeout(id as ReturnType<typeof setTimeout>);
   },
 };
 
@@ -60,7 +81,7 @@ let hold: unknown;
 let holding = false;
 /** Whether a sweep (see releaseLoop) is queued. */
 let sweepQueued = false;
-const setImmediateOf = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+
 
 /**
  * @internal A call started waiting (a send at the HWM, a receive with nothing queued, a bind, a
