@@ -282,9 +282,16 @@ export async function expectEnded(
 
 /**
  * Replays the closing events every socket machine shares: `close` (linger 0 as the model says,
- * else -1 so the peers' reads end it, or 5 ms when the model's next step is the timer),
+ * else -1 so the peers' reads end it, or LINGER_STEP ms when the model's next step is the timer),
  * `pipes.drained` (the peers read everything) and `linger.expired` (the timer ran out).
  */
+/**
+ * The linger of a close whose next step is `linger.expired`. The check that the socket lingers
+ * comes a timer tick after close(), so the linger must outlast any stall between the two: at 5 ms
+ * a whole-suite run once found the socket closed already (2026-12-07, REQ on ROUTER peers).
+ */
+const LINGER_STEP = 100;
+
 export async function replayClosing(
   sock: { linger: number; close(): void; whenReleased(): Promise<void> },
   event: { type: string; linger?: number },
@@ -292,7 +299,7 @@ export async function replayClosing(
   peers: Iterable<{ readable: boolean; receive(): Promise<Buffer[]> }>,
 ): Promise<void> {
   if (event.type === 'close') {
-    sock.linger = event.linger === 0 ? 0 : next === 'linger.expired' ? 5 : -1;
+    sock.linger = event.linger === 0 ? 0 : next === 'linger.expired' ? LINGER_STEP : -1;
     sock.close();
     return;
   }
