@@ -1,7 +1,7 @@
 // This build against an earlier one (issue 11's bound: no throughput or round-trip regression past
 // 1.2x of the code before it, `f2e7e71`), with zeromq.js beside both: inproc PUSH -> PULL of
 // 16 bytes (CPU per message, and msg/s as a ratio to zeromq.js) and the inproc REQ/REP round trip
-// (CPU per round trip).
+// (CPU per round trip): bench/lib/ab-workloads.ts's, which instructions.ts counts in instructions.
 //
 // Each build runs alone in a process of its own (`--one`), a warm-up and then ROUNDS rounds of each
 // workload, and the passes go round the builds in turn, the order turned by one each pass, so the
@@ -16,16 +16,10 @@
 // (`npm run bench` builds dist/ too.) `--no-copy` is not offered: the copy of small frames at send
 // is part of what a user gets, and a throwaway build is the honest way to look at it without.
 
+import { linked, loadBuild, pushPull, roundTrips } from './lib/ab-workloads.js';
 import { median } from './lib/benchmark.js';
 import { Child } from './lib/child.js';
 import { emit } from './lib/child-io.js';
-
-interface Lib {
-  Push: new () => { connect(a: string): void; send(m: Buffer): Promise<void>; close(): void };
-  Pull: new () => { bind(a: string): Promise<void>; receive(): Promise<unknown>; close(): void };
-  Request: new () => { connect(a: string): void; send(m: Buffer): Promise<void>; receive(): Promise<unknown>; close(): void };
-  Reply: new () => { bind(a: string): Promise<void>; send(m: unknown): Promise<void>; receive(): Promise<unknown>; close(): void };
-}
 
 /** One process's figures: medians of its rounds. */
 interface Figures {
@@ -41,7 +35,6 @@ const ROUNDS = 5;
 const PASSES = 5;
 const N = 300_000;
 const R = 100_000;
-const payload = Buffer.alloc(16, 0x61);
 const cpuNow = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -49,41 +42,26 @@ const cpuNow = (): number => {
 
 /** `--one <dir | this | zeromq>`: the rounds of one build, reported as a `figures` event (lib/child.ts's JSON lines). */
 async function one(which: string): Promise<void> {
-  const lib = (which === 'zeromq'
-    ? await import('zeromq')
-    : await import(which === 'this' ? new URL('../dist/src/index.js', import.meta.url).href : `${which}/dist/src/index.js`)) as unknown as Lib;
+  const lib = await loadBuild(which);
   emit('ready');
-  const pull = new lib.Pull();
-  await pull.bind('inproc://baseline-ab-pp');
-  const push = new lib.Push();
-  push.connect('inproc://baseline-ab-pp');
-  const rep = new lib.Reply();
-  await rep.bind('inproc://baseline-ab-rr');
-  const req = new lib.Request();
-  req.connect('inproc://baseline-ab-rr');
+  const [pull, push] = await linked(new lib.Pull(), new lib.Push(), 'inproc://baseline-ab-pp');
+  const [rep, req] = await linked(new lib.Reply(), new lib.Request(), 'inproc://baseline-ab-rr');
   const pp: { cpu: number; rate: number }[] = [];
   const rr: { cpu: number; rate: number }[] = [];
+  /** The CPU per item and the rate of `n` items of `work`. */
+  const timed = async (n: number, work: () => Promise<void>): Promise<{ cpu: number; rate: number }> => {
+    const c0 = cpuNow();
+    const t0 = performance.now();
+    await work();
+    return { cpu: ((cpuNow() - c0) * 1000) / n, rate: n / ((performance.now() - t0) / 1000) };
+  };
   for (let r = 0; r <= ROUNDS; r++) {
-    let c0 = cpuNow();
-    let t0 = performance.now();
-    const received = (async () => {
-      for (let i = 0; i < N; i++) await pull.receive();
-    })();
-    for (let i = 0; i < N; i++) await push.send(payload);
-    await received;
-    if (r > 0) pp.push({ cpu: ((cpuNow() - c0) * 1000) / N, rate: N / ((performance.now() - t0) / 1000) });
-
-    const served = (async () => {
-      for (let i = 0; i < R; i++) await rep.send(await rep.receive());
-    })();
-    c0 = cpuNow();
-    t0 = performance.now();
-    for (let i = 0; i < R; i++) {
-      await req.send(payload);
-      await req.receive();
+    const p = await timed(N, () => pushPull(push, pull, N));
+    const t = await timed(R, () => roundTrips(req, rep, R));
+    if (r > 0) {
+      pp.push(p);
+      rr.push(t);
     }
-    if (r > 0) rr.push({ cpu: ((cpuNow() - c0) * 1000) / R, rate: R / ((performance.now() - t0) / 1000) });
-    await served;
   }
   const figures: Figures = {
     ppCpu: median(pp.map((x) => x.cpu)),

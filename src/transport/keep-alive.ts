@@ -82,7 +82,6 @@ let holding = false;
 /** Whether a sweep (see releaseLoop) is queued. */
 let sweepQueued = false;
 
-
 /**
  * @internal A call started waiting (a send at the HWM, a receive with nothing queued, a bind, a
  * monitor read): the loop stays alive until the matching {@link releaseLoop}. Called only for calls

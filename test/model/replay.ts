@@ -281,17 +281,17 @@ export async function expectEnded(
 }
 
 /**
- * Replays the closing events every socket machine shares: `close` (linger 0 as the model says,
- * else -1 so the peers' reads end it, or LINGER_STEP ms when the model's next step is the timer),
- * `pipes.drained` (the peers read everything) and `linger.expired` (the timer ran out).
- */
-/**
  * The linger of a close whose next step is `linger.expired`. The check that the socket lingers
  * comes a timer tick after close(), so the linger must outlast any stall between the two: at 5 ms
  * a whole-suite run once found the socket closed already (2026-12-07, REQ on ROUTER peers).
  */
 const LINGER_STEP = 100;
 
+/**
+ * Replays the closing events every socket machine shares: `close` (linger 0 as the model says,
+ * else -1 so the peers' reads end it, or LINGER_STEP ms when the model's next step is the timer),
+ * `pipes.drained` (the peers read everything) and `linger.expired` (the timer ran out).
+ */
 export async function replayClosing(
   sock: { linger: number; close(): void; whenReleased(): Promise<void> },
   event: { type: string; linger?: number },
