@@ -832,10 +832,18 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       return Promise.reject(e);
     }
     this.#sentSinceReceive = true;
-    if (this.#sends.length === 0 && this.#xsend(msg)) {
-      if (++this.#syncSends < SYNC_RUN_LIMIT) return RESOLVED;
-      this.#syncSends = 0;
-      return yieldToLoop();
+    if (this.#sends.length === 0) {
+      let taken: boolean;
+      try {
+        taken = this.#xsend(msg);
+      } catch (e) {
+        return Promise.reject(e); // a fault inside the socket: the caller hears it as every error, from the promise
+      }
+      if (taken) {
+        if (++this.#syncSends < SYNC_RUN_LIMIT) return RESOLVED;
+        this.#syncSends = 0;
+        return yieldToLoop();
+      }
     }
     this.#syncSends = 0;
     return this.#wait(this.#sends, msg, this.opt.sendTimeout, options?.signal, 'send') as Promise<void>;
@@ -857,7 +865,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     const answer = this.#sentSinceReceive;
     this.#sentSinceReceive = false;
     if (this.#recvs.length === 0) {
-      const msg = this.#xrecv();
+      let msg: Message | undefined;
+      try {
+        msg = this.#xrecv();
+      } catch (e) {
+        return Promise.reject(e); // as in send()
+      }
       if (msg !== undefined) {
         if (++this.#syncRecvs < SYNC_RUN_LIMIT) return Promise.resolve(msg as Buffer[]);
         this.#syncRecvs = 0;
@@ -962,6 +975,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       let batch: Message[] | undefined;
       try {
         batch = this.#takeMany(max);
+      } catch (e) {
+        return Promise.reject(e); // as in receive()
       } finally {
         this.#busy = false;
         if (this.#missed) this.#followUp();

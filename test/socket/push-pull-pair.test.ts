@@ -110,6 +110,44 @@ describe('Push and Pull over inproc', () => {
     expect(text(await b.receive())).toEqual(['kept']);
   });
 
+  it('pair: a fault below send(), receive() or receiveMany() rejects the promise instead of throwing from the call', async () => {
+    // Callers of a promise API handle its errors in one place (await, .catch). A throw from the
+    // call itself would escape a `.catch()` chained to it.
+    class FaultyPair extends Pair {
+      faults = new Set<string>();
+      protected override xsend(msg: Message): boolean {
+        if (this.faults.delete('send')) throw new Error('fault in xsend');
+        return super.xsend(msg);
+      }
+      protected override xrecv(): Message | undefined {
+        if (this.faults.delete('receive')) throw new Error('fault in xrecv');
+        return super.xrecv();
+      }
+    }
+    const context = new Context();
+    const a = track(new FaultyPair({ context }));
+    const b = track(new Pair({ context }));
+    await a.bind('inproc://faulty-calls');
+    b.connect('inproc://faulty-calls');
+    await b.send('first');
+    await b.send('second');
+    a.faults.add('send');
+    let sending: Promise<void> | undefined;
+    expect(() => (sending = a.send('lost'))).not.toThrow();
+    await expect(sending).rejects.toThrow('fault in xsend');
+    for (const call of [() => a.receive(), () => a.receiveMany()]) {
+      a.faults.add('receive');
+      let receiving: Promise<unknown> | undefined;
+      expect(() => (receiving = call())).not.toThrow();
+      await expect(receiving).rejects.toThrow('fault in xrecv');
+    }
+    // What was accepted before the faults is still there, and the socket still works both ways.
+    expect(text(await a.receive())).toEqual(['first']);
+    expect((await a.receiveMany()).map((m) => text(m))).toEqual([['second']]);
+    await a.send('after');
+    expect(text(await b.receive())).toEqual(['after']);
+  });
+
   it('push: concurrent sends queue in call order instead of failing with EBUSY', async () => {
     const context = new Context();
     const push = track(new Push({ context }));
