@@ -3,7 +3,7 @@
 // facts; this machine decides, and holds the timers (handshake deadline, heartbeats, backoff). Bytes,
 // streams and pipes live in the runtime (src/transport/), which provides the effects named here.
 
-import { assign, raise, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 
 /** Who opened the stream: the connecting side reconnects, the accepting side ends with its stream. */
 export type ConnectionRole = 'connect' | 'accept';
@@ -80,11 +80,16 @@ export type ConnectionEvent =
   | { type: 'handshake.failed'; kind: 'protocol' | 'auth' | 'other'; code: string; message: string; status?: number }
   | { type: 'protocol.failed'; code: string; message: string }
   | { type: 'traffic.seen' }
+  /**
+   * Our PING left: the engine handed it to the stream. The PING timeout counts from here, not from
+   * `sendPing` (the write comes later in the turn, or a turn later), as libzmq arms it when it
+   * encodes the PING.
+   */
+  | { type: 'ping.sent' }
   | { type: 'peer.pinged'; ttl: number }
   | { type: 'close' }
   | { type: 'reconnect.stop' };
 
-type Internal = { type: 'ping.sent' };
 type Ev<T extends ConnectionEvent['type']> = Extract<ConnectionEvent, { type: T }>;
 
 /**
@@ -121,7 +126,7 @@ const failureOf = (kind: FailureKind, code: string, message: string, handshaking
 export const connectionMachine = setup({
   types: {
     context: {} as ConnectionContext,
-    events: {} as ConnectionEvent | Internal,
+    events: {} as ConnectionEvent,
     input: {} as ConnectionInput,
   },
   delays: {
@@ -208,7 +213,6 @@ export const connectionMachine = setup({
       const step = backoffStep(context.reconnectInterval, context.reconnectMaxInterval, context.currentInterval, r.value);
       return { seed: r.seed, nextDelay: step.delay, currentInterval: step.next };
     }),
-    notePing: raise({ type: 'ping.sent' } as Internal),
     // Effects, provided by the runtime.
     /** Starts a connect attempt (a new stream). */
     openStream: () => {},
@@ -220,7 +224,7 @@ export const connectionMachine = setup({
     reportHandshakeFailure: () => {},
     /** Emits `connect:retry` with `context.nextDelay`. */
     reportRetry: () => {},
-    /** Sends a PING (ttl from heartbeatTimeToLive). */
+    /** Sends a PING (ttl from heartbeatTimeToLive); the engine reports `ping.sent` once it is written. */
     sendPing: () => {},
     /** Asks the engine to report the next received frame as `traffic.seen` (once). */
     watchTraffic: () => {},
@@ -342,11 +346,11 @@ export const connectionMachine = setup({
             choosing: { always: [{ guard: 'sendsHeartbeats', target: 'waiting' }, { target: 'off' }] },
             off: {},
             waiting: {
-              after: { heartbeatInterval: { target: 'waiting', reenter: true, actions: ['sendPing', 'notePing'] } },
+              after: { heartbeatInterval: { target: 'waiting', reenter: true, actions: 'sendPing' } },
             },
           },
         },
-        /** After a PING, any frame from the peer must arrive within heartbeatTimeout. */
+        /** After our PING is written, any frame from the peer must arrive within heartbeatTimeout. */
         pingTimeout: {
           initial: 'clear',
           states: {

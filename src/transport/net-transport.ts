@@ -345,6 +345,10 @@ class NetConnection implements EngineHost, RawEngineHost {
     if (engine === this.#engine) this.actor.send({ type: 'traffic.seen' });
   }
 
+  enginePingSent(engine: StreamEngine): void {
+    if (engine === this.#engine) this.actor.send({ type: 'ping.sent' });
+  }
+
   enginePinged(engine: StreamEngine, ttl: number): void {
     if (engine === this.#engine) this.actor.send({ type: 'peer.pinged', ttl });
   }

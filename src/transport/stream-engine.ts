@@ -59,6 +59,13 @@ export interface EngineHost {
   engineClosed(engine: StreamEngine): void;
   /** The first frame after `watchTraffic()`. */
   engineTraffic(engine: StreamEngine): void;
+  /**
+   * The PING asked for by `ping()` was handed to the stream (written, or queued in the stream
+   * behind what it could not write yet): the PING timeout counts from here, as libzmq arms it when
+   * it encodes the PING. Not when asked: the write comes later in the turn, or a turn later, and
+   * a loop blocked in between would leave the peer no time to answer.
+   */
+  enginePingSent(engine: StreamEngine): void;
   /** The peer sent a PING asking for traffic within `ttl` ms (only reported when ttl > 0). */
   enginePinged(engine: StreamEngine, ttl: number): void;
   /** The handshake now waits for `what` (a peer command, or ZAP): reported on each change, for the connection machine. */
@@ -152,6 +159,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   /** No flush pending since the loop last went round: the next message is written on a microtask. */
   #idle = true;
   #watching = false;
+  /** A PING is in the encoder, not yet handed to the stream. */
+  #pingQueued = false;
   #closedByUs = false;
 
   readonly #flushBound = (): void => this.#flush();
@@ -220,6 +229,7 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     data[0] = ttl >>> 8;
     data[1] = ttl & 0xff;
     this.#writeCommand('PING', data);
+    this.#pingQueued = true;
     this.#scheduleFlush();
   }
 
@@ -657,6 +667,10 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     if (taken > 0) {
       this.#taken = 0;
       this.#out?.release(taken);
+    }
+    if (this.#pingQueued) {
+      this.#pingQueued = false;
+      this.#host.enginePingSent(this);
     }
   }
 

@@ -285,11 +285,11 @@ describe('heartbeats after a blocked event loop (tcp, libzmq peer)', () => {
   // A loop blocked for longer than a heartbeat timeout runs its due timers before it reads the input
   // that came meanwhile. The connection must read first: a busy process must not drop live peers.
   // The one handshake shows it stayed (a dropped connection comes back as a second one).
-  // The last look must come after the loop has polled for input: a 0 ms timer, set in the timers
-  // phase that ran after the block, sometimes ran in that same phase, and the peer was dropped
-  // with the PONG unread (2026-12-07: this test hung in 1 of 3 runs at these timings, and once in
-  // a whole-suite run at 20/60/400 ms). The timeouts leave room for a loaded machine once the
-  // block is over.
+  // The block starts once the PING timeout is armed, which is once the PING is written (before
+  // 2026-12-07 it was armed when the PING was asked for, and this block then came before the write:
+  // the peer was dropped before libzmq could answer, in about 1 run of 10; see
+  // test/regressions/ping-timeout-from-write.test.ts). The timeouts leave room for a loaded
+  // machine once the block is over.
   it('our PING timeout: the PONG that arrived while the loop was blocked keeps the connection', async () => {
     const { context, blocked } = blockingContext('pingTimeout', 'armed', 800);
     const ourPair = mine(new Pair({ context, heartbeatInterval: 100, heartbeatTimeout: 250 }));

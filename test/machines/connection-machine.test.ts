@@ -251,13 +251,17 @@ describe('connection machine: heartbeats', () => {
     expect(m.state()).toMatchObject({ active: { pinging: 'waiting' } });
     m.clock.increment(100);
     expect(m.count('sendPing')).toBe(1);
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'clear' } }); // asked for, not written yet
+    m.actor.send({ type: 'ping.sent' }); // the engine wrote it
     expect(m.count('watchTraffic')).toBe(1);
     expect(m.state()).toMatchObject({ active: { pingTimeout: 'armed' } });
     m.actor.send({ type: 'traffic.seen' });
     expect(m.state()).toMatchObject({ active: { pingTimeout: 'clear' } });
     m.clock.increment(100);
+    m.actor.send({ type: 'ping.sent' });
     m.actor.send({ type: 'traffic.seen' });
     m.clock.increment(100);
+    m.actor.send({ type: 'ping.sent' });
     m.actor.send({ type: 'traffic.seen' });
     expect(m.count('sendPing')).toBe(3);
     expect(m.state()).toMatchObject({ active: {} });
@@ -266,13 +270,31 @@ describe('connection machine: heartbeats', () => {
   it('no traffic within heartbeatTimeout after a PING drops the connection (and reconnects)', () => {
     const m = start({ heartbeatInterval: 100, heartbeatTimeout: 300 });
     activate(m);
-    m.clock.increment(100); // PING; timeout armed until 400
-    m.clock.increment(100); // PING again; the armed timeout is not restarted
+    m.clock.increment(100); // PING
+    m.actor.send({ type: 'ping.sent' }); // written: the timeout is armed until 400
+    m.clock.increment(100); // PING again
+    m.actor.send({ type: 'ping.sent' }); // the armed timeout is not restarted
     m.clock.increment(199);
     expect(m.state()).toMatchObject({ active: {} });
     m.clock.increment(1);
     expect(m.ctx().failure).toMatchObject({ kind: 'connection', code: 'ETIMEDOUT' });
     expect(m.count('endStream')).toBe(1);
+    expect(m.state()).toBe('waiting');
+  });
+
+  it('the PING timeout counts from when the PING was written, not from when it was asked for', () => {
+    // A loop blocked between the two (the write comes later in the turn, or a turn later) must not
+    // eat the time the peer has to answer.
+    const m = start({ heartbeatInterval: 1000, heartbeatTimeout: 300 });
+    activate(m);
+    m.clock.increment(1000); // PING asked for
+    m.clock.increment(500);
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'clear' } });
+    m.actor.send({ type: 'ping.sent' }); // written at 1500: armed until 1800
+    m.clock.increment(299);
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'armed' } });
+    m.clock.increment(1);
+    expect(m.ctx().failure).toMatchObject({ kind: 'connection', code: 'ETIMEDOUT' });
     expect(m.state()).toBe('waiting');
   });
 
@@ -318,7 +340,8 @@ describe('connection machine: heartbeats', () => {
     m.actor.send({ type: 'awaiting.ready' });
     m.actor.send({ type: 'handshake.succeeded', peerType: 'PULL' });
     m.clock.block(100);
-    m.clock.timersPhase(); // PING: armed until 400
+    m.clock.timersPhase(); // PING
+    m.actor.send({ type: 'ping.sent' }); // written: armed until 400
     expect(m.state()).toMatchObject({ active: { pingTimeout: 'armed' } });
     m.clock.block(1000); // the peer's PONG waits in the kernel while the loop is blocked
     m.clock.timersPhase();
@@ -330,6 +353,7 @@ describe('connection machine: heartbeats', () => {
     // Nothing came: the next timers phase drops the connection.
     m.clock.block(100);
     m.clock.timersPhase(); // PING
+    m.actor.send({ type: 'ping.sent' });
     m.clock.block(300);
     m.clock.timersPhase();
     m.clock.timersPhase();
@@ -358,6 +382,7 @@ describe('connection machine: heartbeats', () => {
     const m = start({ heartbeatInterval: 100, heartbeatTimeout: -1 });
     activate(m);
     m.clock.increment(100);
+    m.actor.send({ type: 'ping.sent' });
     m.clock.increment(99);
     expect(m.state()).toMatchObject({ active: {} });
     m.clock.increment(1);

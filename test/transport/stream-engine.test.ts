@@ -185,6 +185,11 @@ class Side implements EngineHost {
   enginePinged(_engine: StreamEngine, ttl: number): void {
     this.pinged.push(ttl);
   }
+  /** For each PING reported sent: how many packets this side had written by then. */
+  readonly pingsSentAt: number[] = [];
+  enginePingSent(): void {
+    this.pingsSentAt.push(this.stream.wire.length);
+  }
   /** The next message the peer sent, once it has arrived. */
   async receive(): Promise<string[]> {
     await until(() => this.in.size > 0);
@@ -266,6 +271,19 @@ for (const kind of ['NULL', 'X-XOR'] as const) {
       const frames = wireFrames(b.stream);
       if (kind === 'NULL') expect(frames).toContain('PONG');
       else expect(frames).not.toContain('PONG'); // sealed inside a MESSAGE
+    });
+
+    it('report our PING as sent once it is written to the stream, not when it is asked for', async () => {
+      const { a } = await joined(kind, ['PUSH', 'PULL']);
+      const before = a.stream.wire.length;
+      a.engine.ping(0);
+      expect(a.pingsSentAt).toEqual([]); // the write comes later in this turn
+      await until(() => a.pingsSentAt.length === 1);
+      expect(a.pingsSentAt).toEqual([before + 1]); // reported once the packet with the PING was out
+      if (kind === 'NULL') expect(wireFrames(a.stream).at(-1)).toBe('PING');
+      a.out.write([Buffer.from('no PING in this one')]);
+      await until(() => a.stream.wire.length === before + 2);
+      expect(a.pingsSentAt).toEqual([before + 1]);
     });
 
     it('turn a subscription message into SUBSCRIBE on the wire and back into a message at the publisher', async () => {
@@ -481,6 +499,7 @@ async function activeEngine(): Promise<{ stream: RecordingStream; out: Pipe; eng
     engineClosed() {},
     engineTraffic() {},
     enginePinged() {},
+    enginePingSent() {},
   } satisfies EngineHost;
   const engine = new StreamEngine(stream, host, { socketType: 'PUSH', maxMessageSize: -1, mechanism: new NullMechanism({ socketType: 'PUSH' }) });
   engine.start();
@@ -524,6 +543,7 @@ describe('stream engine writes', () => {
       engineClosed() {},
       engineTraffic() {},
       enginePinged() {},
+      enginePingSent() {},
     } satisfies EngineHost;
     new StreamEngine(stream, host, { socketType: 'SUB', maxMessageSize: -1, mechanism: new NullMechanism({ socketType: 'SUB' }) }).start();
     const greeting = Buffer.from(encodeGreeting('NULL', false));
