@@ -47,10 +47,11 @@ class AfterPoll {
  *
  * A delay of 0 means "once the loop has polled for input" (the connection machine's `nextPoll`,
  * its last look before a heartbeat verdict), so where setImmediate exists it is one: it runs in
- * the check phase, after the poll phase of the same turn. A 0 ms timer is not enough. Set in the
- * timers phase after a long block, it ran in that same phase, before the PONG waiting in the
- * socket was read (2026-12-07: 2 of 12 runs against libzmq with a blocked loop dropped the peer).
- * Each read of the loop's clock moves it on, so a timer 1 ms out can be due before the phase ends.
+ * the check phase, which always follows a poll phase. A 1 ms timer set in the timers phase also
+ * runs after a poll under Node 20 (its libuv runs timers at the end of a turn), but that is one
+ * runtime's order, not a rule. The heartbeat drops this change was first made for (2026-12-07)
+ * had another cause: the PING timeout counted from when the PING was asked for, not written (see
+ * `ping.sent` in machines/connection.ts).
  */
 export const backgroundClock = {
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {

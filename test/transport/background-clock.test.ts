@@ -1,0 +1,67 @@
+// The clock of the connection actors' timers. Its zero delay is the connection machine's last look
+// before a heartbeat verdict (`nextPoll`): it must come after the loop has read the input that was
+// waiting, or a PONG that arrived while the loop was blocked is judged missing. These tests hold
+// the clock to that: a zero delay that ran sooner (a microtask, a call at once, a timer on a
+// runtime that runs timers before it polls) fails the first; one that could not be cleared, the
+// second.
+
+import { once } from 'node:events';
+import { createServer, connect } from 'node:net';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backgroundClock } from '../../src/transport/keep-alive.js';
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+function blockFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // the loop is blocked, as by a long synchronous job of the user's
+  }
+}
+
+describe('backgroundClock', () => {
+  it('a zero delay set in the timers phase runs after the input that was waiting, even when a later timer of that phase takes long', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const [accepted] = (await Promise.all([once(server, 'connection'), once(client, 'connect')])).map((args) => args[0]) as [NetSocket];
+    cleanup.push(() => {
+      client.destroy();
+      accepted.destroy();
+      server.close();
+    });
+    const order: string[] = [];
+    accepted.on('data', () => order.push('input'));
+    const done = new Promise<void>((resolve) => {
+      // Both timers are due when the loop next runs its timers. The first sets the zero delay; the
+      // second takes 10 ms, so that a delay counted in time would be due before the loop polls.
+      setTimeout(() => {
+        backgroundClock.setTimeout(() => {
+          order.push('zero delay');
+          resolve();
+        }, 0);
+      }, 2);
+      setTimeout(() => blockFor(10), 3);
+    });
+    client.write('PONG');
+    blockFor(20); // the bytes reach the accepted socket meanwhile; both timers fall due
+    await done;
+    expect(order).toEqual(['input', 'zero delay']);
+  });
+
+  it('a cleared zero delay does not run', async () => {
+    let ran = false;
+    const id = backgroundClock.setTimeout(() => {
+      ran = true;
+    }, 0);
+    backgroundClock.clearTimeout(id);
+    // Immediates run in the order they were set: this one comes after the cleared one would have.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(ran).toBe(false);
+  });
+});
