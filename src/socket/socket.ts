@@ -265,6 +265,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** When a positive linger ends (performance.now() ms), once close() started it. */
   #lingerDeadline = 0;
   #drainQueued = false;
+  /** From the start of lingering: the peers that may still have what we queued (see #checkDrained). */
+  #undrained: Set<Peer> | undefined;
   #flushQueued = false;
   /** Inside xsend/xrecv: a transition they cause is followed by the caller's own flush, not a queued one. */
   #busy = false;
@@ -1555,10 +1557,13 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   }
 
   #startLinger(): void {
+    const undrained = new Set<Peer>();
     for (const p of this.peers.values()) {
       p.out.end();
       p.in.drop();
+      if (p.out.size > 0) undrained.add(p);
     }
+    this.#undrained = undrained;
     if (this.opt.linger > 0) {
       this.#lingerDeadline = performance.now() + this.opt.linger;
       this.#lingerTimer = setTimeout(() => this.tell({ type: 'linger.expired' }), this.opt.linger);
@@ -1569,9 +1574,23 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#checkDrained();
   }
 
+  /**
+   * Whether every peer has taken what we queued for it, asked as each pipe drains or each peer
+   * goes: a peer found done leaves `#undrained` for good (nothing is queued after close), so all
+   * the asks of a close together cost one pass over the peers, not one pass each (32,000 DEALERs
+   * draining a closed ROUTER took 9.8 s when each ask scanned every peer).
+   */
   #checkDrained(): void {
     if (this.#released || this.#actor === undefined) return;
-    for (const p of this.peers.values()) if (p.out.size > 0 && !p.out.dropped) return;
+    const undrained = this.#undrained;
+    if (undrained === undefined) {
+      for (const p of this.peers.values()) if (p.out.size > 0 && !p.out.dropped) return;
+    } else {
+      for (const p of undrained) {
+        if (p.out.size > 0 && !p.out.dropped && this.peers.get(p.id) === p) return;
+        undrained.delete(p);
+      }
+    }
     if (this.#drainQueued) return;
     // Several peers may drain in one turn: one event is enough, and only while still lingering.
     this.#drainQueued = true;
