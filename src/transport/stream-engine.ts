@@ -143,9 +143,9 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   /** Messages decoded while `in` was full: at most the rest of one chunk. Reading is paused meanwhile. */
   #backlog: Message[] | undefined;
   #paused = false;
-  /** The socket refused the peer: messages are dropped, then reading stops for good (see `stall`). */
+  /** The socket refused the peer: messages are dropped, then bytes are read and not decoded (see `stall`). */
   #stalled = false;
-  /** Messages a stalled engine still reads and drops before it stops reading. */
+  /** Messages a stalled engine still decodes (and drops) before it stops decoding. */
   #dropBudget = 0;
   /** The stream ended or failed and the host has been told (once). */
   #gone = false;
@@ -252,13 +252,14 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   /**
    * The socket refused this peer (a second PAIR peer, a taken routing id) or handed its routing id to
    * another, and dropped its pipes. The stream stays open: closed, a live peer would reconnect and be
-   * refused again every reconnect interval. The engine reads on, dropping up to `budget` messages (the
-   * receive HWM; <= 0: no limit) and answering PINGs, then stops reading for good, so a busy refused
-   * peer is held back by its HWM. Until then a peer that closes or half-closes its stream is seen and
-   * the host told (`engineClosed`). libzmq 4.3.5, measured: a refused PAIR or ROUTER peer is read until
-   * RCVHWM messages wait in a pipe nobody reads, a holder evicted by handover until its first message;
-   * a peer that goes before that is closed, one that goes after is kept (CLOSE-WAIT) until the socket
-   * closes. Past the budget we keep it too: only reading could see its FIN.
+   * refused again every reconnect interval. The engine reads on, decoding and dropping up to `budget`
+   * messages (the receive HWM; <= 0: no limit) and answering PINGs; past that it still reads, and
+   * drops the bytes undecoded. So a peer that closes or half-closes its stream is always seen and the
+   * host told (`engineClosed`), and its descriptor goes (issue 11: every refused peer's stream is
+   * closed, on every path). libzmq 4.3.5, measured, stops reading instead once RCVHWM messages wait in
+   * a pipe nobody reads (a holder evicted by handover: after its first message), which holds a busy
+   * refused peer back but keeps its stream in CLOSE-WAIT, once it goes, until the socket closes.
+   * What a refused peer sends is lost either way; here its sends do not block.
    */
   stall(budget: number): void {
     if (this.#stalled) return;
@@ -518,11 +519,8 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
   #deliver(frames: Message): void {
     const inn = this.#in;
     if (inn === undefined) {
-      // Refused peer: drop, and past the budget stop reading for good (see `stall`).
-      if (this.#stalled && --this.#dropBudget === 0) {
-        this.#decoder.stop();
-        this.#pause();
-      }
+      // Refused peer: drop, and past the budget stop decoding; reading goes on (see `stall`).
+      if (this.#stalled && --this.#dropBudget === 0) this.#decoder.stop();
       return;
     }
     if (this.#backlog !== undefined) {

@@ -417,13 +417,19 @@ describe('handshake failures between engines in memory', () => {
 });
 
 describe('a stalled engine (its peer refused by the socket)', () => {
-  it('reads on and drops up to its budget, then stops reading for good', async () => {
+  it('decodes and drops up to its budget, then reads on without decoding, to the peer\'s end', async () => {
     const { a, b } = await joined('NULL', ['PUSH', 'PULL']);
     b.engine.stall(3);
+    const before = a.stream.wire.length;
     for (let i = 0; i < 5; i++) a.out.write([Buffer.from(`m${i}`)]);
-    await until(() => b.stream.paused);
-    expect(b.in.size).toBe(0); // nothing reaches the socket's pipe
-    expect(b.closed).toBe(false);
+    await until(() => a.stream.wire.length > before); // the messages first (a PING goes before what waits in `out`)
+    a.engine.ping(0); // after the budget: not decoded, so not answered
+    await until(() => a.pingsSentAt.length === 1);
+    a.engine.end(-1);
+    await until(() => b.closed); // the FIN was read: a paused stream would not have seen it
+    expect(b.stream.paused).toBe(false);
+    expect(b.in.size).toBe(0); // nothing reached the socket's pipe
+    expect(wireFrames(b.stream)).not.toContain('PONG');
   });
 
   it('answers PINGs while it reads', async () => {
