@@ -99,6 +99,8 @@ export class RouteTable {
  */
 export class ConnectIds {
   #byEndpoint = new Map<string, Route>();
+  /** How many connects gave each id (by routing key): `names` looks it up instead of searching. */
+  #countByKey = new Map<string, number>();
 
   /** The id (hex) the connect to `endpoint` gave, if any. */
   hexOf(endpoint: string): string | undefined {
@@ -112,9 +114,7 @@ export class ConnectIds {
 
   /** Whether some connect gave the id `hex`. */
   names(hex: string): boolean {
-    const key = routingKey(fromHex(hex));
-    for (const route of this.#byEndpoint.values()) if (route.key === key) return true;
-    return false;
+    return this.#countByKey.has(routingKey(fromHex(hex)));
   }
 
   get size(): number {
@@ -122,12 +122,20 @@ export class ConnectIds {
   }
 
   set(endpoint: string, hex: string): void {
+    this.delete(endpoint);
     const frame = asFrame(fromHex(hex));
-    this.#byEndpoint.set(endpoint, { hex, key: routingKey(frame), frame });
+    const key = routingKey(frame);
+    this.#byEndpoint.set(endpoint, { hex, key, frame });
+    this.#countByKey.set(key, (this.#countByKey.get(key) ?? 0) + 1);
   }
 
   delete(endpoint: string): void {
+    const route = this.#byEndpoint.get(endpoint);
+    if (route === undefined) return;
     this.#byEndpoint.delete(endpoint);
+    const n = this.#countByKey.get(route.key) as number;
+    if (n === 1) this.#countByKey.delete(route.key);
+    else this.#countByKey.set(route.key, n - 1);
   }
 
   toJSON(): Record<string, string> {
@@ -138,7 +146,7 @@ export class ConnectIds {
 
   clone(): ConnectIds {
     const copy = new ConnectIds();
-    for (const [endpoint, route] of this.#byEndpoint) copy.#byEndpoint.set(endpoint, route);
+    for (const [endpoint, route] of this.#byEndpoint) copy.set(endpoint, route.hex);
     return copy;
   }
 }

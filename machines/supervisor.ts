@@ -83,10 +83,17 @@ export class EndpointTable {
  * Connection actor id → what it joins, with indexes by socket (a closing socket ends its
  * connections) and by name for connections still waiting for a binder. Shown as `{ id: entry }`.
  */
+/** One key per (binder, name): a socket id has no spaces, a name may have anything after them. */
+function bindingKey(binderId: number, name: string): string {
+  return `${binderId} ${name}`;
+}
+
 export class ConnectionTable {
   #byId = new Map<string, ConnectionEntry>();
   #bySocket = new Map<number, Set<string>>();
   #waiting = new Map<string, Set<string>>();
+  /** The connections through one bound name: `bindingKey(binderId, name)` → their ids. */
+  #byBinding = new Map<string, Set<string>>();
 
   get(id: string): ConnectionEntry | undefined {
     return this.#byId.get(id);
@@ -100,7 +107,7 @@ export class ConnectionTable {
     this.#byId.set(id, entry);
     this.#index(this.#bySocket, entry.connectorId, id);
     if (entry.binderId === undefined) this.#index(this.#waiting, entry.name, id);
-    else this.#index(this.#bySocket, entry.binderId, id);
+    else this.#bound(entry.binderId, entry.name, id);
   }
 
   delete(id: string): void {
@@ -109,7 +116,10 @@ export class ConnectionTable {
     this.#byId.delete(id);
     this.#unindex(this.#bySocket, entry.connectorId, id);
     if (entry.binderId === undefined) this.#unindex(this.#waiting, entry.name, id);
-    else this.#unindex(this.#bySocket, entry.binderId, id);
+    else {
+      this.#unindex(this.#bySocket, entry.binderId, id);
+      this.#unindex(this.#byBinding, bindingKey(entry.binderId, entry.name), id);
+    }
   }
 
   /** The connections waiting for `name` to be bound. */
@@ -125,7 +135,7 @@ export class ConnectionTable {
     for (const id of ids) {
       const entry = this.#byId.get(id) as ConnectionEntry;
       entry.binderId = binderId;
-      this.#index(this.#bySocket, binderId, id);
+      this.#bound(binderId, name, id);
     }
   }
 
@@ -134,12 +144,9 @@ export class ConnectionTable {
     return [...(this.#bySocket.get(socketId) ?? [])];
   }
 
-  /** The connections through `name` whose binder is `binderId` (an unbind ends them). */
+  /** The connections through `name` whose binder is `binderId` (an unbind ends them): looked up, not searched for. */
   boundThrough(name: string, binderId: number): string[] {
-    return this.ofSocket(binderId).filter((id) => {
-      const e = this.#byId.get(id) as ConnectionEntry;
-      return e.name === name && e.binderId === binderId;
-    });
+    return [...(this.#byBinding.get(bindingKey(binderId, name)) ?? [])];
   }
 
   toJSON(): Record<string, ConnectionEntry> {
@@ -150,6 +157,11 @@ export class ConnectionTable {
     const copy = new ConnectionTable();
     for (const [id, entry] of this.#byId) copy.add(id, { ...entry });
     return copy;
+  }
+
+  #bound(binderId: number, name: string, id: string): void {
+    this.#index(this.#bySocket, binderId, id);
+    this.#index(this.#byBinding, bindingKey(binderId, name), id);
   }
 
   #index<K>(map: Map<K, Set<string>>, key: K, id: string): void {

@@ -237,6 +237,23 @@ describe('routerMachine', () => {
     expect(ids.names('bb')).toBe(false);
   });
 
+  it('router: ConnectIds.names counts the connects that gave an id: a second connect, a replaced id and a delete', () => {
+    const ids = new ConnectIds();
+    ids.set('tcp://h:1', 'aa');
+    ids.set('tcp://h:2', 'aa');
+    ids.delete('tcp://h:1');
+    expect(ids.names('aa')).toBe(true); // the other connect still names it
+    ids.set('tcp://h:2', 'bb'); // the same connect, a new id
+    expect(ids.names('aa')).toBe(false);
+    expect(ids.names('bb')).toBe(true);
+    const copy = ids.clone();
+    ids.delete('tcp://h:2');
+    ids.delete('tcp://h:2'); // twice: nothing more to forget
+    expect(ids.names('bb')).toBe(false);
+    expect(copy.names('bb')).toBe(true);
+    expect(ids.size).toBe(0);
+  });
+
   it('router: context serialises as plain JSON (the inspector shows it): peers, the identity table, the counter', () => {
     const s = router([attach(1, hex('a')), attach(2)]);
     expect(JSON.parse(JSON.stringify(s.context))).toEqual({
