@@ -1,6 +1,8 @@
-// Busy polling for receives that wait on the network (the `busyPoll` option), and the process-wide
-// cap on how many sockets poll at once. It never holds anything up: timers and I/O callbacks run
-// between its turns as usual.
+// Busy polling for receives that wait on the network (the `busyPoll` option), and the cap on how
+// many sockets poll at once: per event loop, that is per thread (a worker has its own; threads share
+// no memory unless handed it, so a cap across them would need the application's help), and per copy
+// of this module. It never holds anything up: timers and I/O callbacks run between its turns as
+// usual.
 //
 // When a receive() has to wait and the socket has a tcp or ipc endpoint, the process may go to
 // sleep in the kernel until the peer's bytes arrive. On machines whose idle CPUs sleep deeply
@@ -170,7 +172,7 @@ export class BusyPollGroup {
   }
 }
 
-/** The process's busy pollers: every socket's {@link BusyPoll} belongs to this group. */
+/** This thread's busy pollers: every socket's {@link BusyPoll} belongs to this group. */
 export const busyPollers = new BusyPollGroup();
 
 /** One socket's polling: the wait it polls for, its window, and its back-off. */
