@@ -23,6 +23,9 @@ export interface XPublisherContext extends PublisherContext {
   /** ZMQ_XPUB_MANUAL: every subscription message is reported and none applied; the application
    * applies them (`subscribe`, `unsubscribe` commands) for the peer whose notice it read last. */
   manual: boolean;
+  /** The peer whose notice the application read last (`notice.read`; libzmq `_last_pipe`): the one
+   * its `subscribe` / `unsubscribe` applies to, while it stays (see {@link manualTarget}). */
+  lastNoticePeer: number | undefined;
   /** In manual mode, what each peer asked for (libzmq `_manual_subscriptions`): the cancels its
    * leaving reports. Shown as `{ <prefix as hex>: [peer ids] }`. */
   requested: MultiTrie<number>;
@@ -47,12 +50,14 @@ export interface NotifyParams {
 }
 
 /**
- * Commands in manual mode (ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE on an XPUB): subscribe or cancel peer
- * `peerId` (the sender of the notice the application read last) to `prefix` (hex).
+ * Manual mode. `notice.read`: the application received a notice of peer `peerId` (a fact, from the
+ * runtime's receive). `subscribe` / `unsubscribe` (ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE on an XPUB):
+ * subscribe or cancel `prefix` (hex) for the peer the machine's {@link manualTarget} names.
  */
 export type ManualSubscriptionEvent =
-  | { type: 'subscribe'; peerId: number; prefix: string }
-  | { type: 'unsubscribe'; peerId: number; prefix: string };
+  | { type: 'notice.read'; peerId: number }
+  | { type: 'subscribe'; prefix: string }
+  | { type: 'unsubscribe'; prefix: string };
 
 type Ev = PeerEvent | CloseEvent | SubscriptionEvent | ConfigureEvent | ManualSubscriptionEvent;
 
@@ -118,11 +123,18 @@ export function isManualRequest(context: XPublisherContext, event: { type: strin
 }
 
 /**
- * Whether the application's `subscribe` / `unsubscribe` applies: manual mode, and the peer it names
- * is still attached (libzmq drops it once `_last_pipe` is gone).
+ * The peer the application's `subscribe` / `unsubscribe` applies to (libzmq `xpub_t::xsetsockopt`
+ * on `_last_pipe`): the one whose notice it read last, while that peer stays attached; none
+ * before any notice was read, or once that peer left (libzmq forgets `_last_pipe` then).
  */
-export function appliesManually(context: XPublisherContext, event: { type: string; peerId?: number }): boolean {
-  return context.manual && (event.type === 'subscribe' || event.type === 'unsubscribe') && isKnownPeer(context.peers, event);
+export function manualTarget(context: XPublisherContext): number | undefined {
+  const peerId = context.lastNoticePeer;
+  return peerId !== undefined && context.peers.has(peerId) ? peerId : undefined;
+}
+
+/** Whether the application's `subscribe` / `unsubscribe` applies: manual mode, and a peer to apply it to (`manualTarget`). */
+export function appliesManually(context: XPublisherContext, event: { type: string }): boolean {
+  return context.manual && (event.type === 'subscribe' || event.type === 'unsubscribe') && manualTarget(context) !== undefined;
 }
 
 /** The in-place updates of XPUB: PUB's, plus manual mode's two tables. */
@@ -137,10 +149,11 @@ const xpublisherUpdates = {
     if (event.type === 'subscription.added') context.requested.add(prefixBytes(event.prefix), event.peerId);
     else if (event.type === 'subscription.removed') context.requested.remove(prefixBytes(event.prefix), event.peerId);
   },
-  /** Manual mode: the application's subscribe or cancel, for the peer it names. */
+  /** Manual mode: the application's subscribe or cancel, for the peer of the notice it read last. */
   applyManually: (context: XPublisherContext, event: Ev): void => {
-    if (event.type === 'subscribe') context.subscriptions.add(prefixBytes(event.prefix), event.peerId);
-    else if (event.type === 'unsubscribe') context.subscriptions.remove(prefixBytes(event.prefix), event.peerId);
+    const peerId = manualTarget(context) as number;
+    if (event.type === 'subscribe') context.subscriptions.add(prefixBytes(event.prefix), peerId);
+    else if (event.type === 'unsubscribe') context.subscriptions.remove(prefixBytes(event.prefix), peerId);
   },
 };
 
@@ -176,6 +189,7 @@ export const xpublisherMachine = withFastEdges(setup({
     configureVerbosity: assign(({ event }) => (event.type === 'configure' && event.verbosity !== undefined ? { verbosity: event.verbosity } : {})),
     configureManual: assign(({ event }) => (event.type === 'configure' && event.manual !== undefined ? { manual: event.manual } : {})),
     configureWelcome: assign(({ event }) => (event.type === 'configure' && event.welcomeMessage !== undefined ? { welcomeMessage: event.welcomeMessage } : {})),
+    noteNoticeRead: assign(({ event }) => (event.type === 'notice.read' ? { lastNoticePeer: event.peerId } : {})),
     // Effects, provided by the runtime.
     /** Queue subscription messages for the application's `receive()`. */
     notify: (_: unknown, _params: NotifyParams) => {},
@@ -193,6 +207,7 @@ export const xpublisherMachine = withFastEdges(setup({
     invertMatching: false,
     verbosity: null as Verbosity,
     manual: false,
+    lastNoticePeer: undefined,
     requested: new MultiTrie<number>(),
     welcomeMessage: null,
   }),
@@ -223,6 +238,7 @@ export const xpublisherMachine = withFastEdges(setup({
           { guard: 'reportsCancel', actions: [{ type: 'notify', params: notifyOne(false) }, 'removeSubscription'] },
           { guard: 'isKnownPeer', actions: 'removeSubscription' },
         ],
+        'notice.read': { actions: 'noteNoticeRead' },
         subscribe: { guard: 'appliesManually', actions: 'applyManually' },
         unsubscribe: { guard: 'appliesManually', actions: 'applyManually' },
         configure: { actions: ['configure', 'configureVerbosity', 'configureManual', 'configureWelcome'] },

@@ -339,8 +339,6 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
   #head = 0;
   /** Manual mode: the peer of each subscription notice still in #pending (libzmq `_pending_pipes`). */
   #noticePeers = new WeakMap<Message, number>();
-  /** Manual mode: the peer whose notice the application read last (libzmq `_last_pipe`). */
-  #lastPeer: number | undefined = undefined;
 
   constructor(options?: XPublisherOptions) {
     super('XPUB', xpublisherLogic, options, XPUB_OPTIONS);
@@ -409,13 +407,12 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
     if (!this.opt.manual) {
       throw new ZmqError('EINVAL', `${type}() on an XPUB applies subscriptions by hand and needs the manual option (ZMQ_XPUB_MANUAL); set manual: true`);
     }
-    const peerId = this.#lastPeer;
-    if (peerId === undefined) return;
     for (const b of bytes) {
-      // The bytes are the socket's own (userPrefix copies): the machine gets them with the hex.
+      // The bytes are the socket's own (userPrefix copies): the machine gets them with the hex. It
+      // applies them to its `manualTarget`, if any.
       const hex = toHex(b);
       knownPrefix(hex, b);
-      this.tell({ type, peerId, prefix: hex });
+      this.tell({ type, prefix: hex });
     }
   }
 
@@ -474,9 +471,10 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
     if (this.#head >= pending.length) return undefined;
     const msg = pending[this.#head] as Message;
     pending[this.#head++] = undefined as never;
-    // libzmq `xpub_t::xrecv`: reading a subscriber's notice makes it the one `subscribe()` applies to.
+    // libzmq `xpub_t::xrecv`: reading a subscriber's notice makes it the one `subscribe()` applies
+    // to (the machine's `manualTarget`).
     const from = this.#noticePeers.get(msg);
-    if (from !== undefined) this.#lastPeer = from;
+    if (from !== undefined) this.tell({ type: 'notice.read', peerId: from });
     if (this.#head === pending.length) {
       pending.length = 0;
       this.#head = 0;

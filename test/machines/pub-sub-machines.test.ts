@@ -172,6 +172,26 @@ describe('xpublisherMachine', () => {
     expect(run(publisherMachine, [welcome, attach(1)]).effectTypes).toEqual([]);
   });
 
+  it('xpub machine: in manual mode, subscribe applies to the peer of the notice read last, while it stays (manualTarget)', () => {
+    const manual = { type: 'configure', manual: true };
+    const base = [manual, attach(1), attach(2), added(1, '41'), added(2, '42')];
+    const sub = (prefix: string): Step => ({ type: 'subscribe', prefix });
+    const read = (peerId: number): Step => ({ type: 'notice.read', peerId });
+    // Nothing read yet: nothing applies.
+    expect(run(xpublisherMachine, [...base, sub('41')]).json.subscriptions).toEqual({});
+    // Each applies to the peer whose notice was read last.
+    const both = run(xpublisherMachine, [...base, read(1), sub('41'), read(2), sub('42'), sub('43')]);
+    expect(both.json.subscriptions).toEqual({ '41': [1], '42': [2], '43': [2] });
+    expect(both.json.lastNoticePeer).toBe(2);
+    const cancelled = run(xpublisherMachine, [...base, read(2), sub('42'), { type: 'unsubscribe', prefix: '42' }]);
+    expect(cancelled.json.subscriptions).toEqual({});
+    // That peer left: nothing applies (libzmq forgets `_last_pipe`), even to a peer that came after.
+    const gone = run(xpublisherMachine, [...base, read(2), detach(2), attach(3), sub('44')]);
+    expect(gone.json.subscriptions).toEqual({});
+    // Not in manual mode: the command does nothing here (the socket answers EINVAL before it).
+    expect(run(xpublisherMachine, [attach(1), read(1), sub('41')]).json.subscriptions).toEqual({});
+  });
+
   it('xpub machine: noDrop and verbosity are context, changed by configure', () => {
     const r = run(xpublisherMachine, [{ type: 'configure', noDrop: true, verbosity: 'allSubsUnsubs' }]);
     expect(r.snapshot.context).toMatchObject({ whenMute: 'wait', verbosity: 'allSubsUnsubs' });
