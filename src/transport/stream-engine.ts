@@ -60,10 +60,11 @@ export interface EngineHost {
   /** The first frame after `watchTraffic()`. */
   engineTraffic(engine: StreamEngine): void;
   /**
-   * The PING asked for by `ping()` was handed to the stream (written, or queued in the stream
-   * behind what it could not write yet): the PING timeout counts from here, as libzmq arms it when
-   * it encodes the PING. Not when asked: the write comes later in the turn, or a turn later, and
-   * a loop blocked in between would leave the peer no time to answer.
+   * The PING asked for by `ping()` left: the PING timeout counts from here. Reported when the
+   * engine hands it to the stream, which is later in the turn or a turn later: a loop blocked in
+   * between must not eat the peer's time to answer. While the stream is blocked (the peer does not
+   * read what we write) it is reported at once, the PING encoded behind what waits, as libzmq arms
+   * the timeout when it encodes the PING: a peer that stopped reading is still timed out.
    */
   enginePingSent(engine: StreamEngine): void;
   /** The peer sent a PING asking for traffic within `ttl` ms (only reported when ttl > 0). */
@@ -229,6 +230,11 @@ export class StreamEngine implements PipeReader, PipeWriter, FrameSink, ByteStre
     data[0] = ttl >>> 8;
     data[1] = ttl & 0xff;
     this.#writeCommand('PING', data);
+    if (this.#blocked) {
+      // No write until the peer reads (onStreamDrain): the PING waits behind what is queued.
+      this.#host.enginePingSent(this);
+      return;
+    }
     this.#pingQueued = true;
     this.#scheduleFlush();
   }

@@ -286,6 +286,18 @@ for (const kind of ['NULL', 'X-XOR'] as const) {
       expect(a.pingsSentAt).toEqual([before + 1]);
     });
 
+    it('report our PING as sent at once while the stream is blocked (a peer that stopped reading is still timed out)', async () => {
+      const { a } = await joined(kind, ['PUSH', 'PULL']);
+      a.stream.accepting = false; // the peer stops reading: our next write fills the stream
+      const before = a.stream.wire.length;
+      a.out.write([Buffer.from('fills it')]);
+      await until(() => a.stream.wire.length > before);
+      a.engine.ping(0);
+      // Encoded behind what waits, written only once the peer reads: the timeout counts from now.
+      expect(a.pingsSentAt).toEqual([before + 1]);
+      expect(a.stream.wire.length).toBe(before + 1);
+    });
+
     it('turn a subscription message into SUBSCRIBE on the wire and back into a message at the publisher', async () => {
       const { a, b } = await joined(kind, ['SUB', 'PUB']);
       a.out.write([Buffer.from('\x01news')]);
