@@ -149,6 +149,10 @@ const xpublisherUpdates = {
     if (event.type === 'subscription.added') context.requested.add(prefixBytes(event.prefix), event.peerId);
     else if (event.type === 'subscription.removed') context.requested.remove(prefixBytes(event.prefix), event.peerId);
   },
+  /** Manual mode: the application read a notice; its peer is the one `subscribe` applies to now. */
+  noteNoticeRead: (context: XPublisherContext, event: Ev): void => {
+    if (event.type === 'notice.read') context.lastNoticePeer = event.peerId;
+  },
   /** Manual mode: the application's subscribe or cancel, for the peer of the notice it read last. */
   applyManually: (context: XPublisherContext, event: Ev): void => {
     const peerId = manualTarget(context) as number;
@@ -189,7 +193,6 @@ export const xpublisherMachine = withFastEdges(setup({
     configureVerbosity: assign(({ event }) => (event.type === 'configure' && event.verbosity !== undefined ? { verbosity: event.verbosity } : {})),
     configureManual: assign(({ event }) => (event.type === 'configure' && event.manual !== undefined ? { manual: event.manual } : {})),
     configureWelcome: assign(({ event }) => (event.type === 'configure' && event.welcomeMessage !== undefined ? { welcomeMessage: event.welcomeMessage } : {})),
-    noteNoticeRead: assign(({ event }) => (event.type === 'notice.read' ? { lastNoticePeer: event.peerId } : {})),
     // Effects, provided by the runtime.
     /** Queue subscription messages for the application's `receive()`. */
     notify: (_: unknown, _params: NotifyParams) => {},

@@ -71,7 +71,11 @@ const publisherEvents = [
   { type: 'subscription.removed', peerId: 2, prefix: '61' }, { type: 'subscription.added', peerId: 7, prefix: '62' },
   { type: 'configure', noDrop: true },
 ];
-const xpublisherEvents = [...publisherEvents, { type: 'configure', verbosity: 'allSubs' }, { type: 'subscription.removed', peerId: 1, prefix: '62' }, { type: 'configure', welcomeMessage: '6869' }];
+const xpublisherEvents = [
+  ...publisherEvents, { type: 'configure', verbosity: 'allSubs' }, { type: 'subscription.removed', peerId: 1, prefix: '62' }, { type: 'configure', welcomeMessage: '6869' },
+  // Manual mode: the notice read names the peer the application's subscribe applies to.
+  { type: 'configure', manual: true }, { type: 'notice.read', peerId: 2 }, { type: 'subscribe', prefix: '61' }, { type: 'unsubscribe', prefix: '61' },
+];
 const subscriberEvents = [
   ...common('PUB'),
   { type: 'subscribe', prefix: '61' }, { type: 'subscribe', prefix: '' }, { type: 'unsubscribe', prefix: '61' }, { type: 'unsubscribe', prefix: '62' },
@@ -248,6 +252,17 @@ describe('fast edges', () => {
         ['hasMutePeer', true, ['attachPeer']],
         [undefined, true, ['attachPeer']],
       ]);
+    }
+    expect(states).toBe(3);
+  });
+
+  it('fast edges: reading an XPUB notice stays on the shortcut (one per notice the application reads)', () => {
+    let states = 0;
+    for (const [state, byType] of fastEdgesOf(xpublisherMachine)) {
+      const read = byType.get('notice.read');
+      if (read === undefined) continue;
+      states++;
+      expect(read.map((c) => [c.guard, c.fast, c.actions.map((a) => a.name)]), state).toEqual([[undefined, true, ['noteNoticeRead']]]);
     }
     expect(states).toBe(3);
   });
