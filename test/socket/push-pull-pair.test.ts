@@ -148,6 +148,43 @@ describe('Push and Pull over inproc', () => {
     expect(text(await b.receive())).toEqual(['after']);
   });
 
+  it('pair: a fault in a waiting send, met while another call flushes, fails that send only; the flushing call keeps its message', async () => {
+    // A receive() takes a message, and the pipe's wake-up during it makes the socket flush the
+    // waiting sends afterwards; the first of them faults. Thrown on, the fault failed the receive
+    // instead, and the message it had taken was lost.
+    class FaultyPair extends Pair {
+      faults = new Set<string>();
+      protected override xsend(msg: Message): boolean {
+        if (this.faults.delete('send')) throw new Error('fault in xsend');
+        return super.xsend(msg);
+      }
+      protected override xrecv(): Message | undefined {
+        if (this.faults.delete('poke')) this.flush(); // as a pipe event does while the socket is busy
+        return super.xrecv();
+      }
+    }
+    const context = new Context();
+    const a = track(new FaultyPair({ context, sendHighWaterMark: 1 }));
+    const b = track(new Pair({ context, receiveHighWaterMark: 1 }));
+    await a.bind('inproc://faulty-flush');
+    b.connect('inproc://faulty-flush');
+    await b.send('x');
+    await b.send('y');
+    const sends = ['m0', 'm1', 'm2', 'm3', 'm4'].map((m) => a.send(m).then(() => `${m} sent`, (e: Error) => `${m}: ${e.message}`));
+    expect(await settled(sends[4]!)).toBe('waiting'); // the pipe to b is full
+    a.faults.add('send');
+    a.faults.add('poke');
+    expect(text(await a.receive())).toEqual(['x']);
+    expect(text(await a.receive())).toEqual(['y']);
+    const got: string[] = [];
+    while (got.length < 4) got.push(text(await b.receive())[0]!);
+    const outcomes = await Promise.all(sends);
+    const failed = outcomes.filter((o) => o.includes('fault'));
+    expect(failed).toHaveLength(1);
+    const lost = failed[0]!.split(':')[0]!;
+    expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'].filter((m) => m !== lost));
+  });
+
   it('push: concurrent sends queue in call order instead of failing with EBUSY', async () => {
     const context = new Context();
     const push = track(new Push({ context }));
