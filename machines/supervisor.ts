@@ -79,15 +79,16 @@ export class EndpointTable {
   }
 }
 
-/**
- * Connection actor id → what it joins, with indexes by socket (a closing socket ends its
- * connections) and by name for connections still waiting for a binder. Shown as `{ id: entry }`.
- */
 /** One key per (binder, name): a socket id has no spaces, a name may have anything after them. */
 function bindingKey(binderId: number, name: string): string {
   return `${binderId} ${name}`;
 }
 
+/**
+ * Connection actor id → what it joins, with indexes by socket (a closing socket ends its
+ * connections), by binder and name (an unbind ends those), and by name for connections still
+ * waiting for a binder. Shown as `{ id: entry }`.
+ */
 export class ConnectionTable {
   #byId = new Map<string, ConnectionEntry>();
   #bySocket = new Map<number, Set<string>>();

@@ -90,7 +90,7 @@ export interface BusyPollClock {
 
 /**
  * @internal The sockets that poll, the cap on how many may poll at once, and the one chain of
- * loop turns that serves them all. Every socket belongs to {@link busyPollers}, the process's
+ * loop turns that serves them all. Every socket belongs to {@link busyPollers}, this thread's
  * group; tests make their own with a clock and a scheduler they drive.
  */
 export class BusyPollGroup {

@@ -1642,6 +1642,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     // Whatever is still queued now is discarded (linger is over), then the links are closed.
     const peers = [...this.peers.values()];
     this.peers.clear();
+    this.#undrained = undefined;
     this.#lastEntry = this.#lastPeer = undefined;
     for (const peer of peers) {
       peer.attached = false;
