@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import * as zmq from 'zeromq';
 import '../../src/transport/register-node.js';
 import { Context } from '../../src/socket/context.js';
@@ -13,7 +14,7 @@ import { Pair } from '../../src/socket/pair.js';
 import { Publisher, Subscriber } from '../../src/socket/pub-sub.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { Socket } from '../../src/socket/socket.js';
-import { countEvents, nextEvent, reconnectIntervals, refusingEndpoint } from '../transport/helpers.js';
+import { blockingContext, countEvents, nextEvent, reconnectIntervals, refusingEndpoint } from '../transport/helpers.js';
 
 type Transport = 'tcp' | 'ipc';
 type Binder = 'ours' | 'libzmq';
@@ -239,28 +240,13 @@ describe.each(['ours', 'libzmq'] as Binder[])('interop heartbeats (tcp, %s bindi
   });
 });
 
-/**
- * A Context whose inspector blocks the event loop for `ms`, once, the first time one of its
- * connections enters `state` in the `region` of its heartbeat states: a process busy with other work.
- */
-function blockingContext(region: 'pingTimeout' | 'peerTtl', state: string, ms: number): { context: Context; blocked: Promise<void> } {
-  let done: () => void = () => {};
-  const blocked = new Promise<void>((resolve) => (done = resolve));
-  let once = false;
-  const context = new Context({
-    inspect: (e) => {
-      if (once || e.type !== '@xstate.snapshot') return;
-      const value = (e.snapshot as { value?: unknown }).value as { active?: Record<string, string> } | undefined;
-      if (typeof value !== 'object' || value?.active?.[region] !== state) return;
-      once = true;
-      const until = performance.now() + ms;
-      while (performance.now() < until) {
-        // busy: no timer, no input, until `ms` have passed
-      }
-      done();
-    },
-  });
-  return { context, blocked };
+/** The first time one of a Context's connections enters `state` in the `region` of its heartbeat states. */
+function heartbeatState(region: 'pingTimeout' | 'peerTtl', state: string): (e: InspectionEvent) => boolean {
+  return (e) => {
+    if (e.type !== '@xstate.snapshot') return false;
+    const value = (e.snapshot as { value?: unknown }).value as { active?: Record<string, string> } | undefined;
+    return typeof value === 'object' && value?.active?.[region] === state;
+  };
 }
 
 /**
@@ -291,7 +277,7 @@ describe('heartbeats after a blocked event loop (tcp, libzmq peer)', () => {
   // test/regressions/ping-timeout-from-write.test.ts). The timeouts leave room for a loaded
   // machine once the block is over.
   it('our PING timeout: the PONG that arrived while the loop was blocked keeps the connection', async () => {
-    const { context, blocked } = blockingContext('pingTimeout', 'armed', 800);
+    const { context, blocked } = blockingContext(heartbeatState('pingTimeout', 'armed'), 800);
     const ourPair = mine(new Pair({ context, heartbeatInterval: 100, heartbeatTimeout: 250 }));
     const stayed = staysConnected(ourPair);
     const theirPair = libzmq(new zmq.Pair());
@@ -301,7 +287,7 @@ describe('heartbeats after a blocked event loop (tcp, libzmq peer)', () => {
   });
 
   it("the peer's PING TTL: its PINGs that arrived while the loop was blocked keep the connection", async () => {
-    const { context, blocked } = blockingContext('peerTtl', 'armed', 800);
+    const { context, blocked } = blockingContext(heartbeatState('peerTtl', 'armed'), 800);
     const ourPair = mine(new Pair({ context }));
     const stayed = staysConnected(ourPair);
     // libzmq PINGs every 100 ms asking for traffic within 300 ms; its own timeout is long, since our

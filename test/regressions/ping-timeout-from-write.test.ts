@@ -10,11 +10,11 @@
 //                     old: armed here               new: armed here (timeout 300 ms)
 
 import type { Socket as NetSocket } from 'node:net';
+import type { InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { pongCommand } from '../../src/protocol/index.js';
-import { Context } from '../../src/socket/context.js';
 import { Pair } from '../../src/socket/pair.js';
-import { handshakeBytes, nextEvent, rawServer, track } from '../transport/helpers.js';
+import { blockingContext, handshakeBytes, nextEvent, rawServer, track } from '../transport/helpers.js';
 
 /** A raw PAIR peer that answers each PING with a PONG `lateMs` later, and counts the PINGs. */
 function latePonger(lateMs: number, pings: number[]): (s: NetSocket) => void {
@@ -35,34 +35,15 @@ function latePonger(lateMs: number, pings: number[]): (s: NetSocket) => void {
   };
 }
 
-/**
- * A Context whose inspector blocks the event loop for `ms`, once, right after the first heartbeat
- * timer's transition: the PING is asked for, not yet written.
- */
-function blockAfterPingAsked(ms: number): { context: Context; blocked: Promise<void> } {
-  let done: () => void = () => {};
-  const blocked = new Promise<void>((resolve) => (done = resolve));
-  let once = false;
-  const context = new Context({
-    inspect: (e) => {
-      if (once || e.type !== '@xstate.snapshot') return;
-      if (!(e.event as { type: string }).type.startsWith('xstate.after.heartbeatInterval')) return;
-      once = true;
-      const until = performance.now() + ms;
-      while (performance.now() < until) {
-        // a long synchronous job of the user's
-      }
-      done();
-    },
-  });
-  return { context, blocked };
-}
+/** Right after the first heartbeat timer's transition: the PING is asked for, not yet written. */
+const afterPingAsked = (e: InspectionEvent): boolean =>
+  e.type === '@xstate.snapshot' && (e.event as { type: string }).type.startsWith('xstate.after.heartbeatInterval');
 
 describe('our PING timeout after a blocked loop', () => {
   it('counts from the PING write: a peer answering 50 ms after it keeps the connection', async () => {
     const pings: number[] = [];
     const server = await rawServer(latePonger(50, pings));
-    const { context, blocked } = blockAfterPingAsked(500);
+    const { context, blocked } = blockingContext(afterPingAsked, 500);
     const pair = track(new Pair({ context, heartbeatInterval: 100, heartbeatTimeout: 300 }));
     pair.connect(server.endpoint);
     await blocked;

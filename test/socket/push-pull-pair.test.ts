@@ -8,6 +8,24 @@ import type { Message } from '../../src/core/frame.js';
 
 const track = closeAfterEach();
 
+/**
+ * A PAIR with faults to order, each once: 'send' and 'receive' make its next xsend or xrecv throw
+ * (a bug below the call); 'poke' makes its next xrecv flush first, as a pipe event does while the
+ * socket is inside a call.
+ */
+class FaultyPair extends Pair {
+  readonly faults = new Set<'send' | 'receive' | 'poke'>();
+  protected override xsend(msg: Message): boolean {
+    if (this.faults.delete('send')) throw new Error('fault in xsend');
+    return super.xsend(msg);
+  }
+  protected override xrecv(): Message | undefined {
+    if (this.faults.delete('receive')) throw new Error('fault in xrecv');
+    if (this.faults.delete('poke')) this.flush();
+    return super.xrecv();
+  }
+}
+
 describe('Push and Pull over inproc', () => {
   it('push/pull: multipart messages arrive whole and in order', async () => {
     const context = new Context();
@@ -83,18 +101,9 @@ describe('Push and Pull over inproc', () => {
     // Reading that throws once stands in for a bug under receive(). The socket is marked as inside
     // a call while it reads; left marked, it would skip the flush when the peer attaches, and the
     // send that waits for a peer would never go.
-    class FaultyPair extends Pair {
-      fault = true;
-      protected override xrecv(): Message | undefined {
-        if (this.fault) {
-          this.fault = false;
-          throw new Error('fault in xrecv');
-        }
-        return super.xrecv();
-      }
-    }
     const context = new Context();
     const a = track(new FaultyPair({ context }));
+    a.faults.add('receive');
     await a.bind('inproc://faulty-pair');
     const sent = a.send('kept'); // no peer yet: it waits
     let failed: unknown;
@@ -113,17 +122,6 @@ describe('Push and Pull over inproc', () => {
   it('pair: a fault below send(), receive() or receiveMany() rejects the promise instead of throwing from the call', async () => {
     // Callers of a promise API handle its errors in one place (await, .catch). A throw from the
     // call itself would escape a `.catch()` chained to it.
-    class FaultyPair extends Pair {
-      faults = new Set<string>();
-      protected override xsend(msg: Message): boolean {
-        if (this.faults.delete('send')) throw new Error('fault in xsend');
-        return super.xsend(msg);
-      }
-      protected override xrecv(): Message | undefined {
-        if (this.faults.delete('receive')) throw new Error('fault in xrecv');
-        return super.xrecv();
-      }
-    }
     const context = new Context();
     const a = track(new FaultyPair({ context }));
     const b = track(new Pair({ context }));
@@ -152,17 +150,6 @@ describe('Push and Pull over inproc', () => {
     // A receive() takes a message, and the pipe's wake-up during it makes the socket flush the
     // waiting sends afterwards; the first of them faults. Thrown on, the fault failed the receive
     // instead, and the message it had taken was lost.
-    class FaultyPair extends Pair {
-      faults = new Set<string>();
-      protected override xsend(msg: Message): boolean {
-        if (this.faults.delete('send')) throw new Error('fault in xsend');
-        return super.xsend(msg);
-      }
-      protected override xrecv(): Message | undefined {
-        if (this.faults.delete('poke')) this.flush(); // as a pipe event does while the socket is busy
-        return super.xrecv();
-      }
-    }
     const context = new Context();
     const a = track(new FaultyPair({ context, sendHighWaterMark: 1 }));
     const b = track(new Pair({ context, receiveHighWaterMark: 1 }));

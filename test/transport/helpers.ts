@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket as NetSocket } from 'node:net';
 import { afterEach } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import '../../src/transport/register-node.js';
 import { encodeGreeting, readyCommand } from '../../src/protocol/index.js';
 import { Context } from '../../src/socket/context.js';
@@ -176,6 +177,28 @@ export async function rawServer(onConnection?: (s: NetSocket) => void): Promise<
     received,
     nextConnection: () => new Promise((r) => waiting.push(r)),
   };
+}
+
+/**
+ * A Context whose inspector blocks the event loop for `ms`, once, at the first inspection event
+ * `when` picks: a process busy with other work at that moment. `blocked` resolves after the block.
+ */
+export function blockingContext(when: (e: InspectionEvent) => boolean, ms: number): { context: Context; blocked: Promise<void> } {
+  let done: () => void = () => {};
+  const blocked = new Promise<void>((resolve) => (done = resolve));
+  let once = false;
+  const context = new Context({
+    inspect: (e) => {
+      if (once || !when(e)) return;
+      once = true;
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // busy: no timer, no input, until `ms` have passed
+      }
+      done();
+    },
+  });
+  return { context, blocked };
 }
 
 /** Registers a raw client stream for cleanup, reading it (a paused stream never sees the peer's close). */
