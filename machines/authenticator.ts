@@ -154,7 +154,7 @@ const reply = { type: 'reply', params: verdictOf } as const;
  * answers each request (`reply`, with the verdict of {@link zapVerdict}) while running, and ends once
  * stopped. Configuration (`allow`, `deny`, `configure.plain`, `configure.curve`) is taken in any state.
  */
-export const authenticatorMachine = setup({
+export const authenticatorMachine = /* @__PURE__ */ setup({
   types: {
     context: {} as AuthenticatorContext,
     events: {} as AuthenticatorEvent,

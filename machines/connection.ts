@@ -123,7 +123,7 @@ const failureOf = (kind: FailureKind, code: string, message: string, handshaking
   handshaking,
 });
 
-export const connectionMachine = setup({
+export const connectionMachine = /* @__PURE__ */ setup({
   types: {
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,

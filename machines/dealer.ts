@@ -8,4 +8,4 @@ import type { RoundRobinContext, RoundRobinEvent } from './round-robin.js';
 export type DealerContext = RoundRobinContext;
 export type DealerEvent = RoundRobinEvent;
 
-export const dealerMachine = createRoundRobinMachine('dealer', { probes: true });
+export const dealerMachine = /* @__PURE__ */ createRoundRobinMachine('dealer', { probes: true });

@@ -32,7 +32,7 @@ export type InprocConnectionEvent =
 
 // Its start (to `attached` or `pending`) and its close take the fast-edge shortcut
 // (machines/fast-edges.ts): one of these starts and ends with every inproc connection.
-export const inprocConnectionMachine = withFastEdges(setup({
+export const inprocConnectionMachine = /* @__PURE__ */ withFastEdges(setup({
   types: {
     context: {} as InprocConnectionContext,
     events: {} as InprocConnectionEvent,

@@ -26,7 +26,7 @@ export function sendTarget(peers: PeerTable): PeerEntry | undefined {
 }
 
 // Peer edges take the fast-edge shortcut (machines/fast-edges.ts).
-export const pairMachine = withFastEdges(setup({
+export const pairMachine = /* @__PURE__ */ withFastEdges(setup({
   types: {
     context: {} as PairContext,
     events: {} as PeerEvent | CloseEvent,

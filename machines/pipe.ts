@@ -19,7 +19,7 @@ export interface PipeContext extends PipeInput {
 
 export type PipeEvent = { type: 'message.written' } | { type: 'message.read' } | { type: 'pipe.ended' };
 
-export const pipeMachine = setup({
+export const pipeMachine = /* @__PURE__ */ setup({
   types: {
     context: {} as PipeContext,
     events: {} as PipeEvent,

@@ -147,7 +147,7 @@ const ending = {
  * queues) until `resume`; `terminate`, a socket closed under it or a failed send or receive ends it
  * for good, and the runtime closes the front-end and back-end (as zeromq.js does).
  */
-export const proxyMachine = setup({
+export const proxyMachine = /* @__PURE__ */ setup({
   types: {
     context: {} as ProxyContext,
     events: {} as ProxyEvent,

@@ -250,7 +250,7 @@ export const publishingStates = {
 
 // Subscriptions come by the thousand (a peer may send any number): they take the fast-edge
 // shortcut (machines/fast-edges.ts), a guard and an in-place trie update, no xstate macrostep.
-export const publisherMachine = withFastEdges(setup({
+export const publisherMachine = /* @__PURE__ */ withFastEdges(setup({
   types: {
     context: {} as PublisherContext,
     events: {} as Ev,

@@ -15,7 +15,7 @@ export interface PullContext {
 const peerActions = peerListActions<PullContext, PeerEvent | CloseEvent>();
 
 // Peer edges take the fast-edge shortcut (machines/fast-edges.ts).
-export const pullMachine = withFastEdges(setup({
+export const pullMachine = /* @__PURE__ */ withFastEdges(setup({
   types: {
     context: {} as PullContext,
     events: {} as PeerEvent | CloseEvent,

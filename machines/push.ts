@@ -6,4 +6,4 @@ import type { RoundRobinContext } from './round-robin.js';
 
 export type PushContext = RoundRobinContext;
 
-export const pushMachine = createRoundRobinMachine('push');
+export const pushMachine = /* @__PURE__ */ createRoundRobinMachine('push');

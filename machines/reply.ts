@@ -74,7 +74,7 @@ const forgetRequester = (context: ReplyContext): void => {
 const updates = { ...peerUpdates, recordRequester, forgetRequester };
 
 // As in machines/request.ts, the machine is flat and the turn edges are taken by the shortcut.
-export const replyMachine = withFastEdges(setup({
+export const replyMachine = /* @__PURE__ */ withFastEdges(setup({
   types: {
     context: {} as ReplyContext,
     events: {} as ReplyEvent,

@@ -137,7 +137,7 @@ const leavesStaleReplies = ({ event }: TurnArgs): boolean => event.type === 'req
 // The turn edges are the hot path (two per round trip, four counting REP's), so the machine is flat
 // (turn states at the root: no parallel region, no `open` parent) and the turn edges change nothing
 // but the state, the turn record and an effect: machines/fast-edges.ts takes them directly.
-export const requestMachine = withFastEdges(setup({
+export const requestMachine = /* @__PURE__ */ withFastEdges(setup({
   types: {
     context: {} as RequestContext,
     events: {} as RequestEvent,

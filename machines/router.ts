@@ -332,7 +332,7 @@ const updates = {
   keepConnectId: (context: RouterContext, event: RouterEvent): void => applyConnectIdEvent(context.connectIds, event),
 };
 
-export const routerMachine = setup({
+export const routerMachine = /* @__PURE__ */ setup({
   types: {
     context: {} as RouterContext,
     events: {} as RouterEvent,

@@ -105,7 +105,7 @@ const updates = {
   keepConnectId: (context: StreamContext, event: StreamEvent): void => applyConnectIdEvent(context.connectIds, event),
 };
 
-export const streamMachine = setup({
+export const streamMachine = /* @__PURE__ */ setup({
   types: {
     context: {} as StreamContext,
     events: {} as StreamEvent,

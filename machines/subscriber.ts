@@ -253,4 +253,4 @@ export function createSubscriberMachine<Id extends string>(id: Id) {
   });
 }
 
-export const subscriberMachine = createSubscriberMachine('sub');
+export const subscriberMachine = /* @__PURE__ */ createSubscriberMachine('sub');

@@ -278,7 +278,7 @@ const closeEnded = { type: 'closeConnections', params: ({ context, event }: { co
 
 // Binds, connects and closes take the fast-edge shortcut (machines/fast-edges.ts): no xstate
 // macrostep for each of a hundred thousand connections.
-export const supervisorMachine = withFastEdges(setup({
+export const supervisorMachine = /* @__PURE__ */ withFastEdges(setup({
   types: {
     context: {} as SupervisorContext,
     events: {} as SupervisorEvent,

@@ -133,8 +133,8 @@ export function manualTarget(context: XPublisherContext): number | undefined {
 }
 
 /** Whether the application's `subscribe` / `unsubscribe` applies: manual mode, and a peer to apply it to (`manualTarget`). */
-export function appliesManually(context: XPublisherContext, event: { type: string }): boolean {
-  return context.manual && (event.type === 'subscribe' || event.type === 'unsubscribe') && manualTarget(context) !== undefined;
+export function appliesManually(context: XPublisherContext): boolean {
+  return context.manual && manualTarget(context) !== undefined;
 }
 
 /** The in-place updates of XPUB: PUB's, plus manual mode's two tables. */
@@ -171,7 +171,7 @@ const welcomeParams = ({ context, event }: { context: XPublisherContext; event: 
 const attachWelcomed = ['attachPeer', { type: 'sendWelcome', params: welcomeParams }] as const;
 
 // As PUB's, subscriptions take the fast-edge shortcut (machines/fast-edges.ts).
-export const xpublisherMachine = withFastEdges(setup({
+export const xpublisherMachine = /* @__PURE__ */ withFastEdges(setup({
   types: {
     context: {} as XPublisherContext,
     events: {} as Ev,
@@ -179,7 +179,7 @@ export const xpublisherMachine = withFastEdges(setup({
   guards: {
     ...publishingGuards,
     isManualRequest: ({ context, event }) => isManualRequest(context, event),
-    appliesManually: ({ context, event }) => appliesManually(context, event),
+    appliesManually: ({ context }) => appliesManually(context),
     reportsSubscribe: ({ context, event }) => event.type === 'subscription.added' && isKnownPeer(context.peers, event) && reportsSubscribe(context, event.prefix),
     reportsCancel: ({ context, event }) => event.type === 'subscription.removed' && isKnownPeer(context.peers, event) && reportsCancel(context, event.prefix, event.peerId),
     welcomesNewPeer: ({ context }) => welcomesNewPeer(context),

@@ -6,4 +6,4 @@ import { createSubscriberMachine } from './subscriber.js';
 
 export type { ReplayParams, SubscribeEvent, SubscriberContext, SubscriptionParams } from './subscriber.js';
 
-export const xsubscriberMachine = createSubscriberMachine('xsub');
+export const xsubscriberMachine = /* @__PURE__ */ createSubscriberMachine('xsub');

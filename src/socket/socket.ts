@@ -1606,15 +1606,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * draining a closed ROUTER took 9.8 s when each ask scanned every peer).
    */
   #checkDrained(): void {
-    if (this.#released || this.#actor === undefined) return;
     const undrained = this.#undrained;
-    if (undrained === undefined) {
-      for (const p of this.peers.values()) if (p.out.size > 0 && !p.out.dropped) return;
-    } else {
-      for (const p of undrained) {
-        if (p.out.size > 0 && !p.out.dropped && this.peers.get(p.id) === p) return;
-        undrained.delete(p);
-      }
+    // Before lingering starts there is nothing to ask: #startLinger asks first.
+    if (this.#released || undrained === undefined) return;
+    for (const p of undrained) {
+      if (p.out.size > 0 && !p.out.dropped && this.peers.get(p.id) === p) return;
+      undrained.delete(p);
     }
     if (this.#drainQueued) return;
     // Several peers may drain in one turn: one event is enough, and only while still lingering.
