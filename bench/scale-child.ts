@@ -21,6 +21,9 @@
 //   pairs        create {count} -> created {seconds}: connected inproc PAIR pairs, one message through
 //                each; close -> closed {seconds}
 //   churn        cycles {count} -> cycled {seconds}: a REQ connects to a bound REP, one round trip, closes
+//   linger       drain {count} -> drained {seconds}: count DEALERs on a bound ROUTER, one message queued
+//                for each, the ROUTER closed (linger -1), then every DEALER reads its message; seconds
+//                from the close to the last read
 // Any role: heap -> heap {heapUsed, rss, heapLimit} after a forced GC. Times `t`, `t0`, `first`
 // are epoch ms (performance.timeOrigin + now), comparable across the processes of one machine.
 // A step that runs out of a resource (zeromq.js's socket limit) reports failed {at, message, code}.
@@ -359,6 +362,40 @@ async function churnRole(impl: Impl): Promise<Record<string, Handler>> {
   };
 }
 
+/** A closing ROUTER's drain: one message queued for each of many DEALERs, read after the close. */
+function lingerRole(impl: Impl): Record<string, Handler> {
+  let seq = 0;
+  return {
+    async drain({ count }) {
+      const address = `inproc://scale-linger-${seq++}`;
+      const router = make(impl, 'Router', { linger: -1 });
+      const dealers: BenchSocket[] = [];
+      try {
+        await router.bind(address);
+        for (let i = 0; i < (count as number); i++) {
+          const d = make(impl, 'Dealer', { routingId: `d${i}`, linger: 0 });
+          dealers.push(d);
+          d.connect(address);
+        }
+        await settle();
+        for (let i = 0; i < (count as number); i++) await router.send([`d${i}`, payload]);
+      } catch (e) {
+        failed(dealers.length, e);
+        router.close();
+        for (const d of dealers) d.close();
+        return;
+      }
+      const t0 = performance.now();
+      router.close();
+      for (const d of dealers) await d.receive();
+      const seconds = (performance.now() - t0) / 1000;
+      for (const d of dealers) d.close();
+      await settle();
+      emit('drained', { seconds });
+    },
+  };
+}
+
 const { values: args } = parseArgs({
   options: {
     impl: { type: 'string' },
@@ -415,8 +452,11 @@ async function main(): Promise<void> {
     case 'churn':
       handlers = await churnRole(impl);
       break;
+    case 'linger':
+      handlers = lingerRole(impl);
+      break;
     default:
-      throw new Error(`--role must be router, dealers, attach-inproc, xpub, subscribers, subs-inproc, pairs or churn, not ${String(args.role)}`);
+      throw new Error(`--role must be router, dealers, attach-inproc, xpub, subscribers, subs-inproc, pairs, churn or linger, not ${String(args.role)}`);
   }
   handlers.heap = heap;
   emit('ready', { endpoint, pid: process.pid });

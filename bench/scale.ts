@@ -350,6 +350,35 @@ const churn: ScaleRow = {
   }),
 };
 
+/**
+ * A ROUTER closed with a message still queued for each of N inproc DEALERs, which then read them:
+ * the socket asks, as each peer's pipe drains, whether any still has output (scanning every peer
+ * each time made this quadratic: 9.8 s at 32,000 before 4ba1383).
+ */
+const linger: ScaleRow = {
+  name: 'scale-linger-inproc',
+  description: 'a ROUTER with one message queued for each of N inproc DEALERs is closed (linger -1); time until every DEALER has read its message',
+  sizes: [100, 1_000, 10_000, 100_000],
+  columns: [
+    { key: 'drainMicros', label: 'per peer', format: micros, ratio: true },
+    { key: 'drainSeconds', label: 'all N', format: seconds },
+  ],
+  slopeOf: 'drainMicros',
+  note: SOCKET_LIMIT,
+  unavailable: async (impl) => missingTypes(impl, ['Router', 'Dealer']),
+  measure: (impl, size, limitMs) => Run.with(limitMs, async (run) => {
+    const { child } = await run.launch(impl, 'linger', {});
+    run.start();
+    await run.step(child, { cmd: 'drain', count: WARM }, 'drained');
+    const drained = await run.step(child, { cmd: 'drain', count: size }, 'drained');
+    return {
+      seconds: run.seconds,
+      drainSeconds: drained.seconds as number,
+      drainMicros: ((drained.seconds as number) * 1e6) / size,
+    };
+  }),
+};
+
 const SIZES = [100, 1_000, 10_000, 100_000];
 // 100,000 tcp connections in one process pass the usual open-file limits: tcp rows stop earlier.
 export const scaleRows: ScaleRow[] = [
@@ -361,4 +390,5 @@ export const scaleRows: ScaleRow[] = [
   subscriptions('many', 'inproc', SIZES),
   subscriptions('many', 'tcp', [100, 1_000, 10_000]),
   churn,
+  linger,
 ];
