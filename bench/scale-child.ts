@@ -24,6 +24,8 @@
 //   linger       drain {count} -> drained {seconds}: count DEALERs on a bound ROUTER, one message queued
 //                for each, the ROUTER closed (linger -1), then every DEALER reads its message; seconds
 //                from the close to the last read
+//   unbind       unbind {count} -> unbound {seconds}: one ROUTER binds count inproc names, a DEALER
+//                connects to each; seconds to unbind every name (each unbind ends its connection)
 // Any role: heap -> heap {heapUsed, rss, heapLimit} after a forced GC. Times `t`, `t0`, `first`
 // are epoch ms (performance.timeOrigin + now), comparable across the processes of one machine.
 // A step that runs out of a resource (zeromq.js's socket limit) reports failed {at, message, code}.
@@ -396,6 +398,39 @@ function lingerRole(impl: Impl): Record<string, Handler> {
   };
 }
 
+/** One socket bound to many inproc names, each with a connection, unbinding them one by one. */
+function unbindRole(impl: Impl): Record<string, Handler> {
+  let seq = 0;
+  return {
+    async unbind({ count }) {
+      const prefix = `inproc://scale-unbind-${seq++}-`;
+      const router = make(impl, 'Router', { linger: 0 }) as BenchSocket & { unbind(address: string): Promise<void> };
+      const dealers: BenchSocket[] = [];
+      try {
+        for (let i = 0; i < (count as number); i++) await router.bind(`${prefix}${i}`);
+        for (let i = 0; i < (count as number); i++) {
+          const d = make(impl, 'Dealer', { linger: 0 });
+          dealers.push(d);
+          d.connect(`${prefix}${i}`);
+        }
+        await settle();
+      } catch (e) {
+        failed(dealers.length, e);
+        router.close();
+        for (const d of dealers) d.close();
+        return;
+      }
+      const t0 = performance.now();
+      for (let i = 0; i < (count as number); i++) await router.unbind(`${prefix}${i}`);
+      const seconds = (performance.now() - t0) / 1000;
+      router.close();
+      for (const d of dealers) d.close();
+      await settle();
+      emit('unbound', { seconds });
+    },
+  };
+}
+
 const { values: args } = parseArgs({
   options: {
     impl: { type: 'string' },
@@ -455,8 +490,11 @@ async function main(): Promise<void> {
     case 'linger':
       handlers = lingerRole(impl);
       break;
+    case 'unbind':
+      handlers = unbindRole(impl);
+      break;
     default:
-      throw new Error(`--role must be router, dealers, attach-inproc, xpub, subscribers, subs-inproc, pairs, churn or linger, not ${String(args.role)}`);
+      throw new Error(`--role must be router, dealers, attach-inproc, xpub, subscribers, subs-inproc, pairs, churn, linger or unbind, not ${String(args.role)}`);
   }
   handlers.heap = heap;
   emit('ready', { endpoint, pid: process.pid });

@@ -379,6 +379,35 @@ const linger: ScaleRow = {
   }),
 };
 
+/**
+ * One ROUTER bound to N inproc names, a DEALER connected to each, then every name unbound: each
+ * unbind looks up the connections through that name (copying and filtering all of the socket's
+ * made it quadratic: 17.4 s for 16,000 before 4d5d9a4).
+ */
+const unbinds: ScaleRow = {
+  name: 'scale-unbind-inproc',
+  description: 'one ROUTER binds N inproc names and a DEALER connects to each; time to unbind them all',
+  sizes: [100, 1_000, 10_000, 100_000],
+  columns: [
+    { key: 'unbindMicros', label: 'per name', format: micros, ratio: true },
+    { key: 'unbindSeconds', label: 'all N', format: seconds },
+  ],
+  slopeOf: 'unbindMicros',
+  note: SOCKET_LIMIT,
+  unavailable: async (impl) => missingTypes(impl, ['Router', 'Dealer']),
+  measure: (impl, size, limitMs) => Run.with(limitMs, async (run) => {
+    const { child } = await run.launch(impl, 'unbind', {});
+    run.start();
+    await run.step(child, { cmd: 'unbind', count: WARM }, 'unbound');
+    const unbound = await run.step(child, { cmd: 'unbind', count: size }, 'unbound');
+    return {
+      seconds: run.seconds,
+      unbindSeconds: unbound.seconds as number,
+      unbindMicros: ((unbound.seconds as number) * 1e6) / size,
+    };
+  }),
+};
+
 const SIZES = [100, 1_000, 10_000, 100_000];
 // 100,000 tcp connections in one process pass the usual open-file limits: tcp rows stop earlier.
 export const scaleRows: ScaleRow[] = [
@@ -391,4 +420,5 @@ export const scaleRows: ScaleRow[] = [
   subscriptions('many', 'tcp', [100, 1_000, 10_000]),
   churn,
   linger,
+  unbinds,
 ];
