@@ -364,29 +364,43 @@ async function churnRole(impl: Impl): Promise<Record<string, Handler>> {
   };
 }
 
+/**
+ * A ROUTER (`options`) and `count` DEALERs, the i-th connected to `addressOf(i)`, after `bind` has
+ * bound the ROUTER. On a failure (zeromq.js's socket limit) it reports it, closes them all and
+ * gives undefined.
+ */
+async function routerAndDealers(impl: Impl, count: number, options: Record<string, unknown>, bind: (router: BenchSocket) => Promise<void>,
+  addressOf: (i: number) => string, dealerOptions: (i: number) => Record<string, unknown>): Promise<{ router: BenchSocket; dealers: BenchSocket[] } | undefined> {
+  const router = make(impl, 'Router', options);
+  const dealers: BenchSocket[] = [];
+  try {
+    await bind(router);
+    for (let i = 0; i < count; i++) {
+      const d = make(impl, 'Dealer', dealerOptions(i));
+      dealers.push(d);
+      d.connect(addressOf(i));
+    }
+    await settle();
+    return { router, dealers };
+  } catch (e) {
+    failed(dealers.length, e);
+    router.close();
+    for (const d of dealers) d.close();
+    return undefined;
+  }
+}
+
 /** A closing ROUTER's drain: one message queued for each of many DEALERs, read after the close. */
 function lingerRole(impl: Impl): Record<string, Handler> {
   let seq = 0;
   return {
     async drain({ count }) {
       const address = `inproc://scale-linger-${seq++}`;
-      const router = make(impl, 'Router', { linger: -1 });
-      const dealers: BenchSocket[] = [];
-      try {
-        await router.bind(address);
-        for (let i = 0; i < (count as number); i++) {
-          const d = make(impl, 'Dealer', { routingId: `d${i}`, linger: 0 });
-          dealers.push(d);
-          d.connect(address);
-        }
-        await settle();
-        for (let i = 0; i < (count as number); i++) await router.send([`d${i}`, payload]);
-      } catch (e) {
-        failed(dealers.length, e);
-        router.close();
-        for (const d of dealers) d.close();
-        return;
-      }
+      const n = count as number;
+      const made = await routerAndDealers(impl, n, { linger: -1 }, (r) => r.bind(address), () => address, (i) => ({ routingId: `d${i}`, linger: 0 }));
+      if (made === undefined) return;
+      const { router, dealers } = made;
+      for (let i = 0; i < n; i++) await router.send([`d${i}`, payload]);
       const t0 = performance.now();
       router.close();
       for (const d of dealers) await d.receive();
@@ -404,24 +418,16 @@ function unbindRole(impl: Impl): Record<string, Handler> {
   return {
     async unbind({ count }) {
       const prefix = `inproc://scale-unbind-${seq++}-`;
-      const router = make(impl, 'Router', { linger: 0 }) as BenchSocket & { unbind(address: string): Promise<void> };
-      const dealers: BenchSocket[] = [];
-      try {
-        for (let i = 0; i < (count as number); i++) await router.bind(`${prefix}${i}`);
-        for (let i = 0; i < (count as number); i++) {
-          const d = make(impl, 'Dealer', { linger: 0 });
-          dealers.push(d);
-          d.connect(`${prefix}${i}`);
-        }
-        await settle();
-      } catch (e) {
-        failed(dealers.length, e);
-        router.close();
-        for (const d of dealers) d.close();
-        return;
-      }
+      const n = count as number;
+      const bindAll = async (r: BenchSocket): Promise<void> => {
+        for (let i = 0; i < n; i++) await r.bind(`${prefix}${i}`);
+      };
+      const made = await routerAndDealers(impl, n, { linger: 0 }, bindAll, (i) => `${prefix}${i}`, () => ({ linger: 0 }));
+      if (made === undefined) return;
+      const { dealers } = made;
+      const router = made.router as BenchSocket & { unbind(address: string): Promise<void> };
       const t0 = performance.now();
-      for (let i = 0; i < (count as number); i++) await router.unbind(`${prefix}${i}`);
+      for (let i = 0; i < n; i++) await router.unbind(`${prefix}${i}`);
       const seconds = (performance.now() - t0) / 1000;
       router.close();
       for (const d of dealers) d.close();

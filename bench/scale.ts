@@ -350,63 +350,59 @@ const churn: ScaleRow = {
   }),
 };
 
+/** A row whose child times one command (`cmd {count}`, answered `reply {seconds}`), after a warm-up of WARM. */
+function timedRow(o: { name: string; description: string; role: string; cmd: string; reply: string; per: string; types: SocketTypeName[] }): ScaleRow {
+  return {
+    name: o.name,
+    description: o.description,
+    sizes: [100, 1_000, 10_000, 100_000],
+    columns: [
+      { key: 'perMicros', label: `per ${o.per}`, format: micros, ratio: true },
+      { key: 'allSeconds', label: 'all N', format: seconds },
+    ],
+    slopeOf: 'perMicros',
+    note: SOCKET_LIMIT,
+    unavailable: async (impl) => missingTypes(impl, o.types),
+    measure: (impl, size, limitMs) => Run.with(limitMs, async (run) => {
+      const { child } = await run.launch(impl, o.role, {});
+      run.start();
+      await run.step(child, { cmd: o.cmd, count: WARM }, o.reply);
+      const timed = await run.step(child, { cmd: o.cmd, count: size }, o.reply);
+      const allSeconds = timed.seconds as number;
+      return { seconds: run.seconds, allSeconds, perMicros: (allSeconds * 1e6) / size };
+    }),
+  };
+}
+
 /**
  * A ROUTER closed with a message still queued for each of N inproc DEALERs, which then read them:
  * the socket asks, as each peer's pipe drains, whether any still has output (scanning every peer
  * each time made this quadratic: 9.8 s at 32,000 before 4ba1383).
  */
-const linger: ScaleRow = {
+const linger = timedRow({
   name: 'scale-linger-inproc',
   description: 'a ROUTER with one message queued for each of N inproc DEALERs is closed (linger -1); time until every DEALER has read its message',
-  sizes: [100, 1_000, 10_000, 100_000],
-  columns: [
-    { key: 'drainMicros', label: 'per peer', format: micros, ratio: true },
-    { key: 'drainSeconds', label: 'all N', format: seconds },
-  ],
-  slopeOf: 'drainMicros',
-  note: SOCKET_LIMIT,
-  unavailable: async (impl) => missingTypes(impl, ['Router', 'Dealer']),
-  measure: (impl, size, limitMs) => Run.with(limitMs, async (run) => {
-    const { child } = await run.launch(impl, 'linger', {});
-    run.start();
-    await run.step(child, { cmd: 'drain', count: WARM }, 'drained');
-    const drained = await run.step(child, { cmd: 'drain', count: size }, 'drained');
-    return {
-      seconds: run.seconds,
-      drainSeconds: drained.seconds as number,
-      drainMicros: ((drained.seconds as number) * 1e6) / size,
-    };
-  }),
-};
+  role: 'linger',
+  cmd: 'drain',
+  reply: 'drained',
+  per: 'peer',
+  types: ['Router', 'Dealer'],
+});
 
 /**
  * One ROUTER bound to N inproc names, a DEALER connected to each, then every name unbound: each
  * unbind looks up the connections through that name (copying and filtering all of the socket's
  * made it quadratic: 17.4 s for 16,000 before 4d5d9a4).
  */
-const unbinds: ScaleRow = {
+const unbinds = timedRow({
   name: 'scale-unbind-inproc',
   description: 'one ROUTER binds N inproc names and a DEALER connects to each; time to unbind them all',
-  sizes: [100, 1_000, 10_000, 100_000],
-  columns: [
-    { key: 'unbindMicros', label: 'per name', format: micros, ratio: true },
-    { key: 'unbindSeconds', label: 'all N', format: seconds },
-  ],
-  slopeOf: 'unbindMicros',
-  note: SOCKET_LIMIT,
-  unavailable: async (impl) => missingTypes(impl, ['Router', 'Dealer']),
-  measure: (impl, size, limitMs) => Run.with(limitMs, async (run) => {
-    const { child } = await run.launch(impl, 'unbind', {});
-    run.start();
-    await run.step(child, { cmd: 'unbind', count: WARM }, 'unbound');
-    const unbound = await run.step(child, { cmd: 'unbind', count: size }, 'unbound');
-    return {
-      seconds: run.seconds,
-      unbindSeconds: unbound.seconds as number,
-      unbindMicros: ((unbound.seconds as number) * 1e6) / size,
-    };
-  }),
-};
+  role: 'unbind',
+  cmd: 'unbind',
+  reply: 'unbound',
+  per: 'name',
+  types: ['Router', 'Dealer'],
+});
 
 const SIZES = [100, 1_000, 10_000, 100_000];
 // 100,000 tcp connections in one process pass the usual open-file limits: tcp rows stop earlier.
