@@ -319,6 +319,7 @@ export class Target {
       let timer: NodeJS.Timeout | number | undefined;
       return new Promise<void>((resolve) => {
         c.waiters.push(resolve);
+        void this.#closing.then(resolve);
         timer = setTimeout(resolve, wait);
       }).finally(() => clearTimeout(timer));
     };
@@ -326,9 +327,11 @@ export class Target {
       if (!c.accepted) return undefined;
       // The socket may refuse the peer only now: it reads what the peer sent before leaving.
       const until = performance.now() + ms;
-      while (!c.released && !c.refused && performance.now() < until) await change(until - performance.now());
-      if (!c.released && c.refused) await change(200);
-      if (c.released) return undefined;
+      while (!c.released && !c.refused && !this.closed && performance.now() < until) await change(until - performance.now());
+      if (!c.released && c.refused && !this.closed) await change(200);
+      // Closed meanwhile (a batch that closes early): the connection went with the socket, and a
+      // closed socket reports no more disconnects, as zeromq.js's ends with `end`.
+      if (c.released || this.closed) return undefined;
       if (c.refused) {
         this.refusedWithoutDisconnect++;
         return undefined;
