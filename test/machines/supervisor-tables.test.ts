@@ -26,4 +26,27 @@ describe('ConnectionTable', () => {
     expect(copy.boundThrough('a', 1)).toEqual(['c3']);
     expect(t.size).toBe(2);
   });
+
+  it('answers by lookup: unbinding one name of a binder with 2,000 connections reads no other connection', () => {
+    // Each entry counts the reads of its name: a table that searched the binder's connections for
+    // the name (as before 4d5d9a4) reads all 2,000 of them per unbind.
+    let reads = 0;
+    const entry = (name: string, connectorId: number, binderId?: number) => {
+      const e = { connectorId, binderId } as { name: string; connectorId: number; binderId?: number };
+      Object.defineProperty(e, 'name', { get: () => (reads++, name), enumerable: true });
+      return e;
+    };
+    const t = new ConnectionTable();
+    for (let i = 0; i < 2000; i++) t.add(`c${i}`, entry(`n${i}`, 100 + i, 1));
+    for (let i = 0; i < 2000; i++) t.add(`w${i}`, entry('later', 5000 + i));
+    reads = 0;
+    expect(t.boundThrough('n7', 1)).toEqual(['c7']);
+    expect(t.ofSocket(107)).toEqual(['c7']);
+    expect(t.waitingFor('later')).toHaveLength(2000);
+    t.bindWaiting('later', 2);
+    expect(t.boundThrough('later', 2)).toHaveLength(2000);
+    t.delete('c7');
+    expect(t.boundThrough('n7', 1)).toEqual([]);
+    expect(reads).toBeLessThanOrEqual(1); // delete reads its own entry's name once
+  });
 });
