@@ -830,22 +830,15 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       msg = toMessage(message, this.#copyAbove);
       if (options !== undefined) checkCallOptions(options, 'send');
       this.checkSend(msg);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    this.#sentSinceReceive = true;
-    if (this.#sends.length === 0) {
-      let taken: boolean;
-      try {
-        taken = this.#xsend(msg);
-      } catch (e) {
-        return Promise.reject(e); // a fault inside the socket: the caller hears it as every error, from the promise
-      }
-      if (taken) {
+      this.#sentSinceReceive = true;
+      // A fault inside the socket (xsend throwing) is heard as every error is, from the promise.
+      if (this.#sends.length === 0 && this.#xsend(msg)) {
         if (++this.#syncSends < SYNC_RUN_LIMIT) return RESOLVED;
         this.#syncSends = 0;
         return yieldToLoop();
       }
+    } catch (e) {
+      return Promise.reject(e);
     }
     this.#syncSends = 0;
     return this.#wait(this.#sends, msg, this.opt.sendTimeout, options?.signal, 'send') as Promise<void>;
