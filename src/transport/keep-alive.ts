@@ -43,7 +43,8 @@ class AfterPoll {
 
 /**
  * @internal The clock of the actors that run timers (connection actors: handshake deadline,
- * heartbeat, reconnect backoff): xstate's default clock, with every timer unref'd.
+ * heartbeat, reconnect backoff): xstate's default clock, with every timer unref'd (all but the
+ * zero delay's immediate, which holds the loop for one turn: see below).
  *
  * A delay of 0 means "once the loop has polled for input" (the connection machine's `nextPoll`,
  * its last look before a heartbeat verdict), so where setImmediate exists it is one: it runs in
@@ -56,9 +57,10 @@ class AfterPoll {
 export const backgroundClock = {
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
     if (ms <= 0 && setImmediateOf !== undefined && clearImmediateOf !== undefined) {
-      const immediate = setImmediateOf(fn);
-      unrefTimer(immediate);
-      return new AfterPoll(immediate);
+      // Left ref'd, unlike the timers: an unref'd immediate does not shorten the poll, so it ran
+      // only when something else woke the loop (in an otherwise idle process, never). A ref'd one
+      // makes that poll return at once and runs right after it: the loop is held for that turn only.
+      return new AfterPoll(setImmediateOf(fn));
     }
     const timer = setTimeout(fn, ms);
     unrefTimer(timer);

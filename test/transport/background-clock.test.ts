@@ -6,8 +6,14 @@
 // libuv runs timers after the poll); the immediate is chosen because it is after a poll on every
 // runtime, not because a timer fails here.
 
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backgroundClock } from '../../src/transport/keep-alive.js';
@@ -65,4 +71,33 @@ describe('backgroundClock', () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(ran).toBe(false);
   });
+
+  it('a zero delay runs when nothing else wakes the loop: a child whose only handle is a listening server exits', async () => {
+    // An unref'd immediate does not make the poll return: in a process with nothing else to do
+    // (no timer due, no input), a heartbeat or TTL verdict waited for the next unrelated wake-up,
+    // and here for ever. The child sets the zero delay from a timer, closes its server when it
+    // runs, and so exits; a clock that waits for a wake-up leaves it running until killed. Plain
+    // node runs the clock's module, transpiled here (it imports nothing): a loader such as tsx
+    // wakes the loop now and then by itself, and hid the wait.
+    const source = readFileSync(fileURLToPath(new URL('../../src/transport/keep-alive.ts', import.meta.url)), 'utf8');
+    const dir = mkdtempSync(join(tmpdir(), 'monocoque-clock-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const clock = join(dir, 'keep-alive.mjs');
+    writeFileSync(clock, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const code = [
+      "import { createServer } from 'node:net';",
+      `import { backgroundClock } from ${JSON.stringify(pathToFileURL(clock).href)};`,
+      "const server = createServer().listen(0, '127.0.0.1', () => {",
+      '  setTimeout(() => backgroundClock.setTimeout(() => { console.log("ran"); server.close(); }, 0), 5);',
+      '});',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    // Only a bound on a hang, far above the child's start-up: the verdict is the exit, not a time.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    clearTimeout(killer);
+    expect({ out: out.trim(), exitCode, signal }).toEqual({ out: 'ran', exitCode: 0, signal: null });
+  }, 20_000);
 });
