@@ -405,15 +405,20 @@ export class Target {
       return outcome;
     }
     const { server, endpoint } = this.#servers[slot];
+    const nothing: CaseOutcome = { index: c.index, label: c.label, ms: 0, session: false, valid: false, strict: false, knownBugs: [] };
+    if (this.closed) return nothing;
     const accepted = server.next();
     this.#socket.connect(endpoint);
     let timer: NodeJS.Timeout | number | undefined;
-    const stream = await Promise.race([accepted, new Promise<undefined>((r) => (timer = setTimeout(r, this.#env.caseTimeoutMs)))]);
+    // A batch that closes its socket early may do so before the connect reached the server.
+    const closed = this.#closing.then(() => undefined);
+    const stream = await Promise.race([accepted, closed, new Promise<undefined>((r) => (timer = setTimeout(r, this.#env.caseTimeoutMs)))]);
     clearTimeout(timer);
     try {
       if (stream === undefined) {
         server.cancel();
-        return { index: c.index, label: c.label, ms: this.#env.caseTimeoutMs, session: false, valid: false, strict: false, knownBugs: [], hang: 'connect: the socket never connected to its raw server' };
+        if (this.closed) return nothing;
+        return { ...nothing, ms: this.#env.caseTimeoutMs, hang: 'connect: the socket never connected to its raw server' };
       }
       this.#ends.delete(endpoint);
       return await playCase(stream, c, { ...ctx, endOf: () => this.#takeEnd(endpoint) });
