@@ -4,6 +4,7 @@
 // streams and pipes live in the runtime (src/transport/), which provides the effects named here.
 
 import { assign, setup } from 'xstate';
+import { NEXT_POLL_DELAY } from '../src/core/turn.js';
 
 /** Who opened the stream: the connecting side reconnects, the accepting side ends with its stream. */
 export type ConnectionRole = 'connect' | 'accept';
@@ -135,8 +136,8 @@ export const connectionMachine = /* @__PURE__ */ setup({
     heartbeatInterval: ({ context }) => context.heartbeatInterval,
     heartbeatTimeout: ({ context }) => (context.heartbeatTimeout > 0 ? context.heartbeatTimeout : context.heartbeatInterval),
     peerTtl: ({ context }) => context.peerTtl,
-    // After the I/O loop next polls for input: the clock makes a 0 delay a setImmediate (keep-alive.ts).
-    nextPoll: 0,
+    // After the I/O loop next polls for input: the clock makes this delay a setImmediate (keep-alive.ts).
+    nextPoll: NEXT_POLL_DELAY,
     backoff: ({ context }) => context.nextDelay,
   },
   guards: {

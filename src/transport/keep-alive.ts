@@ -6,6 +6,8 @@
 // This is zeromq.js's rule: libzmq's own threads do the IO, and a socket's libuv poll handle runs
 // only while an operation of it (send, receive, a monitor read) waits (zeromq.js `src/poller.h`).
 
+import { isNextPoll } from '../core/turn.js';
+
 /** A timer that the runtime lets us ref and unref: Node's and Bun's Timeout. */
 interface RefHandle {
   ref(): unknown;
@@ -36,30 +38,29 @@ function refTimer(timer: unknown): void {
 const setImmediateOf = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 const clearImmediateOf = (globalThis as { clearImmediate?: (immediate: unknown) => void }).clearImmediate;
 
-/** A zero delay set on {@link backgroundClock} where setImmediate exists: cleared with clearImmediate. */
+/** A `nextPoll` delay set on {@link backgroundClock} where setImmediate exists: cleared with clearImmediate. */
 class AfterPoll {
   constructor(readonly immediate: unknown) {}
 }
 
 /**
  * @internal The clock of the actors that run timers (connection actors: handshake deadline,
- * heartbeat, reconnect backoff): xstate's default clock, with every timer unref'd (all but the
- * zero delay's immediate, which holds the loop for one turn: see below).
+ * heartbeat, reconnect backoff): xstate's default clock, with every timer unref'd, but for the
+ * connection machine's `nextPoll`.
  *
- * A delay of 0 means "once the loop has polled for input" (the connection machine's `nextPoll`,
- * its last look before a heartbeat verdict), so where setImmediate exists it is one: it runs in
- * the check phase, which always follows a poll phase. A 1 ms timer set in the timers phase also
- * runs after a poll under Node 20 (its libuv runs timers at the end of a turn), but that is one
- * runtime's order, not a rule. The heartbeat drops this change was first made for (2026-12-07)
- * had another cause: the PING timeout counted from when the PING was asked for, not written (see
- * `ping.sent` in machines/connection.ts).
+ * `nextPoll` (`NEXT_POLL_DELAY`, src/core/turn.ts) means "once the loop has polled for input" (the last look
+ * before a heartbeat or TTL verdict), so where setImmediate exists it is one: it runs in the check
+ * phase, which always follows a poll phase. A 1 ms timer set in the timers phase also runs after a
+ * poll under Node 20 (its libuv runs timers at the end of a turn), but that is one runtime's order,
+ * not a rule. The immediate is left ref'd: an unref'd one does not make the poll return, so the
+ * verdict waited for some unrelated wake-up (in an otherwise idle process, for ever); a ref'd one
+ * makes that poll return at once and holds the loop for that turn only. Only `nextPoll` gets one: a
+ * delay of 0 from an option (reconnectInterval 0) is an unref'd timer like any other, or a socket
+ * reconnecting to nothing would hold the loop turn after turn and keep its process alive.
  */
 export const backgroundClock = {
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
-    if (ms <= 0 && setImmediateOf !== undefined && clearImmediateOf !== undefined) {
-      // Left ref'd, unlike the timers: an unref'd immediate does not shorten the poll, so it ran
-      // only when something else woke the loop (in an otherwise idle process, never). A ref'd one
-      // makes that poll return at once and runs right after it: the loop is held for that turn only.
+    if (isNextPoll(ms) && setImmediateOf !== undefined && clearImmediateOf !== undefined) {
       return new AfterPoll(setImmediateOf(fn));
     }
     const timer = setTimeout(fn, ms);

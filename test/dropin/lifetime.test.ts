@@ -128,6 +128,22 @@ describe('lifetime: open sockets keep no process alive', () => {
     expect([end.code, end.signal, end.stderr]).toEqual([0, null, '']);
   });
 
+  it('sockets retrying at once (reconnectInterval 0) to ipc and tcp endpoints nobody binds, left open: the process exits 0', async () => {
+    // Their backoff is a delay of 0: an unref'd timer, like every background timer. A clock that
+    // made every 0 a ref'd immediate (the heartbeat's last look needs one) held the loop turn after
+    // turn, and this process never ended.
+    const child = run(`
+      const viaIpc = new zmq.Push({ reconnectInterval: 0 });
+      viaIpc.connect('ipc://${join(dir, 'nobody-at-once.sock')}');
+      const viaTcp = new zmq.Push({ reconnectInterval: 0 });
+      viaTcp.connect('tcp://localhost:1');
+      say('retrying');
+    `);
+    const end = await child.ended;
+    expect(end.lines).toEqual(['retrying', 'loop-empty']);
+    expect([end.code, end.signal, end.stderr]).toEqual([0, null, '']);
+  });
+
   it('sockets closed with calls waiting on tcp, ipc and inproc: the calls fail with EAGAIN and the process exits 0', async () => {
     const child = run(`
       const outcome = (p) => p.then(() => 'resolved', (e) => e.code);

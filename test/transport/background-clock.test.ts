@@ -1,21 +1,23 @@
-// The clock of the connection actors' timers. Its zero delay is the connection machine's last look
-// before a heartbeat verdict (`nextPoll`): it must come after the loop has read the input that was
-// waiting, or a PONG that arrived while the loop was blocked is judged missing. These tests hold
-// the clock to that: a zero delay that ran sooner (a microtask, or a call at once) fails the first;
-// one that could not be cleared, the second. A 1 ms timer passes the first under Node 20 too (its
-// libuv runs timers after the poll); the immediate is chosen because it is after a poll on every
-// runtime, not because a timer fails here.
+// The clock of the connection actors' timers, and its one delay that is not a time: `nextPoll`
+// (NEXT_POLL_DELAY), the connection machine's last look before a heartbeat or TTL verdict. It must
+// come after the loop has read the input that was waiting, or a PONG that arrived while the loop was
+// blocked is judged missing; and it must come although nothing else wakes the loop. These tests hold
+// the clock to that: a look that ran sooner (a microtask, or a call at once) fails the first; one
+// that could not be cleared, the second; one that waited for some other wake-up, the third. A 1 ms
+// timer passes the first under Node 20 too (its libuv runs timers after the poll); the immediate is
+// chosen because it is after a poll on every runtime, not because a timer fails here.
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NEXT_POLL_DELAY } from '../../src/core/turn.js';
 import { backgroundClock } from '../../src/transport/keep-alive.js';
 
 const cleanup: (() => void)[] = [];
@@ -31,7 +33,7 @@ function blockFor(ms: number): void {
 }
 
 describe('backgroundClock', () => {
-  it('a zero delay set in the timers phase runs after the input that was waiting, even when a later timer of that phase takes long', async () => {
+  it('the look, set in the timers phase, runs after the input that was waiting, even when a later timer of that phase takes long', async () => {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -51,7 +53,7 @@ describe('backgroundClock', () => {
         backgroundClock.setTimeout(() => {
           order.push('zero delay');
           resolve();
-        }, 0);
+        }, NEXT_POLL_DELAY);
       }, 2);
       setTimeout(() => blockFor(10), 3);
     });
@@ -61,34 +63,39 @@ describe('backgroundClock', () => {
     expect(order).toEqual(['input', 'zero delay']);
   });
 
-  it('a cleared zero delay does not run', async () => {
+  it('a cleared look does not run', async () => {
     let ran = false;
     const id = backgroundClock.setTimeout(() => {
       ran = true;
-    }, 0);
+    }, NEXT_POLL_DELAY);
     backgroundClock.clearTimeout(id);
     // Immediates run in the order they were set: this one comes after the cleared one would have.
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(ran).toBe(false);
   });
 
-  it('a zero delay runs when nothing else wakes the loop: a child whose only handle is a listening server exits', async () => {
+  it('the look runs when nothing else wakes the loop: a child whose only handle is a listening server exits', async () => {
     // An unref'd immediate does not make the poll return: in a process with nothing else to do
     // (no timer due, no input), a heartbeat or TTL verdict waited for the next unrelated wake-up,
-    // and here for ever. The child sets the zero delay from a timer, closes its server when it
-    // runs, and so exits; a clock that waits for a wake-up leaves it running until killed. Plain
-    // node runs the clock's module, transpiled here (it imports nothing): a loader such as tsx
-    // wakes the loop now and then by itself, and hid the wait.
-    const source = readFileSync(fileURLToPath(new URL('../../src/transport/keep-alive.ts', import.meta.url)), 'utf8');
+    // and here for ever. The child sets the look from a timer, closes its server when it runs, and
+    // so exits; a clock that waits for a wake-up leaves it running until killed. Plain node runs
+    // the clock's two modules, transpiled here: a loader such as tsx wakes the loop now and then
+    // by itself, and hid the wait.
     const dir = mkdtempSync(join(tmpdir(), 'monocoque-clock-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const clock = join(dir, 'keep-alive.mjs');
-    writeFileSync(clock, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText);
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+    for (const module of ['transport/keep-alive', 'core/turn']) {
+      const source = readFileSync(fileURLToPath(new URL(`../../src/${module}.ts`, import.meta.url)), 'utf8');
+      mkdirSync(dirname(join(dir, module)), { recursive: true });
+      writeFileSync(join(dir, `${module}.js`), ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText);
+    }
+    const clock = join(dir, 'transport/keep-alive.js');
     const code = [
       "import { createServer } from 'node:net';",
       `import { backgroundClock } from ${JSON.stringify(pathToFileURL(clock).href)};`,
+      `import { NEXT_POLL_DELAY } from ${JSON.stringify(pathToFileURL(join(dir, 'core/turn.js')).href)};`,
       "const server = createServer().listen(0, '127.0.0.1', () => {",
-      '  setTimeout(() => backgroundClock.setTimeout(() => { console.log("ran"); server.close(); }, 0), 5);',
+      '  setTimeout(() => backgroundClock.setTimeout(() => { console.log("ran"); server.close(); }, NEXT_POLL_DELAY), 5);',
       '});',
     ].join('\n');
     const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
