@@ -48,9 +48,9 @@ class AfterPoll {
  * heartbeat, reconnect backoff): xstate's default clock, with every timer unref'd, but for the
  * connection machine's `nextPoll`.
  *
- * `nextPoll` (`NEXT_POLL_DELAY`, src/core/turn.ts) means "once the loop has polled for input" (the last look
- * before a heartbeat or TTL verdict), so where setImmediate exists it is one: it runs in the check
- * phase, which always follows a poll phase. A 1 ms timer set in the timers phase also runs after a
+ * `nextPoll` (`NEXT_POLL_DELAY`, src/core/turn.ts) means "once the loop has polled for input"
+ * (the last look before a heartbeat or TTL verdict), so where setImmediate exists it is one: it
+ * runs in the check phase, which always follows a poll phase. A 1 ms timer set in the timers phase also runs after a
  * poll under Node 20 (its libuv runs timers at the end of a turn), but that is one runtime's order,
  * not a rule. The immediate is left ref'd: an unref'd one does not make the poll return, so the
  * verdict waited for some unrelated wake-up (in an otherwise idle process, for ever); a ref'd one

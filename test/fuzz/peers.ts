@@ -316,12 +316,17 @@ function encodeTraffic(items: readonly TrafficItem[], cipher: FrameCipher | unde
   return { bytes: sb.bytes(), headers: sb.headers, sealed };
 }
 
+/** The outcome of case `c` before anything happened (a case never played ends with this). */
+export function unplayed(c: FuzzCase): CaseOutcome {
+  return { index: c.index, label: c.label, ms: 0, session: false, valid: false, strict: false, knownBugs: [] };
+}
+
 /** Plays one case over `stream` against the fuzzed socket of `ctx.cfg`. */
 export async function playCase(stream: NetSocket, c: FuzzCase, ctx: PlayContext): Promise<CaseOutcome> {
   const started = performance.now();
   const deadline = new Deadline(ctx.caseTimeoutMs);
   const line = new Line(stream);
-  const outcome: CaseOutcome = { index: c.index, label: c.label, ms: 0, session: false, valid: false, strict: false, knownBugs: [] };
+  const outcome = unplayed(c);
   let phase = 'writing';
   const phases: Record<string, number> = {};
   let phaseStart = started;

@@ -24,7 +24,7 @@ import type { Socket } from '../../src/socket/socket.js';
 import { DeliveryBook } from './deliveries.js';
 import { ascii, FUZZ_PREFIX, PLAIN_PASSWORD, PLAIN_USER, ROUND_TRIP_PREFIX, startsWith } from './generators.js';
 import type { BatchConfig, FuzzCase, SocketType } from './generators.js';
-import { playCase } from './peers.js';
+import { playCase, unplayed } from './peers.js';
 import type { CaseOutcome } from './peers.js';
 import type { KnownBug } from './oracle.js';
 
@@ -310,7 +310,7 @@ export class Target {
 
   /**
    * After a case's connection closed on our side: undefined once the socket reported it gone (or
-   * never accepted it), else what is missing. A refused peer (PAIR's second, a taken ROUTER id)
+   * never accepted it, or was closed: its monitor events stop then), else what is missing. A refused peer (PAIR's second, a taken ROUTER id)
    * gets no `disconnect` today: counted apart (`refusedWithoutDisconnect`), not as a hang.
    */
   async #released(address: string, ms: number): Promise<string | undefined> {
@@ -388,25 +388,22 @@ export class Target {
         else s.destroy();
       }
       if (stream === undefined) {
-        const outcome: CaseOutcome = { index: c.index, label: c.label, ms: 0, session: false, valid: false, strict: false, knownBugs: [] };
         // A batch that closes its socket early may do so while this case connects: nothing to play.
-        if (this.closed) return outcome;
-        return { ...outcome, error: `connect to the fuzzed socket: ${failure?.message}` };
+        if (this.closed) return unplayed(c);
+        return { ...unplayed(c), error: `connect to the fuzzed socket: ${failure?.message}` };
       }
       // The socket names the connection by our end's address in its events.
       const address = `${stream.localAddress}:${stream.localPort}`;
       this.#env.trace?.(`case #${c.index} connects from ${address}`);
       this.#connection(address);
-      // Once the socket is closed its monitor events stop: nothing to wait for then.
-      const released = (): Promise<string | undefined> => (this.closed ? Promise.resolve(undefined) : this.#released(address, this.#env.caseTimeoutMs));
+      const released = (): Promise<string | undefined> => this.#released(address, this.#env.caseTimeoutMs);
       this.#ends.delete(address); // a local port used again: not an earlier connection's end
       const outcome = await playCase(stream, c, { ...ctx, released, endOf: () => this.#takeEnd(address) });
       if (outcome.hang !== undefined) outcome.hang += ` [our end ${address}]`;
       return outcome;
     }
     const { server, endpoint } = this.#servers[slot];
-    const nothing: CaseOutcome = { index: c.index, label: c.label, ms: 0, session: false, valid: false, strict: false, knownBugs: [] };
-    if (this.closed) return nothing;
+    if (this.closed) return unplayed(c);
     const accepted = server.next();
     this.#socket.connect(endpoint);
     let timer: NodeJS.Timeout | number | undefined;
@@ -417,8 +414,8 @@ export class Target {
     try {
       if (stream === undefined) {
         server.cancel();
-        if (this.closed) return nothing;
-        return { ...nothing, ms: this.#env.caseTimeoutMs, hang: 'connect: the socket never connected to its raw server' };
+        if (this.closed) return unplayed(c);
+        return { ...unplayed(c), ms: this.#env.caseTimeoutMs, hang: 'connect: the socket never connected to its raw server' };
       }
       this.#ends.delete(endpoint);
       return await playCase(stream, c, { ...ctx, endOf: () => this.#takeEnd(endpoint) });
