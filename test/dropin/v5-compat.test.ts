@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as zeromq from 'zeromq';
 import * as zmq from '../../src/v5-compat.js';
 import type { Callback, Socket, SocketType } from '../../src/v5-compat.js';
+import { refusingEndpoint } from '../transport/helpers.js';
 
 const open: Socket[] = [];
 const theirs: zeromq.Socket[] = [];
@@ -172,12 +173,14 @@ for (const transport of ['inproc', 'tcp'] as const) {
         pull.bindSync(address);
         push.connect(address);
       } else {
-        // A tcp port is only known once the listen has happened: take a free one from a bind first.
-        const probe = make('pull');
-        const endpoint = await bound(probe, address);
-        await outcome((cb) => probe.unbind(endpoint, cb));
-        pull.bindSync(endpoint);
-        push.connect(endpoint);
+        // Node has no synchronous listen: the port of `tcp://…:*` is known once the monitor's
+        // 'listen' event names it (no port freed by another socket and taken again, which races).
+        pull.monitor();
+        const listening = new Promise<unknown>((resolve) => pull.once('listen', (_fd: unknown, endpoint: unknown) => resolve(endpoint)));
+        pull.bindSync(address);
+        const endpoint = await listening;
+        expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
+        push.connect(endpoint as string);
       }
       const got = collect(pull, 1);
       push.send('after bindSync');
@@ -443,10 +446,8 @@ describe('v5-compat: monitor events', () => {
   });
 
   it('connect_retry carries the interval; after unmonitor() no more events come', async () => {
-    // A port nobody listens on: take one from a bind, then let it go.
-    const probe = make('pull');
-    const endpoint = await bound(probe, 'tcp://127.0.0.1:*');
-    await outcome((cb) => probe.unbind(endpoint, cb));
+    // A port nobody listens on, and nobody else can take meanwhile.
+    const endpoint = await refusingEndpoint();
     const dealer = make('dealer', { reconnect_ivl: 10 });
     dealer.monitor(10, 0); // v5's polling arguments: accepted, and events still come as they happen
     const retry = new Promise<unknown[]>((resolve) => dealer.once('connect_retry', (...args: unknown[]) => resolve(args)));
