@@ -34,7 +34,7 @@ export interface ConnectionInput {
   heartbeatInterval: number;
   /** ZMQ_HEARTBEAT_TIMEOUT: ms after a PING without any traffic before closing; <= 0 = the interval. */
   heartbeatTimeout: number;
-  /** ZMQ_RECONNECT_IVL: base reconnect delay in ms; -1 = never reconnect. */
+  /** ZMQ_RECONNECT_IVL: base reconnect delay in ms; 0 or -1 = never reconnect (as libzmq). */
   reconnectInterval: number;
   /** ZMQ_RECONNECT_IVL_MAX: the delay doubles up to this when it exceeds the base; 0 = constant. */
   reconnectMaxInterval: number;
@@ -147,7 +147,8 @@ export const connectionMachine = /* @__PURE__ */ setup({
     // libzmq sends PING to any peer; we only send to 3.1 peers, which know the command (PROTOCOL.md §9).
     sendsHeartbeats: ({ context }) => context.heartbeatInterval > 0 && context.zmtp31,
     hasTtl: ({ event }) => event.type === 'peer.pinged' && event.ttl > 0,
-    reconnects: ({ context }) => context.role === 'connect' && context.reconnecting && context.reconnectInterval >= 0,
+    // libzmq 4.3.5 retries only when ZMQ_RECONNECT_IVL is over 0: 0 and -1 both mean never.
+    reconnects: ({ context }) => context.role === 'connect' && context.reconnecting && context.reconnectInterval > 0,
   },
   actions: {
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),

@@ -8,8 +8,8 @@ export const onNextTurn: (f: () => void) => void =
 /**
  * The delay of the connection machine's `nextPoll`: "once the I/O loop has next polled for input",
  * not a span of time. Negative zero: any clock, a simulated one included, takes it as 0 (it is
- * due at once), and the runtime's clock (src/transport/keep-alive.ts) tells it from a 0 that an
- * option gave (reconnectInterval 0, an unset connect timeout) with `Object.is`.
+ * due at once), and the runtime's clock (src/transport/keep-alive.ts) tells it from any other 0 with
+ * `Object.is`.
  */
 export const NEXT_POLL_DELAY = -0;
 

@@ -425,7 +425,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** ZMQ_ROUTING_ID: the identity this socket announces to ROUTER peers (1..255 bytes, not starting with 0). */
   get routingId(): string | Uint8Array | undefined { return this.opt.routingId; }
   set routingId(v: string | Uint8Array | undefined) { this.setOption('routingId', v); }
-  /** ZMQ_RECONNECT_IVL: ms before reconnecting a dropped tcp/ipc connection; -1 never reconnects. */
+  /** ZMQ_RECONNECT_IVL: ms before reconnecting a dropped tcp/ipc connection; 0 or -1 never reconnects (as libzmq). */
   get reconnectInterval(): number { return this.opt.reconnectInterval; }
   set reconnectInterval(v: number) { this.setOption('reconnectInterval', v); }
   /** ZMQ_RECONNECT_IVL_MAX: upper bound of the doubling reconnect delay; 0 keeps it constant. */

@@ -54,9 +54,9 @@ class AfterPoll {
  * poll under Node 20 (its libuv runs timers at the end of a turn), but that is one runtime's order,
  * not a rule. The immediate is left ref'd: an unref'd one does not make the poll return, so the
  * verdict waited for some unrelated wake-up (in an otherwise idle process, for ever); a ref'd one
- * makes that poll return at once and holds the loop for that turn only. Only `nextPoll` gets one: a
- * delay of 0 from an option (reconnectInterval 0) is an unref'd timer like any other, or a socket
- * reconnecting to nothing would hold the loop turn after turn and keep its process alive.
+ * makes that poll return at once and holds the loop for that turn only. Only `nextPoll` gets one:
+ * any other delay, 0 included, is an unref'd timer, so that no delay a socket repeats (a reconnect
+ * backoff) can hold the loop turn after turn and keep its process alive.
  */
 export const backgroundClock = {
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {

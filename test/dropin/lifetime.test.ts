@@ -128,14 +128,14 @@ describe('lifetime: open sockets keep no process alive', () => {
     expect([end.code, end.signal, end.stderr]).toEqual([0, null, '']);
   });
 
-  it('sockets retrying at once (reconnectInterval 0) to ipc and tcp endpoints nobody binds, left open: the process exits 0', async () => {
-    // Their backoff is a delay of 0: an unref'd timer, like every background timer. A clock that
-    // made every 0 a ref'd immediate (the heartbeat's last look needs one) held the loop turn after
-    // turn, and this process never ended.
+  it('sockets retrying every millisecond (reconnectInterval 1, the least that retries) to ipc and tcp endpoints nobody binds, left open: the process exits 0', async () => {
+    // Their backoff is an unref'd timer, like every background timer. A clock that held the loop
+    // for a short delay (as an immediate, which the heartbeat's last look needs) would hold it retry
+    // after retry, and this process would never end.
     const child = run(`
-      const viaIpc = new zmq.Push({ reconnectInterval: 0 });
+      const viaIpc = new zmq.Push({ reconnectInterval: 1 });
       viaIpc.connect('ipc://${join(dir, 'nobody-at-once.sock')}');
-      const viaTcp = new zmq.Push({ reconnectInterval: 0 });
+      const viaTcp = new zmq.Push({ reconnectInterval: 1 });
       viaTcp.connect('tcp://localhost:1');
       say('retrying');
     `);

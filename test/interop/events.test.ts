@@ -12,7 +12,7 @@ import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { Socket } from '../../src/socket/socket.js';
 import type { SocketEvent } from '../../src/socket/events.js';
-import { refusingEndpoint } from '../transport/helpers.js';
+import { reconnectIntervals, refusingEndpoint } from '../transport/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monocoque-events-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,6 +110,45 @@ describe('monitor events follow libzmq', () => {
     }
     expect(results[1]).toEqual(results[0]);
     expect(results[1]).toEqual(['connect:delay', 'close', 'connect:retry', 'connect:delay', 'close', 'connect:retry', 'connect:delay', 'close', 'connect:retry']);
+  });
+
+  it('reconnectInterval 0, as -1: a refused first attempt is not retried (libzmq 4.3.5 retries only when it is over 0)', async () => {
+    const nobody = await refusingEndpoint();
+    for (const interval of [0, -1]) {
+      const results: string[][] = [];
+      for (const impl of ['libzmq', 'ours'] as const) {
+        const push = keep(impl === 'libzmq' ? new zmq.Push({ reconnectInterval: interval }) : new Push({ context: new Context(), reconnectInterval: interval }));
+        const seen = record(push);
+        push.connect(nobody);
+        await until(seen, (k) => k.includes('close'));
+        // A socket that retried would have announced it by now: its first retry is due at once.
+        await reconnectIntervals(3, 10);
+        results.push(kinds(seen));
+      }
+      expect(results[1]).toEqual(results[0]);
+      expect(results[1]).toEqual(['connect:delay', 'close']);
+    }
+  });
+
+  it('reconnectInterval 0: a connection its peer ends is not made again (as libzmq)', async () => {
+    const results: string[][] = [];
+    for (const impl of ['libzmq', 'ours'] as const) {
+      const router = keep(new zmq.Router());
+      await router.bind('tcp://127.0.0.1:*');
+      const dealer = keep(impl === 'libzmq' ? new zmq.Dealer({ reconnectInterval: 0 }) : new Dealer({ context: new Context(), reconnectInterval: 0 }));
+      const seen = record(dealer);
+      dealer.connect(router.lastEndpoint as string);
+      await dealer.send('hi');
+      await router.receive();
+      await until(seen, (k) => k.includes('handshake'));
+      router.close();
+      await until(seen, (k) => k.includes('disconnect'));
+      // Nobody listens there now: a reconnect would be refused, with connect:delay, close, connect:retry.
+      await reconnectIntervals(3, 10);
+      results.push(kinds(seen));
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[1]).toEqual(['connect:delay', 'connect', 'handshake', 'disconnect']);
   });
 
   it('an ipc connect reports no connect:delay (libzmq connects unix sockets at once)', async () => {

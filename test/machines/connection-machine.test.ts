@@ -185,11 +185,17 @@ describe('connection machine: reconnecting', () => {
     }
   });
 
-  it('reconnectInterval -1 never reconnects', () => {
-    const m = start({ reconnectInterval: -1 });
+  it('reconnectInterval -1 or 0 never reconnects (libzmq retries only when it is over 0); 1 does', () => {
+    for (const reconnectInterval of [-1, 0]) {
+      const m = start({ reconnectInterval });
+      m.actor.send({ type: 'stream.failed', code: 'ECONNREFUSED', message: 'refused' });
+      expect(m.state()).toBe('closed');
+      expect(m.count('reportRetry')).toBe(0);
+    }
+    const m = start({ reconnectInterval: 1 });
     m.actor.send({ type: 'stream.failed', code: 'ECONNREFUSED', message: 'refused' });
-    expect(m.state()).toBe('closed');
-    expect(m.count('reportRetry')).toBe(0);
+    expect(m.state()).toBe('waiting');
+    expect(m.count('reportRetry')).toBe(1);
   });
 
   it('a dropped active connection reconnects on the connecting side and ends on the accepting side', () => {
