@@ -36,7 +36,7 @@ export interface ConnectionInput {
   heartbeatTimeout: number;
   /** ZMQ_RECONNECT_IVL: base reconnect delay in ms; 0 or -1 = never reconnect (as libzmq). */
   reconnectInterval: number;
-  /** ZMQ_RECONNECT_IVL_MAX: the delay doubles up to this when it exceeds the base; 0 = constant. */
+  /** ZMQ_RECONNECT_IVL_MAX: over 0, the delay doubles from the base up to this, without jitter; 0 = the base plus jitter. */
   reconnectMaxInterval: number;
   /** ZMQ_CONNECT_TIMEOUT: ms a connect attempt may take; 0 = the OS decides. */
   connectTimeout: number;
@@ -94,9 +94,12 @@ export type ConnectionEvent =
 type Ev<T extends ConnectionEvent['type']> = Extract<ConnectionEvent, { type: T }>;
 
 /**
- * One step of the reconnect backoff, as libzmq computes it (`stream_connecter_base.cpp
- * get_new_reconnect_ivl`): wait the current interval plus a jitter below the base interval; then, when
- * reconnectMaxInterval exceeds the base, double the interval up to that maximum. `random` is in [0, 1).
+ * One step of the reconnect backoff, as libzmq 4.3.5 computes it (`stream_connecter_base.cpp
+ * get_new_reconnect_ivl`). `current` is the interval this step starts from: the base after a
+ * connection, then what the step before returned as `next`.
+ * - reconnectMaxInterval 0: the base plus a jitter below it, every time (`random` is in [0, 1)).
+ * - reconnectMaxInterval over 0: no jitter; the interval, at most the maximum, doubles from one
+ *   step to the next (so a maximum below the base is the delay every time).
  */
 export function backoffStep(
   base: number,
@@ -104,10 +107,16 @@ export function backoffStep(
   current: number,
   random: number,
 ): { delay: number; next: number } {
+  if (max > 0) {
+    const delay = Math.min(current, max);
+    return { delay, next: Math.min(delay * 2, LONGEST_INTERVAL) };
+  }
   const jitter = base > 0 ? Math.floor(random * base) : 0;
-  const next = max > base ? Math.min(current * 2, max) : current;
-  return { delay: current + jitter, next };
+  return { delay: Math.min(current + jitter, LONGEST_INTERVAL), next: current };
 }
+
+/** libzmq's intervals are C ints: INT_MAX ms, where it stops doubling or adding jitter. */
+const LONGEST_INTERVAL = 2 ** 31 - 1;
 
 /** mulberry32: a small PRNG whose whole state is one 32-bit number. Returns the value and the next state. */
 export function nextRandom(seed: number): { value: number; seed: number } {

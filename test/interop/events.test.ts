@@ -112,6 +112,32 @@ describe('monitor events follow libzmq', () => {
     expect(results[1]).toEqual(['connect:delay', 'close', 'connect:retry', 'connect:delay', 'close', 'connect:retry', 'connect:delay', 'close', 'connect:retry']);
   });
 
+  it('connect:retry intervals with reconnectMaxInterval: doubling up to it, no jitter, capped from the first (as libzmq 4.3.5)', async () => {
+    const nobody = await refusingEndpoint();
+    for (const [reconnectInterval, reconnectMaxInterval, expected] of [
+      [10, 40, [10, 20, 40, 40]],
+      [20, 10, [10, 10, 10, 10]],
+    ] as const) {
+      const results: number[][] = [];
+      for (const impl of ['libzmq', 'ours'] as const) {
+        const options = { reconnectInterval, reconnectMaxInterval };
+        const push = keep(impl === 'libzmq' ? new zmq.Push(options) : new Push({ context: new Context(), ...options }));
+        const intervals: number[] = [];
+        const fourth = new Promise<void>((resolve) => {
+          (push.events as unknown as { on(t: string, f: (e: { interval: number }) => void): void }).on('connect:retry', (e) => {
+            if (intervals.push(e.interval) === expected.length) resolve();
+          });
+        });
+        push.connect(nobody);
+        await fourth;
+        push.close();
+        results.push(intervals);
+      }
+      expect(results[1]).toEqual(results[0]);
+      expect(results[1]).toEqual(expected);
+    }
+  });
+
   it('reconnectInterval 0, as -1: a refused first attempt is not retried (libzmq 4.3.5 retries only when it is over 0)', async () => {
     const nobody = await refusingEndpoint();
     for (const interval of [0, -1]) {
