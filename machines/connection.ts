@@ -32,7 +32,7 @@ export interface ConnectionInput {
   handshakeInterval: number;
   /** ZMQ_HEARTBEAT_IVL: ms between PINGs; 0 = no heartbeats. */
   heartbeatInterval: number;
-  /** ZMQ_HEARTBEAT_TIMEOUT: ms after a PING without any traffic before closing; <= 0 = the interval. */
+  /** ZMQ_HEARTBEAT_TIMEOUT: ms after a PING without any traffic before closing; -1 = the interval, 0 = never. */
   heartbeatTimeout: number;
   /** ZMQ_RECONNECT_IVL: base reconnect delay in ms; 0 or -1 = never reconnect (as libzmq). */
   reconnectInterval: number;
@@ -143,7 +143,7 @@ export const connectionMachine = /* @__PURE__ */ setup({
     connectTimeout: ({ context }) => context.connectTimeout,
     handshakeLimit: ({ context }) => context.handshakeInterval,
     heartbeatInterval: ({ context }) => context.heartbeatInterval,
-    heartbeatTimeout: ({ context }) => (context.heartbeatTimeout > 0 ? context.heartbeatTimeout : context.heartbeatInterval),
+    heartbeatTimeout: ({ context }) => (context.heartbeatTimeout === -1 ? context.heartbeatInterval : context.heartbeatTimeout),
     peerTtl: ({ context }) => context.peerTtl,
     // After the I/O loop next polls for input: the clock makes this delay a setImmediate (keep-alive.ts).
     nextPoll: NEXT_POLL_DELAY,
@@ -156,6 +156,8 @@ export const connectionMachine = /* @__PURE__ */ setup({
     // libzmq sends PING to any peer; we only send to 3.1 peers, which know the command (PROTOCOL.md §9).
     sendsHeartbeats: ({ context }) => context.heartbeatInterval > 0 && context.zmtp31,
     hasTtl: ({ event }) => event.type === 'peer.pinged' && event.ttl > 0,
+    // heartbeatTimeout 0 sends PINGs and never times them out (libzmq arms the timer only when it is over 0).
+    timesPings: ({ context }) => context.heartbeatTimeout !== 0,
     // libzmq 4.3.5 retries only when ZMQ_RECONNECT_IVL is over 0: 0 and -1 both mean never.
     reconnects: ({ context }) => context.role === 'connect' && context.reconnecting && context.reconnectInterval > 0,
   },
@@ -365,7 +367,7 @@ export const connectionMachine = /* @__PURE__ */ setup({
         pingTimeout: {
           initial: 'clear',
           states: {
-            clear: { on: { 'ping.sent': { target: 'armed', actions: 'watchTraffic' } } },
+            clear: { on: { 'ping.sent': { guard: 'timesPings', target: 'armed', actions: 'watchTraffic' } } },
             armed: {
               on: { 'traffic.seen': 'clear' },
               after: { heartbeatTimeout: 'lastLook' },

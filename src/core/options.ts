@@ -3,7 +3,11 @@
 
 import { describeValue as show, ZmqError } from './errors.js';
 
-type IntSpec = { kind: 'int'; min: number; max: number; default: number; libzmq: string };
+/**
+ * An integer in min..max. `unit`: libzmq keeps the value in these units of ms, so it is truncated to
+ * a multiple of it (and reads back so). `hint`: said after the range when a value is refused.
+ */
+type IntSpec = { kind: 'int'; min: number; max: number; default: number; libzmq: string; unit?: number; hint?: string };
 type BoolSpec = { kind: 'bool'; default: boolean; libzmq: string };
 type IdSpec = { kind: 'routingId'; default: undefined; libzmq: string };
 type EnumSpec = { kind: 'enum'; values: readonly (string | null)[]; default: string | null; libzmq: string };
@@ -37,8 +41,11 @@ export const OPTION_SPECS = {
   connectTimeout: int('ZMQ_CONNECT_TIMEOUT', 0, 0),
   handshakeInterval: int('ZMQ_HANDSHAKE_IVL', 30000, 0),
   heartbeatInterval: int('ZMQ_HEARTBEAT_IVL', 0, 0),
-  heartbeatTimeout: int('ZMQ_HEARTBEAT_TIMEOUT', -1, -1),
-  heartbeatTimeToLive: int('ZMQ_HEARTBEAT_TTL', 0, 0, 6553599),
+  // libzmq refuses -1 when set, though it is the default (the timeout is then heartbeatInterval);
+  // 0 means no timeout.
+  heartbeatTimeout: { ...int('ZMQ_HEARTBEAT_TIMEOUT', -1, 0), hint: '(-1, the default, cannot be set: it stands for heartbeatInterval; 0 is no timeout)' },
+  // Kept in deciseconds, as libzmq does: 250 reads back 200, and -99..-1 are taken as 0.
+  heartbeatTimeToLive: { ...int('ZMQ_HEARTBEAT_TTL', 0, -99, 6553599), unit: 100 },
   maxMessageSize: int('ZMQ_MAXMSGSIZE', -1, -1, Number.MAX_SAFE_INTEGER),
   // A bit mask of libzmq's I/O threads for new connections: accepted and read back, without effect
   // (IO runs on the event loop). A uint64 in libzmq; 2 ** 64 is how JavaScript writes its largest.
@@ -284,8 +291,9 @@ export function validateOption<K extends OptionName>(name: K, value: unknown): S
   switch (spec.kind) {
     case 'int': {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-        throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not an integer in ${spec.min}..${spec.max}`);
+        throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not an integer in ${spec.min}..${spec.max}${spec.hint !== undefined ? ` ${spec.hint}` : ''}`);
       }
+      if (spec.unit !== undefined) return (Math.trunc(value / spec.unit) * spec.unit + 0) as SocketOptions[K];
       return value as SocketOptions[K];
     }
     case 'bool': {

@@ -313,6 +313,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.opt.busyPoll = defaultBusyPoll(type);
     // The Context's defaults for new sockets (libzmq `ctx.cpp`): ZMQ_BLOCKY off makes linger 0.
     if (this.context.blocky === false) this.opt.linger = 0;
+    // libzmq's XSUB (and so SUB) sets linger 0 in its constructor, after the Context's default: a
+    // subscriber does not wait on close to send subscriptions nobody may read (`xsub.cpp`).
+    if (type === 'SUB' || type === 'XSUB') this.opt.linger = 0;
     if (this.context.ipv6 === true) this.opt.ipv6 = true;
     for (const name of Object.keys(input)) {
       const value = input[name];
@@ -440,10 +443,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** ZMQ_HEARTBEAT_IVL: ms between PINGs on an idle tcp/ipc connection; 0 = none. */
   get heartbeatInterval(): number { return this.opt.heartbeatInterval; }
   set heartbeatInterval(v: number) { this.setOption('heartbeatInterval', v); }
-  /** ZMQ_HEARTBEAT_TIMEOUT: ms without traffic after a PING before the connection is closed; -1 = the interval. */
+  /** ZMQ_HEARTBEAT_TIMEOUT: ms without traffic after a PING before the connection is closed; 0 = never. Reads -1 (the interval) until set; -1 cannot be set (EINVAL, as libzmq). */
   get heartbeatTimeout(): number { return this.opt.heartbeatTimeout; }
   set heartbeatTimeout(v: number) { this.setOption('heartbeatTimeout', v); }
-  /** ZMQ_HEARTBEAT_TTL: ms the peer should wait for traffic from us before closing (sent in PINGs). */
+  /** ZMQ_HEARTBEAT_TTL: ms the peer should wait for traffic from us before closing (sent in PINGs); kept in tenths of a second, as libzmq keeps it (250 reads back 200). */
   get heartbeatTimeToLive(): number { return this.opt.heartbeatTimeToLive; }
   set heartbeatTimeToLive(v: number) { this.setOption('heartbeatTimeToLive', v); }
   /** ZMQ_MAXMSGSIZE: largest frame accepted from the network, in bytes; -1 = no limit. */

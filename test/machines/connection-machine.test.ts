@@ -403,6 +403,18 @@ describe('connection machine: heartbeats', () => {
     expect(m.state()).toBe('waiting');
   });
 
+  it('heartbeatTimeout 0: PINGs go every interval, and silence never drops the peer (as libzmq)', () => {
+    const m = start({ heartbeatInterval: 100, heartbeatTimeout: 0 });
+    activate(m);
+    for (let i = 0; i < 50; i++) {
+      m.clock.increment(100);
+      m.actor.send({ type: 'ping.sent' });
+    }
+    expect(m.count('sendPing')).toBe(50);
+    expect(m.ctx().failure).toBeUndefined();
+    expect(m.state()).toMatchObject({ active: { pingTimeout: 'clear' } });
+  });
+
   it('sends no PING to a ZMTP 3.0 peer', () => {
     const m = start({ heartbeatInterval: 100 });
     activate(m, 0);
