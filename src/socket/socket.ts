@@ -426,7 +426,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   get immediate(): boolean { return this.opt.immediate; }
   set immediate(v: boolean) { this.setOption('immediate', v); }
   /** ZMQ_ROUTING_ID: the identity this socket announces to ROUTER peers (1..255 bytes, not starting with 0). */
-  get routingId(): string | Uint8Array | undefined { return this.opt.routingId; }
+  /** Reads null when none is set, as in zeromq.js. */
+  get routingId(): string | Uint8Array | null { return this.opt.routingId ?? null; }
   set routingId(v: string | Uint8Array | undefined) { this.setOption('routingId', v); }
   /** ZMQ_RECONNECT_IVL: ms before reconnecting a dropped tcp/ipc connection; 0 or -1 never reconnects (as libzmq). */
   get reconnectInterval(): number { return this.opt.reconnectInterval; }
@@ -561,8 +562,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** ZMQ_CURVE_SERVERKEY: the server's public key; setting it makes this socket a CURVE client. */
   get curveServerKey(): string | null { return this.#getSecurity('curveServerKey') as string | null; }
   set curveServerKey(v: string | Uint8Array | null) { this.#setSecurity('curveServerKey', v); }
-  /** ZMQ_ZAP_DOMAIN: the domain named in ZAP requests; a NULL socket asks ZAP only when it is set. */
-  get zapDomain(): string { return this.#getSecurity('zapDomain') as string; }
+  /** ZMQ_ZAP_DOMAIN: the domain named in ZAP requests; a NULL socket asks ZAP only when it is set. Reads null when none is set, as in zeromq.js. */
+  get zapDomain(): string | null { return (this.#getSecurity('zapDomain') as string) || null; }
   set zapDomain(v: string) { this.#setSecurity('zapDomain', v); }
 
   // ---- zeromq.js's low-level accessors: options by libzmq's id (`zmq.h`), for code that uses them ----

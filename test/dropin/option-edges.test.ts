@@ -68,6 +68,19 @@ describe('option edges, as zeromq.js', () => {
     expect(setting('ours', 'heartbeatTimeToLive', -100)).toBe('throws EINVAL');
   });
 
+  it('routingId (on the types zeromq.js gives it) and zapDomain (on every type) read null until set', () => {
+    for (const c of CLASSES) {
+      const [theirs, mine] = [make('libzmq', c), make('ours', c)];
+      expect(mine.zapDomain, c).toEqual(theirs.zapDomain);
+      expect(mine.zapDomain).toBe(null);
+      if (!['Request', 'Reply', 'Dealer', 'Router'].includes(c)) continue;
+      expect(mine.routingId, c).toEqual(theirs.routingId);
+      expect(mine.routingId).toBe(null);
+    }
+    const set = make('ours', 'Dealer', { routingId: 'me', zapDomain: 'global' });
+    expect([set.routingId, set.zapDomain]).toEqual(['me', 'global']);
+  });
+
   it('reconnectInterval 0 and reconnectMaxInterval below it are accepted and read back', () => {
     for (const [name, value] of [['reconnectInterval', 0], ['reconnectInterval', -1], ['reconnectMaxInterval', 1]] as const) {
       expect(setting('ours', name, value)).toEqual(setting('libzmq', name, value));
