@@ -156,6 +156,11 @@ export const connectionMachine = /* @__PURE__ */ setup({
     // libzmq sends PING to any peer; we only send to 3.1 peers, which know the command (PROTOCOL.md §9).
     sendsHeartbeats: ({ context }) => context.heartbeatInterval > 0 && context.zmtp31,
     hasTtl: ({ event }) => event.type === 'peer.pinged' && event.ttl > 0,
+    // A greeting that is not ZMTP 3 (a ZMTP 1.0/2.0 peer, or another protocol: an HTTP server on that
+    // port) is refused at once, as we speak no older version, but the connecting side tries again, as
+    // libzmq does: it speaks the legacy version, so such a peer ends as a connection error, which it
+    // retries (only a ZMTP 3 peer's protocol error ends its session). The port may serve ZMTP 3 later.
+    speaksAnotherProtocol: ({ event }) => event.type === 'handshake.failed' && event.code === 'ERR_ZMTP_UNSUPPORTED_VERSION',
     // heartbeatTimeout 0 sends PINGs and never times them out (libzmq arms the timer only when it is over 0).
     timesPings: ({ context }) => context.heartbeatTimeout !== 0,
     // libzmq 4.3.5 retries only when ZMQ_RECONNECT_IVL is over 0: 0 and -1 both mean never.
@@ -191,10 +196,9 @@ export const connectionMachine = /* @__PURE__ */ setup({
     }),
     recordHandshakeFailure: assign(({ event }) => {
       const e = event as Ev<'handshake.failed'>;
-      // A protocol error ends the session for good (libzmq `session_base.cpp engine_error`).
       const failure = failureOf(e.kind, e.code, e.message, true);
       if (e.status !== undefined) failure.status = e.status;
-      return { failure, reconnecting: false };
+      return { failure };
     }),
     recordHandshakeTimeout: assign({
       failure: ({ context }) =>
@@ -286,7 +290,11 @@ export const connectionMachine = /* @__PURE__ */ setup({
     handshaking: {
       initial: 'greeting',
       on: {
-        'handshake.failed': { target: 'closed', actions: ['recordHandshakeFailure', 'reportHandshakeFailure'] },
+        'handshake.failed': [
+          { guard: 'speaksAnotherProtocol', target: 'disconnected', actions: ['recordHandshakeFailure', 'reportHandshakeFailure'] },
+          // Any other failure ends the session for good (libzmq `session_base.cpp engine_error`).
+          { target: 'closed', actions: ['recordHandshakeFailure', 'stopReconnecting', 'reportHandshakeFailure'] },
+        ],
         'stream.closed': { target: 'disconnected', actions: ['recordHandshakeDrop', 'reportHandshakeFailure'] },
       },
       after: {

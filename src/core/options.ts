@@ -43,7 +43,7 @@ export const OPTION_SPECS = {
   heartbeatInterval: int('ZMQ_HEARTBEAT_IVL', 0, 0),
   // libzmq refuses -1 when set, though it is the default (the timeout is then heartbeatInterval);
   // 0 means no timeout.
-  heartbeatTimeout: { ...int('ZMQ_HEARTBEAT_TIMEOUT', -1, 0), hint: '(-1, the default, cannot be set: it stands for heartbeatInterval; 0 is no timeout)' },
+  heartbeatTimeout: { ...int('ZMQ_HEARTBEAT_TIMEOUT', -1, 0), hint: '(-1, the default, is heartbeatInterval)' },
   // Kept in deciseconds, as libzmq does: 250 reads back 200, and -99..-1 are taken as 0.
   heartbeatTimeToLive: { ...int('ZMQ_HEARTBEAT_TTL', 0, -99, 6553599), unit: 100 },
   maxMessageSize: int('ZMQ_MAXMSGSIZE', -1, -1, Number.MAX_SAFE_INTEGER),

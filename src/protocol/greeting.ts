@@ -121,7 +121,7 @@ function legacyPeer(offset: number, b: number): Violation | undefined {
   if (offset === 0 && b !== 0xff) {
     return violation(
       'ERR_ZMTP_UNSUPPORTED_VERSION',
-      `greeting octet 0 is 0x${hex(b)}, not 0xFF: the peer speaks ZMTP 1.0; only ZMTP 3.x is supported`,
+      `greeting octet 0 is 0x${hex(b)}, not 0xFF: the peer speaks ZMTP 1.0 or another protocol; only ZMTP 3.x is supported`,
     );
   }
   if (offset === 9 && (b & 1) === 0) {

@@ -12,7 +12,7 @@ import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import type { Socket } from '../../src/socket/socket.js';
 import type { SocketEvent } from '../../src/socket/events.js';
-import { reconnectIntervals, refusingEndpoint } from '../transport/helpers.js';
+import { nextEvent, rawServer, reconnectIntervals, refusingEndpoint } from '../transport/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monocoque-events-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -135,6 +135,24 @@ describe('monitor events follow libzmq', () => {
       }
       expect(results[1]).toEqual(results[0]);
       expect(results[1]).toEqual(expected);
+    }
+  });
+
+  it('a port that answers in another protocol (an HTTP server) is tried again, as libzmq does; ours reports the refusal', async () => {
+    // libzmq takes a first octet other than 0xFF for ZMTP 1.0 and speaks it, so the server's close
+    // ends the attempt as a connection error, which it retries. We speak no legacy version: we refuse
+    // the greeting, and retry all the same (the port may serve ZMTP 3 later).
+    for (const impl of ['libzmq', 'ours'] as const) {
+      const http = await rawServer((s) => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+      const push = keep(impl === 'libzmq' ? new zmq.Push({ reconnectInterval: 10 }) : new Push({ context: new Context(), reconnectInterval: 10 }));
+      const seen = record(push);
+      const refusal = impl === 'ours' ? nextEvent(push as Push, 'handshake:error:protocol') : undefined;
+      push.connect(http.endpoint);
+      for (let k = 0; k < 3; k++) await http.nextConnection();
+      expect(http.connections.length, impl).toBeGreaterThanOrEqual(3);
+      if (refusal !== undefined) expect((await refusal).error).toMatchObject({ code: 'ERR_ZMTP_UNSUPPORTED_VERSION', message: expect.stringContaining('0x48') });
+      await until(seen, (k) => k.includes('connect:retry'));
+      push.close();
     }
   });
 

@@ -124,6 +124,21 @@ describe('connection machine: connecting and handshake', () => {
     expect(m.count('reportRetry')).toBe(0);
   });
 
+  it('a greeting that is not ZMTP 3 is refused, reported, and retried by the connecting side (as libzmq retries it); the accepting side ends', () => {
+    const m = start();
+    m.actor.send({ type: 'stream.opened' });
+    m.actor.send({ type: 'handshake.failed', kind: 'protocol', code: 'ERR_ZMTP_UNSUPPORTED_VERSION', message: 'octet 0 is 0x48' });
+    expect(m.state()).toBe('waiting');
+    expect(m.ctx()).toMatchObject({ reconnecting: true, failure: { kind: 'protocol', code: 'ERR_ZMTP_UNSUPPORTED_VERSION' } });
+    expect([m.count('reportHandshakeFailure'), m.count('endStream'), m.count('reportRetry')]).toEqual([1, 1, 1]);
+    m.clock.increment(m.ctx().nextDelay);
+    expect(m.state()).toBe('connecting');
+    const a = start({ role: 'accept' });
+    a.actor.send({ type: 'handshake.failed', kind: 'protocol', code: 'ERR_ZMTP_UNSUPPORTED_VERSION', message: 'x' });
+    expect(a.state()).toBe('closed');
+    expect(a.count('reportHandshakeFailure')).toBe(1);
+  });
+
   it('the peer closing during the handshake is handshake:error:other, then a retry', () => {
     const m = start();
     m.actor.send({ type: 'stream.opened' });
