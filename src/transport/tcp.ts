@@ -1,9 +1,10 @@
-// The tcp transport: ZMTP 3.1 over node:net TCP streams. Resolves bind addresses (`*`, host names,
+// The tcp transport: ZMTP 3.1 over node:net TCP streams. Resolves bind addresses (`*`, interface and host names,
 // IPv6 in brackets, ephemeral ports) and dials; everything after the stream opens is shared with ipc
 // (net-transport.ts, stream-engine.ts).
 
 import { lookup } from 'node:dns/promises';
 import { BlockList, connect as netConnect, createServer, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Endpoint, TcpEndpoint } from '../core/endpoint.js';
 import { ZmqError } from '../core/errors.js';
@@ -29,12 +30,23 @@ async function bindHost(socket: PeerHost, ep: TcpEndpoint): Promise<string> {
     });
   }
   if (family !== 0) return ep.host;
+  // A network interface's name (`tcp://eth0:*`) is its first IPv4 address, or its first IPv6
+  // address with ZMQ_IPV6, as libzmq's `ip_resolver.cpp resolve_nic_name` picks it.
+  const nic = networkInterfaces()[ep.host];
+  if (nic !== undefined) {
+    const address = nic.find((a) => a.family === (socket.options.ipv6 ? 'IPv6' : 'IPv4'));
+    if (address !== undefined) return address.address;
+    throw new ZmqError('ENODEV', `bind("${ep.address}"): interface ${ep.host} has no ${socket.options.ipv6 ? 'IPv6' : 'IPv4'} address${socket.options.ipv6 ? '' : ' (set ipv6: true for an IPv6 one)'}`, {
+      address: ep.address,
+    });
+  }
   try {
-    // libzmq resolves names for bind too, IPv4 only unless ZMQ_IPV6 (tcp_address.cpp).
+    // Otherwise a host name, IPv4 only unless ZMQ_IPV6 (tcp_address.cpp).
     const found = await lookup(ep.host, { family: socket.options.ipv6 ? 0 : 4 });
     return found.address;
   } catch (e) {
-    throw new ZmqError('EINVAL', `bind("${ep.address}"): host "${ep.host}" does not resolve to an address of this machine`, {
+    // libzmq's code for an interface or host it cannot bind to.
+    throw new ZmqError('ENODEV', `bind("${ep.address}"): "${ep.host}" is neither a network interface of this machine (${Object.keys(networkInterfaces()).join(', ')}) nor a host name that resolves`, {
       address: ep.address,
       cause: e,
     });

@@ -6,6 +6,7 @@ import { connect as netConnect } from 'node:net';
 import type { Socket as NetSocket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
+import * as zmq from 'zeromq';
 import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { Pair } from '../../src/socket/pair.js';
@@ -214,6 +215,23 @@ describe('tcp: addresses', () => {
     await push.send('v6');
     expect(text(await pull.receive())).toEqual(['v6']);
     expect((await handshake).peer?.remoteAddress).toMatch(/^\[::1\]:\d+$/);
+  });
+
+  it('binding a network interface by name (tcp://lo:*) listens on its IPv4 address, as libzmq does', async () => {
+    const ours = track(new Pull({ context: new Context() }));
+    await ours.bind('tcp://lo:*');
+    expect(ours.lastEndpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    const theirs = new zmq.Pull();
+    try {
+      await theirs.bind('tcp://lo:*');
+      expect(ours.lastEndpoint!.replace(/\d+$/, 'P')).toBe(theirs.lastEndpoint!.replace(/\d+$/, 'P'));
+    } finally {
+      theirs.close();
+    }
+    const push = track(new Push({ context: new Context() }));
+    push.connect(ours.lastEndpoint!);
+    await push.send('via lo');
+    expect(text(await ours.receive())).toEqual(['via lo']);
   });
 
   it('binding a port in use fails with EADDRINUSE naming the port', async () => {
