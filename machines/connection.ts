@@ -41,6 +41,11 @@ export interface ConnectionInput {
   /** ZMQ_CONNECT_TIMEOUT: ms a connect attempt may take; 0 = the OS decides. */
   connectTimeout: number;
   /**
+   * ZAP is on: a mechanism other than NULL, or a ZMQ_ZAP_DOMAIN (libzmq `session_base.cpp
+   * zap_enabled`). libzmq then refuses a ZMTP 1.0/2.0 peer for good instead of speaking to it.
+   */
+  zap?: boolean;
+  /**
    * Seed of the reconnect jitter. The pseudo-random sequence lives in context (a number), so the
    * machine stays pure, replayable and serialisable; the runtime seeds it from Math.random.
    */
@@ -48,9 +53,9 @@ export interface ConnectionInput {
 }
 
 export interface ConnectionContext extends ConnectionInput {
-  /** False once reconnecting was stopped (a lingering close) or a protocol error ended the session. */
+  /** False once reconnecting was stopped (a lingering close) or a protocol error ended the session (not a peer that is not ZMTP 3 while ZAP is off: see speaksAnotherProtocol). */
   reconnecting: boolean;
-  /** The backoff base of the next wait (doubles when reconnectMaxInterval allows). */
+  /** The interval the next wait starts from: the base, or with reconnectMaxInterval the last delay doubled, at most that maximum. */
   currentInterval: number;
   /** Milliseconds of the current or last wait before reconnecting (connect:retry reports it). */
   nextDelay: number;
@@ -109,7 +114,7 @@ export function backoffStep(
 ): { delay: number; next: number } {
   if (max > 0) {
     const delay = Math.min(current, max);
-    return { delay, next: Math.min(delay * 2, LONGEST_INTERVAL) };
+    return { delay, next: Math.min(delay * 2, max) };
   }
   const jitter = base > 0 ? Math.floor(random * base) : 0;
   return { delay: Math.min(current + jitter, LONGEST_INTERVAL), next: current };
@@ -158,9 +163,10 @@ export const connectionMachine = /* @__PURE__ */ setup({
     hasTtl: ({ event }) => event.type === 'peer.pinged' && event.ttl > 0,
     // A greeting that is not ZMTP 3 (a ZMTP 1.0/2.0 peer, or another protocol: an HTTP server on that
     // port) is refused at once, as we speak no older version, but the connecting side tries again, as
-    // libzmq does: it speaks the legacy version, so such a peer ends as a connection error, which it
-    // retries (only a ZMTP 3 peer's protocol error ends its session). The port may serve ZMTP 3 later.
-    speaksAnotherProtocol: ({ event }) => event.type === 'handshake.failed' && event.code === 'ERR_ZMTP_UNSUPPORTED_VERSION',
+    // libzmq does with ZAP off: it speaks the legacy version, so such a peer ends as a connection
+    // error, which it retries. With ZAP on, libzmq refuses the legacy peer as a protocol error, which
+    // ends the session, and so do we. The port may serve ZMTP 3 later.
+    speaksAnotherProtocol: ({ context, event }) => !context.zap && event.type === 'handshake.failed' && event.code === 'ERR_ZMTP_UNSUPPORTED_VERSION',
     // heartbeatTimeout 0 sends PINGs and never times them out (libzmq arms the timer only when it is over 0).
     timesPings: ({ context }) => context.heartbeatTimeout !== 0,
     // libzmq 4.3.5 retries only when ZMQ_RECONNECT_IVL is over 0: 0 and -1 both mean never.

@@ -425,14 +425,13 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** ZMQ_IMMEDIATE: queue messages only to completed connections. */
   get immediate(): boolean { return this.opt.immediate; }
   set immediate(v: boolean) { this.setOption('immediate', v); }
-  /** ZMQ_ROUTING_ID: the identity this socket announces to ROUTER peers (1..255 bytes, not starting with 0). */
-  /** Reads null when none is set, as in zeromq.js. */
+  /** ZMQ_ROUTING_ID: the identity this socket announces to ROUTER peers (1..255 bytes, not starting with 0); null when none is set, as in zeromq.js. */
   get routingId(): string | Uint8Array | null { return this.opt.routingId ?? null; }
   set routingId(v: string | Uint8Array | undefined) { this.setOption('routingId', v); }
   /** ZMQ_RECONNECT_IVL: ms before reconnecting a dropped tcp/ipc connection; 0 or -1 never reconnects (as libzmq). */
   get reconnectInterval(): number { return this.opt.reconnectInterval; }
   set reconnectInterval(v: number) { this.setOption('reconnectInterval', v); }
-  /** ZMQ_RECONNECT_IVL_MAX: upper bound of the doubling reconnect delay; 0 keeps it constant. */
+  /** ZMQ_RECONNECT_IVL_MAX: over 0, the reconnect delay doubles from reconnectInterval up to this, without jitter (a maximum below the interval is the delay from the first retry); 0 waits reconnectInterval plus a random jitter below it each time (as libzmq 4.3.5). */
   get reconnectMaxInterval(): number { return this.opt.reconnectMaxInterval; }
   set reconnectMaxInterval(v: number) { this.setOption('reconnectMaxInterval', v); }
   /** ZMQ_CONNECT_TIMEOUT: ms a tcp connect may take; 0 leaves it to the OS. */

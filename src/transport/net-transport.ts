@@ -197,6 +197,7 @@ class NetConnection implements EngineHost, RawEngineHost {
         reconnectInterval: o.reconnectInterval,
         reconnectMaxInterval: o.reconnectMaxInterval,
         connectTimeout: o.connectTimeout,
+        zap: security !== undefined && (security.mechanism !== 'null' || security.zapDomain !== ''),
         seed: (Math.random() * 0x100000000) >>> 0,
       },
       inspect: context.inspector,

@@ -31,25 +31,23 @@ async function bindHost(socket: PeerHost, ep: TcpEndpoint): Promise<string> {
   }
   if (family !== 0) return ep.host;
   // A network interface's name (`tcp://eth0:*`) is its first IPv4 address, or its first IPv6
-  // address with ZMQ_IPV6, as libzmq's `ip_resolver.cpp resolve_nic_name` picks it.
-  const nic = networkInterfaces()[ep.host];
-  if (nic !== undefined) {
-    const address = nic.find((a) => a.family === (socket.options.ipv6 ? 'IPv6' : 'IPv4'));
-    if (address !== undefined) return address.address;
-    throw new ZmqError('ENODEV', `bind("${ep.address}"): interface ${ep.host} has no ${socket.options.ipv6 ? 'IPv6' : 'IPv4'} address${socket.options.ipv6 ? '' : ' (set ipv6: true for an IPv6 one)'}`, {
-      address: ep.address,
-    });
-  }
+  // address with ZMQ_IPV6 (a link-local one with its scope, `fe80::1%eth0`), as libzmq's
+  // `ip_resolver.cpp resolve_nic_name` picks it; else, as there, the name is looked up as a host.
+  const interfaces = networkInterfaces();
+  const nic = Object.hasOwn(interfaces, ep.host) ? interfaces[ep.host] : undefined;
+  const wanted = socket.options.ipv6 ? 'IPv6' : 'IPv4';
+  const own = nic?.find((a) => a.family === wanted);
+  if (own !== undefined) return own.family === 'IPv6' && own.scopeid ? `${own.address}%${ep.host}` : own.address;
   try {
-    // Otherwise a host name, IPv4 only unless ZMQ_IPV6 (tcp_address.cpp).
+    // A host name, IPv4 only unless ZMQ_IPV6 (tcp_address.cpp).
     const found = await lookup(ep.host, { family: socket.options.ipv6 ? 0 : 4 });
     return found.address;
   } catch (e) {
     // libzmq's code for an interface or host it cannot bind to.
-    throw new ZmqError('ENODEV', `bind("${ep.address}"): "${ep.host}" is neither a network interface of this machine (${Object.keys(networkInterfaces()).join(', ')}) nor a host name that resolves`, {
-      address: ep.address,
-      cause: e,
-    });
+    const why = nic !== undefined
+      ? `interface ${ep.host} has no ${wanted} address${socket.options.ipv6 ? '' : ' (set ipv6: true for an IPv6 one)'}`
+      : `"${ep.host}" is neither a network interface of this machine (${Object.keys(interfaces).join(', ')}) nor a host name that resolves`;
+    throw new ZmqError('ENODEV', `bind("${ep.address}"): ${why}`, { address: ep.address, cause: e });
   }
 }
 

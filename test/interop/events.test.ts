@@ -156,6 +156,23 @@ describe('monitor events follow libzmq', () => {
     }
   });
 
+  it('with ZAP on (a PLAIN client), a port that answers in another protocol is not tried again, as libzmq refuses the legacy peer for good', async () => {
+    for (const impl of ['libzmq', 'ours'] as const) {
+      const http = await rawServer((s) => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+      const options = { reconnectInterval: 10, plainUsername: 'u', plainPassword: 'p' };
+      const push = keep(impl === 'libzmq' ? new zmq.Push(options) : new Push({ context: new Context(), ...options }));
+      const seen = record(push);
+      push.connect(http.endpoint);
+      await http.nextConnection();
+      await until(seen, (k) => k.includes('disconnect'));
+      // A retry would come within 10 to 20 ms: a sentinel retrying at the same interval counts ten.
+      await reconnectIntervals(10, 10);
+      expect(http.connections.length, impl).toBe(1);
+      expect(kinds(seen), impl).not.toContain('connect:retry');
+      push.close();
+    }
+  });
+
   it('reconnectInterval 0, as -1: a refused first attempt is not retried (libzmq 4.3.5 retries only when it is over 0)', async () => {
     const nobody = await refusingEndpoint();
     for (const interval of [0, -1]) {

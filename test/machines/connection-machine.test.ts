@@ -139,6 +139,15 @@ describe('connection machine: connecting and handshake', () => {
     expect(a.count('reportHandshakeFailure')).toBe(1);
   });
 
+  it('with ZAP on (PLAIN, CURVE or a ZAP domain), a greeting that is not ZMTP 3 ends the session, as libzmq refuses it as a protocol error', () => {
+    const m = start({ zap: true });
+    m.actor.send({ type: 'stream.opened' });
+    m.actor.send({ type: 'handshake.failed', kind: 'protocol', code: 'ERR_ZMTP_UNSUPPORTED_VERSION', message: 'x' });
+    expect(m.state()).toBe('closed');
+    expect(m.ctx()).toMatchObject({ reconnecting: false, failure: { code: 'ERR_ZMTP_UNSUPPORTED_VERSION' } });
+    expect(m.count('reportRetry')).toBe(0);
+  });
+
   it('the peer closing during the handshake is handshake:error:other, then a retry', () => {
     const m = start();
     m.actor.send({ type: 'stream.opened' });
@@ -463,9 +472,9 @@ describe('connection machine: pure helpers', () => {
     expect(backoffStep(100, 0, 100, 0)).toEqual({ delay: 100, next: 100 });
     expect(backoffStep(100, 0, 100, 0.999)).toEqual({ delay: 199, next: 100 });
     expect(backoffStep(100, 1000, 400, 0.5)).toEqual({ delay: 400, next: 800 });
-    expect(backoffStep(100, 1000, 800, 0.5)).toEqual({ delay: 800, next: 1600 });
-    expect(backoffStep(100, 1000, 1600, 0.5)).toEqual({ delay: 1000, next: 2000 });
-    expect(backoffStep(100, 50, 100, 0.5)).toEqual({ delay: 50, next: 100 });
+    expect(backoffStep(100, 1000, 800, 0.5)).toEqual({ delay: 800, next: 1000 });
+    expect(backoffStep(100, 1000, 1000, 0.5)).toEqual({ delay: 1000, next: 1000 });
+    expect(backoffStep(100, 50, 100, 0.5)).toEqual({ delay: 50, next: 50 });
     expect(backoffStep(100, 2 ** 31 - 1, 2 ** 31 - 1, 0)).toEqual({ delay: 2 ** 31 - 1, next: 2 ** 31 - 1 });
     expect(backoffStep(2 ** 31 - 1, 0, 2 ** 31 - 1, 0.5)).toEqual({ delay: 2 ** 31 - 1, next: 2 ** 31 - 1 });
   });

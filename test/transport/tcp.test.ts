@@ -218,12 +218,15 @@ describe('tcp: addresses', () => {
   });
 
   it('binding a network interface by name (tcp://lo:*) listens on its IPv4 address, as libzmq does', async () => {
+    // The loopback interface's name: lo on Linux, lo0 on macOS.
+    const lo = Object.entries(networkInterfaces()).find(([, list]) => list?.some((i) => i.address === '127.0.0.1'))?.[0];
+    expect(lo, 'no interface holds 127.0.0.1').toBeDefined();
     const ours = track(new Pull({ context: new Context() }));
-    await ours.bind('tcp://lo:*');
+    await ours.bind(`tcp://${lo}:*`);
     expect(ours.lastEndpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
     const theirs = new zmq.Pull();
     try {
-      await theirs.bind('tcp://lo:*');
+      await theirs.bind(`tcp://${lo}:*`);
       expect(ours.lastEndpoint!.replace(/\d+$/, 'P')).toBe(theirs.lastEndpoint!.replace(/\d+$/, 'P'));
     } finally {
       theirs.close();
@@ -232,6 +235,9 @@ describe('tcp: addresses', () => {
     push.connect(ours.lastEndpoint!);
     await push.send('via lo');
     expect(text(await ours.receive())).toEqual(['via lo']);
+    // A name inherited by every object is no interface (nor a host here): ENODEV, not a TypeError.
+    const odd = track(new Pull({ context: new Context() }));
+    await expect(odd.bind('tcp://constructor:*')).rejects.toMatchObject({ code: 'ENODEV' });
   });
 
   it('binding a port in use fails with EADDRINUSE naming the port', async () => {
