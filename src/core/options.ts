@@ -6,8 +6,9 @@ import { describeValue as show, ZmqError } from './errors.js';
 /**
  * An integer in min..max (the default may be outside: heartbeatTimeout's -1). `unit`: libzmq keeps
  * the value in these units of ms, so it is truncated to a multiple of it (and reads back so).
+ * `hint`: said after the range when a value is refused.
  */
-type IntSpec = { kind: 'int'; min: number; max: number; default: number; libzmq: string; unit?: number };
+type IntSpec = { kind: 'int'; min: number; max: number; default: number; libzmq: string; unit?: number; hint?: string };
 type BoolSpec = { kind: 'bool'; default: boolean; libzmq: string };
 type IdSpec = { kind: 'routingId'; default: undefined; libzmq: string };
 type EnumSpec = { kind: 'enum'; values: readonly (string | null)[]; default: string | null; libzmq: string };
@@ -43,7 +44,7 @@ export const OPTION_SPECS = {
   heartbeatInterval: int('ZMQ_HEARTBEAT_IVL', 0, 0),
   // libzmq refuses -1 when set, though it is the default (the timeout is then heartbeatInterval);
   // 0 means no timeout.
-  heartbeatTimeout: int('ZMQ_HEARTBEAT_TIMEOUT', -1, 0),
+  heartbeatTimeout: { ...int('ZMQ_HEARTBEAT_TIMEOUT', -1, 0), hint: '(-1, its default, stands for heartbeatInterval and cannot be set)' },
   // Kept in deciseconds, as libzmq does: 250 reads back 200, and -99..-1 are taken as 0.
   heartbeatTimeToLive: { ...int('ZMQ_HEARTBEAT_TTL', 0, -99, 6553599), unit: 100 },
   maxMessageSize: int('ZMQ_MAXMSGSIZE', -1, -1, Number.MAX_SAFE_INTEGER),
@@ -291,7 +292,7 @@ export function validateOption<K extends OptionName>(name: K, value: unknown): S
   switch (spec.kind) {
     case 'int': {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-        throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not an integer in ${spec.min}..${spec.max}`);
+        throw new ZmqError('EINVAL', `option ${name} (${spec.libzmq}): ${show(value)} is not an integer in ${spec.min}..${spec.max}${spec.hint !== undefined ? ` ${spec.hint}` : ''}`);
       }
       // + 0: -0 is stored as 0 (libzmq's int has no -0; zeromq.js reads it back as 0).
       return ((spec.unit !== undefined ? Math.trunc(value / spec.unit) * spec.unit : value) + 0) as SocketOptions[K];
