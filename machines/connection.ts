@@ -167,6 +167,8 @@ export const connectionMachine = /* @__PURE__ */ setup({
     // error, which it retries. With ZAP on, libzmq refuses the legacy peer as a protocol error, which
     // ends the session, and so do we. The port may serve ZMTP 3 later.
     speaksAnotherProtocol: ({ context, event }) => !context.zap && event.type === 'handshake.failed' && event.code === 'ERR_ZMTP_UNSUPPORTED_VERSION',
+    refusedForNow: ({ event }) => event.type === 'handshake.failed' && event.code === 'ERR_ZAP_REFUSED' && event.status === 300,
+    waitedOutRefusal: ({ context }) => context.handshakeInterval > 0 && context.failure?.code === 'ERR_ZAP_REFUSED',
     // heartbeatTimeout 0 sends PINGs and never times them out (libzmq arms the timer only when it is over 0).
     timesPings: ({ context }) => context.heartbeatTimeout !== 0,
     // libzmq 4.3.5 retries only when ZMQ_RECONNECT_IVL is over 0: 0 and -1 both mean never.
@@ -298,17 +300,18 @@ export const connectionMachine = /* @__PURE__ */ setup({
       on: {
         'handshake.failed': [
           { guard: 'speaksAnotherProtocol', target: 'disconnected', actions: ['recordHandshakeFailure', 'reportHandshakeFailure'] },
+          { guard: 'refusedForNow', target: '.refused', actions: ['recordHandshakeFailure', 'reportHandshakeFailure'] },
           // Any other failure ends the session for good (libzmq `session_base.cpp engine_error`).
           { target: 'closed', actions: ['recordHandshakeFailure', 'stopReconnecting', 'reportHandshakeFailure'] },
         ],
         'stream.closed': { target: 'disconnected', actions: ['recordHandshakeDrop', 'reportHandshakeFailure'] },
       },
       after: {
-        handshakeLimit: {
-          guard: 'hasHandshakeLimit',
-          target: 'disconnected',
-          actions: ['recordHandshakeTimeout', 'reportHandshakeFailure'],
-        },
+        handshakeLimit: [
+          // The wait after a 300 ends as libzmq's does: the connection goes, with nothing more said.
+          { guard: 'waitedOutRefusal', target: 'disconnected' },
+          { guard: 'hasHandshakeLimit', target: 'disconnected', actions: ['recordHandshakeTimeout', 'reportHandshakeFailure'] },
+        ],
       },
       // The mechanism's steps (NULL, PLAIN, CURVE): the engine reports what the mechanism waits for
       // next, and only the steps these mechanisms can take are edges here. Client: HELLO out, then
@@ -350,6 +353,15 @@ export const connectionMachine = /* @__PURE__ */ setup({
             'awaiting.ready': 'ready',
             'handshake.succeeded': { target: '#connection.active', actions: 'recordPeer' },
           },
+        },
+        /**
+         * Our ZAP handler said 300 (try later): reported, nothing sent, and the connection is left
+         * open and silent until handshakeInterval ends it (or the peer leaves), as libzmq does
+         * (`zap_client.cpp`: a 300 goes straight to error_sent). The peer's retry waits that long,
+         * rather than asking the handler again at every reconnectInterval.
+         */
+        refused: {
+          on: { 'stream.closed': '#connection.disconnected' },
         },
         /** Our READY or INITIATE is out; waiting for the peer's READY. */
         ready: {

@@ -542,4 +542,34 @@ describe('connection machine: the security handshakes as states', () => {
       expect(m.count('reportHandshakeFailure')).toBe(1);
     }
   });
+
+  it('our ZAP handler\'s 300 (try later): reported at once, then the connection is left open and silent until handshakeInterval ends it, as libzmq does', () => {
+    const refuse = { type: 'handshake.failed', kind: 'auth', code: 'ERR_ZAP_REFUSED', message: 'try later', status: 300 } as const;
+    const m = start({ role: 'accept', handshakeInterval: 1000 });
+    m.actor.send({ type: 'greeting.received', major: 3, minor: 1 });
+    m.actor.send({ type: 'awaiting.hello' });
+    m.actor.send({ type: 'awaiting.zap' });
+    m.clock.increment(100);
+    m.actor.send(refuse);
+    expect(m.state()).toEqual({ handshaking: 'refused' });
+    expect([m.count('reportHandshakeFailure'), m.count('endStream'), m.count('release')]).toEqual([1, 0, 0]);
+    expect(m.ctx().failure).toMatchObject({ kind: 'auth', status: 300 });
+    m.clock.increment(899);
+    expect(m.state()).toEqual({ handshaking: 'refused' });
+    m.clock.increment(1); // the handshake's deadline, counted from the start
+    expect(m.state()).toBe('closed');
+    expect([m.count('reportHandshakeFailure'), m.count('release')]).toEqual([1, 1]); // nothing more reported
+    // The peer leaving first ends it too, without another report; a connecting side then retries.
+    const c = start({ handshakeInterval: 1000 });
+    c.actor.send({ type: 'stream.opened' });
+    c.actor.send(refuse);
+    c.actor.send({ type: 'stream.closed' });
+    expect(c.state()).toBe('waiting');
+    expect(c.count('reportHandshakeFailure')).toBe(1);
+    // Without a handshakeInterval it stays until the peer goes, as in libzmq.
+    const n = start({ role: 'accept', handshakeInterval: 0 });
+    n.actor.send(refuse);
+    n.clock.increment(10 * 60_000);
+    expect(n.state()).toEqual({ handshaking: 'refused' });
+  });
 });
