@@ -26,6 +26,14 @@ export interface SecuritySettings {
   zapDomain: string;
 }
 
+/**
+ * libzmq's `zap_enabled` (`session_base.cpp`): a mechanism other than NULL, or a ZAP domain. A NULL
+ * socket asks ZAP only then; with it, a ZMTP 1.0/2.0 peer is refused for good.
+ */
+export function zapEnabled(s: Readonly<SecuritySettings> | undefined): boolean {
+  return s !== undefined && (s.mechanism !== 'null' || s.zapDomain !== '');
+}
+
 export function defaultSecurity(): SecuritySettings {
   return {
     mechanism: 'null',

@@ -24,6 +24,7 @@ import { Pipe } from '../core/pipe.js';
 import type { Greeting, HandshakeWait, Mechanism, PeerInfo, Violation, ZapRequest } from '../protocol/index.js';
 import { connectionMachine } from '../../machines/connection.js';
 import type { ConnectionContext, ConnectionFailure, ConnectionRole } from '../../machines/connection.js';
+import { zapEnabled } from '../core/security.js';
 import type { SecuritySettings } from '../core/security.js';
 import type { EventPeer, SocketEvent } from '../core/events.js';
 import type { BoundHandle, ConnectHandle, Peer, PeerHost, Transport } from './host.js';
@@ -197,7 +198,7 @@ class NetConnection implements EngineHost, RawEngineHost {
         reconnectInterval: o.reconnectInterval,
         reconnectMaxInterval: o.reconnectMaxInterval,
         connectTimeout: o.connectTimeout,
-        zap: security !== undefined && (security.mechanism !== 'null' || security.zapDomain !== ''),
+        zap: zapEnabled(security),
         seed: (Math.random() * 0x100000000) >>> 0,
       },
       inspect: context.inspector,

@@ -3,6 +3,7 @@
 // is asked. CURVE waits for libsodium the first time; NULL and PLAIN are ready at once.
 
 import { routingIdBytes } from '../core/options.js';
+import { zapEnabled } from '../core/security.js';
 import type { SecuritySettings } from '../core/security.js';
 import { utf8 } from '../protocol/bytes.js';
 import { CurveMechanism, loadSodium, NullMechanism, PlainMechanism, sodiumNow } from '../protocol/index.js';
@@ -22,7 +23,7 @@ export function createMechanism(
 ): Mechanism | Promise<Mechanism> {
   const local: LocalSocket = { socketType: host.type, identity: routingIdBytes(host.options.routingId) };
   if (s === undefined || s.mechanism === 'null') {
-    return new NullMechanism({ ...local, zap: zapBound && s !== undefined && s.zapDomain !== '' });
+    return new NullMechanism({ ...local, zap: zapBound && zapEnabled(s) });
   }
   if (s.mechanism === 'plain') {
     return new PlainMechanism({

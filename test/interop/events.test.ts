@@ -43,6 +43,13 @@ function record(s: Socket | zmq.Socket): Seen {
 
 const kinds = (events: { type: string }[]) => events.map((e) => e.type);
 
+type Impl = 'libzmq' | 'ours';
+/** The same PUSH from either library (ours in a Context of its own), closed after the test. */
+const pushOf = (impl: Impl, options: Record<string, unknown>): Push | zmq.Push =>
+  keep(impl === 'libzmq' ? new zmq.Push(options) : new Push({ context: new Context(), ...options }));
+/** What an HTTP server says to the greeting it does not understand, before it closes. */
+const HTTP_REFUSAL = 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n';
+
 /** Resolves once `f` holds of what `seen` recorded: checked again on each event it records. */
 function until(seen: Seen, f: (kinds: string[]) => boolean): Promise<void> {
   const waiting = checks.get(seen)!;
@@ -100,7 +107,7 @@ describe('monitor events follow libzmq', () => {
     const nobody = await refusingEndpoint();
     const results: string[][] = [];
     for (const impl of ['libzmq', 'ours'] as const) {
-      const push = keep(impl === 'libzmq' ? new zmq.Push({ reconnectInterval: 40 }) : new Push({ context: new Context(), reconnectInterval: 40 }));
+      const push = pushOf(impl, { reconnectInterval: 40 });
       const seen = record(push);
       push.connect(nobody);
       await until(seen, (k) => k.filter((x) => x === 'connect:retry').length >= 3);
@@ -120,8 +127,7 @@ describe('monitor events follow libzmq', () => {
     ] as const) {
       const results: number[][] = [];
       for (const impl of ['libzmq', 'ours'] as const) {
-        const options = { reconnectInterval, reconnectMaxInterval };
-        const push = keep(impl === 'libzmq' ? new zmq.Push(options) : new Push({ context: new Context(), ...options }));
+        const push = pushOf(impl, { reconnectInterval, reconnectMaxInterval });
         const intervals: number[] = [];
         const fourth = new Promise<void>((resolve) => {
           (push.events as unknown as { on(t: string, f: (e: { interval: number }) => void): void }).on('connect:retry', (e) => {
@@ -143,8 +149,8 @@ describe('monitor events follow libzmq', () => {
     // ends the attempt as a connection error, which it retries. We speak no legacy version: we refuse
     // the greeting, and retry all the same (the port may serve ZMTP 3 later).
     for (const impl of ['libzmq', 'ours'] as const) {
-      const http = await rawServer((s) => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
-      const push = keep(impl === 'libzmq' ? new zmq.Push({ reconnectInterval: 10 }) : new Push({ context: new Context(), reconnectInterval: 10 }));
+      const http = await rawServer((s) => s.end(HTTP_REFUSAL));
+      const push = pushOf(impl, { reconnectInterval: 10 });
       const seen = record(push);
       const refusal = impl === 'ours' ? nextEvent(push as Push, 'handshake:error:protocol') : undefined;
       push.connect(http.endpoint);
@@ -158,9 +164,8 @@ describe('monitor events follow libzmq', () => {
 
   it('with ZAP on (a PLAIN client), a port that answers in another protocol is not tried again, as libzmq refuses the legacy peer for good', async () => {
     for (const impl of ['libzmq', 'ours'] as const) {
-      const http = await rawServer((s) => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
-      const options = { reconnectInterval: 10, plainUsername: 'u', plainPassword: 'p' };
-      const push = keep(impl === 'libzmq' ? new zmq.Push(options) : new Push({ context: new Context(), ...options }));
+      const http = await rawServer((s) => s.end(HTTP_REFUSAL));
+      const push = pushOf(impl, { reconnectInterval: 10, plainUsername: 'u', plainPassword: 'p' });
       const seen = record(push);
       push.connect(http.endpoint);
       await http.nextConnection();
@@ -178,7 +183,7 @@ describe('monitor events follow libzmq', () => {
     for (const interval of [0, -1]) {
       const results: string[][] = [];
       for (const impl of ['libzmq', 'ours'] as const) {
-        const push = keep(impl === 'libzmq' ? new zmq.Push({ reconnectInterval: interval }) : new Push({ context: new Context(), reconnectInterval: interval }));
+        const push = pushOf(impl, { reconnectInterval: interval });
         const seen = record(push);
         push.connect(nobody);
         await until(seen, (k) => k.includes('close'));
@@ -217,7 +222,7 @@ describe('monitor events follow libzmq', () => {
     for (const impl of ['libzmq', 'ours'] as const) {
       const pull = keep(new zmq.Pull());
       await pull.bind(`ipc://${join(dir, `ipc-${impl}`)}`);
-      const push = keep(impl === 'libzmq' ? new zmq.Push() : new Push({ context: new Context() }));
+      const push = pushOf(impl, {});
       const seen = record(push);
       push.connect(pull.lastEndpoint as string);
       await push.send('x');
