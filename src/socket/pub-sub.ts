@@ -215,7 +215,9 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
   }
 
   #applySubscriptions(): void {
-    if (this.#applying) return; // a pipe that became readable meanwhile is in #unread: the loop gets to it
+    // Applying now: a pipe that became readable meanwhile is in #unread, and the loop gets to it.
+    // Budget spent: the refill queued by #spend comes back to #unread next turn.
+    if (this.#applying || this.#budget <= 0) return;
     this.#applying = true;
     try {
       for (const pipe of this.#unread) {
@@ -228,7 +230,10 @@ abstract class PublisherBase<TMachine extends typeof publisherMachine | typeof x
             this.#unread.clear();
             return;
           }
-          if (this.#budget <= 0) break; // the rest next turn (see #spend)
+          // The rest next turn (see #spend). The whole walk ends, not this pipe's part: going on to
+          // the other pipes of #unread would read none of them, and made each subscriber's first
+          // subscribe() in a turn walk all the others' pipes (quadratic in subscribers).
+          if (this.#budget <= 0) return;
           const msg = pipe.read();
           if (msg === undefined) {
             this.#unread.delete(pipe);
