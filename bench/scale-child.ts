@@ -4,7 +4,7 @@
 // Run with --expose-gc: `heap` forces a collection before it reads the heap.
 //
 //   node --expose-gc --import tsx bench/scale-child.ts --impl ours|zeromq --role R
-//        [--bind inproc://x | tcp://127.0.0.1:*] [--connect ep] [--hwm N]
+//        [--bind inproc://x | tcp://127.0.0.1:*] [--connect ep] [--hwm N] [--backlog N]
 //
 // Roles (a role named for a transport-free half runs alone over tcp; `*-inproc` runs both halves):
 //   router       a bound ROUTER. expect {count} -> armed, then done {t} once it has received count messages
@@ -119,8 +119,8 @@ function gapProbe(): { stop(): number } {
 let callsReturned: (() => void) | undefined;
 
 /** The bound ROUTER: counts messages, one per DEALER. */
-async function routerHalf(impl: Impl, address: string): Promise<{ endpoint: string | null; handlers: Record<string, Handler> }> {
-  const router = make(impl, 'Router');
+async function routerHalf(impl: Impl, address: string, backlog?: number): Promise<{ endpoint: string | null; handlers: Record<string, Handler> }> {
+  const router = make(impl, 'Router', backlog === undefined ? {} : { backlog });
   await router.bind(address);
   return {
     endpoint: router.lastEndpoint,
@@ -176,8 +176,11 @@ function dealersHalf(impl: Impl, endpoint: string): Record<string, Handler> {
  * The bound XPublisher: counts the subscriptions it receives (libzmq's PUB is an XPUB that hides
  * them, `pub.cpp`; ours shares one base), watching its event loop's longest gap meanwhile.
  */
-async function xpubHalf(impl: Impl, address: string, hwm: number | undefined): Promise<{ endpoint: string | null; handlers: Record<string, Handler> }> {
-  const xpub = make(impl, 'XPublisher', hwm === undefined ? {} : { sendHighWaterMark: hwm, receiveHighWaterMark: hwm });
+async function xpubHalf(impl: Impl, address: string, hwm: number | undefined, backlog?: number): Promise<{ endpoint: string | null; handlers: Record<string, Handler> }> {
+  const xpub = make(impl, 'XPublisher', {
+    ...(hwm === undefined ? {} : { sendHighWaterMark: hwm, receiveHighWaterMark: hwm }),
+    ...(backlog === undefined ? {} : { backlog }),
+  });
   await xpub.bind(address);
   return {
     endpoint: xpub.lastEndpoint,
@@ -444,6 +447,8 @@ const { values: args } = parseArgs({
     bind: { type: 'string' },
     connect: { type: 'string' },
     hwm: { type: 'string' },
+    /** The binder's ZMQ_BACKLOG (router, xpub), for N peers connecting at once over tcp. */
+    backlog: { type: 'string' },
   },
 });
 
@@ -458,11 +463,12 @@ async function main(): Promise<void> {
   if (implName !== 'ours' && implName !== 'zeromq') throw new Error(`--impl must be ours or zeromq, not ${String(args.impl)}`);
   const impl = await loadImpl(implName);
   const hwm = args.hwm === undefined ? undefined : Number(args.hwm);
+  const backlog = args.backlog === undefined ? undefined : Number(args.backlog);
   let handlers: Record<string, Handler>;
   let endpoint: string | null = null;
   switch (args.role) {
     case 'router': {
-      const half = await routerHalf(impl, need('bind'));
+      const half = await routerHalf(impl, need('bind'), backlog);
       ({ endpoint, handlers } = half);
       break;
     }
@@ -475,7 +481,7 @@ async function main(): Promise<void> {
       break;
     }
     case 'xpub': {
-      const half = await xpubHalf(impl, need('bind'), hwm);
+      const half = await xpubHalf(impl, need('bind'), hwm, backlog);
       ({ endpoint, handlers } = half);
       break;
     }

@@ -97,13 +97,21 @@ class Run {
 }
 
 /** The binder and the connectors: one process over inproc, two over tcp. */
+/**
+ * The row's processes: one over inproc, a binder and a connecter over tcp. `backlog`: the tcp
+ * binder's ZMQ_BACKLOG, for rows where N peers connect at once. libzmq's default of 100 overflows
+ * the kernel's accept queue then, and the kernel retries each overflowed handshake for seconds
+ * (10,000 subscribers: 8,580 accepted in 20 s with 100, all 10,000 at once with 4,096), as a user
+ * expecting that many clients at once would raise it. Both implementations get the same value; the
+ * kernel caps it at its somaxconn.
+ */
 async function processes(run: Run, impl: ImplName, transport: Transport, roles: { inproc: string; server: string; client: string },
-  args: Record<string, string | number> = {}): Promise<{ server: Child; client: Child }> {
+  args: Record<string, string | number> = {}, backlog?: number): Promise<{ server: Child; client: Child }> {
   if (transport === 'inproc') {
     const { child } = await run.launch(impl, roles.inproc, { bind: `inproc://scale-${roles.inproc}`, ...args });
     return { server: child, client: child };
   }
-  const { child: server, ready } = await run.launch(impl, roles.server, { bind: 'tcp://127.0.0.1:*', ...args });
+  const { child: server, ready } = await run.launch(impl, roles.server, { bind: 'tcp://127.0.0.1:*', ...args, ...(backlog === undefined ? {} : { backlog }) });
   const { child: client } = await run.launch(impl, roles.client, { connect: ready.endpoint as string, ...args });
   return { server, client };
 }
@@ -141,7 +149,7 @@ function attach(transport: Transport, sizes: number[]): ScaleRow {
       : {}),
     unavailable: (impl) => unavailable(impl, transport, ['Router', 'Dealer']),
     measure: (impl, size, limitMs) => Run.with(limitMs, async (run) => {
-      const { server, client } = await processes(run, impl, transport, { inproc: 'attach-inproc', server: 'router', client: 'dealers' });
+      const { server, client } = await processes(run, impl, transport, { inproc: 'attach-inproc', server: 'router', client: 'dealers' }, {}, size);
       run.start();
       await run.step(server, { cmd: 'expect', count: WARM }, 'armed');
       await run.step(client, { cmd: 'attach', count: WARM }, 'attached');
@@ -275,7 +283,7 @@ function subscriptions(mode: 'one' | 'many', transport: Transport, sizes: number
     measure: (impl, size, limitMs) => Run.with(limitMs, async (run) => {
       const spread = mode === 'many';
       const { server, client } = await processes(run, impl, transport, { inproc: 'subs-inproc', server: 'xpub', client: 'subscribers' },
-        spread ? {} : { hwm: size + 1000 });
+        spread ? {} : { hwm: size + 1000 }, spread ? size : undefined);
       run.start();
       const t0 = performance.now();
       if (spread) {
