@@ -64,9 +64,22 @@ export class FairQueue {
     gone.readerSlot = -1;
   }
 
-  /** Whether any pipe holds a message. */
+  /**
+   * Whether any pipe holds a message. The empty pipes it passes leave, as in read(): a pipe read
+   * down to its last message stays listed, and with many peers the list filled with them, so that
+   * each look (a REQ's every send, every `readable`) walked one per peer.
+   */
   get hasMessages(): boolean {
-    for (const p of this.#active) if (p.size > 0) return true;
+    const active = this.#active;
+    while (active.length > 0) {
+      const pipe = active[0] as Pipe;
+      if (pipe.size > 0) return true;
+      // A lone pipe stays: looking at it again costs no more, and it saves the REQ/REP round trip
+      // (one peer) a rejoin per turn.
+      if (active.length === 1) return false;
+      pipe.read(); // arms its `pipeReadable`: it rejoins on the next write
+      this.#takeOut(0);
+    }
     return false;
   }
 }

@@ -13,6 +13,7 @@ import { Pair } from '../../src/socket/pair.js';
 import { Publisher, SUBSCRIPTIONS_PER_TURN, Subscriber, XPublisher, XSubscriber } from '../../src/socket/pub-sub.js';
 import { Pull, Push } from '../../src/socket/push-pull.js';
 import { COPY_AT_SEND } from '../../src/core/frame.js';
+import { Pipe } from '../../src/core/pipe.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
 import { closeAfterEach, text } from '../helpers/sockets.js';
 import { handshakeBytes, turn } from '../transport/helpers.js';
@@ -266,6 +267,43 @@ describe('issue 11: linear bookkeeping', () => {
     expect(context.supervisor.getSnapshot().context.connections.size).toBe(0);
     expect(context.listInprocEndpoints()).toEqual([]);
     expect(context.sockets).toEqual([]);
+  });
+
+  // REQ --request--> REP 1..N in turn, each reply read before the next request
+  // A REQ asks its fair queue whether replies are queued at each send. A pipe read down to its
+  // last message stayed listed there, so the list grew by one empty pipe per peer and each send
+  // walked them all: quadratic in peers (234 µs a round trip at 32,000 REPs).
+  it('a REQ with N REPs: a round trip to each looks at a few pipes, not at every peer that replied before', async () => {
+    const N = 1000;
+    const context = new Context();
+    const req = track(new Request({ context, linger: 0 }));
+    await req.bind('inproc://req-many');
+    for (let i = 0; i < N; i++) {
+      const rep = track(new Reply({ context, linger: 0 }));
+      rep.connect('inproc://req-many');
+      void (async () => {
+        for (;;) {
+          const [q] = await rep.receive();
+          await rep.send([q!, `${i}`]);
+        }
+      })().catch(() => {}); // ends when the socket closes
+    }
+    await turn();
+    const size = Object.getOwnPropertyDescriptor(Pipe.prototype, 'size')!;
+    let looks = 0;
+    Object.defineProperty(Pipe.prototype, 'size', { configurable: true, get() { looks++; return size.get!.call(this); } });
+    const from = new Set<string>();
+    try {
+      for (let i = 0; i < N; i++) {
+        await req.send('q');
+        from.add(text(await req.receive())[1]!);
+      }
+    } finally {
+      Object.defineProperty(Pipe.prototype, 'size', size);
+    }
+    expect(from.size).toBe(N); // round robin: every REP answered once
+    // Before: about N * N / 2 (499,500 for 1,000).
+    expect(looks).toBeLessThanOrEqual(4 * N);
   });
 });
 
