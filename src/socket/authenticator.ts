@@ -217,12 +217,10 @@ export class Authenticator {
     } else if (typeof clients === 'string' || typeof clients !== 'object' || clients === null || !(Symbol.iterator in clients) || clients instanceof Uint8Array) {
       throw new ZmqError('EINVAL', `configureCurve(): ${describeValue(clients)} is neither "any" nor a list of public keys (40-character Z85 strings or 32 bytes each); for one key, pass [key]`);
     } else {
-      keys = [];
+      const unique = new Set<string>();
       let i = 0;
-      for (const key of clients) {
-        const text = clientKeyText(key, i++);
-        if (!keys.includes(text)) keys.push(text);
-      }
+      for (const key of clients) unique.add(clientKeyText(key, i++));
+      keys = [...unique];
     }
     this.#configure('configureCurve', { type: 'configure.curve', keys });
     return this;

@@ -416,3 +416,68 @@ describe('authenticatorMachine (pure steps)', () => {
     expect(addressRefusal([], ['b'], 'b')).toBe('Address is denied');
   });
 });
+
+describe('Authenticator with many keys, users and addresses', () => {
+  /** Runs `work` and returns how many list entries `Array.prototype.includes` and `indexOf` walked meanwhile (at most each list's length a call). */
+  function listWalks(work: () => void): number {
+    const { includes, indexOf } = Array.prototype;
+    let walked = 0;
+    Array.prototype.includes = function (this: unknown[], ...args: Parameters<typeof includes>) {
+      walked += this.length;
+      return includes.apply(this, args);
+    };
+    Array.prototype.indexOf = function (this: unknown[], ...args: Parameters<typeof indexOf>) {
+      walked += this.length;
+      return indexOf.apply(this, args);
+    };
+    try {
+      work();
+    } finally {
+      Array.prototype.includes = includes;
+      Array.prototype.indexOf = indexOf;
+    }
+    return walked;
+  }
+  const K = 5000;
+  const keyText = (i: number) => z85Encode(new Uint8Array(32).map((_, j) => (i >> (8 * (j % 2))) & 0xff ^ j));
+  const keys = Array.from({ length: K }, (_, i) => keyText(i));
+
+  // configureCurve removed repeats with a search of the keys kept so far (K * K / 2 steps: 14 s for
+  // 32,000 keys), and each request was judged by a search of every key, user or address.
+  it(`configureCurve with ${K} keys, then ${K} requests judged: no list is searched`, () => {
+    const a = new Authenticator({ context: new Context() });
+    let kept: unknown;
+    const configuring = listWalks(() => {
+      a.configureCurve([...keys, keys[0]!]); // a repeat is dropped
+      kept = a.getSnapshot().context.curveKeys;
+    });
+    expect(kept).toEqual(keys);
+    expect(configuring).toBe(0);
+    const context: AuthenticatorContext = { domain: '*', allow: [], deny: keys.slice(0, K), plainUsers: keys, curveKeys: keys, accepted: 0, refused: 0 };
+    const verdicts: string[] = [];
+    const judging = listWalks(() => {
+      for (let i = 0; i < K; i++) {
+        const clientKey = i % 2 === 0 ? keys[i]! : keyText(K + i); // half known, half not
+        verdicts.push(zapVerdict(context, { version: '1.0', frames: 7, domain: '', address: `10.0.${i >> 8}.${i & 255}`, mechanism: 'CURVE', clientKey }).status);
+        verdicts.push(zapVerdict(context, { version: '1.0', frames: 8, domain: '', address: '10.1.0.1', mechanism: 'PLAIN', username: keys[K - 1 - i]!, passwordOk: true }).status);
+      }
+      verdicts.push(zapVerdict(context, { version: '1.0', frames: 6, domain: '', address: keys[7]!, mechanism: 'NULL' }).status);
+    });
+    expect(verdicts.filter((v) => v === '200').length).toBe(K / 2 + K);
+    expect(verdicts.at(-1)).toBe('400'); // a denied address
+    expect(judging).toBe(0);
+  });
+
+  it(`allow() and deny() of ${K} addresses at once keep each once, in order, with no list searched`, () => {
+    const a = new Authenticator({ context: new Context() });
+    const addresses = Array.from({ length: K }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    const walked = listWalks(() => {
+      a.allow(...addresses, addresses[3]!);
+      a.allow(addresses[4]!, '192.168.0.1');
+      a.deny(...addresses);
+    });
+    expect(a.getSnapshot().context.allow).toEqual([...addresses, '192.168.0.1']);
+    expect(a.getSnapshot().context.deny).toEqual(addresses);
+    expect(walked).toBe(0);
+  });
+});
