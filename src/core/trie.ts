@@ -31,7 +31,8 @@ import { toHex } from './frame.js';
 
 const NO_BYTES = new Uint8Array(0);
 
-interface Edge<N> {
+/** @internal A trie node as every node type has it (test/core/trie-shape.ts checks these). */
+export interface Edge<N> {
   /** The bytes from the parent down to this node; empty for the root only. Never written to. */
   label: Uint8Array;
   /** Null for the root, and for a node taken out of the trie. */
@@ -97,7 +98,8 @@ function replace<N extends Edge<N>>(node: N, byte: number, child: N): void {
 
 // Every one-byte label is a view of this buffer, so the many one-byte edges of a bushy trie (the last
 // digit of "topic-0001") cost no buffer of their own. Never written to.
-const BYTE_VALUES = Uint8Array.from({ length: 256 }, (_, i) => i);
+/** @internal Every byte value, whose one-byte views are the labels of one-byte edges (shared by all tries). */
+export const BYTE_VALUES = Uint8Array.from({ length: 256 }, (_, i) => i);
 const ONE_BYTE = Array.from({ length: 256 }, (_, i) => BYTE_VALUES.subarray(i, i + 1));
 
 /** A label of `src[from, to)` in a buffer of its own (a Buffer's `slice` would be a view of the caller's). */
@@ -247,51 +249,8 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/**
- * Checks the shape invariants and tells what the labels cost (tests only). Throws on a broken invariant.
- * @internal
- */
-function shapeOf<N extends Edge<N>>(root: N, isEmpty: (node: N) => boolean): TrieShape {
-  let count = 0;
-  let labelBytes = 0;
-  const buffers = new Set<ArrayBufferLike>();
-  for (const node of nodes(root)) {
-    count++;
-    labelBytes += node.label.length;
-    buffers.add(node.label.buffer);
-    if (node !== root && node.label.length === 0) throw new Error('trie: an empty label below the root');
-    if (node !== root && isEmpty(node) && node.live < 2) throw new Error('trie: a node holding nothing with fewer than two children');
-    const t = node.table;
-    if (t === null) {
-      if (node.live !== 0) throw new Error('trie: live children counted without a table');
-      continue;
-    }
-    if (t[0] === null || t[t.length - 1] === null) throw new Error('trie: a table not trimmed to its live children');
-    let live = 0;
-    for (let i = 0; i < t.length; i++) {
-      const child = t[i];
-      if (child === null) continue;
-      live++;
-      if (child.parent !== node) throw new Error('trie: a child whose parent is another node');
-      if (child.label[0] !== node.min + i) throw new Error('trie: a child in the slot of another byte');
-    }
-    if (live !== node.live) throw new Error('trie: live children miscounted');
-  }
-  let bufferBytes = 0;
-  for (const b of buffers) if (b !== BYTE_VALUES.buffer) bufferBytes += b.byteLength;
-  return { nodes: count, labelBytes, bufferBytes };
-}
-
-/** @internal What a trie's nodes and labels cost, from {@link SubscriptionTrie.shape} and {@link MultiTrie.shape}. */
-export interface TrieShape {
-  nodes: number;
-  /** Bytes the labels show. */
-  labelBytes: number;
-  /** Bytes of the buffers under the labels (each buffer once). */
-  bufferBytes: number;
-}
-
-class CountNode implements Edge<CountNode> {
+/** @internal A node of a {@link SubscriptionTrie}. */
+export class CountNode implements Edge<CountNode> {
   count = 0;
   label: Uint8Array = NO_BYTES;
   parent: CountNode | null = null;
@@ -407,16 +366,17 @@ export class SubscriptionTrie {
     return out;
   }
 
-  /** @internal Checks the trie's shape (throws when broken) and tells what its labels cost; for tests. */
-  shape(): TrieShape {
-    return shapeOf(this.#root, countIsZero);
+  /** @internal The root node, for the shape checks of the tests (test/core/trie-shape.ts). */
+  get rootNode(): CountNode {
+    return this.#root;
   }
 }
 
 // Shared by every node without peers; never written to (a node gets an array of its own on its first peer).
 const NO_PEERS: never[] = [];
 
-class PeerNode<P> implements Edge<PeerNode<P>> {
+/** @internal A node of a {@link MultiTrie}. */
+export class PeerNode<P> implements Edge<PeerNode<P>> {
   /** Peers subscribed to exactly this prefix, in an array to iterate without allocating. */
   peers: P[] = NO_PEERS;
   /**
@@ -667,8 +627,8 @@ export class MultiTrie<P> {
     return out;
   }
 
-  /** @internal Checks the trie's shape (throws when broken) and tells what its labels cost; for tests. */
-  shape(): TrieShape {
-    return shapeOf(this.#root, hasNoPeers);
+  /** @internal The root node, for the shape checks of the tests (test/core/trie-shape.ts). */
+  get rootNode(): PeerNode<P> {
+    return this.#root;
   }
 }

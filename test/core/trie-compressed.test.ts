@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MultiTrie, SubscriptionTrie } from '../../src/core/trie.js';
+import { shapeOf } from './trie-shape.js';
 import { memoryNow, MiB } from '../hardening/lib/memory.js';
 
 const hex = (u: Uint8Array): string => Array.from(u, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -86,7 +87,7 @@ describe('SubscriptionTrie with byte runs on its edges', () => {
           }
           expect(trie.count(t)).toBe(model.get(k)?.count ?? 0);
           expect(trie.size).toBe(model.size);
-          expectTidy(trie.shape());
+          expectTidy(shapeOf(trie));
         }
         const expected = [...model.keys()].sort(byBytes).map((k) => [k, model.get(k)!.count]);
         expect([...trie.entries()].map(([p, n]) => [hex(p), n])).toEqual(expected);
@@ -98,7 +99,7 @@ describe('SubscriptionTrie with byte runs on its edges', () => {
           expect(trie.count(t), k).toBe(0);
         }
         expect(trie.size).toBe(0);
-        expect(trie.shape()).toEqual({ nodes: 1, labelBytes: 0, bufferBytes: 0 });
+        expect(shapeOf(trie)).toEqual({ nodes: 1, labelBytes: 0, bufferBytes: 0 });
       }),
       { numRuns: 150 },
     );
@@ -151,7 +152,7 @@ describe('MultiTrie with byte runs on its edges', () => {
           expect(trie.has(t, p)).toBe(model.get(p)?.has(k) ?? false);
           expect(trie.size).toBe(new Set([...model.values()].flatMap((m) => [...m.keys()])).size);
           expect(trie.prefixesOf(p).map(hex)).toEqual([...(model.get(p)?.keys() ?? [])].sort(byBytes));
-          expectTidy(trie.shape());
+          expectTidy(shapeOf(trie));
         }
         const all = [...new Set([...model.values()].flatMap((m) => [...m.keys()]))].sort(byBytes);
         const entries = (tr: MultiTrie<number>): [string, number[]][] => [...tr.entries()].map(([x, ps]) => [hex(x), ps.sort()]);
@@ -159,7 +160,7 @@ describe('MultiTrie with byte runs on its edges', () => {
         expect(entries(trie.clone())).toEqual(entries(trie));
         for (const q of [0, 1, 2, 3]) trie.removePeer(q, () => {});
         expect(trie.size).toBe(0);
-        expect(trie.shape()).toEqual({ nodes: 1, labelBytes: 0, bufferBytes: 0 });
+        expect(shapeOf(trie)).toEqual({ nodes: 1, labelBytes: 0, bufferBytes: 0 });
       }),
       { numRuns: 150 },
     );
@@ -238,7 +239,7 @@ describe('long topics', () => {
       expect(trie.count(t)).toBe(0);
       t[5 * MiB] = 0x61;
       expect(remove(t)).toBe(true);
-      expect(trie.shape()).toEqual({ nodes: 1, labelBytes: 0, bufferBytes: 0 });
+      expect(shapeOf(trie)).toEqual({ nodes: 1, labelBytes: 0, bufferBytes: 0 });
     });
   }
 
@@ -249,9 +250,9 @@ describe('long topics', () => {
     trie.add(t.subarray(0, 1000), 2); // a split inside the 10 MiB run: two views of one copy
     trie.add(t.subarray(0, 3), 3);
     trie.add(Uint8Array.of(0x61, 0x61, 0x7a), 4); // leaves the run after two bytes
-    expect(trie.shape().bufferBytes).toBeLessThan(10 * MiB + 1024);
+    expect(shapeOf(trie).bufferBytes).toBeLessThan(10 * MiB + 1024);
     trie.removePeer(1, () => {});
-    const shape = trie.shape();
+    const shape = shapeOf(trie);
     expect(shape.labelBytes).toBe(1001);
     expect(shape.bufferBytes).toBeLessThan(4096);
     expect(trie.prefixesOf(2)).toEqual([t.subarray(0, 1000)]);
@@ -264,7 +265,7 @@ describe('long topics', () => {
     const trie = new SubscriptionTrie();
     const t = big();
     trie.add(t);
-    const before = trie.shape();
+    const before = shapeOf(trie);
     for (let i = 0; i < 1000; i++) {
       const short = Uint8Array.of(0x61, 0x61, i & 0xff, 0x61);
       trie.add(short);
@@ -272,7 +273,23 @@ describe('long topics', () => {
       expect(trie.remove(short)).toBe(true);
       expect(trie.remove(t.subarray(0, 2 + (i % 7)))).toBe(true);
     }
-    expect(trie.shape()).toEqual(before);
+    expect(shapeOf(trie)).toEqual(before);
     expect([...trie.entries()].map(([p, n]) => [p.length, n])).toEqual([[10 * MiB, 1]]);
+  });
+
+  // The checks above are only as good as shapeOf (test/core/trie-shape.ts): it must see a broken node.
+  it('trie-compressed: the shape check throws on a miscounted node and on a child under the wrong parent', () => {
+    const trie = new SubscriptionTrie();
+    for (const t of ['ab', 'ac', 'b']) trie.add(new TextEncoder().encode(t));
+    expect(() => shapeOf(trie)).not.toThrow();
+    trie.rootNode.live++;
+    expect(() => shapeOf(trie)).toThrow('live children miscounted');
+    trie.rootNode.live--;
+    const multi = new MultiTrie<number>();
+    multi.add(new TextEncoder().encode('ab'), 1);
+    multi.add(new TextEncoder().encode('ac'), 2);
+    const child = multi.rootNode.table!.find((n) => n !== null)!;
+    child.parent = null;
+    expect(() => shapeOf(multi)).toThrow('a child whose parent is another node');
   });
 });
