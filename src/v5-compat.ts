@@ -23,6 +23,7 @@ import {
   version as libzmqVersion,
 } from './index.js';
 import type { Event, MessageLike, Socket as SocketV6 } from './index.js';
+import { Fifo } from './core/fifo.js';
 
 // ---- constants, with libzmq's numbers (zmq.h), as zeromq.js v5 exported them ----
 
@@ -261,34 +262,6 @@ type Turns = 'free' | 'request' | 'reply';
 interface Outgoing {
   readonly frames: MessageLike[];
   readonly callbacks: Callback[] | undefined;
-}
-
-/** A first-in first-out list with a head index instead of Array.shift (compacted when half is spent). */
-class Fifo<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  shift(): T | undefined {
-    if (this.#head === this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head === this.#items.length) {
-      this.#items.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items.splice(0, this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
 }
 
 /**

@@ -5,6 +5,7 @@
 // A published message is no event: it goes from the machine's trie straight into the pipes.
 
 import { describeValue, ZmqError } from '../core/errors.js';
+import { Fifo } from '../core/fifo.js';
 import type { Frame, Message } from '../core/frame.js';
 import { asFrame, fromHex, toHex } from '../core/frame.js';
 import { subscriptionMessage } from '../protocol/commands.js';
@@ -340,8 +341,7 @@ function welcomeHex(welcome: string | Uint8Array | null): string | null {
  */
 export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
   // What receive() hands out: subscription notices and upstream messages, in arrival order.
-  #pending: Message[] = [];
-  #head = 0;
+  #pending = new Fifo<Message>();
   /** Manual mode: the peer of each subscription notice still in #pending (libzmq `_pending_pipes`). */
   #noticePeers = new WeakMap<Message, number>();
 
@@ -449,7 +449,7 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
 
   /** Whether a message is waiting to be received (ZMQ_EVENTS POLLIN). */
   override get readable(): boolean {
-    return !this.closed && this.#head < this.#pending.length;
+    return !this.closed && this.#pending.size > 0;
   }
 
   /** @internal The `notify` effect: subscription notices the machine decided the application sees. */
@@ -472,21 +472,12 @@ export class XPublisher extends PublisherBase<typeof xpublisherMachine> {
 
   /** @internal */
   protected override xrecv(): Message | undefined {
-    const pending = this.#pending;
-    if (this.#head >= pending.length) return undefined;
-    const msg = pending[this.#head] as Message;
-    pending[this.#head++] = undefined as never;
+    const msg = this.#pending.shift();
+    if (msg === undefined) return undefined;
     // libzmq `xpub_t::xrecv`: reading a subscriber's notice makes it the one `subscribe()` applies
     // to (the machine's `manualTarget`).
     const from = this.#noticePeers.get(msg);
     if (from !== undefined) this.tell({ type: 'notice.read', peerId: from });
-    if (this.#head === pending.length) {
-      pending.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= pending.length) {
-      pending.splice(0, this.#head);
-      this.#head = 0;
-    }
     return msg;
   }
 }

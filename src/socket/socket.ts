@@ -10,6 +10,7 @@ import { parseEndpoint } from '../core/endpoint.js';
 import type { Endpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
+import { Fifo } from '../core/fifo.js';
 import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
 import { STREAM_COPY_LIMIT, copyLargeFrames, emptyFrame, toHex, toMessage } from '../core/frame.js';
 import { ALL_SOCKETS_OPTIONS, assignOption, defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES } from '../core/options.js';
@@ -240,8 +241,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #closed = false;
   #released = false;
   #nextPeerId = 1;
-  #sends: Waiter[] = [];
-  #recvs: Waiter[] = [];
+  /** Waiting calls, oldest first (a Fifo: a user may leave 100,000 send()s waiting without awaiting them). */
+  #sends = new Fifo<Waiter>();
+  #recvs = new Fifo<Waiter>();
   #syncSends = 0;
   #syncRecvs = 0;
   /**
@@ -392,7 +394,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** Whether a send would complete at once (ZMQ_EVENTS POLLOUT). */
   get writable(): boolean {
-    return !this.#closed && this.#sends.length === 0 && this.canSendNow();
+    return !this.#closed && this.#sends.size === 0 && this.canSendNow();
   }
 
   // ---- options (the zeromq.js names; each doc opens with the libzmq constant) ----
@@ -795,7 +797,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #streamStarting(): void {
     if (this.#streamEndpoints++ > 0) return;
     this.#copyAbove = STREAM_COPY_LIMIT;
-    for (const w of this.#sends) {
+    for (const w of this.#sends.toArray()) {
       if (w.msg !== undefined) copyLargeFrames(w.msg, STREAM_COPY_LIMIT, Infinity);
       const batch = w.batch;
       if (batch !== undefined) for (let i = w.index ?? 0; i < batch.length; i++) copyLargeFrames(batch[i] as Message, STREAM_COPY_LIMIT, Infinity);
@@ -835,7 +837,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       this.checkSend(msg);
       this.#sentSinceReceive = true;
       // A fault inside the socket (xsend throwing) is heard as every error is, from the promise.
-      if (this.#sends.length === 0 && this.#xsend(msg)) {
+      if (this.#sends.size === 0 && this.#xsend(msg)) {
         if (++this.#syncSends < SYNC_RUN_LIMIT) return RESOLVED;
         this.#syncSends = 0;
         return yieldToLoop();
@@ -862,7 +864,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
     const answer = this.#sentSinceReceive;
     this.#sentSinceReceive = false;
-    if (this.#recvs.length === 0) {
+    if (this.#recvs.size === 0) {
       let msg: Message | undefined;
       try {
         msg = this.#xrecv();
@@ -878,8 +880,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#syncRecvs = 0;
     const waiting = this.#wait(this.#recvs, undefined, this.opt.receiveTimeout, options?.signal, 'receive') as Promise<Buffer[]>;
     // Only a wait for an answer polls (see busy-poll.ts): one with a send() since the last receive().
-    if (answer && this.#streamEndpoints > 0 && this.opt.busyPoll > 0 && this.#recvs.length === 1) {
-      this.busyPolling.start(this.#recvs[0] as Waiter, this.opt.busyPoll);
+    if (answer && this.#streamEndpoints > 0 && this.opt.busyPoll > 0 && this.#recvs.size === 1) {
+      this.busyPolling.start(this.#recvs.peek() as Waiter, this.opt.busyPoll);
     }
     return waiting;
   }
@@ -918,7 +920,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (n === 0) return RESOLVED;
     this.#sentSinceReceive = true;
     let i = 0;
-    if (this.#sends.length === 0) {
+    if (this.#sends.size === 0) {
       this.#busy = true;
       try {
         for (; i < n; i++) {
@@ -968,7 +970,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       return Promise.reject(e);
     }
     this.#sentSinceReceive = false;
-    if (this.#recvs.length === 0) {
+    if (this.#recvs.size === 0) {
       this.#busy = true;
       let batch: Message[] | undefined;
       try {
@@ -1037,12 +1039,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
     this.#closed = true;
     this.#busyPoll?.stop();
-    for (const w of this.#sends.splice(0)) {
+    for (const w of this.#sends.drain()) {
       const e = cancelledError('send', this.type);
       if (w.batch !== undefined) e.sent = w.index;
       this.#settle(w, e);
     }
-    for (const w of this.#recvs.splice(0)) this.#settle(w, cancelledError('receive', this.type));
+    for (const w of this.#recvs.drain()) this.#settle(w, cancelledError('receive', this.type));
     let queued = 0;
     for (const p of this.peers.values()) if (p.attached) queued += p.out.size;
     for (const e of handlesOf(this.#connects)) e.handle.stopReconnecting?.();
@@ -1163,7 +1165,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
           this.#receiveFaulted(e);
           this.#missed = true; // the rest go on
         }
-      } while (this.#missed && (this.#sends.length > 0 || this.#recvs.length > 0));
+      } while (this.#missed && (this.#sends.size > 0 || this.#recvs.size > 0));
     } finally {
       this.#busy = false;
       this.#missed = false;
@@ -1172,12 +1174,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** @internal Whether a send() is waiting to be queued. */
   protected get sendsWaiting(): boolean {
-    return this.#sends.length > 0;
+    return this.#sends.size > 0;
   }
 
   /** @internal Rejects every waiting receive with `error`. */
   protected failReceives(error: ZmqError): void {
-    for (const w of this.#recvs.splice(0)) {
+    for (const w of this.#recvs.drain()) {
       this.#settle(w, error);
       this.#busyPoll?.ended(w, false);
     }
@@ -1267,7 +1269,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   }
 
   #queueFlush(): void {
-    if (this.#flushQueued || (this.#sends.length === 0 && this.#recvs.length === 0)) return;
+    if (this.#flushQueued || (this.#sends.size === 0 && this.#recvs.size === 0)) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
@@ -1278,7 +1280,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** A transition happened while busy: let waiting calls proceed (if any wait). */
   #followUp(): void {
     this.#missed = false;
-    if (this.#sends.length > 0 || this.#recvs.length > 0) this.flush();
+    if (this.#sends.size > 0 || this.#recvs.size > 0) this.flush();
   }
 
   /**
@@ -1333,7 +1335,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** @internal A peer's incoming pipe has messages (PipeReader); PUB/XPUB read subscriptions here. */
   pipeReadable(pipe: Pipe): void {
     this.inbound.add(pipe);
-    if (this.#recvs.length > 0) this.#wakeReceives();
+    if (this.#recvs.size > 0) this.#wakeReceives();
   }
 
   /** @internal A peer's incoming pipe ended and is empty (PipeReader). */
@@ -1435,7 +1437,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (this.#closed) throw closedError();
   }
 
-  #wait(queue: Waiter[], msg: Message | undefined, timeout: number, signal: AbortSignal | undefined, what: string, batch?: Message[], index = 0, max?: number): Promise<unknown> {
+  #wait(queue: Fifo<Waiter>, msg: Message | undefined, timeout: number, signal: AbortSignal | undefined, what: string, batch?: Message[], index = 0, max?: number): Promise<unknown> {
     if (timeout === 0) return Promise.reject(sentSoFar(new ZmqError('EAGAIN', `${what} on ${this.type}: would wait, and ${what === 'send' ? 'sendTimeout' : 'receiveTimeout'} is 0`), batch, index));
     if (signal?.aborted) return Promise.reject(sentSoFar(aborted(what, signal), batch, index));
     // The promise's executor only takes its settle functions, the rest is built out here: about 120
@@ -1479,12 +1481,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     return waiting;
   }
 
-  #remove(queue: Waiter[], w: Waiter): void {
-    const i = queue.indexOf(w);
-    if (i >= 0) {
-      queue.splice(i, 1);
-      releaseLoop();
-    }
+  #remove(queue: Fifo<Waiter>, w: Waiter): void {
+    if (queue.remove(w)) releaseLoop();
     if (w.signal !== undefined && w.onAbort !== undefined) w.signal.removeEventListener('abort', w.onAbort);
     this.#busyPoll?.ended(w, false);
   }
@@ -1500,8 +1498,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   #flushSends(): void {
     const q = this.#sends;
-    while (q.length > 0) {
-      const w = q[0] as Waiter;
+    while (q.size > 0) {
+      const w = q.peek() as Waiter;
       const batch = w.batch;
       const msg = batch === undefined ? (w.msg as Message) : (batch[w.index as number] as Message);
       let taken: boolean;
@@ -1559,8 +1557,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    */
   #flushRecvs(): void {
     const q = this.#recvs;
-    while (q.length > 0) {
-      const max = (q[0] as Waiter).max;
+    while (q.size > 0) {
+      const max = (q.peek() as Waiter).max;
       const got = max === undefined ? this.xrecv() : this.#takeMany(max);
       if (got === undefined) return;
       const w = q.shift() as Waiter;
