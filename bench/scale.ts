@@ -96,7 +96,6 @@ class Run {
   }
 }
 
-/** The binder and the connectors: one process over inproc, two over tcp. */
 /**
  * The row's processes: one over inproc, a binder and a connecter over tcp. `backlog`: the tcp
  * binder's ZMQ_BACKLOG, for rows where N peers connect at once. libzmq's default of 100 overflows
