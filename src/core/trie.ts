@@ -232,8 +232,8 @@ function release<N extends Edge<N>>(node: N, isEmpty: (node: N) => boolean): voi
   }
 }
 
-/** Every node in the trie, in byte order of their prefixes (a parent before its children). */
-function* nodes<N extends Edge<N>>(root: N): IterableIterator<N> {
+/** @internal Every node in the trie, in byte order of their prefixes (a parent before its children). */
+export function* nodes<N extends Edge<N>>(root: N): IterableIterator<N> {
   const stack: N[] = [root];
   while (stack.length > 0) {
     const node = stack.pop()!;

@@ -2,7 +2,7 @@
 // code, where they cost the browser bundle about as much as they cost nothing at runtime. They walk
 // a trie from its root node and throw on a broken invariant.
 
-import { BYTE_VALUES, MultiTrie, SubscriptionTrie } from '../../src/core/trie.js';
+import { BYTE_VALUES, MultiTrie, nodes, SubscriptionTrie } from '../../src/core/trie.js';
 import type { Edge } from '../../src/core/trie.js';
 
 /** What a trie's nodes and labels cost. */
@@ -25,9 +25,7 @@ function walk<N extends Edge<N>>(root: N, isEmpty: (node: N) => boolean): TrieSh
   let count = 0;
   let labelBytes = 0;
   const buffers = new Set<ArrayBufferLike>();
-  const stack: N[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
+  for (const node of nodes(root)) {
     count++;
     labelBytes += node.label.length;
     buffers.add(node.label.buffer);
@@ -42,11 +40,10 @@ function walk<N extends Edge<N>>(root: N, isEmpty: (node: N) => boolean): TrieSh
     let live = 0;
     for (let i = 0; i < t.length; i++) {
       const child = t[i];
-      if (child === null || child === undefined) continue;
+      if (child === null) continue;
       live++;
       if (child.parent !== node) throw new Error('trie: a child whose parent is another node');
       if (child.label[0] !== node.min + i) throw new Error('trie: a child in the slot of another byte');
-      stack.push(child);
     }
     if (live !== node.live) throw new Error('trie: live children miscounted');
   }

@@ -16,6 +16,7 @@ import { COPY_AT_SEND } from '../../src/core/frame.js';
 import { Pipe } from '../../src/core/pipe.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
 import { closeAfterEach, text } from '../helpers/sockets.js';
+import { countWalks } from '../helpers/walks.js';
 import { handshakeBytes, turn } from '../transport/helpers.js';
 
 const track = closeAfterEach();
@@ -413,9 +414,9 @@ describe('issue 11: a subscription flood does not freeze a publisher', () => {
     });
     // The pipes that wait are a Set in the publisher; xstate's own Sets (an actor's observers) hold
     // a few entries, so only walks of large Sets are counted. Before: about 1.5 million steps.
-    const steps = countLargeSetWalks(64, () => {
+    const steps = countWalks(Set, () => {
       for (let i = 0; i < N; i++) subs[i]!.subscribe(`t${i}`);
-    });
+    }, 64);
     expect(pub.getSnapshot().context.subscriptions.size).toBe(SUBSCRIPTIONS_PER_TURN);
     expect(steps).toBe(0);
     while (pub.getSnapshot().context.subscriptions.size < N) await turn();
@@ -423,39 +424,6 @@ describe('issue 11: a subscription flood does not freeze a publisher', () => {
     expect(text(await subs[N - 1]!.receive())).toEqual([`t${N - 1}`, 'last']);
   });
 });
-
-/**
- * Runs `work` and returns how many steps it took over Sets of more than `over` entries (for-of,
- * values, keys, entries, forEach); puts Set.prototype back however `work` ends.
- */
-function countLargeSetWalks(over: number, work: () => void): number {
-  let steps = 0;
-  const proto = Set.prototype as unknown as Record<PropertyKey, (this: Set<unknown>) => IterableIterator<unknown>>;
-  const saved = { values: proto.values!, entries: proto.entries!, keys: proto.keys!, iterator: proto[Symbol.iterator]! };
-  const forEach = Set.prototype.forEach;
-  const counted = (set: Set<unknown>, it: IterableIterator<unknown>): IterableIterator<unknown> => set.size <= over ? it : ({
-    next: () => (steps++, it.next()),
-    [Symbol.iterator]() {
-      return this;
-    },
-  }) as IterableIterator<unknown>;
-  proto.values = function () { return counted(this, saved.values.call(this)); };
-  proto.entries = function () { return counted(this, saved.entries.call(this)); };
-  proto.keys = function () { return counted(this, saved.keys.call(this)); };
-  proto[Symbol.iterator] = function () { return counted(this, saved.iterator.call(this)); };
-  Set.prototype.forEach = function (this: Set<unknown>, ...args: Parameters<Set<unknown>['forEach']>) {
-    if (this.size > over) steps += this.size;
-    forEach.apply(this, args);
-  };
-  try {
-    work();
-  } finally {
-    Object.assign(proto, { values: saved.values, entries: saved.entries, keys: saved.keys });
-    proto[Symbol.iterator] = saved.iterator;
-    Set.prototype.forEach = forEach;
-  }
-  return steps;
-}
 
 describe('issue 11: a late routing id reaches the ROUTER as an event, not through a property trap', () => {
   it('an inproc connect before bind: the ROUTER hears peer.identified when the bind arrives', async () => {

@@ -1,0 +1,41 @@
+// Counting the steps of Map or Set walks, for tests that prove a lookup walks nothing (a cost that
+// would grow with the table), without timing anything.
+
+type Walkable = Map<unknown, unknown> | Set<unknown>;
+
+/**
+ * Runs `work` and returns how many steps it took over Maps or Sets (as `kind` says) of more than
+ * `over` entries (every entry by default): each step of a for-of, `values()`, `keys()` or
+ * `entries()` walk, and `size` steps for a `forEach`. Puts the prototype back however `work` ends.
+ */
+export function countWalks(kind: MapConstructor | SetConstructor, work: () => void, over = -1): number {
+  let steps = 0;
+  const proto = kind.prototype as unknown as Record<PropertyKey, (this: Walkable, ...args: unknown[]) => unknown>;
+  const names = ['values', 'entries', 'keys', Symbol.iterator] as const;
+  const saved = names.map((name) => proto[name]!);
+  const forEach = proto.forEach!;
+  const counted = (walk: Walkable, it: IterableIterator<unknown>): IterableIterator<unknown> => walk.size <= over ? it : ({
+    next: () => (steps++, it.next()),
+    [Symbol.iterator]() {
+      return this;
+    },
+  }) as IterableIterator<unknown>;
+  names.forEach((name, i) => {
+    proto[name] = function (this: Walkable) {
+      return counted(this, saved[i]!.call(this) as IterableIterator<unknown>);
+    };
+  });
+  proto.forEach = function (this: Walkable, ...args: unknown[]) {
+    if (this.size > over) steps += this.size;
+    return forEach.apply(this, args);
+  };
+  try {
+    work();
+  } finally {
+    names.forEach((name, i) => {
+      proto[name] = saved[i]!;
+    });
+    proto.forEach = forEach;
+  }
+  return steps;
+}
