@@ -39,3 +39,39 @@ export function countWalks(kind: MapConstructor | SetConstructor, work: () => vo
   }
   return steps;
 }
+
+type ArrayMethod = 'includes' | 'indexOf' | 'shift' | 'splice';
+
+/**
+ * Runs `work` and returns how many entries the named Array methods could have walked or moved
+ * meanwhile: the length of each array they were called on, counted for arrays of more than `over`
+ * entries. Puts Array.prototype back once `work` ends (or its promise settles), however it ends.
+ */
+export function countArrayWork(methods: readonly ArrayMethod[], work: () => void, over?: number): number;
+export function countArrayWork(methods: readonly ArrayMethod[], work: () => Promise<void>, over?: number): Promise<number>;
+export function countArrayWork(methods: readonly ArrayMethod[], work: () => void | Promise<void>, over = -1): number | Promise<number> {
+  let entries = 0;
+  const proto = Array.prototype as unknown as Record<ArrayMethod, (this: unknown[], ...args: unknown[]) => unknown>;
+  const saved = methods.map((name) => proto[name]);
+  const restore = (): void => {
+    methods.forEach((name, i) => {
+      proto[name] = saved[i]!;
+    });
+  };
+  methods.forEach((name, i) => {
+    proto[name] = function (this: unknown[], ...args: unknown[]) {
+      if (this.length > over) entries += this.length;
+      return saved[i]!.apply(this, args);
+    };
+  });
+  let done: void | Promise<void>;
+  try {
+    done = work();
+  } catch (e) {
+    restore();
+    throw e;
+  }
+  if (done instanceof Promise) return done.finally(restore).then(() => entries);
+  restore();
+  return entries;
+}

@@ -16,7 +16,7 @@ import { COPY_AT_SEND } from '../../src/core/frame.js';
 import { Pipe } from '../../src/core/pipe.js';
 import { Reply, Request } from '../../src/socket/request-reply.js';
 import { closeAfterEach, text } from '../helpers/sockets.js';
-import { countWalks } from '../helpers/walks.js';
+import { countArrayWork, countWalks } from '../helpers/walks.js';
 import { handshakeBytes, turn } from '../transport/helpers.js';
 
 const track = closeAfterEach();
@@ -318,28 +318,15 @@ describe('issue 11: linear bookkeeping', () => {
     await pull.bind('inproc://unawaited');
     const push = track(new Push({ context }));
     push.connect('inproc://unawaited');
-    const { shift, splice } = Array.prototype;
-    let moved = 0;
-    Array.prototype.shift = function (this: unknown[]) {
-      if (this.length > 1024) moved += this.length - 1;
-      return shift.call(this);
-    };
-    Array.prototype.splice = function (this: unknown[], ...args: Parameters<typeof splice>) {
-      if (this.length > 1024) moved += this.length;
-      return splice.apply(this, args);
-    };
     let got = 0;
-    try {
+    const moved = await countArrayWork(['shift', 'splice'], async () => {
       const sends = Array.from({ length: N }, (_, i) => push.send(`${i}`));
       for (let i = 0; i < N; i++) if (text(await pull.receive())[0] === `${i}`) got++;
       await Promise.all(sends);
       const receives = Array.from({ length: N }, () => pull.receive());
       for (let i = 0; i < N; i++) await push.send(`${i}`);
       for (const [i, r] of (await Promise.all(receives)).entries()) if (text(r)[0] === `${i}`) got++;
-    } finally {
-      Array.prototype.shift = shift;
-      Array.prototype.splice = splice;
-    }
+    }, 1024);
     expect(got).toBe(2 * N); // all, in order
     expect(moved).toBe(0); // before: about 3.6 * 10^8 entries moved
   });

@@ -19,6 +19,7 @@ import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import { addressRefusal, authenticatorMachine, zapVerdict } from '../../machines/authenticator.js';
 import type { AuthenticatorContext } from '../../machines/authenticator.js';
 import { closeAfterEach, code, text } from '../helpers/sockets.js';
+import { countArrayWork } from '../helpers/walks.js';
 
 const track = closeAfterEach();
 const running: Authenticator[] = [];
@@ -418,26 +419,8 @@ describe('authenticatorMachine (pure steps)', () => {
 });
 
 describe('Authenticator with many keys, users and addresses', () => {
-  /** Runs `work` and returns how many list entries `Array.prototype.includes` and `indexOf` walked meanwhile (at most each list's length a call). */
-  function listWalks(work: () => void): number {
-    const { includes, indexOf } = Array.prototype;
-    let walked = 0;
-    Array.prototype.includes = function (this: unknown[], ...args: Parameters<typeof includes>) {
-      walked += this.length;
-      return includes.apply(this, args);
-    };
-    Array.prototype.indexOf = function (this: unknown[], ...args: Parameters<typeof indexOf>) {
-      walked += this.length;
-      return indexOf.apply(this, args);
-    };
-    try {
-      work();
-    } finally {
-      Array.prototype.includes = includes;
-      Array.prototype.indexOf = indexOf;
-    }
-    return walked;
-  }
+  /** How many list entries `includes` and `indexOf` walked while `work` ran (at most each list's length a call). */
+  const listWalks = (work: () => void) => countArrayWork(['includes', 'indexOf'], work);
   const K = 5000;
   const keyText = (i: number) => z85Encode(new Uint8Array(32).map((_, j) => (i >> (8 * (j % 2))) & 0xff ^ j));
   const keys = Array.from({ length: K }, (_, i) => keyText(i));
