@@ -14,11 +14,14 @@ function isCopyable(x: unknown): x is Copyable {
   return typeof x === 'object' && x !== null && typeof (x as Partial<Copyable>).clone === 'function';
 }
 
-/** The context with each table in it copied (other values are shared: they are never changed in place). */
+/**
+ * The context with each table in it copied, and each array (the Authenticator's address lists grow
+ * in place); other values are shared: they are never changed in place.
+ */
 export function copyContext<T>(context: T): T {
   if (typeof context !== 'object' || context === null) return context;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(context)) out[k] = isCopyable(v) ? v.clone() : v;
+  for (const [k, v] of Object.entries(context)) out[k] = isCopyable(v) ? v.clone() : Array.isArray(v) ? v.slice() : v;
   return out as T;
 }
 

@@ -40,11 +40,15 @@ export function countWalks(kind: MapConstructor | SetConstructor, work: () => vo
   return steps;
 }
 
-type ArrayMethod = 'includes' | 'indexOf' | 'shift' | 'splice';
+/**
+ * Array.prototype members that walk, move or copy an array's entries. `Symbol.iterator` is every
+ * for-of, spread (`[...list]`) and `new Set(list)` of an array.
+ */
+type ArrayMethod = 'includes' | 'indexOf' | 'shift' | 'splice' | 'slice' | typeof Symbol.iterator;
 
 /**
- * Runs `work` and returns how many entries the named Array methods could have walked or moved
- * meanwhile: the length of each array they were called on, counted for arrays of more than `over`
+ * Runs `work` and returns how many entries the named Array methods could have walked, moved or
+ * copied meanwhile: the length of each array they were called on, counted for arrays of more than `over`
  * entries. Puts Array.prototype back once `work` ends (or its promise settles), however it ends.
  */
 export function countArrayWork(methods: readonly ArrayMethod[], work: () => void, over?: number): number;
