@@ -11,6 +11,7 @@ import { Context } from '../../src/socket/context.js';
 import { Dealer, Router } from '../../src/socket/dealer-router.js';
 import type { SocketEvent } from '../../src/core/events.js';
 import { bytesArrived, closedStream, nextEvent, own, recordEvents, text, track } from './helpers.js';
+import { countArrayWork } from '../helpers/walks.js';
 
 const LOCAL = 'tcp://127.0.0.1:*';
 
@@ -65,6 +66,20 @@ describe('tcpAcceptFilter (ZMQ_TCP_ACCEPT_FILTER)', () => {
     const router = await filteredRouter(['127.0.0.0/8', '10.0.0.1']);
     expect(router.tcpAcceptFilter).toBe('10.0.0.1');
     expect(await roundTrip(router, 'through the first filter')).toEqual(['through the first filter']);
+  });
+
+  // Each set copied the list of those before it: 64,000 sets took 29 s.
+  it('2,000 filters set one by one: no set copies the list, and the bind keeps every one', async () => {
+    const router = track(new Router({ context: new Context() }));
+    const filters = Array.from({ length: 2000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`);
+    filters[1000] = '127.0.0.1';
+    const copied = countArrayWork(['slice', Symbol.iterator], () => {
+      for (let i = 0; i < filters.length; i++) router.tcpAcceptFilter = filters[i]!; // (a for-of would count)
+    }, 64);
+    expect(copied).toBe(0);
+    expect(router.tcpAcceptFilter).toBe(filters[1999]);
+    await router.bind(LOCAL);
+    expect(await roundTrip(router, 'via the 1,001st filter')).toEqual(['via the 1,001st filter']);
   });
 
   it('null clears every filter set before it', async () => {
