@@ -3,6 +3,7 @@
 // peer names it (its socket type, its routing id where known).
 
 import { ZmqError } from '../core/errors.js';
+import { Fifo } from '../core/fifo.js';
 import { holdLoop, releaseLoop } from '../transport/keep-alive.js';
 
 export type { Event, EventFor, EventOfType, EventPeer, EventType, SocketEvent } from '../core/events.js';
@@ -29,7 +30,8 @@ export class SocketEvents implements AsyncIterable<Event> {
   #listeners: Map<EventType, Set<Listener>> | undefined;
   #all: Set<Listener> | undefined;
   #queue: Event[] | undefined;
-  #waiting: { resolve: (e: Event) => void; reject: (e: Error) => void }[] | undefined;
+  /** receive() calls waiting for an event, oldest first (a Fifo: thousands may wait, and shift() on an array that long moves them all). */
+  #waiting: Fifo<{ resolve: (e: Event) => void; reject: (e: Error) => void }> | undefined;
   #closed = false;
   #emitter = false;
   #draining = false;
@@ -86,7 +88,7 @@ export class SocketEvents implements AsyncIterable<Event> {
     // (an open socket does not); one answered from the buffer holds nothing.
     holdLoop();
     return new Promise((resolve, reject) =>
-      (this.#waiting ??= []).push({
+      (this.#waiting ??= new Fifo()).push({
         resolve: (e) => {
           releaseLoop();
           resolve(e);
@@ -114,7 +116,7 @@ export class SocketEvents implements AsyncIterable<Event> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#waiting?.splice(0) ?? []) w.reject(closedError());
+    for (const w of this.#waiting?.drain() ?? []) w.reject(closedError());
   }
 
   /**
@@ -137,7 +139,8 @@ export class SocketEvents implements AsyncIterable<Event> {
   /** @internal Delivers one event: to listeners in emitter mode, else to a waiting receive or the buffer. */
   emit(event: Event): void {
     if (this.#closed) return;
-    if (this.#waiting !== undefined && this.#waiting.length > 0) (this.#waiting.shift() as { resolve: (e: Event) => void }).resolve(event);
+    const waiting = this.#waiting?.shift();
+    if (waiting !== undefined) waiting.resolve(event);
     else if (this.#emitter && !this.#draining) this.#dispatch(event);
     else {
       const queue = (this.#queue ??= []);
