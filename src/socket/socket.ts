@@ -150,6 +150,8 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Its place in its queue (Fifo.push), for leaving it on a timeout or an abort. */
+  ticket: number;
 }
 
 /** Options for one send or receive call. */
@@ -1442,7 +1444,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (signal?.aborted) return Promise.reject(sentSoFar(aborted(what, signal), batch, index));
     // The promise's executor only takes its settle functions, the rest is built out here: about 120
     // fewer instructions per wait than building the waiter inside it (bench/instructions.ts).
-    const w: Waiter = { msg, resolve: settledNothing, reject: settledNothing, timer: undefined, signal, onAbort: undefined };
+    const w: Waiter = { msg, resolve: settledNothing, reject: settledNothing, timer: undefined, signal, onAbort: undefined, ticket: 0 };
     const waiting = new Promise((resolve, reject) => {
       w.resolve = resolve as (v: never) => void;
       w.reject = reject;
@@ -1477,12 +1479,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     // A waiting call keeps the process alive until it settles (#settle, #remove), as in zeromq.js;
     // the socket's streams and timers do not.
     holdLoop();
-    queue.push(w);
+    w.ticket = queue.push(w);
     return waiting;
   }
 
   #remove(queue: Fifo<Waiter>, w: Waiter): void {
-    if (queue.remove(w)) releaseLoop();
+    if (queue.remove(w, w.ticket)) releaseLoop();
     if (w.signal !== undefined && w.onAbort !== undefined) w.signal.removeEventListener('abort', w.onAbort);
     this.#busyPoll?.ended(w, false);
   }
