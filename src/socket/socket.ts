@@ -10,7 +10,7 @@ import { parseEndpoint } from '../core/endpoint.js';
 import type { Endpoint } from '../core/endpoint.js';
 import { describeValue, ZmqError } from '../core/errors.js';
 import type { SocketEvent } from '../core/events.js';
-import { Fifo } from '../core/fifo.js';
+import { LinkedQueue } from '../core/linked-queue.js';
 import type { Frame, Message, MessageInput, ReceivedFrame } from '../core/frame.js';
 import { STREAM_COPY_LIMIT, copyLargeFrames, emptyFrame, toHex, toMessage } from '../core/frame.js';
 import { ALL_SOCKETS_OPTIONS, assignOption, defaultOptions, LIBZMQ_OPTIONS, LIBZMQ_SOCKET_TYPES } from '../core/options.js';
@@ -150,8 +150,9 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  /** Its place in its queue (Fifo.push), for leaving it on a timeout or an abort. */
-  ticket: number;
+  /** Its neighbours in its queue (LinkedQueue), so that it leaves from anywhere at once on a timeout or an abort. */
+  prev: Waiter | undefined;
+  next: Waiter | undefined;
 }
 
 /** Options for one send or receive call. */
@@ -243,9 +244,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   #closed = false;
   #released = false;
   #nextPeerId = 1;
-  /** Waiting calls, oldest first (a Fifo: a user may leave 100,000 send()s waiting without awaiting them). */
-  #sends = new Fifo<Waiter>();
-  #recvs = new Fifo<Waiter>();
+  /** Waiting calls, oldest first (linked through the calls: a user may leave 100,000 send()s waiting without awaiting them, and abort any of them). */
+  #sends = new LinkedQueue<Waiter>();
+  #recvs = new LinkedQueue<Waiter>();
   #syncSends = 0;
   #syncRecvs = 0;
   /**
@@ -1439,12 +1440,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (this.#closed) throw closedError();
   }
 
-  #wait(queue: Fifo<Waiter>, msg: Message | undefined, timeout: number, signal: AbortSignal | undefined, what: string, batch?: Message[], index = 0, max?: number): Promise<unknown> {
+  #wait(queue: LinkedQueue<Waiter>, msg: Message | undefined, timeout: number, signal: AbortSignal | undefined, what: string, batch?: Message[], index = 0, max?: number): Promise<unknown> {
     if (timeout === 0) return Promise.reject(sentSoFar(new ZmqError('EAGAIN', `${what} on ${this.type}: would wait, and ${what === 'send' ? 'sendTimeout' : 'receiveTimeout'} is 0`), batch, index));
     if (signal?.aborted) return Promise.reject(sentSoFar(aborted(what, signal), batch, index));
     // The promise's executor only takes its settle functions, the rest is built out here: about 120
     // fewer instructions per wait than building the waiter inside it (bench/instructions.ts).
-    const w: Waiter = { msg, resolve: settledNothing, reject: settledNothing, timer: undefined, signal, onAbort: undefined, ticket: 0 };
+    const w: Waiter = { msg, resolve: settledNothing, reject: settledNothing, timer: undefined, signal, onAbort: undefined, prev: undefined, next: undefined };
     const waiting = new Promise((resolve, reject) => {
       w.resolve = resolve as (v: never) => void;
       w.reject = reject;
@@ -1479,12 +1480,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     // A waiting call keeps the process alive until it settles (#settle, #remove), as in zeromq.js;
     // the socket's streams and timers do not.
     holdLoop();
-    w.ticket = queue.push(w);
+    queue.push(w);
     return waiting;
   }
 
-  #remove(queue: Fifo<Waiter>, w: Waiter): void {
-    if (queue.remove(w, w.ticket)) releaseLoop();
+  #remove(queue: LinkedQueue<Waiter>, w: Waiter): void {
+    if (queue.remove(w)) releaseLoop();
     if (w.signal !== undefined && w.onAbort !== undefined) w.signal.removeEventListener('abort', w.onAbort);
     this.#busyPoll?.ended(w, false);
   }
