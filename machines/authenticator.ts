@@ -1,6 +1,8 @@
 // The ZAP handler (RFC 27, PROTOCOL.md §12) as a statechart: who may connect, by address, PLAIN user
-// or CURVE public key, as pyzmq's `zmq.auth` judges. Pure: binding, reading and replying are effects
-// the runtime provides (src/socket/authenticator.ts). No password ever reaches it, only whether one matched.
+// or CURVE public key, as pyzmq's `zmq.auth` judges. Binding, reading and replying are effects the
+// runtime provides (src/socket/authenticator.ts). No password ever reaches it, only whether one matched.
+// Its address lists grow in place (AuthenticatorContext.allow): a snapshot shares them with later ones,
+// and exploring it down several paths from one snapshot goes through forkable.ts.
 
 import { assign, setup } from 'xstate';
 

@@ -1,7 +1,8 @@
 // Exploring a socket machine purely (xstate/graph, or xstate's `transition()` taken from one snapshot
-// down several paths): the tables in a socket machine's context (peers, routes, subscriptions) are
-// changed in place by its actions, so two steps from one snapshot would share them. A forkable
-// machine copies those tables before each step. For tests and tools; sockets never need it.
+// down several paths): the tables in a socket machine's context (peers, routes, subscriptions), and
+// the Authenticator's address lists, are changed in place by the actions, so two steps from one
+// snapshot would share them. A forkable machine copies those tables and arrays before each step. For
+// tests and tools; sockets never need it.
 
 import type { ActorScope, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 

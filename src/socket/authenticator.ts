@@ -149,7 +149,11 @@ export class Authenticator {
     this.actor.start();
   }
 
-  /** The machine's current snapshot: its state and context (lists, users, keys, counters). */
+  /**
+   * The machine's current snapshot: its state and context (lists, users, keys, counters). The
+   * `allow` and `deny` arrays are the machine's own and grow in place with each call: copy them to
+   * keep them as they are now.
+   */
   getSnapshot(): SnapshotFrom<AuthenticatorMachine> {
     return this.actor.getSnapshot();
   }

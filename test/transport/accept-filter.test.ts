@@ -69,11 +69,11 @@ describe('tcpAcceptFilter (ZMQ_TCP_ACCEPT_FILTER)', () => {
   });
 
   // Each set copied the list of those before it: 64,000 sets took 29 s.
-  it('2,000 filters set one by one: no set copies the list, and the bind keeps every one', async () => {
+  it('2,000 filters set one by one: no set copies the list, and the bind uses those set before the last (a peer comes through the 1,001st)', async () => {
     const router = track(new Router({ context: new Context() }));
     const filters = Array.from({ length: 2000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`);
     filters[1000] = '127.0.0.1';
-    const copied = countArrayWork(['slice', Symbol.iterator], () => {
+    const copied = countArrayWork(['slice', 'concat', 'filter', 'map', Symbol.iterator], () => {
       for (let i = 0; i < filters.length; i++) router.tcpAcceptFilter = filters[i]!; // (a for-of would count)
     }, 64);
     expect(copied).toBe(0);
