@@ -43,6 +43,9 @@ export class LinkedQueue<T extends Linked<T>> {
   shift(): T | undefined {
     const item = this.#head;
     if (item === undefined) return undefined;
+    // #unlink for the front, written out: a receive that waits passes here once per message. With
+    // push not clearing `next`, this saved about 26 of the 38 instructions the queue first added per
+    // inproc PUSH->PULL message (cachegrind).
     const next = item.next; // the front has no prev
     this.#head = next;
     if (next === undefined) this.#tail = undefined;
