@@ -150,6 +150,8 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Aborted while its own xsend or xrecv ran (see #inFlight): the abort applies after, if the call did not complete then. */
+  late?: boolean;
   /** Its neighbours in its queue (LinkedQueue), so that it leaves from anywhere at once on a timeout or an abort. */
   prev: Waiter | undefined;
   next: Waiter | undefined;
@@ -247,6 +249,14 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** Waiting calls, oldest first (linked through the calls: a user may leave 100,000 send()s waiting without awaiting them, and abort any of them). */
   #sends = new LinkedQueue<Waiter>();
   #recvs = new LinkedQueue<Waiter>();
+  /**
+   * The waiting send or receive whose xsend or xrecv is running (in #flushSends or #flushRecvs, one
+   * at a time: neither nests). User code can run inside it (an `actor.subscribe` observer or a
+   * Context's inspector hears the transitions it causes, a monitor listener its events): an abort
+   * of this call then waits until the call's outcome is known; a close() settles it, and the flush
+   * finds it gone from its queue.
+   */
+  #inFlight: Waiter | undefined;
   #syncSends = 0;
   #syncRecvs = 0;
   /**
@@ -924,6 +934,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     this.#sentSinceReceive = true;
     let i = 0;
     if (this.#sends.size === 0) {
+      const outer = !this.#busy; // as in #xsend
       this.#busy = true;
       try {
         for (; i < n; i++) {
@@ -935,8 +946,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         (e as ZmqError).sent = i;
         return Promise.reject(e);
       } finally {
-        this.#busy = false;
-        if (this.#missed) this.#followUp();
+        if (outer) {
+          this.#busy = false;
+          if (this.#missed) this.#followUp();
+        }
       }
       if (i === n) {
         // Counted per message, as send() counts: a loop of batches yields as often as one of sends.
@@ -974,6 +987,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
     this.#sentSinceReceive = false;
     if (this.#recvs.size === 0) {
+      const outer = !this.#busy; // as in #xsend
       this.#busy = true;
       let batch: Message[] | undefined;
       try {
@@ -981,8 +995,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       } catch (e) {
         return Promise.reject(e); // as in receive()
       } finally {
-        this.#busy = false;
-        if (this.#missed) this.#followUp();
+        if (outer) {
+          this.#busy = false;
+          if (this.#missed) this.#followUp();
+        }
       }
       if (batch !== undefined) {
         if ((this.#syncRecvs += batch.length) < SYNC_RUN_LIMIT) return Promise.resolve(batch as Buffer[][]);
@@ -1294,6 +1310,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * PUSH->PULL message (bench/instructions.ts).
    */
   #xsend(msg: Message): boolean {
+    // A call made from user code that runs inside one of ours (see #inFlight): the outer one
+    // follows up, so this one must not clear the flag under it.
+    if (this.#busy) return this.xsend(msg);
     this.#busy = true;
     let taken: boolean;
     try {
@@ -1309,6 +1328,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /** xrecv for a user's call (see #xsend). */
   #xrecv(): Message | undefined {
+    if (this.#busy) return this.xrecv(); // as in #xsend
     this.#busy = true;
     let msg: Message | undefined;
     try {
@@ -1470,6 +1490,10 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     }
     if (signal !== undefined) {
       w.onAbort = () => {
+        if (w === this.#inFlight) {
+          w.late = true; // applied once its xsend or xrecv has returned, if the call did not complete
+          return;
+        }
         this.#remove(queue, w);
         if (w.timer !== undefined) clearTimeout(w.timer);
         w.reject(sentSoFar(aborted(what, signal), batch, w.index));
@@ -1506,19 +1530,30 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       const batch = w.batch;
       const msg = batch === undefined ? (w.msg as Message) : (batch[w.index as number] as Message);
       let taken: boolean;
+      this.#inFlight = w;
       try {
         this.checkSend(msg);
         taken = this.xsend(msg);
       } catch (e) {
+        this.#inFlight = undefined;
         // Refused by the type's rules, or a fault below: this call fails, the others go on. (Thrown
         // on, a fault would reach whoever flushed: another call, a pipe's or the machine's callback.)
+        if (q.peek() !== w) continue; // close() settled it meanwhile
         q.shift();
         if (batch !== undefined) (e as ZmqError).sent = w.index;
         this.#settle(w, e);
         this.sendGaveUp();
         continue;
       }
+      this.#inFlight = undefined;
+      // close() from user code inside the xsend settled this call (and every other): its message,
+      // if taken, leaves as those queued before a close do.
+      if (q.peek() !== w) continue;
       if (!taken) {
+        if (w.late) {
+          (w.onAbort as () => void)();
+          continue;
+        }
         if (batch !== undefined && w.rearm !== undefined && w.timer !== undefined && w.index !== w.taken) {
           // Progress since the last wait: this wait gets the whole timeout again.
           clearTimeout(w.timer);
@@ -1527,7 +1562,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         }
         return;
       }
-      if (batch !== undefined && (w.index = (w.index as number) + 1) < batch.length) continue;
+      if (batch !== undefined && (w.index = (w.index as number) + 1) < batch.length) {
+        // Aborted while this message went: the batch stops here, `sent` counting it.
+        if (w.late) (w.onAbort as () => void)();
+        continue;
+      }
+      // Taken: the call completed, whether or not it was aborted meanwhile (too late).
       q.shift();
       this.#settle(w, undefined);
     }
@@ -1536,9 +1576,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** Wakes waiting receives only (new input); a transition that lets a send go is followed up. */
   #wakeReceives(): void {
     if (this.#busy) {
-      // Inside a call of ours: a fault reaches that call's catch (a try here cost about 30
-      // instructions per inproc PUSH->PULL message, though this branch is not taken there).
-      this.#flushRecvs();
+      // Inside a call or flush of ours (user code that runs inside it sent to this socket): that
+      // one follows up. Flushing here would hand out a message under a receive in flight.
+      this.#missed = true;
       return;
     }
     this.#busy = true;
@@ -1554,26 +1594,36 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
 
   /**
    * Gives ready messages to waiting receives, in call order. A fault below (xrecv throws) is the
-   * first waiting receive's: its callers catch it and call #receiveFaulted. A try in this loop
+   * receive in flight's: its callers catch it and call #receiveFaulted. A try in this loop
    * cost about 40 instructions per inproc PUSH->PULL message (bench/instructions.ts's method);
-   * their tries were there already.
+   * their tries were there already. Never nested: #wakeReceives and flush() defer while busy.
    */
   #flushRecvs(): void {
     const q = this.#recvs;
     while (q.size > 0) {
-      const max = (q.peek() as Waiter).max;
+      const w = q.peek() as Waiter;
+      const max = w.max;
+      this.#inFlight = w;
       const got = max === undefined ? this.xrecv() : this.#takeMany(max);
-      if (got === undefined) return;
-      const w = q.shift() as Waiter;
+      this.#inFlight = undefined;
+      if (got === undefined || q.peek() !== w) {
+        // Nothing was ready, or user code inside the xrecv settled this call (close(), or a REQ's
+        // failed request: a message taken then is dropped with the rest of its input).
+        if (w.late && q.peek() === w) (w.onAbort as () => void)();
+        return;
+      }
+      q.shift(); // the call completed: an abort meanwhile came too late
       this.#settle(w, undefined, got);
       this.#busyPoll?.ended(w, true);
     }
   }
 
-  /** A fault below the first waiting receive: it fails with it, as in #flushSends; the others go on (by the caller's flush). */
+  /** A fault below the receive in flight: it fails with it, as in #flushSends; the others go on (by the caller's flush). */
   #receiveFaulted(e: unknown): void {
-    const w = this.#recvs.shift();
-    if (w === undefined) return;
+    // (A fault met elsewhere in the loop is the first one's, so that each fault ends a call.)
+    const w = this.#inFlight ?? this.#recvs.peek();
+    this.#inFlight = undefined;
+    if (w === undefined || !this.#recvs.remove(w)) return; // none, or settled meanwhile (close)
     this.#settle(w, e);
     this.#busyPoll?.ended(w, false);
   }
