@@ -5,9 +5,10 @@
 // the socket) must not settle the wrong call, lose a message or send one twice. Each test failed
 // before the flushes checked which call was in flight (src/socket/socket.ts, #sendInFlight).
 
+import { connect } from 'node:net';
 import type { InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { Context, Dealer, Pull, Push, Reply, Request } from '../../src/index.js';
+import { Context, Dealer, Pull, Push, Reply, Request, Stream } from '../../src/index.js';
 import { loopHolds } from '../../src/transport/keep-alive.js';
 import { closeAfterEach, text } from '../helpers/sockets.js';
 
@@ -221,5 +222,41 @@ describe('user code inside a flush', () => {
     otherPush.connect('inproc://in-flight-other');
     await otherPush.send('still held');
     expect(text(await otherWaits)).toEqual(['still held']);
+  });
+
+  //   STREAM, pipe to connection 1 full; waiting: d2 for 1, the empty frame that closes 1, hello for 2.
+  //   The close-send goes -> connection 1 closes -> 'disconnect' reaches the listener, which aborts
+  //   that send, inside its own xsend
+  it('a monitor listener that aborts the STREAM send that closed its connection: that send completes, the next goes to the other peer', async () => {
+    const s = track(new Stream({ sendHighWaterMark: 1 }));
+    await s.bind('tcp://127.0.0.1:*');
+    const port = Number((s.lastEndpoint as string).split(':').pop());
+    // One at a time, so that each notification's routing id is known to be that client's.
+    const connectOne = async () => {
+      const socket = connect(port, '127.0.0.1');
+      const [id, data] = (await s.receive()) as [Buffer, Buffer];
+      expect(data.length).toBe(0); // the connection's notification
+      const c = { socket, id, data: '', closed: new Promise<void>((r) => socket.on('close', () => r())) };
+      socket.on('data', (b: Buffer) => (c.data += b.toString()));
+      return c;
+    };
+    const one = await connectOne();
+    const two = await connectOne();
+    const abort = new AbortController();
+    s.events.on('disconnect', () => abort.abort());
+    const [id1, id2] = [one.id, two.id];
+    const calls = [
+      outcome(s.send([id1, 'd1'])),
+      outcome(s.send([id1, 'd2'])),
+      outcome(s.send([id1, ''], { signal: abort.signal })),
+      outcome(s.send([id2, 'hello'])),
+    ];
+    expect(await calls[2]).toBe('resolved');
+    expect(abort.signal.aborted).toBe(true);
+    expect(await Promise.all(calls)).toEqual(['resolved', 'resolved', 'resolved', 'resolved']);
+    await one.closed;
+    expect(one.data).toBe('d1d2');
+    while (two.data !== 'hello') await new Promise((r) => two.socket.once('data', r));
+    two.socket.destroy();
   });
 });
