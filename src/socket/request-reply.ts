@@ -132,10 +132,12 @@ export class Request extends Socket<typeof requestMachine> {
     if (!hasRoom(context.peers)) return false; // a send that waits builds no frames
     const id = nextRequestId(context.turn.requestId);
     const frames: Message = context.correlate ? [requestIdFrame(id), emptyFrame(), ...msg] : [emptyFrame(), ...msg];
+    // The machine decides what becomes of replies queued before this request (it drops them); it
+    // hears whether any are. Asked before the write: a reply to this request can come during it.
+    const queued = this.inbound.hasMessages;
     const peer = this.writeRoundRobin(context.peers, frames);
     if (peer === undefined) return false;
-    // The machine decides what becomes of replies still queued (it drops them); it hears whether any are.
-    this.tell({ type: 'request.sent', peerId: peer.id, requestId: id, queued: this.inbound.hasMessages });
+    this.tell({ type: 'request.sent', peerId: peer.id, requestId: id, queued });
     return true;
   }
 

@@ -946,10 +946,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         (e as ZmqError).sent = i;
         return Promise.reject(e);
       } finally {
-        if (outer) {
-          this.#busy = false;
-          if (this.#missed) this.#followUp();
-        }
+        if (outer) this.#leave();
       }
       if (i === n) {
         // Counted per message, as send() counts: a loop of batches yields as often as one of sends.
@@ -995,10 +992,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       } catch (e) {
         return Promise.reject(e); // as in receive()
       } finally {
-        if (outer) {
-          this.#busy = false;
-          if (this.#missed) this.#followUp();
-        }
+        if (outer) this.#leave();
       }
       if (batch !== undefined) {
         if ((this.#syncRecvs += batch.length) < SYNC_RUN_LIMIT) return Promise.resolve(batch as Buffer[][]);
@@ -1199,8 +1193,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
   /** @internal Rejects every waiting receive with `error`. */
   protected failReceives(error: ZmqError): void {
     for (const w of this.#recvs.drain()) {
-      this.#settle(w, error);
-      this.#busyPoll?.ended(w, false);
+      // Not the receive in flight (user code inside its xrecv led here): it has its reply, and keeps it.
+      if (w === this.#inFlight) this.#recvs.push(w);
+      else {
+        this.#settle(w, error);
+        this.#busyPoll?.ended(w, false);
+      }
     }
   }
 
@@ -1296,6 +1294,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     });
   }
 
+  /** The outermost call of ours ends: down goes the flag, and a transition it missed lets waiting calls go. */
+  #leave(): void {
+    this.#busy = false;
+    if (this.#missed) this.#followUp();
+  }
+
   /** A transition happened while busy: let waiting calls proceed (if any wait). */
   #followUp(): void {
     this.#missed = false;
@@ -1310,9 +1314,12 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
    * PUSH->PULL message (bench/instructions.ts).
    */
   #xsend(msg: Message): boolean {
-    // A call made from user code that runs inside one of ours (see #inFlight): the outer one
-    // follows up, so this one must not clear the flag under it.
-    if (this.#busy) return this.xsend(msg);
+    // A call made from user code that runs inside one of ours (see #inFlight) waits its turn: the
+    // outer one follows up and sends it then, in call order (a REQ's machine has heard its request).
+    if (this.#busy) {
+      this.#missed = true;
+      return false;
+    }
     this.#busy = true;
     let taken: boolean;
     try {
@@ -1321,14 +1328,16 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       this.#busy = false;
       throw e;
     }
-    this.#busy = false;
-    if (this.#missed) this.#followUp();
+    this.#leave();
     return taken;
   }
 
   /** xrecv for a user's call (see #xsend). */
   #xrecv(): Message | undefined {
-    if (this.#busy) return this.xrecv(); // as in #xsend
+    if (this.#busy) {
+      this.#missed = true; // as in #xsend
+      return undefined;
+    }
     this.#busy = true;
     let msg: Message | undefined;
     try {
@@ -1337,8 +1346,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       this.#busy = false;
       throw e;
     }
-    this.#busy = false;
-    if (this.#missed) this.#followUp();
+    this.#leave();
     return msg;
   }
 
@@ -1588,8 +1596,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       this.#receiveFaulted(e);
       this.#missed = true;
     }
-    this.#busy = false;
-    if (this.#missed) this.#followUp();
+    this.#leave();
   }
 
   /**

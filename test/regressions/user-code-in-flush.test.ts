@@ -259,4 +259,68 @@ describe('user code inside a flush', () => {
     while (two.data !== 'hello') await new Promise((r) => two.socket.once('data', r));
     two.socket.destroy();
   });
+
+  // Inproc, REQ's write of its request wakes the REP's waiting receive inside that very send, so an
+  // observer of the REP runs before REQ's machine has heard `request.sent`.
+  describe('a REQ whose request is read while it writes it', () => {
+    async function pair(address: string): Promise<{ req: Request; rep: Reply }> {
+      const context = new Context();
+      const rep = track(new Reply({ context }));
+      const req = track(new Request({ context }));
+      await rep.bind(address);
+      req.connect(address);
+      return { req, rep };
+    }
+
+    it("a reply sent at once from the REP's observer is this request's reply, not a stale one", async () => {
+      const { req, rep } = await pair('inproc://in-flight-req-reply');
+      rep.actor.subscribe((s) => {
+        if (isIn(s.value, 'replying')) void rep.send('pong');
+      });
+      const request = rep.receive();
+      await req.send('ping');
+      expect(text(await request)).toEqual(['ping']);
+      expect(text(await req.receive())).toEqual(['pong']);
+      expect(req.getSnapshot().value).toBe('idle');
+    });
+
+    it("a second request sent from the REP's observer is refused (EFSM), as after the first", async () => {
+      const { req, rep } = await pair('inproc://in-flight-req-twice');
+      let second: Promise<string> | undefined;
+      rep.actor.subscribe((s) => {
+        if (second === undefined && isIn(s.value, 'replying')) second = outcome(req.send('q2'));
+      });
+      const request = rep.receive();
+      expect(await outcome(req.send('q1'))).toBe('resolved');
+      expect(await second).toBe('EFSM');
+      expect(text(await request)).toEqual(['q1']);
+      await rep.send('a1');
+      expect(text(await req.receive())).toEqual(['a1']);
+      // REP got one request and answered it: it now waits for the next, which REQ may send
+      const next = rep.receive();
+      await req.send('q3');
+      expect(text(await next)).toEqual(['q3']);
+    });
+
+    it('a receive whose reply is being taken keeps it, when user code there makes a send fail', async () => {
+      const { req, rep } = await pair('inproc://in-flight-req-fail');
+      await req.send('q1');
+      expect(text(await rep.receive())).toEqual(['q1']);
+      const reply = req.receive();
+      let failed: Promise<string> | undefined;
+      req.actor.subscribe((s) => {
+        if (failed === undefined && !isIn(s.value, 'awaitingReply')) {
+          // the reply is being read: a new request that waits (no peer) and is aborted fails the
+          // receives waiting behind it, which must not include the one taking this reply
+          req.disconnect('inproc://in-flight-req-fail');
+          const abort = new AbortController();
+          failed = outcome(req.send('q2', { signal: abort.signal }));
+          abort.abort();
+        }
+      });
+      await rep.send('a1');
+      expect(await failed).toBe('ECANCELED');
+      expect(text(await reply)).toEqual(['a1']);
+    });
+  });
 });
