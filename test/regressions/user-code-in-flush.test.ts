@@ -40,6 +40,20 @@ async function fullPushPull(address: string): Promise<{ push: Push; pull: Pull }
   return { push, pull };
 }
 
+/** Runs `act` once, the next time `push` goes mute (a write filled its pipe) after the returned arm() is called. */
+function onMute(push: Push, act: () => void): () => void {
+  let armed = false;
+  push.actor.subscribe((s) => {
+    if (armed && isIn(s.value, 'mute')) {
+      armed = false;
+      act();
+    }
+  });
+  return () => {
+    armed = true;
+  };
+}
+
 async function receiveTexts(socket: { receive(): Promise<Buffer[]> }, n: number): Promise<string[]> {
   const got: string[] = [];
   for (let i = 0; i < n; i++) got.push(...text(await socket.receive()));
@@ -52,15 +66,9 @@ describe('user code inside a flush', () => {
   it('an observer that aborts the send whose message is going: that send completes, and the sends behind it go in order', async () => {
     const { push, pull } = await fullPushPull('inproc://in-flight-abort');
     const abort = new AbortController();
-    let armed = false;
-    push.actor.subscribe((s) => {
-      if (armed && isIn(s.value, 'mute')) {
-        armed = false;
-        abort.abort();
-      }
-    });
+    const arm = onMute(push, () => abort.abort());
     const calls = [outcome(push.send('A', { signal: abort.signal })), outcome(push.send('B')), outcome(push.send('C'))];
-    armed = true;
+    arm();
     expect(await receiveTexts(pull, 1)).toEqual(['m0']);
     expect(await calls[0]).toBe('resolved');
     expect(abort.signal.aborted).toBe(true);
@@ -72,16 +80,10 @@ describe('user code inside a flush', () => {
   it('an abort of a sendMany whose message is going stops the batch after that message, counted in `sent`', async () => {
     const { push, pull } = await fullPushPull('inproc://in-flight-batch');
     const abort = new AbortController();
-    let armed = false;
-    push.actor.subscribe((s) => {
-      if (armed && isIn(s.value, 'mute')) {
-        armed = false;
-        abort.abort();
-      }
-    });
+    const arm = onMute(push, () => abort.abort());
     const batch = push.sendMany(['A', 'B', 'C'], { signal: abort.signal }).then(() => undefined, (e: { code: string; sent: number }) => e);
     const after = outcome(push.send('D'));
-    armed = true;
+    arm();
     expect(await receiveTexts(pull, 1)).toEqual(['m0']);
     expect(await batch).toMatchObject({ code: 'ECANCELED', sent: 1 });
     expect(await receiveTexts(pull, 3)).toEqual(['m1', 'A', 'D']);
@@ -201,17 +203,11 @@ describe('user code inside a flush', () => {
     const otherWaits = other.receive();
     const { push, pull } = await fullPushPull('inproc://in-flight-close');
     const base = loopHolds();
-    let armed = false;
-    push.actor.subscribe((s) => {
-      if (armed && isIn(s.value, 'mute')) {
-        armed = false;
-        push.close();
-      }
-    });
+    const arm = onMute(push, () => push.close());
     const sent = outcome(push.send('A'));
     const behind = outcome(push.send('B'));
     expect(loopHolds()).toBe(base + 2);
-    armed = true;
+    arm();
     expect(await receiveTexts(pull, 1)).toEqual(['m0']);
     // close() settled both, A while it was being written; A's message leaves as those queued before a close do
     expect(await sent).toBe('EAGAIN');
