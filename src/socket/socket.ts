@@ -1325,7 +1325,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     try {
       taken = this.xsend(msg);
     } catch (e) {
-      this.#busy = false;
+      this.#leave(); // calls that waited on this one still get their turn
       throw e;
     }
     this.#leave();
@@ -1343,7 +1343,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     try {
       msg = this.xrecv();
     } catch (e) {
-      this.#busy = false;
+      this.#leave(); // calls that waited on this one still get their turn
       throw e;
     }
     this.#leave();
