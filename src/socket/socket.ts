@@ -933,8 +933,8 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
     if (n === 0) return RESOLVED;
     this.#sentSinceReceive = true;
     let i = 0;
-    if (this.#sends.size === 0) {
-      const outer = !this.#busy; // as in #xsend
+    // Made from user code inside one of our calls, it waits its turn (as in #xsend).
+    if (this.#sends.size === 0 && !this.#busy) {
       this.#busy = true;
       try {
         for (; i < n; i++) {
@@ -946,7 +946,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
         (e as ZmqError).sent = i;
         return Promise.reject(e);
       } finally {
-        if (outer) this.#leave();
+        this.#leave();
       }
       if (i === n) {
         // Counted per message, as send() counts: a loop of batches yields as often as one of sends.
@@ -956,6 +956,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       }
     }
     this.#syncSends = 0;
+    if (this.#busy) this.#missed = true; // the outer call sends it
     return this.#wait(this.#sends, undefined, this.opt.sendTimeout, options?.signal, 'send', batch, i) as Promise<void>;
   }
 
@@ -983,8 +984,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       return Promise.reject(e);
     }
     this.#sentSinceReceive = false;
-    if (this.#recvs.size === 0) {
-      const outer = !this.#busy; // as in #xsend
+    if (this.#recvs.size === 0 && !this.#busy) { // as in sendMany
       this.#busy = true;
       let batch: Message[] | undefined;
       try {
@@ -992,7 +992,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       } catch (e) {
         return Promise.reject(e); // as in receive()
       } finally {
-        if (outer) this.#leave();
+        this.#leave();
       }
       if (batch !== undefined) {
         if ((this.#syncRecvs += batch.length) < SYNC_RUN_LIMIT) return Promise.resolve(batch as Buffer[][]);
@@ -1001,6 +1001,7 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       }
     }
     this.#syncRecvs = 0;
+    if (this.#busy) this.#missed = true; // as in sendMany
     return this.#wait(this.#recvs, undefined, this.opt.receiveTimeout, options?.signal, 'receive', undefined, 0, max) as Promise<Buffer[][]>;
   }
 

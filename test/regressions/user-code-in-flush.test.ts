@@ -298,6 +298,23 @@ describe('user code inside a flush', () => {
       expect(text(await next)).toEqual(['q3']);
     });
 
+    it("the same for a sendMany() from the REP's observer: refused (EFSM), and nothing more reaches REP", async () => {
+      const { req, rep } = await pair('inproc://in-flight-req-many');
+      let second: Promise<string> | undefined;
+      rep.actor.subscribe((s) => {
+        if (second === undefined && isIn(s.value, 'replying')) second = outcome(req.sendMany(['q2']));
+      });
+      const request = rep.receive();
+      expect(await outcome(req.send('q1'))).toBe('resolved');
+      expect(await second).toBe('EFSM');
+      expect(text(await request)).toEqual(['q1']);
+      await rep.send('a1');
+      expect(text(await req.receive())).toEqual(['a1']);
+      const next = rep.receive();
+      await req.send('q3');
+      expect(text(await next)).toEqual(['q3']);
+    });
+
     it('a receive whose reply is being taken keeps it, when user code there makes a send fail', async () => {
       const { req, rep } = await pair('inproc://in-flight-req-fail');
       await req.send('q1');
