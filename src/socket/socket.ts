@@ -1615,8 +1615,9 @@ export abstract class Socket<TMachine extends AnyStateMachine = AnyStateMachine>
       const got = max === undefined ? this.xrecv() : this.#takeMany(max);
       this.#inFlight = undefined;
       if (got === undefined || q.peek() !== w) {
-        // Nothing was ready, or user code inside the xrecv settled this call (close(), or a REQ's
-        // failed request: a message taken then is dropped with the rest of its input).
+        // Nothing was ready, or user code inside the xrecv closed the socket, which settled this
+        // call: a message taken then is dropped with the rest of its input. (A REQ's failed
+        // request spares the call in flight: see failReceives.)
         if (w.late && q.peek() === w) (w.onAbort as () => void)();
         return;
       }
