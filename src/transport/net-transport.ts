@@ -372,15 +372,28 @@ class NetConnection implements EngineHost, RawEngineHost {
       return;
     }
     this.#loading = stream;
+    // No engine reads the stream yet: its end is seen here. Without these a peer that reset it meanwhile
+    // crashed the process ('error' with no listener), and one that closed it left this connection
+    // handshaking with nobody until handshakeInterval.
+    const onClose = (): void => {
+      if (this.#loading !== stream) return;
+      this.#loading = undefined;
+      this.actor.send({ type: 'stream.closed' });
+    };
+    stream.on('error', ignoreError);
+    stream.once('close', onClose);
     made.then(
       (mechanism) => {
         if (this.#loading !== stream) return; // the connection ended meanwhile
         this.#loading = undefined;
+        stream.off('close', onClose);
+        stream.off('error', ignoreError);
         this.#runEngine(stream, mechanism);
       },
       (e: unknown) => {
         if (this.#loading !== stream) return;
         this.#loading = undefined;
+        stream.off('close', onClose);
         stream.destroy();
         this.actor.send({
           type: 'handshake.failed',
