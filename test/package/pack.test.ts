@@ -31,6 +31,7 @@ import { filesUnder } from '../helpers/files.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const HANG_REPORT = join(import.meta.dirname, 'hang-report.cjs');
 
 /**
  * What the browser type-check may report: nothing. Received frames are typed `ReceivedFrame`
@@ -67,7 +68,19 @@ function asCommonJs(block: string): string {
 }
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 150_000 });
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 150_000 });
+  } catch (e) {
+    // What the command printed before it failed or timed out (hang-report.cjs's report included).
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    (e as Error).message += `\n--- stdout:\n${stdout ?? ''}\n--- stderr:\n${stderr ?? ''}`;
+    throw e;
+  }
+}
+
+/** Runs a README block compiled to CommonJS, with hang-report.cjs preloaded: a hang says what it waits on. */
+function runCjs(file: string): string {
+  return run(process.execPath, ['-r', HANG_REPORT, file], app);
 }
 
 /** `tsc -p <dir>`: its diagnostics as `file: TSnnnn: message` (file relative to the package, no line numbers). */
@@ -182,10 +195,10 @@ describe('npm package', () => {
     expect(example).toBeDefined();
     expect(security).toBeDefined();
     writeFileSync(join(app, 'example.cjs'), asCommonJs(example as string));
-    expect(run(process.execPath, ['example.cjs'], app)).toBe("job 42\n{ open: 'ready' }\n");
+    expect(runCjs('example.cjs')).toBe("job 42\n{ open: 'ready' }\n");
     // CURVE loads libsodium-wrappers lazily: from CommonJS, its CommonJS build.
     writeFileSync(join(app, 'security.cjs'), asCommonJs(security as string));
-    expect(run(process.execPath, ['security.cjs'], app)).toBe('user known\nsealed\n');
+    expect(runCjs('security.cjs')).toBe('user known\nsealed\n');
     // What require() got is the CommonJS copy, one per entry; the ES entries are another copy (the
     // dual-package hazard, README "Install"): errors still match across them, by `code`.
     const entries = run(process.execPath, ['-e', [
