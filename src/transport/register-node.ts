@@ -2,16 +2,13 @@
 // it works before libsodium has loaded. Imported by the Node entry only: a browser build never loads
 // node:net or node:crypto.
 
-import { generateKeyPairSync } from 'node:crypto';
 import { setKeyPairSource } from '../protocol/curve-keys.js';
 import { registerTransport } from './registry.js';
 import { ipcTransport } from './ipc.js';
+import { nodeKeyPair } from './node-keys.js';
 import { tcpTransport } from './tcp.js';
 
 registerTransport('tcp', tcpTransport);
 registerTransport('ipc', ipcTransport);
 
-setKeyPairSource(() => {
-  const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
-  return { publicKey: Buffer.from(jwk.x as string, 'base64url'), secretKey: Buffer.from(jwk.d as string, 'base64url') };
-});
+setKeyPairSource(nodeKeyPair);

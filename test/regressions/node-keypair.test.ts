@@ -1,0 +1,52 @@
+// curveKeyPair() before libsodium has loaded takes its keys from node:crypto (src/transport/node-keys.ts).
+// Exported from the private KeyObject after the generation, as it was, they could deadlock Node 20:
+// the pack test's run of the README Security block hung twice in about forty full test runs, and a
+// helper caught it in gdb (the export holds the key's mutex while it allocates; a GC there frees the
+// finished generation job, whose destructor waits for that mutex). A plain node loop of key pairs
+// froze within 15,000 every time; under tsx it did not, so the child runs the module transpiled, with
+// nothing else loaded.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadSodium } from '../../src/protocol/sodium.js';
+import { nodeKeyPair } from '../../src/transport/node-keys.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'monocoque-keys-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("curveKeyPair's node:crypto source", () => {
+  it('50,000 key pairs in a row in plain node: none deadlocks', async () => {
+    const source = readFileSync(join(import.meta.dirname, '../../src/transport/node-keys.ts'), 'utf8');
+    const module = join(dir, 'node-keys.mjs');
+    writeFileSync(module, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const code = [
+      `import { nodeKeyPair } from ${JSON.stringify(pathToFileURL(module).href)};`,
+      'let n = 0;',
+      'for (; n < 50000; n++) nodeKeyPair();',
+      'console.log(n);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    // Only a bound on the hang: 50,000 pairs take about 2 s here. The verdict is the exit.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    clearTimeout(killer);
+    expect({ out: out.trim(), exitCode, signal }).toEqual({ out: '50000', exitCode: 0, signal: null });
+  }, 90_000);
+
+  it("each pair is 32 + 32 bytes, and the public key is the secret key's X25519 base point multiple (libsodium)", async () => {
+    const sodium = await loadSodium();
+    for (let i = 0; i < 100; i++) {
+      const { publicKey, secretKey } = nodeKeyPair();
+      expect([publicKey.length, secretKey.length]).toEqual([32, 32]);
+      expect(Buffer.from(sodium.crypto_scalarmult_base(secretKey)).equals(Buffer.from(publicKey))).toBe(true);
+    }
+  });
+});
