@@ -1,11 +1,14 @@
-// Preloaded (`node -r`) into the README blocks pack.test.ts runs from CommonJS. It changes nothing
-// they do; if the process is still running after HANG_REPORT_MS (60 s by default, far above the
+// Preloaded (`node -r`) into the README blocks pack.test.ts runs from CommonJS. It only watches (a
+// monitor listener on each socket); if the process is still running after HANG_REPORT_MS (60 s by default, far above the
 // fraction of a second they take), it prints what it is waiting on to stderr and exits with 99, so
 // that a hang reports itself instead of ending as a bare spawnSync ETIMEDOUT:
 //   - each socket made so far (through the package's own CommonJS copy, which the blocks require):
 //     its type, state and machine context, and its monitor events with their times;
 //   - the libuv handles still open (process.report), with their addresses.
-// The Security block's CommonJS run timed out twice in about forty full runs, never alone.
+// It runs on the main thread, so it cannot report a thread stuck in native code: the Security
+// block's CommonJS run that timed out twice in about forty full runs was such a case, a deadlock in
+// Node 20's key export (src/transport/node-keys.ts), found with gdb. The test's own timeout still
+// ends those, with what the block printed.
 
 'use strict';
 
