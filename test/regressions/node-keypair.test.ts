@@ -6,8 +6,6 @@
 // froze within 15,000 every time; under tsx it did not, so the child runs the module transpiled, with
 // nothing else loaded.
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +14,7 @@ import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSodium } from '../../src/protocol/sodium.js';
 import { nodeKeyPair } from '../../src/transport/node-keys.js';
+import { runNode } from '../helpers/child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monocoque-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,14 +30,9 @@ describe("curveKeyPair's node:crypto source", () => {
       'for (; n < 50000; n++) nodeKeyPair();',
       'console.log(n);',
     ].join('\n');
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     // Only a bound on the hang: 50,000 pairs take about 2 s here. The verdict is the exit.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-    clearTimeout(killer);
-    expect({ out: out.trim(), exitCode, signal }).toEqual({ out: '50000', exitCode: 0, signal: null });
+    const r = await runNode(['--input-type=module', '-e', code], 60_000);
+    expect({ out: r.stdout.trim(), exitCode: r.exitCode, signal: r.signal }, r.stderr).toEqual({ out: '50000', exitCode: 0, signal: null });
   }, 90_000);
 
   it("each pair is 32 + 32 bytes, and the public key is the secret key's X25519 base point multiple (libsodium)", async () => {

@@ -7,7 +7,6 @@
 // timer passes the first under Node 20 too (its libuv runs timers after the poll); the immediate is
 // chosen because it is after a poll on every runtime, not because a timer fails here.
 
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -19,6 +18,7 @@ import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NEXT_POLL_DELAY } from '../../src/core/turn.js';
 import { backgroundClock } from '../../src/transport/keep-alive.js';
+import { runNode } from '../helpers/child.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -98,13 +98,8 @@ describe('backgroundClock', () => {
       '  setTimeout(() => backgroundClock.setTimeout(() => { console.log("ran"); server.close(); }, NEXT_POLL_DELAY), 5);',
       '});',
     ].join('\n');
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     // Only a bound on a hang, far above the child's start-up: the verdict is the exit, not a time.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-    clearTimeout(killer);
-    expect({ out: out.trim(), exitCode, signal }).toEqual({ out: 'ran', exitCode: 0, signal: null });
+    const r = await runNode(['--input-type=module', '-e', code], 15_000);
+    expect({ out: r.stdout.trim(), exitCode: r.exitCode, signal: r.signal }, r.stderr).toEqual({ out: 'ran', exitCode: 0, signal: null });
   }, 20_000);
 });
