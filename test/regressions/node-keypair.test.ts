@@ -6,26 +6,22 @@
 // froze within 15,000 every time; under tsx it did not, so the child runs the module transpiled, with
 // nothing else loaded.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSodium } from '../../src/protocol/sodium.js';
 import { nodeKeyPair } from '../../src/transport/node-keys.js';
-import { runNode } from '../helpers/child.js';
+import { plainModules, runNode } from '../helpers/child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'monocoque-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("curveKeyPair's node:crypto source", () => {
   it('50,000 key pairs in a row in plain node: none deadlocks', async () => {
-    const source = readFileSync(join(import.meta.dirname, '../../src/transport/node-keys.ts'), 'utf8');
-    const module = join(dir, 'node-keys.mjs');
-    writeFileSync(module, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const [module] = plainModules(dir, ['transport/node-keys']);
     const code = [
-      `import { nodeKeyPair } from ${JSON.stringify(pathToFileURL(module).href)};`,
+      `import { nodeKeyPair } from ${JSON.stringify(module)};`,
       'let n = 0;',
       'for (; n < 50000; n++) nodeKeyPair();',
       'console.log(n);',

@@ -8,17 +8,15 @@
 // chosen because it is after a poll on every runtime, not because a timer fails here.
 
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import { join } from 'node:path';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NEXT_POLL_DELAY } from '../../src/core/turn.js';
 import { backgroundClock } from '../../src/transport/keep-alive.js';
-import { runNode } from '../helpers/child.js';
+import { plainModules, runNode } from '../helpers/child.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -83,17 +81,11 @@ describe('backgroundClock', () => {
     // by itself, and hid the wait.
     const dir = mkdtempSync(join(tmpdir(), 'monocoque-clock-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
-    for (const module of ['transport/keep-alive', 'core/turn']) {
-      const source = readFileSync(fileURLToPath(new URL(`../../src/${module}.ts`, import.meta.url)), 'utf8');
-      mkdirSync(dirname(join(dir, module)), { recursive: true });
-      writeFileSync(join(dir, `${module}.js`), ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText);
-    }
-    const clock = join(dir, 'transport/keep-alive.js');
+    const [clock, turn] = plainModules(dir, ['transport/keep-alive', 'core/turn']);
     const code = [
       "import { createServer } from 'node:net';",
-      `import { backgroundClock } from ${JSON.stringify(pathToFileURL(clock).href)};`,
-      `import { NEXT_POLL_DELAY } from ${JSON.stringify(pathToFileURL(join(dir, 'core/turn.js')).href)};`,
+      `import { backgroundClock } from ${JSON.stringify(clock)};`,
+      `import { NEXT_POLL_DELAY } from ${JSON.stringify(turn)};`,
       "const server = createServer().listen(0, '127.0.0.1', () => {",
       '  setTimeout(() => backgroundClock.setTimeout(() => { console.log("ran"); server.close(); }, NEXT_POLL_DELAY), 5);',
       '});',
